@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds and runs the server in the foreground on the default model repository (models/).
+# Extra arguments go to the server, e.g. --AdaDiff:GrpcPort=50052.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build server/AdaDiff.Server -c Release --verbosity quiet -nologo >/dev/null
+exec dotnet server/AdaDiff.Server/bin/Release/net10.0/linux-x64/AdaDiff.Server.dll "$@"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks to build, run and test AdaDiff.Grpc (idempotent).
+# Needs the .NET 10 SDK on PATH; Debian packages come from apt (run as root or with sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the Fashion-MNIST data set (training, evaluation, loader tests).
+apt_packages=(dataset-fashion-mnist)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
+dotnet restore AdaDiff.Grpc.sln --verbosity quiet
