@@ -1,0 +1,48 @@
+using AdaDiff.Engine.Backends;
+
+namespace AdaDiff.Engine.Scheduling;
+
+/// <summary>A finished generation: every step in order and the final result.</summary>
+/// <param name="Steps">One event per sampling step.</param>
+/// <param name="Completed">The final images and totals.</param>
+public sealed record GenerationRun(IReadOnlyList<StepCompleted> Steps, GenerationCompleted Completed);
+
+/// <summary>Runs single requests to completion, for tools and tests (the server uses <see cref="GenerationScheduler"/>).</summary>
+public static class GenerationRunner
+{
+    /// <summary>
+    /// Runs <paramref name="request"/> alone on <paramref name="backend"/> through a private scheduler and
+    /// collects its events. Throws what the job threw, or <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static async Task<GenerationRun> RunAsync(IDenoiserBackend backend, GenerationRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(request);
+        var options = new SchedulerOptions { MaxBatchRows = Math.Max(request.RowsPerStep, 1), MaxQueuedJobs = 1, MaxActiveJobs = 1 };
+        await using var scheduler = new GenerationScheduler(backend, options);
+        GenerationJob job = scheduler.TryEnqueue(request, cancellationToken)
+            ?? throw new InvalidOperationException("a fresh scheduler refused its only job");
+        return await CollectAsync(job, cancellationToken);
+    }
+
+    /// <summary>Reads every event of <paramref name="job"/> to its end.</summary>
+    public static async Task<GenerationRun> CollectAsync(GenerationJob job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var steps = new List<StepCompleted>(job.Request.Steps);
+        GenerationCompleted? completed = null;
+        await foreach (GenerationEvent e in job.Events.ReadAllAsync(cancellationToken))
+        {
+            switch (e)
+            {
+                case StepCompleted step:
+                    steps.Add(step);
+                    break;
+                case GenerationCompleted done:
+                    completed = done;
+                    break;
+            }
+        }
+        return new GenerationRun(steps, completed ?? throw new InvalidOperationException("the job ended without a result"));
+    }
+}

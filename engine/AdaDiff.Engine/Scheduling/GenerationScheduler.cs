@@ -1,0 +1,338 @@
+using System.Diagnostics;
+using AdaDiff.Engine.Backends;
+using AdaDiff.Engine.Exits;
+using AdaDiff.Engine.Internal;
+using AdaDiff.Engine.Sampling;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AdaDiff.Engine.Scheduling;
+
+/// <summary>
+/// Runs the generations of one backend on one worker thread with step-level continuous batching. Each
+/// tick: admit queued jobs up to <see cref="SchedulerOptions.MaxActiveJobs"/>; gather the next step of every
+/// active job into one <see cref="DenoiseBatch"/> (oldest first; a job's rows stay together; a job that does
+/// not fit in <see cref="SchedulerOptions.MaxBatchRows"/> waits a tick); run it through the
+/// <see cref="AdaptiveDenoiser"/>; advance each job's sampler and emit its events. Cancelled jobs leave the
+/// batch before the next layer and their event channels complete with an <see cref="OperationCanceledException"/>.
+/// </summary>
+public sealed class GenerationScheduler : IAsyncDisposable
+{
+    private readonly IDenoiserBackend backend;
+    private readonly SchedulerOptions options;
+    private readonly IGenerationObserver? observer;
+    private readonly ILogger logger;
+    private readonly NoiseSchedule schedule;
+    private readonly ComputeLedger ledger;
+    private readonly AdaptiveDenoiser denoiser;
+    private readonly DenoiseBatch batch;
+    private readonly Lock queueLock = new();
+    private readonly Queue<GenerationJob> queue = new();
+    private readonly List<GenerationJob> active = [];
+    // Jobs in the current pass and their groups; at most MaxBatchRows entries (a job has ≥ 1 row).
+    private readonly List<(GenerationJob Job, int Group)> inBatch = [];
+    private readonly ManualResetEventSlim wake = new(false);
+    private readonly CancellationTokenSource shutdown = new();
+    private readonly Thread worker;
+    private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long nextJobId;
+    private int queueDepth;
+    private int activeJobs;
+    private int disposed; // guarded by queueLock
+
+    /// <summary>Creates the scheduler and starts its worker thread. The backend stays owned by the caller.</summary>
+    public GenerationScheduler(IDenoiserBackend backend, SchedulerOptions options, IGenerationObserver? observer = null, ILogger<GenerationScheduler>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        this.backend = backend;
+        this.options = new SchedulerOptions
+        {
+            MaxBatchRows = options.MaxBatchRows,
+            MaxQueuedJobs = options.MaxQueuedJobs,
+            MaxActiveJobs = options.MaxActiveJobs,
+        };
+        this.observer = observer;
+        this.logger = logger ?? (ILogger)NullLogger.Instance;
+        ModelManifest manifest = backend.Manifest;
+        schedule = new NoiseSchedule(manifest.NoiseSchedule);
+        ledger = new ComputeLedger(manifest);
+        denoiser = new AdaptiveDenoiser(backend);
+        batch = new DenoiseBatch(manifest.ImageSize, this.options.MaxBatchRows);
+        worker = new Thread(WorkerMain) { IsBackground = true, Name = $"adadiff-{manifest.Name}-{backend.Name}" };
+        worker.Start();
+        SchedulerLog.Started(this.logger, manifest.Name, backend.Name, this.options.MaxBatchRows, this.options.MaxActiveJobs, this.options.MaxQueuedJobs);
+    }
+
+    /// <summary>The backend this scheduler drives.</summary>
+    public IDenoiserBackend Backend => backend;
+
+    /// <summary>The model's noise schedule.</summary>
+    public NoiseSchedule Schedule => schedule;
+
+    /// <summary>The limits in force.</summary>
+    public SchedulerOptions Options => options;
+
+    /// <summary>Jobs waiting to start.</summary>
+    public int QueueDepth => Volatile.Read(ref queueDepth);
+
+    /// <summary>Jobs sampling.</summary>
+    public int ActiveJobs => Volatile.Read(ref activeJobs);
+
+    /// <summary>
+    /// Queues a request; returns null when <see cref="SchedulerOptions.MaxQueuedJobs"/> jobs already wait.
+    /// Throws <see cref="ArgumentException"/> (parameter name = the request field) if the request cannot run
+    /// on this model (see <see cref="GenerationRequestValidator"/>). Cancelling <paramref name="cancellationToken"/>
+    /// cancels the job.
+    /// </summary>
+    public GenerationJob? TryEnqueue(GenerationRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (GenerationRequestValidator.Check(request, backend.Manifest, options.MaxBatchRows) is { } violation)
+        {
+            throw new ArgumentException(violation.Message, violation.Field);
+        }
+        GenerationJob job;
+        int queued;
+        lock (queueLock)
+        {
+            ObjectDisposedException.ThrowIf(disposed != 0, this);
+            if (queue.Count >= options.MaxQueuedJobs)
+            {
+                return null;
+            }
+            job = new GenerationJob(++nextJobId, request, backend.Manifest, cancellationToken, shutdown.Token);
+            queue.Enqueue(job);
+            queued = queue.Count;
+            Volatile.Write(ref queueDepth, queued);
+        }
+        // Wake the worker when the job arrives and when it is cancelled while the worker sleeps.
+        job.CancellationToken.UnsafeRegister(static state => ((ManualResetEventSlim)state!).Set(), wake);
+        observer?.Occupancy(queued, ActiveJobs);
+        wake.Set();
+        return job;
+    }
+
+    /// <summary>Cancels every job, stops the worker and waits for it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (queueLock)
+        {
+            if (disposed != 0)
+            {
+                return;
+            }
+            disposed = 1;
+        }
+        await shutdown.CancelAsync();
+        wake.Set();
+        await stopped.Task;
+        // The worker has stopped and no job can be enqueued any more: nothing is left in the queue.
+        shutdown.Dispose();
+        wake.Dispose();
+        SchedulerLog.Stopped(logger, backend.Manifest.Name);
+    }
+
+    private void WorkerMain()
+    {
+        try
+        {
+            while (true)
+            {
+                wake.Reset();
+                bool stopping = shutdown.IsCancellationRequested;
+                Admit();
+                if (stopping)
+                {
+                    // Admit and the passes below have finished every job: their tokens are linked to the shutdown.
+                    DropCancelledActive();
+                    break;
+                }
+                if (active.Count == 0)
+                {
+                    wake.Wait();
+                    continue;
+                }
+                Tick();
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            SchedulerLog.WorkerCrashed(logger, e, backend.Manifest.Name);
+            FailAll(e);
+        }
+        finally
+        {
+            stopped.TrySetResult();
+        }
+    }
+
+    private void Admit()
+    {
+        int queued;
+        int cancelledQueued = 0;
+        lock (queueLock)
+        {
+            // Queued jobs that were cancelled leave the queue at once, wherever they are in it.
+            int count = queue.Count;
+            for (int i = 0; i < count; i++)
+            {
+                GenerationJob job = queue.Dequeue();
+                if (job.CancellationToken.IsCancellationRequested)
+                {
+                    FinishCancelled(job);
+                    cancelledQueued++;
+                }
+                else
+                {
+                    queue.Enqueue(job);
+                }
+            }
+            while (active.Count < options.MaxActiveJobs && queue.Count > 0)
+            {
+                GenerationJob job = queue.Dequeue();
+                job.Start(schedule);
+                active.Add(job);
+            }
+            queued = queue.Count;
+            Volatile.Write(ref queueDepth, queued);
+        }
+        int before = Volatile.Read(ref activeJobs);
+        Volatile.Write(ref activeJobs, active.Count);
+        if (cancelledQueued > 0 || before != active.Count)
+        {
+            observer?.Occupancy(queued, active.Count);
+        }
+    }
+
+    private void Tick()
+    {
+        DropCancelledActive();
+        long tickStartedAt = Stopwatch.GetTimestamp();
+        batch.Clear();
+        inBatch.Clear();
+        foreach (GenerationJob job in active)
+        {
+            if (job.Request.RowsPerStep <= batch.FreeRows)
+            {
+                inBatch.Add((job, job.AddTo(batch)));
+                job.MarkTick(tickStartedAt);
+            }
+        }
+        if (inBatch.Count == 0)
+        {
+            return;
+        }
+
+        DenoisePass pass;
+        try
+        {
+            pass = denoiser.Run(batch);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            SchedulerLog.PassFailed(logger, e, batch.Rows, inBatch.Count);
+            foreach ((GenerationJob job, _) in inBatch)
+            {
+                Fail(job, e);
+            }
+            RemoveFinished();
+            return;
+        }
+        observer?.NetworkPass(pass.Rows, pass.RowLayers, pass.Seconds);
+        double secondsPerLayer = pass.RowLayers > 0 ? pass.Seconds / pass.RowLayers : 0;
+
+        foreach ((GenerationJob job, int group) in inBatch)
+        {
+            if (job.CancellationToken.IsCancellationRequested || batch.ImageExitLayer(batch.GroupFirstImage(group)) == 0)
+            {
+                FinishCancelled(job);
+                continue;
+            }
+            try
+            {
+                if (job.Advance(batch, group, ledger, observer, secondsPerLayer, tickStartedAt))
+                {
+                    SchedulerLog.JobCompleted(logger, job.Id, job.SecondsSinceEnqueue);
+                    job.Dispose();
+                }
+                else if (job.StepsDone == 1)
+                {
+                    SchedulerLog.JobStarted(logger, job.Id, job.SecondsSinceEnqueue);
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Fail(job, e);
+            }
+        }
+        RemoveFinished();
+    }
+
+    private void DropCancelledActive()
+    {
+        bool any = false;
+        foreach (GenerationJob job in active)
+        {
+            if (job.CancellationToken.IsCancellationRequested)
+            {
+                any |= FinishCancelled(job);
+            }
+        }
+        if (any)
+        {
+            RemoveFinished();
+        }
+    }
+
+    private void RemoveFinished()
+    {
+        int removed = active.RemoveAll(static job => job.IsFinished);
+        if (removed > 0)
+        {
+            Volatile.Write(ref activeJobs, active.Count);
+            observer?.Occupancy(QueueDepth, active.Count);
+        }
+    }
+
+    private bool FinishCancelled(GenerationJob job)
+    {
+        if (!job.FinishCancelled())
+        {
+            return false;
+        }
+        SchedulerLog.JobCancelled(logger, job.Id, job.StepsDone);
+        observer?.JobFinished(false, job.Request.NumImages, job.SecondsSinceEnqueue);
+        job.Dispose();
+        return true;
+    }
+
+    private void Fail(GenerationJob job, Exception e)
+    {
+        if (job.Finish(e))
+        {
+            SchedulerLog.JobFailed(logger, e, job.Id);
+            observer?.JobFinished(false, job.Request.NumImages, job.SecondsSinceEnqueue);
+            job.Dispose();
+        }
+    }
+
+    private void FailAll(Exception e)
+    {
+        lock (queueLock)
+        {
+            while (queue.Count > 0)
+            {
+                Fail(queue.Dequeue(), e);
+            }
+            Volatile.Write(ref queueDepth, 0);
+        }
+        foreach (GenerationJob job in active)
+        {
+            Fail(job, e);
+        }
+        active.Clear();
+        Volatile.Write(ref activeJobs, 0);
+    }
+}
