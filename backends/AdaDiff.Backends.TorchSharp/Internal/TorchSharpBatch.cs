@@ -1,0 +1,209 @@
+using AdaDiff.Backends.TorchSharp.Model;
+using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
+using static TorchSharp.torch;
+
+namespace AdaDiff.Backends.TorchSharp.Internal;
+
+/// <summary>
+/// One batch inside the TorchSharp backend. Owns (outside any dispose scope) the hidden state [B, T, D],
+/// the timestep embedding [B, D] and the long-skip stack, each [B, T, D]. The hidden state right after an
+/// in-block is also the top skip (same tensor), never disposed twice. Every step runs in its own dispose
+/// scope, so temporaries die with it.
+/// </summary>
+internal sealed class TorchSharpBatch : IDenoiserBatch
+{
+    private readonly UViT model;
+    private readonly int imageSize;
+    private readonly Tensor?[] skips;
+    private int skipCount;
+    private Tensor hidden;
+    private Tensor timeEmbedding;
+    private bool disposed;
+
+    private TorchSharpBatch(UViT model, int imageSize, Tensor hidden, Tensor timeEmbedding, int count)
+    {
+        this.model = model;
+        this.imageSize = imageSize;
+        this.hidden = hidden;
+        this.timeEmbedding = timeEmbedding;
+        skips = new Tensor?[model.Depth / 2];
+        Count = count;
+    }
+
+    public int Count { get; private set; }
+
+    public int LayersRun { get; private set; }
+
+    private bool HiddenIsTopSkip => skipCount > 0 && ReferenceEquals(skips[skipCount - 1], hidden);
+
+    public static TorchSharpBatch Start(UViT model, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
+    {
+        int rows = timesteps.Length;
+        using var scope = NewDisposeScope();
+        Tensor x = empty([rows, manifest.Channels, manifest.Height, manifest.Width], ScalarType.Float32); // [B, C, H, W]
+        x.data<float>().CopyFrom(latents);
+        Tensor t = empty([rows], ScalarType.Float32);                                                     // [B]
+        t.data<float>().CopyFrom(timesteps);
+        Tensor? y = null;
+        if (manifest.NumClasses > 0)
+        {
+            y = empty([rows], ScalarType.Int64);                                                          // [B]
+            y.data<long>().CopyFrom(Widen(classLabels));
+        }
+        Tensor temb = model.TimestepEmbedding(t);   // [B, D]
+        Tensor h = model.Embed(x, temb, y);         // [B, T, D]
+        return new TorchSharpBatch(model, manifest.ImageSize, h.DetachFromDisposeScope(), temb.DetachFromDisposeScope(), rows);
+    }
+
+    public void RunLayer()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        int layer = LayersRun;
+        if (layer >= model.Depth)
+        {
+            throw new InvalidOperationException($"all {model.Depth} layers have run");
+        }
+        using var scope = NewDisposeScope();
+        Tensor? skip = model.PopsSkip(layer) ? skips[--skipCount] : null;
+        Tensor next = model.Layer(layer, hidden, skip).DetachFromDisposeScope(); // [B, T, D]
+        if (skip is not null)
+        {
+            skips[skipCount] = null;
+            skip.Dispose();
+        }
+        if (!HiddenIsTopSkip)
+        {
+            hidden.Dispose();
+        }
+        hidden = next;
+        if (model.PushesSkip(layer))
+        {
+            skips[skipCount++] = hidden;
+        }
+        LayersRun = layer + 1;
+    }
+
+    public void Certainty(Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        RequireLayer();
+        if (destination.Length != Count)
+        {
+            throw new ArgumentException($"destination has {destination.Length} elements, expected {Count}", nameof(destination));
+        }
+        using var scope = NewDisposeScope();
+        Tensor certainty = model.Certainty(LayersRun - 1, hidden, timeEmbedding); // [B]
+        certainty.data<float>().CopyTo(destination);
+    }
+
+    public void Predict(ReadOnlySpan<int> rows, Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        RequireLayer();
+        if (destination.Length != rows.Length * imageSize)
+        {
+            throw new ArgumentException($"destination has {destination.Length} elements, expected {rows.Length} rows × {imageSize}", nameof(destination));
+        }
+        if (rows.Length == 0)
+        {
+            return;
+        }
+        bool all = CheckRows(rows, ascending: false);
+        using var scope = NewDisposeScope();
+        Tensor selected = all ? hidden : hidden.index_select(0, IndexTensor(rows)); // [R, T, D]
+        Tensor eps = model.Head(selected);                                          // [R, C, H, W]
+        eps.data<float>().CopyTo(destination);
+    }
+
+    public void Keep(ReadOnlySpan<int> rows)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (CheckRows(rows, ascending: true))
+        {
+            return;
+        }
+        using var scope = NewDisposeScope();
+        Tensor index = IndexTensor(rows);
+        bool hiddenIsTopSkip = HiddenIsTopSkip;
+        for (int i = 0; i < skipCount; i++)
+        {
+            skips[i] = Select(skips[i]!, index);
+        }
+        hidden = hiddenIsTopSkip ? skips[skipCount - 1]! : Select(hidden, index);
+        timeEmbedding = Select(timeEmbedding, index);
+        Count = rows.Length;
+    }
+
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+        disposed = true;
+        if (!HiddenIsTopSkip)
+        {
+            hidden.Dispose();
+        }
+        for (int i = 0; i < skipCount; i++)
+        {
+            skips[i]!.Dispose();
+            skips[i] = null;
+        }
+        timeEmbedding.Dispose();
+    }
+
+    /// <summary>Rows of <paramref name="source"/> at <paramref name="index"/>, owned by the batch; disposes the source.</summary>
+    private static Tensor Select(Tensor source, Tensor index)
+    {
+        Tensor selected = source.index_select(0, index).DetachFromDisposeScope();
+        source.Dispose();
+        return selected;
+    }
+
+    private static long[] Widen(ReadOnlySpan<int> values)
+    {
+        var result = new long[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            result[i] = values[i];
+        }
+        return result;
+    }
+
+    private static Tensor IndexTensor(ReadOnlySpan<int> rows)
+    {
+        Tensor index = empty([rows.Length], ScalarType.Int32); // [R]
+        index.data<int>().CopyFrom(rows);
+        return index;
+    }
+
+    /// <summary>Validates row numbers; true when they are exactly 0..Count-1.</summary>
+    private bool CheckRows(ReadOnlySpan<int> rows, bool ascending)
+    {
+        bool identity = rows.Length == Count;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int row = rows[i];
+            if ((uint)row >= (uint)Count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(rows), row, $"row {row} is not in 0..{Count - 1}");
+            }
+            if (ascending && i > 0 && row <= rows[i - 1])
+            {
+                throw new ArgumentException("rows must be strictly ascending", nameof(rows));
+            }
+            identity &= row == i;
+        }
+        return identity;
+    }
+
+    private void RequireLayer()
+    {
+        if (LayersRun == 0)
+        {
+            throw new InvalidOperationException("run at least one layer first");
+        }
+    }
+}

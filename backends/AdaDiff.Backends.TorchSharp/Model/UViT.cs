@@ -1,0 +1,247 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace AdaDiff.Backends.TorchSharp.Model;
+
+/// <summary>
+/// U-ViT with AdaDiff exits. Tokens are [time token, label token (class-conditional only), patch tokens]
+/// plus a learned positional embedding; in_blocks push long skips, mid_block, out_blocks pop them.
+/// One output head (norm → decoder_pred → unpatchify → final_layer) is shared by all layers, and every
+/// layer has its own timestep-aware UEM. The stage methods (<see cref="Embed"/>, <see cref="Layer"/>,
+/// <see cref="Head"/>, <see cref="UemPatches"/>) are what the backend and the trainer drive.
+/// </summary>
+public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
+{
+    private readonly PatchEmbed patch_embed;
+    private readonly Embedding? label_emb;
+    private readonly Parameter pos_embed;
+    private readonly ModuleList<Block> in_blocks;
+    private readonly Block mid_block;
+    private readonly ModuleList<Block> out_blocks;
+    private readonly LayerNorm norm;
+    private readonly Linear decoder_pred;
+    private readonly Conv2d final_layer;
+    private readonly ModuleList<UemHead> uem;
+    private readonly Tensor frequencies;
+
+    /// <summary>Creates the network with U-ViT's initialisation (truncated normal σ=0.02 for linears and pos_embed).</summary>
+    public UViT(UViTConfig config) : base(nameof(UViT))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Depth < 1 || config.Depth % 2 == 0)
+        {
+            throw new ArgumentException($"depth must be odd, got {config.Depth}", nameof(config));
+        }
+        if (config.EmbedDim % 2 != 0 || config.EmbedDim % config.NumHeads != 0)
+        {
+            throw new ArgumentException($"embedDim {config.EmbedDim} must be even and a multiple of numHeads {config.NumHeads}", nameof(config));
+        }
+        Config = config;
+        int d = config.EmbedDim;
+        int half = config.Depth / 2;
+        patch_embed = new PatchEmbed(config.Channels, d, config.PatchSize);
+        label_emb = config.NumClasses > 0 ? nn.Embedding(config.NumClasses + 1, d) : null;
+        pos_embed = new Parameter(zeros(1, config.Tokens, d));
+        var inBlocks = new Block[half];
+        var outBlocks = new Block[half];
+        for (int i = 0; i < half; i++)
+        {
+            inBlocks[i] = new Block(d, config.NumHeads, config.MlpHidden, config.QkvBias, skip: false);
+        }
+        mid_block = new Block(d, config.NumHeads, config.MlpHidden, config.QkvBias, skip: false);
+        for (int i = 0; i < half; i++)
+        {
+            outBlocks[i] = new Block(d, config.NumHeads, config.MlpHidden, config.QkvBias, skip: true);
+        }
+        in_blocks = nn.ModuleList(inBlocks);
+        out_blocks = nn.ModuleList(outBlocks);
+        norm = nn.LayerNorm(d);
+        decoder_pred = nn.Linear(d, config.PatchDim);
+        final_layer = nn.Conv2d(config.Channels, config.Channels, 3, padding: 1);
+        var heads = new UemHead[config.Depth];
+        for (int i = 0; i < heads.Length; i++)
+        {
+            heads[i] = new UemHead(d, config.PatchDim);
+        }
+        uem = nn.ModuleList(heads);
+        RegisterComponents();
+
+        // Not a parameter or buffer (no state-dict entry): exp(-ln(10000)·k/(D/2)), k = 0..D/2-1.
+        frequencies = exp(arange(0, d / 2, dtype: ScalarType.Float32).mul(-Math.Log(10000) / (d / 2)));
+        frequencies.DetachFromDisposeScope();
+        InitializeWeights();
+    }
+
+    /// <summary>The configuration.</summary>
+    public UViTConfig Config { get; }
+
+    /// <summary>Layers L.</summary>
+    public int Depth => Config.Depth;
+
+    /// <summary>True if layer <paramref name="layer"/> (0-based) is an in-block whose output is pushed as a long skip.</summary>
+    public bool PushesSkip(int layer) => layer < Config.Depth / 2;
+
+    /// <summary>True if layer <paramref name="layer"/> (0-based) is an out-block that pops a long skip.</summary>
+    public bool PopsSkip(int layer) => layer > Config.Depth / 2;
+
+    /// <summary>Sinusoidal timestep embedding (no MLP): [B] → [B, D] = [cos(t·f), sin(t·f)].</summary>
+    public Tensor TimestepEmbedding(Tensor timesteps)
+    {
+        using var scope = NewDisposeScope();
+        Tensor args = timesteps.to_type(ScalarType.Float32).unsqueeze(1).mul(frequencies.unsqueeze(0)); // [B, D/2]
+        Tensor emb = cat([args.cos(), args.sin()], -1);                                             // [B, D]
+        return emb.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Tokens of a batch: [time, label?, patches] + pos_embed, [B, T, D].</summary>
+    /// <param name="x">x_t, [B, C, H, W].</param>
+    /// <param name="timeEmbedding">From <see cref="TimestepEmbedding"/>, [B, D].</param>
+    /// <param name="labels">Class per row (int64, NumClasses = null class), [B]; ignored by an unconditional model.</param>
+    public Tensor Embed(Tensor x, Tensor timeEmbedding, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        Tensor patches = patch_embed.forward(x);                      // [B, N, D]
+        Tensor time = timeEmbedding.unsqueeze(1);                     // [B, 1, D]
+        Tensor h;
+        if (label_emb is not null)
+        {
+            ArgumentNullException.ThrowIfNull(labels);
+            Tensor label = label_emb.forward(labels).unsqueeze(1);    // [B, 1, D]
+            h = cat([time, label, patches], 1);                       // [B, T, D]
+        }
+        else
+        {
+            h = cat([time, patches], 1);                              // [B, T, D]
+        }
+        h = h.add(pos_embed);                                         // [B, T, D]
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Runs layer <paramref name="layer"/> (0-based; in, mid, then out blocks): [B, T, D] → [B, T, D].</summary>
+    /// <param name="layer">Layer index.</param>
+    /// <param name="hidden">Hidden state, [B, T, D].</param>
+    /// <param name="skip">The popped long skip for out-blocks, [B, T, D]; null otherwise.</param>
+    public Tensor Layer(int layer, Tensor hidden, Tensor? skip)
+    {
+        int half = Config.Depth / 2;
+        if (layer < half)
+        {
+            return in_blocks[layer].forward(hidden, null);
+        }
+        return layer == half ? mid_block.forward(hidden, null) : out_blocks[layer - half - 1].forward(hidden, skip);
+    }
+
+    /// <summary>The shared output head: norm → decoder_pred on patch tokens → unpatchify → final_layer, [B, T, D] → [B, C, H, W].</summary>
+    public Tensor Head(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        Tensor h = norm.forward(hidden);                                      // [B, T, D]
+        h = h.narrow(1, Config.ExtraTokens, Config.PatchTokens);              // [B, N, D]
+        h = decoder_pred.forward(h);                                          // [B, N, p²C]
+        h = Unpatchify(h);                                                    // [B, C, H, W]
+        h = final_layer.forward(h);                                           // [B, C, H, W]
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>UEM of layer <paramref name="layer"/> on its hidden state: certainty per patch value, [B, N, p²C].</summary>
+    public Tensor UemPatches(int layer, Tensor hidden, Tensor timeEmbedding)
+    {
+        using var scope = NewDisposeScope();
+        Tensor patches = hidden.narrow(1, Config.ExtraTokens, Config.PatchTokens); // [B, N, D]
+        Tensor u = uem[layer].forward(patches, timeEmbedding);                     // [B, N, p²C]
+        return u.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Per-sample certainty of layer <paramref name="layer"/>: the UEM map averaged over pixels, [B].</summary>
+    public Tensor Certainty(int layer, Tensor hidden, Tensor timeEmbedding)
+    {
+        using var scope = NewDisposeScope();
+        Tensor u = UemPatches(layer, hidden, timeEmbedding);  // [B, N, p²C]
+        Tensor c = u.mean([1, 2]);                            // [B]
+        return c.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>'B (h w) (p1 p2 C) -> B C (h p1) (w p2)': [B, N, p²C] → [B, C, H, W].</summary>
+    public Tensor Unpatchify(Tensor patches)
+    {
+        using var scope = NewDisposeScope();
+        int p = Config.PatchSize, hp = Config.Height / p, wp = Config.Width / p;
+        long b = patches.shape[0];
+        Tensor x = patches.reshape(b, hp, wp, p, p, Config.Channels);        // [B, h, w, p1, p2, C]
+        x = x.permute(0, 5, 1, 3, 2, 4);                                     // [B, C, h, p1, w, p2]
+        x = x.reshape(b, Config.Channels, Config.Height, Config.Width);      // [B, C, H, W]
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Full-depth noise prediction ε̂_L, [B, C, H, W].</summary>
+    public override Tensor forward(Tensor x, Tensor timesteps, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        Tensor temb = TimestepEmbedding(timesteps);           // [B, D]
+        Tensor h = Embed(x, temb, labels);                    // [B, T, D]
+        var skips = new Stack<Tensor>();
+        for (int i = 0; i < Config.Depth; i++)
+        {
+            h = Layer(i, h, PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
+            if (PushesSkip(i))
+            {
+                skips.Push(h);
+            }
+        }
+        Tensor eps = Head(h);                                 // [B, C, H, W]
+        return eps.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Every exit at once, for training: ε̂_i [B, C, H, W] from the shared head and the UEM certainty map
+    /// u_i [B, C, H, W] (input detached) of each layer i.
+    /// </summary>
+    public (Tensor[] Predictions, Tensor[] Certainties) ForwardExits(Tensor x, Tensor timesteps, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        var predictions = new Tensor[Config.Depth];
+        var certainties = new Tensor[Config.Depth];
+        Tensor temb = TimestepEmbedding(timesteps);           // [B, D]
+        Tensor h = Embed(x, temb, labels);                    // [B, T, D]
+        var skips = new Stack<Tensor>();
+        for (int i = 0; i < Config.Depth; i++)
+        {
+            h = Layer(i, h, PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
+            if (PushesSkip(i))
+            {
+                skips.Push(h);
+            }
+            predictions[i] = Head(h).MoveToOuterDisposeScope();                         // [B, C, H, W]
+            certainties[i] = Unpatchify(UemPatches(i, h, temb)).MoveToOuterDisposeScope(); // [B, C, H, W]
+        }
+        return (predictions, certainties);
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            frequencies.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    private void InitializeWeights()
+    {
+        using var noGrad = no_grad();
+        nn.init.trunc_normal_(pos_embed, std: 0.02);
+        foreach (nn.Module module in modules())
+        {
+            if (module is Linear linear)
+            {
+                nn.init.trunc_normal_(linear.weight, std: 0.02);
+                if (linear.bias is not null)
+                {
+                    nn.init.zeros_(linear.bias);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Backends.TorchSharp.Model;
+using AdaDiff.Engine;
+using static TorchSharp.torch;
+
+namespace AdaDiff.Backends.TorchSharp.Tests;
+
+/// <summary>Tiny models and inputs shared by the tests.</summary>
+internal static class TestModels
+{
+    public static ModelManifest Manifest(UViTConfig config, string name = "tiny") => new()
+    {
+        Name = name,
+        Architecture = "uvit-adadiff",
+        Channels = config.Channels,
+        Height = config.Height,
+        Width = config.Width,
+        PatchSize = config.PatchSize,
+        EmbedDim = config.EmbedDim,
+        Depth = config.Depth,
+        NumHeads = config.NumHeads,
+        MlpRatio = config.MlpRatio,
+        NumClasses = config.NumClasses,
+        SupportsUnconditional = true,
+        NoiseSchedule = new NoiseScheduleSpec(),
+        Flops = FlopCounter.Count(config),
+        Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
+    };
+
+    public static TorchSharpBackend Backend(UViTConfig config, int seed = 1)
+    {
+        manual_seed(seed);
+        var model = new UViT(config);
+        RandomizeBiases(model, seed);
+        return new TorchSharpBackend(Manifest(config), model, new TorchSharpBackendOptions { Threads = 1 });
+    }
+
+    /// <summary>Non-zero biases and norms so a test notices a wrong tensor or token order.</summary>
+    public static void RandomizeBiases(UViT model, int seed)
+    {
+        var generator = new Generator((ulong)seed + 100);
+        using var noGrad = no_grad();
+        foreach ((string name, Tensor parameter) in model.named_parameters())
+        {
+            if (name.EndsWith(".bias", StringComparison.Ordinal) || name.Contains("norm", StringComparison.Ordinal))
+            {
+                parameter.add_(randn(parameter.shape, generator: generator).mul(0.1));
+            }
+        }
+    }
+
+    public static (float[] Latents, float[] Timesteps, int[] Labels) Inputs(ModelManifest manifest, int rows, int seed = 7)
+    {
+        var random = new Random(seed);
+        var latents = new float[rows * manifest.ImageSize];
+        for (int i = 0; i < latents.Length; i++)
+        {
+            latents[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+        var timesteps = new float[rows];
+        var labels = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            timesteps[r] = random.Next(0, manifest.NoiseSchedule.Timesteps);
+            labels[r] = random.Next(0, manifest.NullClass + 1);
+        }
+        return (latents, timesteps, labels);
+    }
+
+    public static float MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        float max = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            max = Math.Max(max, Math.Abs(a[i] - b[i]));
+        }
+        return max;
+    }
+}

@@ -1,0 +1,26 @@
+using AdaDiff.Tools;
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.Error.WriteLine("usage: adadiff-tools <command> [options]");
+    Console.Error.WriteLine("  " + InitModelCommand.Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+try
+{
+    return args[0] switch
+    {
+        "init-model" => InitModelCommand.Run(args),
+        _ => throw new ArgumentException($"unknown command '{args[0]}'"),
+    };
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"adadiff-tools: {e.Message}");
+    return 2;
+}
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"adadiff-tools: {e.Message}");
+    return 1;
+}
