@@ -1,0 +1,32 @@
+using AdaDiff.Server;
+using AdaDiff.Server.Services;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps the AdaDiff server's endpoints.</summary>
+public static class AdaDiffEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps the gRPC services (DiffusionService, grpc.health.v1.Health, reflection) and, on the HTTP port only,
+    /// <c>/metrics</c> (Prometheus), <c>/healthz</c> (liveness) and <c>/readyz</c> (models loaded).
+    /// </summary>
+    public static IEndpointRouteBuilder MapAdaDiff(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        AdaDiffOptions options = endpoints.ServiceProvider.GetRequiredService<IOptions<AdaDiffOptions>>().Value;
+        string httpHost = $"*:{options.HttpPort}";
+
+        endpoints.MapGrpcService<DiffusionService>();
+        endpoints.MapGrpcHealthChecksService();
+        endpoints.MapGrpcReflectionService();
+
+        endpoints.MapPrometheusScrapingEndpoint().RequireHost(httpHost);
+        endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(AdaDiffServiceCollectionExtensions.LiveTag) })
+            .RequireHost(httpHost);
+        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(AdaDiffServiceCollectionExtensions.ReadyTag) })
+            .RequireHost(httpHost);
+        return endpoints;
+    }
+}

@@ -1,0 +1,58 @@
+namespace AdaDiff.Server;
+
+/// <summary>
+/// Settings of the AdaDiff server, bound from the <c>AdaDiff</c> configuration section
+/// (appsettings.json, environment variables <c>ADADIFF__…</c>, command-line flags <c>--AdaDiff:…=…</c>)
+/// and validated at start.
+/// </summary>
+public sealed class AdaDiffOptions
+{
+    /// <summary>Configuration section the options bind to.</summary>
+    public const string SectionName = "AdaDiff";
+
+    /// <summary>Pattern of a model name (the folder name in the model repository).</summary>
+    public const string ModelNamePattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
+
+    /// <summary>
+    /// Folder of model packages (<c>&lt;repository&gt;/&lt;name&gt;/model.json</c>). A relative path is taken
+    /// from the current directory. Empty: the <c>models/</c> folder of the source repository, searched
+    /// upwards from the content root and from the executable's folder. The folder must exist.
+    /// </summary>
+    public string? ModelRepository { get; set; }
+
+    /// <summary>Model served when a request names none; must be a folder of the repository. Default "fashion-mnist-uvit".</summary>
+    public string DefaultModel { get; set; } = "fashion-mnist-uvit";
+
+    /// <summary>Address both ports bind to (an IP address). Default 0.0.0.0 (every IPv4 interface).</summary>
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>Port of the gRPC endpoint (HTTP/2 without TLS), 1..65535. Default 50051.</summary>
+    public int GrpcPort { get; set; } = 50051;
+
+    /// <summary>Port of the HTTP/1.1 endpoint serving /metrics, /healthz and /readyz, 1..65535. Default 9464.</summary>
+    public int HttpPort { get; set; } = 9464;
+
+    /// <summary>Most images one Generate call may ask for, 1..1024. Default 16.</summary>
+    public int MaxImagesPerRequest { get; set; } = 16;
+
+    /// <summary>Most sampling steps one Generate call may ask for, 1..100000 (also capped by the model's training timesteps). Default 1000.</summary>
+    public int MaxSteps { get; set; } = 1000;
+
+    /// <summary>Generations that may wait in a model's queue before calls get RESOURCE_EXHAUSTED, 1..100000. Default 64.</summary>
+    public int MaxQueuedJobs { get; set; } = 64;
+
+    /// <summary>Generations a model runs at once (their steps share one batch), 1..1024. Default 8.</summary>
+    public int MaxActiveJobs { get; set; } = 8;
+
+    /// <summary>Most rows (images, doubled by guidance) in one network pass, 1..4096. Default 64.</summary>
+    public int MaxBatchRows { get; set; } = 64;
+
+    /// <summary>Intra-op threads of the backend, 0..1024; 0 leaves the library's default. Default 0.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Seconds a client is told to wait (google.rpc.RetryInfo) when a queue is full, 0..3600. Default 1.</summary>
+    public double RetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>Send exception messages to clients (development only). Default false.</summary>
+    public bool EnableDetailedErrors { get; set; }
+}

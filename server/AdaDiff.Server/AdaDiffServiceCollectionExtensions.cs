@@ -1,0 +1,69 @@
+using System.Net;
+using AdaDiff.Server;
+using AdaDiff.Server.Internal;
+using AdaDiff.Server.Metrics;
+using AdaDiff.Server.Models;
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the AdaDiff server.</summary>
+public static class AdaDiffServiceCollectionExtensions
+{
+    /// <summary>Health-check tag of checks that say the process is alive (/healthz).</summary>
+    public const string LiveTag = "live";
+
+    /// <summary>Health-check tag of checks that say the server can serve (/readyz and grpc.health.v1 for the service).</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>
+    /// Adds the AdaDiff server: options bound from <paramref name="configuration"/>'s <c>AdaDiff</c> section and
+    /// validated at start, Kestrel's two ports, gRPC with health and reflection, the model registry, health checks
+    /// and the OpenTelemetry meter with its Prometheus exporter.
+    /// </summary>
+    public static IServiceCollection AddAdaDiff(this IServiceCollection services, IConfiguration configuration, Action<AdaDiffOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        OptionsBuilder<AdaDiffOptions> options = services.AddOptions<AdaDiffOptions>().Bind(configuration.GetSection(AdaDiffOptions.SectionName));
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+        options.ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<AdaDiffOptions>, AdaDiffOptionsSetup>();
+        services.AddSingleton<IValidateOptions<AdaDiffOptions>, AdaDiffOptionsValidator>();
+
+        // Kestrel: gRPC on HTTP/2 only (without TLS, Http1AndHttp2 would silently serve HTTP/1.1), metrics and health on HTTP/1.1.
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<AdaDiffOptions>>((kestrel, adadiff) =>
+        {
+            AdaDiffOptions o = adadiff.Value;
+            IPAddress address = IPAddress.Parse(o.BindAddress);
+            kestrel.Listen(address, o.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, o.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+
+        services.AddGrpc();
+        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<AdaDiffOptions>>((grpc, adadiff) => grpc.EnableDetailedErrors = adadiff.Value.EnableDetailedErrors);
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks(o =>
+        {
+            o.Services.Map(AdaDiff.Grpc.V1.DiffusionService.Descriptor.FullName, r => r.Tags.Contains(ReadyTag));
+        })
+            .AddCheck("process", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy(), [LiveTag])
+            .AddCheck<ModelsReadyHealthCheck>("models", tags: [ReadyTag]);
+
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton(sp => new AdaDiffMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<ModelCatalog>().MaxDepth));
+        services.AddSingleton<ModelRegistry>();
+        services.AddHostedService<ModelLoaderService>();
+
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(AdaDiffMetrics.MeterName)
+            // Scrapes must see every update at once (the system test compares two scrapes around one call).
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        return services;
+    }
+}

@@ -1,0 +1,64 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace AdaDiff.Server.Internal;
+
+/// <summary>Checks <see cref="AdaDiffOptions"/> at start; every failure names the setting and what it must be.</summary>
+internal sealed partial class AdaDiffOptionsValidator : IValidateOptions<AdaDiffOptions>
+{
+    [GeneratedRegex(AdaDiffOptions.ModelNamePattern)]
+    internal static partial Regex ModelName();
+
+    public ValidateOptionsResult Validate(string? name, AdaDiffOptions options)
+    {
+        const string s = AdaDiffOptions.SectionName;
+        List<string> failures = [];
+        void Range(int value, int min, int max, string setting)
+        {
+            if (value < min || value > max)
+            {
+                failures.Add($"{s}:{setting} is {value}; it must be in {min}..{max}.");
+            }
+        }
+
+        if (string.IsNullOrEmpty(options.ModelRepository))
+        {
+            failures.Add($"{s}:ModelRepository is not set and no 'models' folder was found above the content root or the executable; set it to the folder of model packages.");
+        }
+        else if (!Directory.Exists(options.ModelRepository))
+        {
+            failures.Add($"{s}:ModelRepository '{options.ModelRepository}' does not exist; set it to the folder of model packages.");
+        }
+        else if (string.IsNullOrEmpty(options.DefaultModel) || !ModelName().IsMatch(options.DefaultModel))
+        {
+            failures.Add($"{s}:DefaultModel '{options.DefaultModel}' is not a valid model name ({AdaDiffOptions.ModelNamePattern}).");
+        }
+        else if (!File.Exists(Path.Combine(options.ModelRepository, options.DefaultModel, "model.json")))
+        {
+            failures.Add($"{s}:DefaultModel '{options.DefaultModel}' is not in the model repository '{options.ModelRepository}' (no {options.DefaultModel}/model.json there).");
+        }
+
+        if (!IPAddress.TryParse(options.BindAddress, out _))
+        {
+            failures.Add($"{s}:BindAddress '{options.BindAddress}' is not an IP address (e.g. 0.0.0.0 or 127.0.0.1).");
+        }
+        Range(options.GrpcPort, 1, 65535, nameof(options.GrpcPort));
+        Range(options.HttpPort, 1, 65535, nameof(options.HttpPort));
+        if (options.GrpcPort == options.HttpPort)
+        {
+            failures.Add($"{s}:GrpcPort and {s}:HttpPort are both {options.GrpcPort}; they must differ.");
+        }
+        Range(options.MaxImagesPerRequest, 1, 1024, nameof(options.MaxImagesPerRequest));
+        Range(options.MaxSteps, 1, 100_000, nameof(options.MaxSteps));
+        Range(options.MaxQueuedJobs, 1, 100_000, nameof(options.MaxQueuedJobs));
+        Range(options.MaxActiveJobs, 1, 1024, nameof(options.MaxActiveJobs));
+        Range(options.MaxBatchRows, 1, 4096, nameof(options.MaxBatchRows));
+        Range(options.Threads, 0, 1024, nameof(options.Threads));
+        if (!(options.RetryAfterSeconds >= 0 && options.RetryAfterSeconds <= 3600))
+        {
+            failures.Add($"{s}:RetryAfterSeconds is {options.RetryAfterSeconds}; it must be in 0..3600.");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

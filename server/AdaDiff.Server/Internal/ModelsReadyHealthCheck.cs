@@ -1,0 +1,14 @@
+using AdaDiff.Server.Models;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace AdaDiff.Server.Internal;
+
+/// <summary>Readiness: healthy once every model is loaded.</summary>
+internal sealed class ModelsReadyHealthCheck(ModelRegistry registry) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(
+            registry.IsReady ? HealthCheckResult.Healthy($"{registry.Models.Count} models loaded")
+            : registry.LoadError is { } error ? HealthCheckResult.Unhealthy("Loading the models failed", error)
+            : HealthCheckResult.Unhealthy("Loading the models"));
+}

@@ -1,0 +1,38 @@
+namespace AdaDiff.Server.Internal;
+
+/// <summary>Every log message of the server, source-generated, with fixed event ids (1xx models, 2xx calls).</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(100, LogLevel.Information, "Loading models from {Repository} (default {DefaultModel})")]
+    public static partial void LoadingModels(ILogger logger, string repository, string defaultModel);
+
+    [LoggerMessage(101, LogLevel.Information, "Loaded model {Model}: backend {Backend} on {Provider}, depth {Depth}, {Height}x{Width}x{Channels}, in {Seconds:F2} s")]
+    public static partial void ModelLoaded(ILogger logger, string model, string backend, string provider, int depth, int height, int width, int channels, double seconds);
+
+    [LoggerMessage(102, LogLevel.Warning, "Skipping {Folder} in the model repository: {Reason}")]
+    public static partial void ModelFolderSkipped(ILogger logger, string folder, string reason);
+
+    [LoggerMessage(103, LogLevel.Information, "All {Count} models loaded; ready")]
+    public static partial void ModelsReady(ILogger logger, int count);
+
+    [LoggerMessage(104, LogLevel.Critical, "Loading the models failed; stopping")]
+    public static partial void ModelLoadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(200, LogLevel.Debug, "Generate: model {Model}, {Images} images, {Steps} steps of {Sampler}, exit {ExitMode}")]
+    public static partial void GenerateStarted(ILogger logger, string model, int images, int steps, string sampler, string exitMode);
+
+    [LoggerMessage(201, LogLevel.Debug, "Generate finished: model {Model}, {LayersExecuted}/{LayersFull} layers, {Seconds:F3} s")]
+    public static partial void GenerateFinished(ILogger logger, string model, long layersExecuted, long layersFull, double seconds);
+
+    [LoggerMessage(202, LogLevel.Information, "Generate on model {Model} stopped: the caller cancelled or its deadline passed")]
+    public static partial void GenerateCancelled(ILogger logger, string model);
+
+    [LoggerMessage(203, LogLevel.Warning, "Generate on model {Model} rejected: its queue is full")]
+    public static partial void QueueFull(ILogger logger, string model);
+
+    [LoggerMessage(204, LogLevel.Error, "Generate on model {Model} failed")]
+    public static partial void GenerateFailed(ILogger logger, string model, Exception exception);
+
+    [LoggerMessage(205, LogLevel.Debug, "Invalid request to {Method}: {Violations} field violations")]
+    public static partial void InvalidRequest(ILogger logger, string method, int violations);
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using AdaDiff.Engine.Backends;
+using AdaDiff.Engine.Scheduling;
+using AdaDiff.Server.Internal;
+using AdaDiff.Server.Metrics;
+using Microsoft.Extensions.Options;
+
+namespace AdaDiff.Server.Models;
+
+/// <summary>
+/// The models the server serves: one backend and one <see cref="GenerationScheduler"/> per package of
+/// the <see cref="ModelCatalog"/>, loaded once by <see cref="Load"/>. Lookups are by validated name only.
+/// </summary>
+public sealed class ModelRegistry : IAsyncDisposable
+{
+    private readonly ModelCatalog _catalog;
+    private readonly AdaDiffMetrics _metrics;
+    private readonly AdaDiffOptions _options;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile ServedModel[] _models = [];
+    private volatile Dictionary<string, ServedModel> _byName = new(StringComparer.Ordinal);
+    private int _loadStarted;
+    private bool _disposed;
+
+    /// <summary>Creates an empty registry; <see cref="Load"/> fills it.</summary>
+    public ModelRegistry(ModelCatalog catalog, AdaDiffMetrics metrics, IOptions<AdaDiffOptions> options, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _catalog = catalog;
+        _metrics = metrics;
+        _options = options.Value;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<ModelRegistry>();
+    }
+
+    /// <summary>Completes when every model is loaded; faults with the load error.</summary>
+    public Task Ready => _ready.Task;
+
+    /// <summary>True once every model is loaded.</summary>
+    public bool IsReady => _ready.Task.IsCompletedSuccessfully;
+
+    /// <summary>The error that stopped loading, or null.</summary>
+    public Exception? LoadError => _ready.Task.Exception?.InnerException;
+
+    /// <summary>Loaded models, default first (empty until ready).</summary>
+    public IReadOnlyList<ServedModel> Models => _models;
+
+    /// <summary>The default model's name.</summary>
+    public string DefaultModel => _catalog.DefaultModel;
+
+    /// <summary>Finds a loaded model by exact name.</summary>
+    public bool TryGet(string name, [NotNullWhen(true)] out ServedModel? model) => _byName.TryGetValue(name, out model);
+
+    /// <summary>Loads every model of the catalog (blocking; call once, off the request path).</summary>
+    public void Load(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _loadStarted, 1) != 0)
+        {
+            throw new InvalidOperationException("The models are already loading or loaded.");
+        }
+        List<ServedModel> loaded = [];
+        try
+        {
+            ServerLog.LoadingModels(_logger, _catalog.Repository, _catalog.DefaultModel);
+            foreach (ModelCatalog.Entry entry in _catalog.Entries)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                loaded.Add(LoadOne(entry));
+            }
+            ServedModel[] models = [.. loaded];
+            _byName = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
+            _models = models;
+            ServerLog.ModelsReady(_logger, models.Length);
+            _ready.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            foreach (ServedModel model in loaded)
+            {
+                ReleaseAsync(model).AsTask().GetAwaiter().GetResult();
+            }
+            _ready.TrySetException(e);
+            throw;
+        }
+    }
+
+    private ServedModel LoadOne(ModelCatalog.Entry entry)
+    {
+        long start = Stopwatch.GetTimestamp();
+        IDenoiserBackend backend = BackendLoader.Load(entry.Directory, _options);
+        try
+        {
+            PngCodec.EnsureSupported(entry.Manifest.Channels, entry.Name);
+            var observer = new ModelObserver(_metrics, entry.Name, backend.Name, entry.Manifest.NoiseSchedule.Timesteps);
+            var scheduler = new GenerationScheduler(
+                backend,
+                new SchedulerOptions
+                {
+                    MaxBatchRows = _options.MaxBatchRows,
+                    MaxQueuedJobs = _options.MaxQueuedJobs,
+                    MaxActiveJobs = _options.MaxActiveJobs,
+                },
+                observer,
+                _loggerFactory.CreateLogger<GenerationScheduler>());
+            observer.Occupancy(0, 0);
+            ServerLog.ModelLoaded(_logger, entry.Name, backend.Name, backend.ExecutionProvider, entry.Manifest.Depth,
+                entry.Manifest.Height, entry.Manifest.Width, entry.Manifest.Channels, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            return new ServedModel(entry.Name, backend.Manifest, backend, scheduler, entry.Name == _catalog.DefaultModel);
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
+    }
+
+    private static async ValueTask ReleaseAsync(ServedModel model)
+    {
+        await model.Scheduler.DisposeAsync().ConfigureAwait(false);
+        model.Backend.Dispose();
+    }
+
+    /// <summary>Stops every scheduler (cancelling its jobs) and frees every backend.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        foreach (ServedModel model in _models)
+        {
+            await ReleaseAsync(model).ConfigureAwait(false);
+        }
+        _models = [];
+        _byName = new(StringComparer.Ordinal);
+    }
+}

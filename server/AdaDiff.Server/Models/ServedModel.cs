@@ -1,0 +1,13 @@
+using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
+using AdaDiff.Engine.Scheduling;
+
+namespace AdaDiff.Server.Models;
+
+/// <summary>A loaded model: its manifest, its backend and the scheduler that batches its generations.</summary>
+/// <param name="Name">Model name (its folder name).</param>
+/// <param name="Manifest">Its manifest.</param>
+/// <param name="Backend">The backend that runs it.</param>
+/// <param name="Scheduler">The scheduler of its generations.</param>
+/// <param name="IsDefault">True for the server's default model.</param>
+public sealed record ServedModel(string Name, ModelManifest Manifest, IDenoiserBackend Backend, GenerationScheduler Scheduler, bool IsDefault);

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Options;
+
+// Settings: appsettings.json beside the executable, then ADADIFF__… environment variables, then
+// command-line flags such as --AdaDiff:ModelRepository=/models --AdaDiff:GrpcPort=50051.
+WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    ContentRootPath = AppContext.BaseDirectory,
+});
+builder.Services.AddAdaDiff(builder.Configuration);
+
+WebApplication app = builder.Build();
+app.MapAdaDiff();
+try
+{
+    await app.RunAsync().ConfigureAwait(false);
+}
+catch (OptionsValidationException e)
+{
+    await Console.Error.WriteLineAsync("adadiff-server: invalid configuration:").ConfigureAwait(false);
+    foreach (string failure in e.Failures)
+    {
+        await Console.Error.WriteLineAsync($"  {failure}").ConfigureAwait(false);
+    }
+    return 2;
+}
+catch (Exception e) when (e is InvalidOperationException or InvalidDataException or IOException)
+{
+    await Console.Error.WriteLineAsync($"adadiff-server: cannot start: {e.Message}").ConfigureAwait(false);
+    return 1;
+}
+return Environment.ExitCode;

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using AdaDiff.Engine;
+using AdaDiff.Engine.Scheduling;
+using AdaDiff.Grpc.V1;
+using AdaDiff.Server.Internal;
+using AdaDiff.Server.Models;
+using Google.Rpc;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace AdaDiff.Server.Services;
+
+/// <summary>
+/// The <c>adadiff.v1.DiffusionService</c>: validates requests, maps protobuf to engine types and back, and
+/// hands generations to the model's <see cref="GenerationScheduler"/>. No tensors or policy live here.
+/// </summary>
+public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOptions> options, ILogger<DiffusionService> logger)
+    : Grpc.V1.DiffusionService.DiffusionServiceBase
+{
+    private readonly AdaDiffOptions _options = options.Value;
+
+    /// <inheritdoc/>
+    public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        long callStart = Stopwatch.GetTimestamp();
+        EnsureReady();
+
+        List<BadRequest.Types.FieldViolation> violations = [];
+        ServedModel? model = ResolveModel(request.Model, "model", violations, out string requestedName);
+        ValidatedGenerate? validated = GenerateRequestValidator.Validate(request, model?.Manifest, _options, violations);
+        if (violations.Count > 0)
+        {
+            ServerLog.InvalidRequest(logger, nameof(Generate), violations.Count);
+            throw RpcErrors.InvalidArgument(violations);
+        }
+        if (model is null || validated is null)
+        {
+            throw RpcErrors.ModelNotFound(requestedName);
+        }
+
+        CancellationToken cancellationToken = context.CancellationToken;
+        GenerationRequest engineRequest = validated.Request;
+        GenerationJob? job = model.Scheduler.TryEnqueue(engineRequest, cancellationToken);
+        if (job is null)
+        {
+            ServerLog.QueueFull(logger, model.Name);
+            throw RpcErrors.QueueFull(model.Name, TimeSpan.FromSeconds(_options.RetryAfterSeconds));
+        }
+        ServerLog.GenerateStarted(logger, model.Name, engineRequest.NumImages, engineRequest.Steps, engineRequest.Sampler.ToString(), engineRequest.Exit.Mode.ToString());
+
+        ModelManifest manifest = model.Manifest;
+        bool completed = false;
+        try
+        {
+            await foreach (GenerationEvent generationEvent in job.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                GenerateResponse response;
+                if (generationEvent is StepCompleted step)
+                {
+                    response = new GenerateResponse { Step = ProtoMapper.ToStepUpdate(step, manifest, engineRequest.NumImages, validated.LatentDType, Stopwatch.GetElapsedTime(callStart).TotalSeconds) };
+                }
+                else if (generationEvent is GenerationCompleted done)
+                {
+                    double wall = Stopwatch.GetElapsedTime(callStart).TotalSeconds;
+                    response = new GenerateResponse { Result = ProtoMapper.ToResult(done, model, engineRequest, validated.Settings, wall) };
+                    completed = true;
+                    ServerLog.GenerateFinished(logger, model.Name, done.Compute.LayersExecuted, done.Compute.LayersFull, wall);
+                }
+                else
+                {
+                    continue;
+                }
+                await responseStream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not RpcException && cancellationToken.IsCancellationRequested)
+        {
+            ServerLog.GenerateCancelled(logger, model.Name);
+            throw RpcErrors.Cancelled();
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            ServerLog.GenerateFailed(logger, model.Name, e);
+            throw RpcErrors.Internal(e, _options.EnableDetailedErrors);
+        }
+        if (!completed)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                ServerLog.GenerateCancelled(logger, model.Name);
+                throw RpcErrors.Cancelled();
+            }
+            var e = new InvalidOperationException("The generation ended without a result.");
+            ServerLog.GenerateFailed(logger, model.Name, e);
+            throw RpcErrors.Internal(e, _options.EnableDetailedErrors);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Task<ListModelsResponse> ListModels(ListModelsRequest request, ServerCallContext context)
+    {
+        EnsureReady();
+        var response = new ListModelsResponse();
+        foreach (ServedModel model in registry.Models)
+        {
+            response.Models.Add(ProtoMapper.ToModelInfo(model));
+        }
+        return Task.FromResult(response);
+    }
+
+    /// <inheritdoc/>
+    public override Task<ModelInfo> GetModel(GetModelRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        EnsureReady();
+        if (request.Name.Length == 0)
+        {
+            throw RpcErrors.InvalidArgument("name", "is required: a model name as listed by ListModels");
+        }
+        List<BadRequest.Types.FieldViolation> violations = [];
+        ServedModel? model = ResolveModel(request.Name, "name", violations, out string name);
+        if (violations.Count > 0)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+        return model is null ? throw RpcErrors.ModelNotFound(name) : Task.FromResult(ProtoMapper.ToModelInfo(model));
+    }
+
+    private void EnsureReady()
+    {
+        if (!registry.IsReady)
+        {
+            throw RpcErrors.NotReady();
+        }
+    }
+
+    /// <summary>
+    /// The model a request names (empty: the default). An invalid name adds a violation; a valid unknown
+    /// name returns null. The name is only ever a dictionary key, never a path.
+    /// </summary>
+    private ServedModel? ResolveModel(string name, string field, List<BadRequest.Types.FieldViolation> violations, out string resolvedName)
+    {
+        resolvedName = name.Length == 0 ? registry.DefaultModel : name;
+        if (!AdaDiffOptionsValidator.ModelName().IsMatch(resolvedName))
+        {
+            violations.Add(new BadRequest.Types.FieldViolation
+            {
+                Field = field,
+                Description = $"must be 1..64 letters, digits, '.', '_' or '-', starting with a letter or digit ({AdaDiffOptions.ModelNamePattern})",
+            });
+            return null;
+        }
+        return registry.TryGet(resolvedName, out ServedModel? model) ? model : null;
+    }
+}

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using AdaDiff.Grpc.V1;
+using Grpc.Core;
+using OpenTelemetry.Metrics;
+
+namespace AdaDiff.Server.Tests;
+
+[Collection(ServerCollection.Name)]
+public sealed class CancellationTests(ServerFixture server)
+{
+    private const string Model = "fashion-mnist-uvit";
+    private const uint LongSteps = 400;
+
+    private static GenerateRequest LongRequest() => new()
+    {
+        NumImages = 1,
+        Seed = 8,
+        Steps = LongSteps,
+        ClassLabel = 0,
+        ExitPolicy = new ExitPolicy { Mode = ExitMode.FullDepth },
+        Stream = new StreamOptions { LatentEncoding = LatentEncoding.None },
+    };
+
+    [Fact]
+    public async Task Generate_ClientCancelsMidStream_CancelledAndJobStops()
+    {
+        double stepsBefore = MetricReader.Sum(server.CollectMetrics(), "adadiff.steps", Model);
+        using var cts = new CancellationTokenSource();
+        using AsyncServerStreamingCall<GenerateResponse> call = server.Client.Generate(LongRequest(), cancellationToken: cts.Token);
+
+        int received = 0;
+        RpcException e = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (GenerateResponse response in call.ResponseStream.ReadAllAsync())
+            {
+                Assert.Equal(GenerateResponse.EventOneofCase.Step, response.EventCase);
+                if (++received == 2)
+                {
+                    await cts.CancelAsync();
+                }
+            }
+        });
+        Assert.Equal(StatusCode.Cancelled, e.StatusCode);
+
+        await AssertJobStoppedAsync(stepsBefore);
+    }
+
+    [Fact]
+    public async Task Generate_DeadlinePasses_DeadlineExceededAndJobStops()
+    {
+        double stepsBefore = MetricReader.Sum(server.CollectMetrics(), "adadiff.steps", Model);
+        using AsyncServerStreamingCall<GenerateResponse> call = server.Client.Generate(LongRequest(), deadline: DateTime.UtcNow.AddMilliseconds(300));
+
+        RpcException e = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (GenerateResponse response in call.ResponseStream.ReadAllAsync())
+            {
+                Assert.Equal(GenerateResponse.EventOneofCase.Step, response.EventCase);
+            }
+        });
+        Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
+
+        await AssertJobStoppedAsync(stepsBefore);
+    }
+
+    /// <summary>The active gauge returns to 0 and the step counter stops short of the request's steps.</summary>
+    private async Task AssertJobStoppedAsync(double stepsBefore)
+    {
+        var wait = Stopwatch.StartNew();
+        IReadOnlyList<MetricSnapshot> snapshots = server.CollectMetrics();
+        while (MetricReader.Gauge(snapshots, "adadiff.generations.active", Model) != 0)
+        {
+            Assert.True(wait.Elapsed < TimeSpan.FromSeconds(10), "the cancelled job is still active after 10 s");
+            await Task.Delay(20);
+            snapshots = server.CollectMetrics();
+        }
+        double stepsAtStop = MetricReader.Sum(snapshots, "adadiff.steps", Model);
+        await Task.Delay(300);
+        double stepsLater = MetricReader.Sum(server.CollectMetrics(), "adadiff.steps", Model);
+
+        Assert.Equal(stepsAtStop, stepsLater); // no further steps ran
+        Assert.True(stepsAtStop - stepsBefore < LongSteps, $"{stepsAtStop - stepsBefore} of {LongSteps} steps ran");
+        Assert.Equal(0, MetricReader.Gauge(server.CollectMetrics(), "adadiff.queue.depth", Model));
+    }
+}

@@ -1,0 +1,105 @@
+using AdaDiff.Grpc.V1;
+using AdaDiff.Server.Metrics;
+using OpenTelemetry.Metrics;
+
+namespace AdaDiff.Server.Tests;
+
+[Collection(ServerCollection.Name)]
+public sealed class MetricsTests(ServerFixture server)
+{
+    private const string Model = "fashion-mnist-uvit";
+
+    private static GenerateRequest Request() => new()
+    {
+        NumImages = 2,
+        Seed = 31,
+        Steps = 5,
+        ClassLabel = 2,
+        ExitPolicy = new ExitPolicy { Mode = ExitMode.Adaptive, MinLayers = 2 },
+        Stream = new StreamOptions { LatentEncoding = LatentEncoding.None },
+    };
+
+    [Fact]
+    public async Task Generate_Completed_CountersMoveByTheCallsStats()
+    {
+        IReadOnlyList<MetricSnapshot> before = server.CollectMetrics();
+        Generation g = await Generation.RunAsync(server.Client, Request());
+        IReadOnlyList<MetricSnapshot> after = server.CollectMetrics();
+
+        double Delta(string name) => MetricReader.Sum(after, name, Model) - MetricReader.Sum(before, name, Model);
+        ComputeStats stats = g.Result.Stats;
+        Assert.Equal(stats.LayersExecuted, Delta("adadiff.layers.executed"));
+        Assert.Equal(stats.LayersFull, Delta("adadiff.layers.full"));
+        Assert.Equal(stats.FlopsExecuted, Delta("adadiff.flops.executed"), stats.FlopsExecuted * 1e-9);
+        Assert.Equal(Math.Max(0, stats.FlopsFull - stats.FlopsExecuted), Delta("adadiff.flops.saved"), stats.FlopsFull * 1e-9);
+        Assert.Equal(2, Delta("adadiff.images"));
+        Assert.Equal(5, Delta("adadiff.steps"));
+        Assert.Equal(10, Delta("adadiff.exit.layer")); // one per image per step
+        Assert.Equal(5, Delta("adadiff.step.duration"));
+        Assert.Equal(1, Delta("adadiff.generation.duration"));
+        Assert.Equal(1, Delta("adadiff.queue.wait"));
+        Assert.Equal(1, Delta("adadiff.first_step.latency"));
+        Assert.True(Delta("adadiff.batch.size") >= 5);
+        Assert.True(Delta("adadiff.compute.saved") >= 0);
+        Assert.Equal(0, MetricReader.Gauge(after, "adadiff.generations.active", Model));
+        Assert.Equal(0, MetricReader.Gauge(after, "adadiff.queue.depth", Model));
+    }
+
+    [Fact]
+    public async Task Generate_Completed_ExitHistogramHasOneBucketPerLayerAndTimestepBuckets()
+    {
+        await Generation.RunAsync(server.Client, Request());
+        IReadOnlyList<MetricSnapshot> snapshots = server.CollectMetrics();
+
+        MetricPoint[] points = [.. MetricReader.Points(snapshots, "adadiff.exit.layer", Model)];
+        Assert.NotEmpty(points);
+        foreach (MetricPoint point in points)
+        {
+            Assert.Equal(["backend", "model", "timestep_bucket"], MetricReader.TagKeys(point).Order(StringComparer.Ordinal));
+            Assert.Equal("torchsharp", MetricReader.Tag(point, "backend"));
+            List<double> bounds = [];
+            foreach (HistogramBucket bucket in point.GetHistogramBuckets())
+            {
+                bounds.Add(bucket.ExplicitBound);
+            }
+            // Buckets (0,1], (1,2], …, (depth-1, depth], then +Inf.
+            Assert.Equal(Enumerable.Range(1, (int)server.Model.Depth).Select(i => (double)i).Append(double.PositiveInfinity), bounds);
+        }
+        Assert.All(points, p => Assert.Matches("^[0-9]+-[0-9]+$", MetricReader.Tag(p, "timestep_bucket")));
+        Assert.True(points.Select(p => MetricReader.Tag(p, "timestep_bucket")).Distinct().Count() > 1, "5 steps over T span several timestep buckets");
+    }
+
+    [Fact]
+    public async Task Generate_Completed_LatencyHistogramsHaveSecondSizedBuckets()
+    {
+        await Generation.RunAsync(server.Client, Request());
+        IReadOnlyList<MetricSnapshot> snapshots = server.CollectMetrics();
+
+        foreach (string name in new[] { "adadiff.step.duration", "adadiff.generation.duration", "adadiff.queue.wait", "adadiff.first_step.latency" })
+        {
+            MetricSnapshot metric = MetricReader.Find(snapshots, name)!;
+            Assert.Equal("s", metric.Unit);
+            MetricPoint point = MetricReader.Points(snapshots, name, Model).First();
+            List<double> bounds = [];
+            foreach (HistogramBucket bucket in point.GetHistogramBuckets())
+            {
+                bounds.Add(bucket.ExplicitBound);
+            }
+            Assert.Equal(AdaDiffMetrics.SecondsBuckets.Append(double.PositiveInfinity), bounds);
+        }
+    }
+
+    [Fact]
+    public void Meter_Instruments_CarryOnlyModelAndBackendTags()
+    {
+        IReadOnlyList<MetricSnapshot> snapshots = server.CollectMetrics();
+
+        Assert.All(snapshots.Where(s => s.MeterName == AdaDiffMetrics.MeterName && s.Name != "adadiff.exit.layer"), s =>
+        {
+            foreach (MetricPoint point in s.MetricPoints)
+            {
+                Assert.Equal(["backend", "model"], MetricReader.TagKeys(point).Order(StringComparer.Ordinal));
+            }
+        });
+    }
+}

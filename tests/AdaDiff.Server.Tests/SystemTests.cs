@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Net;
+using AdaDiff.Grpc.V1;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Grpc.Reflection.V1Alpha;
+
+namespace AdaDiff.Server.Tests;
+
+/// <summary>The real server process, called over real sockets.</summary>
+[Collection(SystemCollection.Name)]
+public sealed class SystemTests
+{
+    private const string Model = "fashion-mnist-uvit";
+
+    [Fact]
+    public async Task ServerProcess_GenerateOverRealSockets_MetricsHealthAndReflectionAgree()
+    {
+        await using ServerProcess server = ServerProcess.Start();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        await server.WaitReadyAsync(http, TimeSpan.FromMinutes(3));
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri($"http://127.0.0.1:{server.HttpPort}/healthz"))).StatusCode);
+        string before = await http.GetStringAsync(new Uri($"http://127.0.0.1:{server.HttpPort}/metrics"));
+
+        using GrpcChannel channel = GrpcChannel.ForAddress($"http://127.0.0.1:{server.GrpcPort}");
+        var client = new DiffusionService.DiffusionServiceClient(channel);
+        Generation g = await Generation.RunAsync(client, new GenerateRequest
+        {
+            NumImages = 2,
+            Seed = 11,
+            Steps = 4,
+            ClassLabel = 5,
+            Stream = new StreamOptions { LatentEncoding = LatentEncoding.Float16 },
+        });
+        Assert.Equal(4, g.Steps.Count);
+        Assert.Equal(2, g.Result.Images.Count);
+
+        string after = await http.GetStringAsync(new Uri($"http://127.0.0.1:{server.HttpPort}/metrics"));
+        double Delta(string series) => PrometheusText.Sum(after, series, Model) - PrometheusText.Sum(before, series, Model);
+        Assert.Equal(g.Result.Stats.LayersExecuted, Delta("adadiff_layers_executed_total"));
+        Assert.Equal(g.Result.Stats.LayersFull, Delta("adadiff_layers_full_total"));
+        Assert.Equal(2, Delta("adadiff_images_total"));
+        Assert.Equal(4, Delta("adadiff_steps_total"));
+        Assert.Equal(8, Delta("adadiff_exit_layer_count"));
+        foreach (string series in new[]
+        {
+            "adadiff_flops_executed_total", "adadiff_flops_saved_total", "adadiff_compute_saved_seconds_total",
+            "adadiff_exit_layer_bucket", "adadiff_step_duration_seconds_bucket", "adadiff_generation_duration_seconds_bucket",
+            "adadiff_queue_wait_seconds_bucket", "adadiff_first_step_latency_seconds_bucket", "adadiff_batch_size_bucket",
+            "adadiff_generations_active", "adadiff_queue_depth",
+        })
+        {
+            Assert.True(PrometheusText.Has(after, series, Model), $"{series} is missing from /metrics:\n{after}");
+        }
+        Assert.Contains("le=\"13\"", after, StringComparison.Ordinal);
+
+        var health = new Health.HealthClient(channel);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving,
+            (await health.CheckAsync(new HealthCheckRequest { Service = "adadiff.v1.DiffusionService" })).Status);
+
+        var reflection = new ServerReflection.ServerReflectionClient(channel);
+        using AsyncDuplexStreamingCall<ServerReflectionRequest, ServerReflectionResponse> call = reflection.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        string[] services = [.. call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name)];
+        Assert.Contains("adadiff.v1.DiffusionService", services);
+        Assert.Contains("grpc.health.v1.Health", services);
+
+        // /metrics is served on the HTTP port only.
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            using HttpResponseMessage onGrpcPort = await http.GetAsync(new Uri($"http://127.0.0.1:{server.GrpcPort}/metrics"));
+            onGrpcPort.EnsureSuccessStatusCode();
+        });
+    }
+
+    [Theory]
+    [InlineData("--AdaDiff:DefaultModel=no-such-model", "no-such-model")]
+    [InlineData("--AdaDiff:ModelRepository=/nonexistent/models", "/nonexistent/models")]
+    [InlineData("--AdaDiff:MaxImagesPerRequest=0", "MaxImagesPerRequest")]
+    public async Task ServerProcess_InvalidSetting_ExitsNonZeroNamingIt(string flag, string expected)
+    {
+        await using ServerProcess server = ServerProcess.Start(flag);
+
+        int exitCode = await server.WaitForExitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(expected, server.Output, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Reads the Prometheus text format.</summary>
+internal static class PrometheusText
+{
+    /// <summary>Sum of every sample of <paramref name="series"/> labelled with the model (0 when none).</summary>
+    public static double Sum(string text, string series, string model)
+    {
+        double sum = 0;
+        foreach (string value in Samples(text, series, model))
+        {
+            sum += double.Parse(value, CultureInfo.InvariantCulture);
+        }
+        return sum;
+    }
+
+    public static bool Has(string text, string series, string model) => Samples(text, series, model).Any();
+
+    private static IEnumerable<string> Samples(string text, string series, string model)
+    {
+        foreach (string line in text.Split('\n'))
+        {
+            if (line.StartsWith('#') || !line.StartsWith(series, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            string rest = line[series.Length..];
+            if (!rest.StartsWith('{') || !rest.Contains($"model=\"{model}\"", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            string afterLabels = rest[(rest.LastIndexOf('}') + 1)..].Trim();
+            yield return afterLabels.Split(' ')[0];
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SystemCollection
+{
+    public const string Name = "system";
+}
