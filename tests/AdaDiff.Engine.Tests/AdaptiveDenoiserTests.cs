@@ -1,0 +1,264 @@
+using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Engine.Exits;
+
+namespace AdaDiff.Engine.Tests;
+
+public sealed class AdaptiveDenoiserTests : IDisposable
+{
+    private const int Depth = 5;
+    private readonly TorchSharpBackend real = TinyModel.Backend();
+    private readonly InstrumentedBackend backend;
+    private readonly int size;
+
+    public AdaptiveDenoiserTests()
+    {
+        backend = new InstrumentedBackend(real);
+        size = real.Manifest.ImageSize;
+    }
+
+    public void Dispose() => real.Dispose();
+
+    private static readonly float[] Timesteps = [10, 200, 500, 999, 50, 700];
+    private static readonly int[] Labels = [0, 1, 2, 3, 0, 1];
+
+    /// <summary>One group per entry of <paramref name="policies"/>, each with the given rows (no guidance).</summary>
+    private DenoiseBatch Batch(float[] latents, params (ExitPolicySettings Policy, int Rows, CancellationToken Token)[] groups)
+    {
+        var batch = new DenoiseBatch(size, 16);
+        int row = 0;
+        foreach ((ExitPolicySettings policy, int rows, CancellationToken token) in groups)
+        {
+            batch.AddGroup(policy, token);
+            for (int r = 0; r < rows; r++, row++)
+            {
+                batch.AddImage(latents.AsSpan(row * size, size), Timesteps[row], Labels[row], null);
+            }
+        }
+        return batch;
+    }
+
+    [Fact]
+    public void Run_FullDepth_MatchesDirectPassAndEvaluatesCertaintyOnce()
+    {
+        float[] latents = TinyModel.Latents(4, 1);
+        (float[][] certainties, float[][] predictions) = TinyModel.Direct(real, latents, Timesteps.AsSpan(0, 4), Labels.AsSpan(0, 4));
+        DenoiseBatch batch = Batch(latents, (ExitPolicySettings.Full, 4, default));
+
+        DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
+
+        Assert.Equal(1, backend.CertaintyCalls);
+        Assert.Equal(new DenoisePass(4, 4L * Depth, Depth, 1, pass.Seconds), pass);
+        for (int row = 0; row < 4; row++)
+        {
+            Assert.Equal(Depth, batch.ExitLayer(row));
+            Assert.Equal(1, batch.UemEvaluations(row));
+            Assert.Equal(certainties[Depth - 1][row], batch.Certainty(row), 1e-5f);
+            Assert.True(TinyModel.MaxAbsDiff(predictions[Depth - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void Run_FixedDepthBesideFullDepth_EachGroupExitsAtItsLayer()
+    {
+        float[] latents = TinyModel.Latents(4, 2);
+        (_, float[][] predictions) = TinyModel.Direct(real, latents, Timesteps.AsSpan(0, 4), Labels.AsSpan(0, 4));
+        var fixed3 = new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 3);
+        DenoiseBatch batch = Batch(latents, (fixed3, 2, default), (ExitPolicySettings.Full, 2, default));
+
+        DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
+
+        Assert.Equal([4, 4, 4, 2, 2], backend.RowsPerLayer);
+        Assert.Equal(2, pass.CertaintyEvaluations);
+        Assert.Equal(4L * 3 + 2 * 2, pass.RowLayers);
+        int[] expected = [3, 3, Depth, Depth];
+        for (int row = 0; row < 4; row++)
+        {
+            Assert.Equal(expected[row], batch.ExitLayer(row));
+            float[] direct = predictions[expected[row] - 1];
+            Assert.True(TinyModel.MaxAbsDiff(direct.AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+        }
+        Assert.Equal([1, 1, 2, 2], Enumerable.Range(0, 4).Select(batch.UemEvaluations).ToArray());
+    }
+
+    [Fact]
+    public void Run_Adaptive_ExitsAtFirstLayerAtOrAboveThreshold()
+    {
+        float[] latents = TinyModel.Latents(6, 3);
+        (float[][] certainties, float[][] predictions) = TinyModel.Direct(real, latents, Timesteps, Labels);
+        const int minLayers = 2;
+        (float threshold, int[] expected) = PickThreshold(certainties, minLayers);
+        var policy = new ExitPolicySettings(ExitMode.Adaptive, threshold, minLayers, 0);
+        DenoiseBatch batch = Batch(latents, (policy, 6, default));
+
+        DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
+
+        Assert.True(expected.Distinct().Count() >= 2, "the threshold should split the rows");
+        for (int row = 0; row < 6; row++)
+        {
+            Assert.Equal(expected[row], batch.ExitLayer(row));
+            Assert.Equal(certainties[expected[row] - 1][row], batch.Certainty(row), 1e-5f);
+            Assert.Equal(expected[row] - minLayers + 1, batch.UemEvaluations(row));
+            Assert.True(TinyModel.MaxAbsDiff(predictions[expected[row] - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+        }
+        Assert.Equal(expected.Sum(), pass.RowLayers);
+        Assert.Equal(expected.Max() - minLayers + 1, backend.CertaintyCalls);
+        // No certainty before MinLayers; rows leave the batch as they exit.
+        for (int layer = 1; layer <= expected.Max(); layer++)
+        {
+            Assert.Equal(expected.Count(e => e >= layer), backend.RowsPerLayer[layer - 1]);
+        }
+    }
+
+    [Fact]
+    public void Run_GuidancePairs_ExitTogetherOnTheLowerCertainty()
+    {
+        // Image k has rows 2k (class) and 2k+1 (null class), same latent and timestep.
+        float[] images = TinyModel.Latents(3, 4);
+        float[] rowLatents = new float[6 * size];
+        float[] timesteps = new float[6];
+        int[] labels = new int[6];
+        int nullClass = real.Manifest.NullClass;
+        for (int k = 0; k < 3; k++)
+        {
+            for (int r = 0; r < 2; r++)
+            {
+                images.AsSpan(k * size, size).CopyTo(rowLatents.AsSpan((2 * k + r) * size, size));
+                timesteps[2 * k + r] = Timesteps[k];
+                labels[2 * k + r] = r == 0 ? Labels[k] : nullClass;
+            }
+        }
+        (float[][] rowCertainties, float[][] predictions) = TinyModel.Direct(real, rowLatents, timesteps, labels);
+        float[][] imageCertainties = rowCertainties
+            .Select(layer => Enumerable.Range(0, 3).Select(k => Math.Min(layer[2 * k], layer[2 * k + 1])).ToArray())
+            .ToArray();
+        (float threshold, int[] expected) = PickThreshold(imageCertainties, 1);
+        var batch = new DenoiseBatch(size, 16);
+        batch.AddGroup(new ExitPolicySettings(ExitMode.Adaptive, threshold, 1, 0), default);
+        for (int k = 0; k < 3; k++)
+        {
+            Assert.Equal(k, batch.AddImage(images.AsSpan(k * size, size), Timesteps[k], Labels[k], nullClass));
+        }
+
+        new AdaptiveDenoiser(backend).Run(batch);
+
+        Assert.Equal(6, batch.Rows);
+        for (int k = 0; k < 3; k++)
+        {
+            Assert.Equal(2, batch.ImageRows(k));
+            Assert.Equal(expected[k], batch.ExitLayer(2 * k));
+            Assert.Equal(expected[k], batch.ExitLayer(2 * k + 1));
+            Assert.Equal(imageCertainties[expected[k] - 1][k], batch.ImageCertainty(k), 1e-5f);
+            for (int r = 2 * k; r < 2 * k + 2; r++)
+            {
+                Assert.True(TinyModel.MaxAbsDiff(predictions[expected[k] - 1].AsSpan(r * size, size), batch.Epsilon(r)) < 1e-5f);
+            }
+        }
+    }
+
+    [Fact]
+    public void Run_PerBatchDecision_GroupExitsOnMeanCertainty()
+    {
+        float[] latents = TinyModel.Latents(4, 5);
+        (float[][] certainties, _) = TinyModel.Direct(real, latents, Timesteps.AsSpan(0, 4), Labels.AsSpan(0, 4));
+        float[][] means = certainties.Select(layer => new[] { layer.Average() }).ToArray();
+        (float threshold, int[] expected) = PickThreshold(means, 1);
+        var policy = new ExitPolicySettings(ExitMode.Adaptive, threshold, 1, 0, PerBatchDecision: true);
+        DenoiseBatch batch = Batch(latents, (policy, 4, default));
+
+        new AdaptiveDenoiser(backend).Run(batch);
+
+        for (int row = 0; row < 4; row++)
+        {
+            Assert.Equal(expected[0], batch.ExitLayer(row));
+        }
+    }
+
+    [Fact]
+    public void Run_Adaptive_NoCertaintyBeforeMinLayers()
+    {
+        float[] latents = TinyModel.Latents(2, 6);
+        var policy = new ExitPolicySettings(ExitMode.Adaptive, 1f, 4, 0);
+        DenoiseBatch batch = Batch(latents, (policy, 2, default));
+
+        DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
+
+        Assert.Equal(2, backend.CertaintyCalls);
+        Assert.Equal(2, pass.CertaintyEvaluations);
+        Assert.Equal(2, batch.UemEvaluations(0));
+    }
+
+    [Fact]
+    public void Run_GroupCancelledBetweenLayers_ItsRowsLeaveBeforeTheNextLayer()
+    {
+        float[] latents = TinyModel.Latents(4, 7);
+        (_, float[][] predictions) = TinyModel.Direct(real, latents, Timesteps.AsSpan(0, 4), Labels.AsSpan(0, 4));
+        using var cancel = new CancellationTokenSource();
+        backend.AfterLayer = 2;
+        backend.OnAfterLayer = cancel.Cancel;
+        DenoiseBatch batch = Batch(latents, (ExitPolicySettings.Full, 2, default), (ExitPolicySettings.Full, 2, cancel.Token));
+
+        DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
+
+        Assert.Equal([4, 4, 2, 2, 2], backend.RowsPerLayer);
+        Assert.Equal([Depth, Depth, 0, 0], Enumerable.Range(0, 4).Select(batch.ExitLayer).ToArray());
+        Assert.Equal(4 * 2 + 2 * 3, pass.RowLayers);
+        for (int row = 0; row < 2; row++)
+        {
+            Assert.True(TinyModel.MaxAbsDiff(predictions[Depth - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void Run_EveryGroupCancelled_StopsWithoutRunningLayers()
+    {
+        float[] latents = TinyModel.Latents(2, 8);
+        DenoiseBatch batch = Batch(latents, (ExitPolicySettings.Full, 2, new CancellationToken(true)));
+
+        DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
+
+        Assert.Empty(backend.RowsPerLayer);
+        Assert.Equal(0, pass.RowLayers);
+        Assert.Equal(0, batch.ExitLayer(0));
+    }
+
+    /// <summary>
+    /// A threshold between two observed certainties (never within 1e-4 of one) that splits the rows into
+    /// several exit layers, and the exit layer of each row under it.
+    /// </summary>
+    private static (float Threshold, int[] ExitLayers) PickThreshold(float[][] certainties, int minLayers)
+    {
+        int rows = certainties[0].Length;
+        float[] values = certainties.Skip(minLayers - 1).Take(Depth - minLayers).SelectMany(c => c).Order().ToArray();
+        float bestThreshold = 0;
+        int[] best = [];
+        int bestDistinct = 0;
+        for (int i = 1; i < values.Length; i++)
+        {
+            if (values[i] - values[i - 1] < 2e-4f)
+            {
+                continue;
+            }
+            float threshold = (values[i] + values[i - 1]) / 2;
+            int[] exits = new int[rows];
+            for (int row = 0; row < rows; row++)
+            {
+                exits[row] = Depth;
+                for (int layer = minLayers; layer < Depth; layer++)
+                {
+                    if (certainties[layer - 1][row] >= threshold)
+                    {
+                        exits[row] = layer;
+                        break;
+                    }
+                }
+            }
+            int distinct = exits.Distinct().Count();
+            if (distinct > bestDistinct)
+            {
+                (bestThreshold, best, bestDistinct) = (threshold, exits, distinct);
+            }
+        }
+        Assert.True(bestDistinct > 0, "no usable threshold");
+        return (bestThreshold, best);
+    }
+}

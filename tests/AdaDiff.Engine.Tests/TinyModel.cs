@@ -1,0 +1,152 @@
+using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Backends.TorchSharp.Model;
+using AdaDiff.Engine.Backends;
+using static TorchSharp.torch;
+
+namespace AdaDiff.Engine.Tests;
+
+/// <summary>A small randomly initialised U-ViT on the real TorchSharp backend (1×8×8, D=32, 5 layers, 3 classes).</summary>
+internal static class TinyModel
+{
+    public static readonly UViTConfig Config = UViTConfig.Tiny();
+
+    public static ModelManifest Manifest(int timesteps = 1000) => new()
+    {
+        Name = "tiny",
+        Architecture = "uvit-adadiff",
+        Channels = Config.Channels,
+        Height = Config.Height,
+        Width = Config.Width,
+        PatchSize = Config.PatchSize,
+        EmbedDim = Config.EmbedDim,
+        Depth = Config.Depth,
+        NumHeads = Config.NumHeads,
+        MlpRatio = Config.MlpRatio,
+        NumClasses = Config.NumClasses,
+        SupportsUnconditional = true,
+        NoiseSchedule = new NoiseScheduleSpec { Timesteps = timesteps },
+        Flops = FlopCounter.Count(Config),
+        Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
+    };
+
+    public static TorchSharpBackend Backend(int seed = 1, int timesteps = 1000)
+    {
+        manual_seed(seed);
+        var model = new UViT(Config);
+        // Spread the biases so that certainties differ between rows and layers.
+        var generator = new Generator((ulong)seed + 100);
+        using (no_grad())
+        {
+            foreach ((string name, Tensor parameter) in model.named_parameters())
+            {
+                if (name.EndsWith(".bias", StringComparison.Ordinal))
+                {
+                    parameter.add_(randn(parameter.shape, generator: generator).mul(0.5));
+                }
+            }
+        }
+        return new TorchSharpBackend(Manifest(timesteps), model, new TorchSharpBackendOptions { Threads = 1 });
+    }
+
+    /// <summary>Per-layer certainties [depth][rows] and predictions [depth][rows × size] of a full pass, taken directly from the backend.</summary>
+    public static (float[][] Certainties, float[][] Predictions) Direct(IDenoiserBackend backend, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> labels)
+    {
+        int depth = backend.Manifest.Depth;
+        int rows = timesteps.Length;
+        var certainties = new float[depth][];
+        var predictions = new float[depth][];
+        int[] all = Enumerable.Range(0, rows).ToArray();
+        using IDenoiserBatch batch = backend.Begin(latents, timesteps, labels);
+        for (int layer = 0; layer < depth; layer++)
+        {
+            batch.RunLayer();
+            certainties[layer] = new float[rows];
+            batch.Certainty(certainties[layer]);
+            predictions[layer] = new float[rows * backend.Manifest.ImageSize];
+            batch.Predict(all, predictions[layer]);
+        }
+        return (certainties, predictions);
+    }
+
+    public static float[] Latents(int rows, int seed)
+    {
+        var random = new Random(seed);
+        var latents = new float[rows * Config.Channels * Config.Height * Config.Width];
+        for (int i = 0; i < latents.Length; i++)
+        {
+            latents[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+        return latents;
+    }
+
+    public static float MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        float max = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            max = Math.Max(max, Math.Abs(a[i] - b[i]));
+        }
+        return max;
+    }
+}
+
+/// <summary>
+/// The real backend with instruments: counts rows per layer and Certainty calls, and runs a callback after
+/// a given layer (to cancel a job mid-pass). Every call goes to the wrapped backend.
+/// </summary>
+internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBackend
+{
+    public List<int> RowsPerLayer { get; } = [];
+
+    public int CertaintyCalls { get; private set; }
+
+    public int Passes { get; private set; }
+
+    public int AfterLayer { get; set; } = -1;
+
+    public Action? OnAfterLayer { get; set; }
+
+    public string Name => inner.Name;
+
+    public string ExecutionProvider => inner.ExecutionProvider;
+
+    public ModelManifest Manifest => inner.Manifest;
+
+    public IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
+    {
+        Passes++;
+        return new Batch(this, inner.Begin(latents, timesteps, classLabels));
+    }
+
+    public void Dispose() => inner.Dispose();
+
+    private sealed class Batch(InstrumentedBackend owner, IDenoiserBatch inner) : IDenoiserBatch
+    {
+        public int Count => inner.Count;
+
+        public int LayersRun => inner.LayersRun;
+
+        public void RunLayer()
+        {
+            owner.RowsPerLayer.Add(inner.Count);
+            inner.RunLayer();
+            if (inner.LayersRun == owner.AfterLayer)
+            {
+                owner.OnAfterLayer?.Invoke();
+            }
+        }
+
+        public void Certainty(Span<float> destination)
+        {
+            owner.CertaintyCalls++;
+            inner.Certainty(destination);
+        }
+
+        public void Predict(ReadOnlySpan<int> rows, Span<float> destination) => inner.Predict(rows, destination);
+
+        public void Keep(ReadOnlySpan<int> rows) => inner.Keep(rows);
+
+        public void Dispose() => inner.Dispose();
+    }
+}
