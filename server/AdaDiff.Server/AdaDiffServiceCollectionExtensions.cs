@@ -7,6 +7,7 @@ using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -60,7 +61,9 @@ public static class AdaDiffServiceCollectionExtensions
         services.AddSingleton<ModelRegistry>();
         services.AddHostedService<ModelLoaderService>();
 
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("adadiff-server"))
+            .WithMetrics(metrics => metrics
             .AddMeter(AdaDiffMetrics.MeterName)
             // Scrapes must see every update at once (the system test compares two scrapes around one call).
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));

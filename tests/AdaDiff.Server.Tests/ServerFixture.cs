@@ -22,6 +22,20 @@ public sealed class ServerFixture : IAsyncLifetime
 
     private WebApplication? _app;
 
+    public ServerFixture()
+    {
+    }
+
+    /// <summary>A server with <paramref name="overrides"/> on top of the default test settings.</summary>
+    internal ServerFixture(IReadOnlyDictionary<string, string?> overrides)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        foreach ((string key, string? value) in overrides)
+        {
+            Settings[key] = value;
+        }
+    }
+
     public GrpcChannel Channel { get; private set; } = null!;
 
     public DiffusionService.DiffusionServiceClient Client { get; private set; } = null!;
@@ -34,7 +48,7 @@ public sealed class ServerFixture : IAsyncLifetime
     /// <summary>What the in-memory exporter collected; <see cref="CollectMetrics"/> refreshes it.</summary>
     public List<MetricSnapshot> ExportedMetrics { get; } = [];
 
-    /// <summary>Extra configuration for fixtures derived from this one.</summary>
+    /// <summary>Configuration of the server under test.</summary>
     public Dictionary<string, string?> Settings { get; } = new()
     {
         ["AdaDiff:BindAddress"] = "127.0.0.1",

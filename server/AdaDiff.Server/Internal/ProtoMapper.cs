@@ -7,8 +7,8 @@ namespace AdaDiff.Server.Internal;
 /// <summary>Maps engine events and models to contract messages.</summary>
 internal static class ProtoMapper
 {
-    /// <summary>A StepUpdate from a StepCompleted.</summary>
-    public static StepUpdate ToStepUpdate(StepCompleted step, ModelManifest manifest, int numImages, DType? latentDType, double elapsedSeconds)
+    /// <summary>A StepUpdate from a StepCompleted; latents only with a dtype, previews only when asked for.</summary>
+    public static StepUpdate ToStepUpdate(StepCompleted step, ModelManifest manifest, int numImages, DType? latentDType, bool previews, double elapsedSeconds)
     {
         var update = new StepUpdate
         {
@@ -26,7 +26,8 @@ internal static class ProtoMapper
         {
             update.Latent = TensorCodec.Encode(step.Latent, numImages, manifest.Channels, manifest.Height, manifest.Width, dtype);
         }
-        if (step.PredictedX0 is not null)
+        // The contract sends no previews at all for preview_every_n_steps 0, not even on the last step.
+        if (previews && step.PredictedX0 is not null)
         {
             for (int k = 0; k < numImages; k++)
             {

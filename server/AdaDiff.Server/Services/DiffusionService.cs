@@ -60,7 +60,7 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
                 GenerateResponse response;
                 if (generationEvent is StepCompleted step)
                 {
-                    response = new GenerateResponse { Step = ProtoMapper.ToStepUpdate(step, manifest, engineRequest.NumImages, validated.LatentDType, Stopwatch.GetElapsedTime(callStart).TotalSeconds) };
+                    response = new GenerateResponse { Step = ProtoMapper.ToStepUpdate(step, manifest, engineRequest.NumImages, validated.LatentDType, engineRequest.PreviewEveryNSteps > 0, Stopwatch.GetElapsedTime(callStart).TotalSeconds) };
                 }
                 else if (generationEvent is GenerationCompleted done)
                 {
