@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: the Fashion-MNIST data set (training, evaluation, loader tests).
-apt_packages=(dataset-fashion-mnist)
+# Debian packages: the Fashion-MNIST data set (training, evaluation, loader tests); PyTorch with
+# OpenBLAS for the reference model in reference/ (parity tests, speed baseline; /usr/bin/python3).
+apt_packages=(dataset-fashion-mnist python3-torch python3-numpy libopenblas0)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
