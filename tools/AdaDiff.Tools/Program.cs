@@ -4,6 +4,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.Error.WriteLine("usage: adadiff-tools <command> [options]");
     Console.Error.WriteLine("  " + InitModelCommand.Usage);
+    Console.Error.WriteLine("  " + TrainCommand.Usage);
     return args.Length == 0 ? 2 : 0;
 }
 try
@@ -11,6 +12,7 @@ try
     return args[0] switch
     {
         "init-model" => InitModelCommand.Run(args),
+        "train" => TrainCommand.Run(args),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }

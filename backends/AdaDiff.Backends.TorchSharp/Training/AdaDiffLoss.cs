@@ -1,0 +1,41 @@
+using static TorchSharp.torch;
+
+namespace AdaDiff.Backends.TorchSharp.Training;
+
+/// <summary>
+/// The AdaDiff training loss (DESIGN.md §2), every term a mean over elements:
+/// <c>L = ‖ε̂_L − ε‖² + Σ_i ‖u_i − (1 − tanh|ε̂_i − ε|)‖² + Σ_i w_i ‖ε̂_i − ε‖²</c>,
+/// with UEM targets detached and w_i the batch-mean certainty of layer i normalised to sum 1 (detached).
+/// </summary>
+public static class AdaDiffLoss
+{
+    /// <summary>The loss and its three parts (final, UEM, layer-wise), as scalars.</summary>
+    /// <param name="predictions">ε̂_i of every layer, each [B, C, H, W].</param>
+    /// <param name="certainties">u_i of every layer, each [B, C, H, W].</param>
+    /// <param name="noise">ε, [B, C, H, W].</param>
+    public static (Tensor Total, Tensor Final, Tensor Uem, Tensor Layerwise) Compute(Tensor[] predictions, Tensor[] certainties, Tensor noise)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        ArgumentNullException.ThrowIfNull(certainties);
+        using var scope = NewDisposeScope();
+        int depth = predictions.Length;
+        Tensor final = (predictions[depth - 1] - noise).square().mean();             // []
+        Tensor weights;
+        using (no_grad())
+        {
+            weights = stack(certainties.Select(u => u.mean()).ToArray());          // [L]
+            weights = weights.div(weights.sum());                                  // [L], sums to 1
+        }
+        Tensor uem = zeros(1).squeeze();                                          // []
+        Tensor layerwise = zeros(1).squeeze();                                    // []
+        for (int i = 0; i < depth; i++)
+        {
+            Tensor error = (predictions[i] - noise).square().mean();               // []
+            Tensor target = (1 - (predictions[i].detach() - noise).abs().tanh());  // [B, C, H, W]
+            uem = uem + (certainties[i] - target).square().mean();                // []
+            layerwise = layerwise + weights[i] * error;                           // []
+        }
+        Tensor total = final + uem + layerwise;                                   // []
+        return (total.MoveToOuterDisposeScope(), final.MoveToOuterDisposeScope(), uem.MoveToOuterDisposeScope(), layerwise.MoveToOuterDisposeScope());
+    }
+}

@@ -1,0 +1,29 @@
+namespace AdaDiff.Tools;
+
+/// <summary>Settings of <c>adadiff-tools train</c>.</summary>
+internal sealed record TrainOptions
+{
+    public required string OutDir { get; init; }
+    public string? PackageDir { get; init; }
+    public string DataDir { get; init; } = AdaDiff.Backends.TorchSharp.Training.FashionMnist.DefaultDirectory;
+    public bool Resume { get; init; }
+    public int Epochs { get; init; } = 25;
+    public int Batch { get; init; } = 128;
+    public double LearningRate { get; init; } = 2e-4;
+    public int WarmupSteps { get; init; } = 500;
+    public double WeightDecay { get; init; } = 0.03;
+    public double EmaDecay { get; init; } = 0.999;
+    public double LabelDropout { get; init; } = 0.1;
+    public double ClipGradNorm { get; init; } = 1.0;
+    public bool HorizontalFlip { get; init; }
+    public int Seed { get; init; }
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    public int Dim { get; init; } = 128;
+    public int Depth { get; init; } = 13;
+    public int Heads { get; init; } = 4;
+    public double CheckpointMinutes { get; init; } = 10;
+    public int LogEvery { get; init; } = 50;
+    /// <summary>Stop after this many steps in this run (0 = no limit); for benchmarks.</summary>
+    public int MaxSteps { get; init; }
+    public required string Command { get; init; }
+}

@@ -1,0 +1,354 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Backends.TorchSharp.Model;
+using AdaDiff.Backends.TorchSharp.Safetensors;
+using AdaDiff.Backends.TorchSharp.Training;
+using AdaDiff.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AdaDiff.Tools;
+
+/// <summary>
+/// Trains the Fashion-MNIST U-ViT with the AdaDiff loss: AdamW with linear warm-up, EMA of the weights,
+/// label dropout to the null class, full checkpoints (model, EMA, optimizer, step) that --resume continues
+/// from, and the EMA weights written as a model package at every checkpoint.
+/// </summary>
+internal sealed class Trainer : IDisposable
+{
+    private const string CheckpointDir = "checkpoint";
+
+    private readonly TrainOptions options;
+    private readonly UViTConfig config;
+    private readonly UViT model;
+    private readonly UViT ema;
+    private readonly AdamW optimizer;
+    private readonly Tensor alphasBar;
+    private readonly StreamWriter log;
+    private readonly int nullClass;
+    private readonly string originalCommand;
+    private long step;
+    private double lossAverage = double.NaN;
+
+    public Trainer(TrainOptions options)
+    {
+        this.options = options;
+        Directory.CreateDirectory(options.OutDir);
+        log = new StreamWriter(Path.Combine(options.OutDir, "train.log"), append: true) { AutoFlush = true };
+        torch.set_num_threads(options.Threads);
+
+        string checkpoint = Path.Combine(options.OutDir, CheckpointDir);
+        JsonElement? state = null;
+        if (options.Resume)
+        {
+            string statePath = Path.Combine(checkpoint, "state.json");
+            if (!File.Exists(statePath))
+            {
+                throw new FileNotFoundException($"{statePath}: no checkpoint to resume from", statePath);
+            }
+            state = JsonDocument.Parse(File.ReadAllText(statePath)).RootElement;
+            config = state.Value.GetProperty("config").Deserialize<UViTConfig>(ModelManifest.JsonOptions)
+                ?? throw new InvalidDataException($"{statePath}: no config");
+            if (state.Value.GetProperty("seed").GetInt32() != options.Seed || state.Value.GetProperty("batch").GetInt32() != options.Batch)
+            {
+                throw new ArgumentException($"{statePath}: --seed and --batch must match the checkpoint (seed {state.Value.GetProperty("seed")}, batch {state.Value.GetProperty("batch")})");
+            }
+        }
+        else
+        {
+            config = UViTConfig.FashionMnist(options.Dim, options.Depth, options.Heads);
+        }
+        nullClass = config.NumClasses;
+
+        manual_seed(options.Seed);
+        model = new UViT(config);
+        ema = new UViT(config);
+        optimizer = new AdamW(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), 0.9, 0.999, 1e-8, options.WeightDecay);
+        if (state is JsonElement s)
+        {
+            SafetensorsTorch.LoadInto(model, SafetensorsFile.Read(Path.Combine(checkpoint, "model.safetensors")), Path.Combine(checkpoint, "model.safetensors"));
+            SafetensorsTorch.LoadInto(ema, SafetensorsFile.Read(Path.Combine(checkpoint, "ema.safetensors")), Path.Combine(checkpoint, "ema.safetensors"));
+            step = s.GetProperty("step").GetInt64();
+            string optPath = Path.Combine(checkpoint, "optimizer.safetensors");
+            optimizer.LoadState(SafetensorsFile.Read(optPath), step, optPath);
+            lossAverage = s.GetProperty("lossAverage").GetDouble();
+            originalCommand = s.TryGetProperty("command", out JsonElement c) ? c.GetString() ?? options.Command : options.Command;
+        }
+        else
+        {
+            CopyWeights(model, ema);
+            originalCommand = options.Command;
+        }
+        foreach (Tensor p in ema.parameters())
+        {
+            p.requires_grad = false;
+        }
+        model.train();
+        ema.eval();
+
+        // ᾱ_t of the linear schedule, float64 then float32: [T].
+        var schedule = new NoiseScheduleSpec();
+        using (var betas = linspace(schedule.BetaStart, schedule.BetaEnd, schedule.Timesteps, ScalarType.Float64))
+        using (var alphas = 1 - betas)
+        using (var cumulative = alphas.cumprod(0))
+        {
+            alphasBar = cumulative.to_type(ScalarType.Float32).DetachFromDisposeScope();
+        }
+    }
+
+    public int Run()
+    {
+        FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
+        int batch = options.Batch;
+        int stepsPerEpoch = data.Count / batch;
+        long totalSteps = (long)options.Epochs * stepsPerEpoch;
+        long stopAt = options.MaxSteps > 0 ? Math.Min(totalSteps, step + options.MaxSteps) : totalSteps;
+        Log($"start: step {step}/{totalSteps} ({stepsPerEpoch} steps/epoch, batch {batch}, {options.Threads} threads), config {JsonSerializer.Serialize(config, ModelManifest.JsonOptions).Replace("\n", "", StringComparison.Ordinal).Replace("  ", "", StringComparison.Ordinal)}");
+        if (step >= totalSteps)
+        {
+            Log("nothing to do: already trained for the requested epochs");
+            WritePackage(stepsPerEpoch, totalSteps, 0, finished: true);
+            return 0;
+        }
+
+        var images = new float[batch * FashionMnist.Pixels];
+        var labels = new long[batch];
+        int[] permutation = [];
+        long permutationEpoch = -1;
+        var clock = Stopwatch.StartNew();
+        var checkpointClock = Stopwatch.StartNew();
+        var windowClock = Stopwatch.StartNew();
+        long windowStart = step;
+        double imagesPerSecond = 0;
+        bool interactive = !Console.IsErrorRedirected;
+        using var genOwner = new Generator(0);
+
+        while (step < stopAt)
+        {
+            long epoch = step / stepsPerEpoch;
+            if (epoch != permutationEpoch)
+            {
+                permutation = Permutation(data.Count, options.Seed, epoch);
+                permutationEpoch = epoch;
+            }
+            int offset = (int)(step % stepsPerEpoch) * batch;
+            for (int i = 0; i < batch; i++)
+            {
+                int index = permutation[offset + i];
+                Array.Copy(data.Images, (long)index * FashionMnist.Pixels, images, (long)i * FashionMnist.Pixels, FashionMnist.Pixels);
+                labels[i] = data.Labels[index];
+            }
+            double loss = TrainStep(images, labels, genOwner);
+            lossAverage = double.IsNaN(lossAverage) ? loss : 0.98 * lossAverage + 0.02 * loss;
+            step++;
+
+            if (windowClock.Elapsed.TotalSeconds >= 5 || step == stopAt)
+            {
+                imagesPerSecond = (step - windowStart) * batch / windowClock.Elapsed.TotalSeconds;
+                windowStart = step;
+                windowClock.Restart();
+            }
+            double eta = imagesPerSecond > 0 ? (totalSteps - step) * batch / imagesPerSecond : 0;
+            string line = string.Create(CultureInfo.InvariantCulture,
+                $"step {step}/{totalSteps} epoch {(double)step / stepsPerEpoch:F2}/{options.Epochs} loss {loss:F4} (avg {lossAverage:F4}) {imagesPerSecond:F1} img/s ETA {FormatDuration(eta)}");
+            if (interactive)
+            {
+                Console.Error.Write("\r" + line + "   ");
+            }
+            if (step % options.LogEvery == 0)
+            {
+                Log(line);
+                if (!interactive)
+                {
+                    Console.Error.WriteLine(line);
+                }
+            }
+            if (checkpointClock.Elapsed.TotalMinutes >= options.CheckpointMinutes || step == stopAt)
+            {
+                SaveCheckpoint();
+                WritePackage(stepsPerEpoch, totalSteps, imagesPerSecond, finished: step == totalSteps);
+                checkpointClock.Restart();
+            }
+        }
+        if (interactive)
+        {
+            Console.Error.WriteLine();
+        }
+        Log(string.Create(CultureInfo.InvariantCulture, $"stopped at step {step}/{totalSteps} after {clock.Elapsed.TotalMinutes:F1} min"));
+        return 0;
+    }
+
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        model.Dispose();
+        ema.Dispose();
+        alphasBar.Dispose();
+        log.Dispose();
+    }
+
+    private double TrainStep(float[] images, long[] labels, Generator generator)
+    {
+        int batch = labels.Length;
+        using var scope = NewDisposeScope();
+        // Per-step generator state from (seed, step): a resumed run draws the same noise it would have.
+        generator.manual_seed(unchecked((options.Seed * 1_000_003L) + step));
+        Tensor x0 = tensor(images, [batch, 1, FashionMnist.Side, FashionMnist.Side]);          // [B, 1, 28, 28]
+        if (options.HorizontalFlip)
+        {
+            Tensor flip = rand([batch], generator: generator).lt(0.5).view(batch, 1, 1, 1);   // [B, 1, 1, 1]
+            x0 = where(flip, x0.flip(3), x0);                                                   // [B, 1, 28, 28]
+        }
+        Tensor y = tensor(labels);                                                              // [B]
+        Tensor drop = rand([batch], generator: generator).lt(options.LabelDropout);             // [B]
+        y = where(drop, full_like(y, nullClass), y);                                            // [B]
+        Tensor t = randint(0, alphasBar.shape[0], [batch], generator: generator);               // [B]
+        Tensor noise = randn([batch, 1, FashionMnist.Side, FashionMnist.Side], generator: generator); // [B, 1, 28, 28]
+        Tensor ab = alphasBar.index_select(0, t).view(batch, 1, 1, 1);                          // [B, 1, 1, 1]
+        Tensor xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise;                                   // [B, 1, 28, 28]
+
+        (Tensor[] predictions, Tensor[] certainties) = model.ForwardExits(xt, t.to_type(ScalarType.Float32), y);
+        (Tensor loss, _, _, _) = AdaDiffLoss.Compute(predictions, certainties, noise);
+        model.zero_grad();
+        loss.backward();
+        if (options.ClipGradNorm > 0)
+        {
+            nn.utils.clip_grad_norm_(model.parameters(), options.ClipGradNorm);
+        }
+        double lr = options.LearningRate * Math.Min(1.0, (step + 1.0) / Math.Max(1, options.WarmupSteps));
+        optimizer.Step(lr);
+        UpdateEma();
+        return loss.item<float>();
+    }
+
+    private void UpdateEma()
+    {
+        double decay = Math.Min(options.EmaDecay, (1.0 + step) / (10.0 + step));
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        using var source = model.parameters().GetEnumerator();
+        foreach (Tensor target in ema.parameters())
+        {
+            source.MoveNext();
+            target.mul_(decay).add_(source.Current, 1 - decay);
+        }
+    }
+
+    private void SaveCheckpoint()
+    {
+        string final = Path.Combine(options.OutDir, CheckpointDir);
+        string tmp = final + ".tmp";
+        string old = final + ".old";
+        if (Directory.Exists(tmp))
+        {
+            Directory.Delete(tmp, recursive: true);
+        }
+        Directory.CreateDirectory(tmp);
+        new SafetensorsFile(SafetensorsTorch.StateEntries(model)).Write(Path.Combine(tmp, "model.safetensors"));
+        new SafetensorsFile(SafetensorsTorch.StateEntries(ema)).Write(Path.Combine(tmp, "ema.safetensors"));
+        new SafetensorsFile(optimizer.StateEntries()).Write(Path.Combine(tmp, "optimizer.safetensors"));
+        var state = new
+        {
+            step,
+            optimizerSteps = optimizer.StepCount,
+            seed = options.Seed,
+            batch = options.Batch,
+            lossAverage,
+            command = originalCommand,
+            config,
+            options,
+            savedAt = DateTimeOffset.UtcNow,
+        };
+        File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state, ModelManifest.JsonOptions));
+        if (Directory.Exists(old))
+        {
+            Directory.Delete(old, recursive: true);
+        }
+        if (Directory.Exists(final))
+        {
+            Directory.Move(final, old);
+        }
+        Directory.Move(tmp, final);
+        if (Directory.Exists(old))
+        {
+            Directory.Delete(old, recursive: true);
+        }
+        Log($"checkpoint: step {step} → {final}");
+    }
+
+    private void WritePackage(int stepsPerEpoch, long totalSteps, double imagesPerSecond, bool finished)
+    {
+        if (options.PackageDir is null)
+        {
+            return;
+        }
+        double epochs = (double)step / stepsPerEpoch;
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.PackageDir)));
+        string description = string.Create(CultureInfo.InvariantCulture,
+            $"U-ViT with AdaDiff exits for Fashion-MNIST (28x28 grey, 10 classes), EMA weights after {epochs:F2} of {options.Epochs} planned epochs ({step} steps of batch {options.Batch}){(finished ? "." : "; training in progress, quality still improving.")}");
+        var training = new
+        {
+            command = originalCommand,
+            lastResumedWith = options.Resume ? options.Command : null,
+            seed = options.Seed,
+            config,
+            steps = step,
+            epochs = Math.Round(epochs, 3),
+            plannedEpochs = options.Epochs,
+            finished,
+            batch = options.Batch,
+            learningRate = options.LearningRate,
+            warmupSteps = options.WarmupSteps,
+            weightDecay = options.WeightDecay,
+            emaDecay = options.EmaDecay,
+            labelDropout = options.LabelDropout,
+            clipGradNorm = options.ClipGradNorm,
+            horizontalFlip = options.HorizontalFlip,
+            lossAverage = Math.Round(lossAverage, 5),
+            imagesPerSecond = Math.Round(imagesPerSecond, 1),
+            threads = options.Threads,
+            data = "Fashion-MNIST train split (60,000 images, Debian dataset-fashion-mnist), scaled to [-1, 1]",
+        };
+        ModelManifest manifest = FashionMnistModel.Manifest(name, config, description, training);
+        ModelPackage.Save(options.PackageDir, manifest, ema);
+        Log($"package: EMA weights at step {step} → {options.PackageDir}");
+    }
+
+    private void Log(string message)
+    {
+        log.WriteLine($"{DateTimeOffset.Now:yyyy-MM-dd HH:mm:ss} {message}");
+    }
+
+    private static void CopyWeights(UViT from, UViT to)
+    {
+        using var noGrad = no_grad();
+        using var source = from.parameters().GetEnumerator();
+        foreach (Tensor target in to.parameters())
+        {
+            source.MoveNext();
+            target.copy_(source.Current);
+        }
+    }
+
+    private static int[] Permutation(int count, int seed, long epoch)
+    {
+        var random = new Random(unchecked(seed * 7919 + (int)epoch));
+        int[] result = Enumerable.Range(0, count).ToArray();
+        for (int i = result.Length - 1; i > 0; i--)
+        {
+            int j = random.Next(i + 1);
+            (result[i], result[j]) = (result[j], result[i]);
+        }
+        return result;
+    }
+
+    private static string FormatDuration(double seconds)
+    {
+        var span = TimeSpan.FromSeconds(seconds);
+        return span.TotalHours >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours}h{span.Minutes:D2}m")
+            : string.Create(CultureInfo.InvariantCulture, $"{span.Minutes}m{span.Seconds:D2}s");
+    }
+}
