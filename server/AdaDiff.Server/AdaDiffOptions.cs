@@ -10,7 +10,7 @@ public sealed class AdaDiffOptions
     /// <summary>Configuration section the options bind to.</summary>
     public const string SectionName = "AdaDiff";
 
-    /// <summary>Pattern of a model name (the folder name in the model repository).</summary>
+    /// <summary>Pattern of a model name (the folder name in the model repository); matched with no trailing newline allowed.</summary>
     public const string ModelNamePattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
 
     /// <summary>
@@ -44,10 +44,13 @@ public sealed class AdaDiffOptions
     /// <summary>Generations a model runs at once (their steps share one batch), 1..1024. Default 8.</summary>
     public int MaxActiveJobs { get; set; } = 8;
 
-    /// <summary>Most rows (images, doubled by guidance) in one network pass, 1..4096. Default 64.</summary>
+    /// <summary>
+    /// Most rows (images, doubled by guidance) in one network pass, 1..4096, at least MaxImagesPerRequest. Default 64.
+    /// A request needs all its rows in one pass, so guided requests may have at most half as many images.
+    /// </summary>
     public int MaxBatchRows { get; set; } = 64;
 
-    /// <summary>Intra-op threads of the backend, 0..1024; 0 leaves the library's default. Default 0.</summary>
+    /// <summary>Intra-op threads of the backend (process-wide for libtorch), 0..1024; 0 uses every processor. Default 0.</summary>
     public int Threads { get; set; }
 
     /// <summary>Seconds a client is told to wait (google.rpc.RetryInfo) when a queue is full, 0..3600. Default 1.</summary>

@@ -24,6 +24,7 @@ public sealed class ValidationTests(ServerFixture server)
         ["model path"] = ("model", (r, _) => r.Model = "../fashion-mnist-uvit"),
         ["model too long"] = ("model", (r, _) => r.Model = new string('a', 65)),
         ["model bad character"] = ("model", (r, _) => r.Model = "fashion mnist"),
+        ["model trailing newline"] = ("model", (r, _) => r.Model = "fashion-mnist-uvit\n"),
         ["num_images over max"] = ("num_images", (r, _) => r.NumImages = 5), // the fixture allows 4
         ["sampler out of range"] = ("sampler", (r, _) => r.Sampler = (Sampler)42),
         ["steps over max"] = ("steps", (r, _) => r.Steps = 501), // the fixture allows 500

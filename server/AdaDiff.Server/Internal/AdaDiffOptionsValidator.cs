@@ -7,7 +7,8 @@ namespace AdaDiff.Server.Internal;
 /// <summary>Checks <see cref="AdaDiffOptions"/> at start; every failure names the setting and what it must be.</summary>
 internal sealed partial class AdaDiffOptionsValidator : IValidateOptions<AdaDiffOptions>
 {
-    [GeneratedRegex(AdaDiffOptions.ModelNamePattern)]
+    // ModelNamePattern with \z for $: in .NET, $ also matches before a final newline.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z", RegexOptions.CultureInvariant)]
     internal static partial Regex ModelName();
 
     public ValidateOptionsResult Validate(string? name, AdaDiffOptions options)
@@ -55,6 +56,10 @@ internal sealed partial class AdaDiffOptionsValidator : IValidateOptions<AdaDiff
         Range(options.MaxActiveJobs, 1, 1024, nameof(options.MaxActiveJobs));
         Range(options.MaxBatchRows, 1, 4096, nameof(options.MaxBatchRows));
         Range(options.Threads, 0, 1024, nameof(options.Threads));
+        if (options.MaxBatchRows < options.MaxImagesPerRequest)
+        {
+            failures.Add($"{s}:MaxBatchRows ({options.MaxBatchRows}) is less than {s}:MaxImagesPerRequest ({options.MaxImagesPerRequest}); a request's images must fit one batch.");
+        }
         if (!(options.RetryAfterSeconds >= 0 && options.RetryAfterSeconds <= 3600))
         {
             failures.Add($"{s}:RetryAfterSeconds is {options.RetryAfterSeconds}; it must be in 0..3600.");

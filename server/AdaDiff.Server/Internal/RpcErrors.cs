@@ -51,6 +51,10 @@ internal static class RpcErrors
     public static RpcException NotReady() =>
         new Google.Rpc.Status { Code = (int)Code.Unavailable, Message = "The server is still loading its models; retry shortly." }.ToRpcException();
 
+    /// <summary>UNAVAILABLE while the server shuts down.</summary>
+    public static RpcException ShuttingDown() =>
+        new Google.Rpc.Status { Code = (int)Code.Unavailable, Message = "The server is shutting down; retry on another instance." }.ToRpcException();
+
     /// <summary>INTERNAL; the exception text only with detailed errors on.</summary>
     public static RpcException Internal(Exception exception, bool detailed) =>
         new Google.Rpc.Status
@@ -58,6 +62,9 @@ internal static class RpcErrors
             Code = (int)Code.Internal,
             Message = detailed ? $"Generation failed: {exception.GetType().Name}: {exception.Message}" : "Generation failed; the server log has the details.",
         }.ToRpcException();
+
+    /// <summary>DEADLINE_EXCEEDED after the call's deadline passed.</summary>
+    public static RpcException DeadlineExceeded() => new(new global::Grpc.Core.Status(StatusCode.DeadlineExceeded, "The deadline passed; the generation stopped."));
 
     /// <summary>CANCELLED after the caller gave up.</summary>
     public static RpcException Cancelled() => new(new global::Grpc.Core.Status(StatusCode.Cancelled, "The call was cancelled; the generation stopped."));

@@ -14,7 +14,7 @@ namespace AdaDiff.Server.Services;
 /// The <c>adadiff.v1.DiffusionService</c>: validates requests, maps protobuf to engine types and back, and
 /// hands generations to the model's <see cref="GenerationScheduler"/>. No tensors or policy live here.
 /// </summary>
-public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOptions> options, ILogger<DiffusionService> logger)
+public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOptions> options, IHostApplicationLifetime lifetime, ILogger<DiffusionService> logger)
     : Grpc.V1.DiffusionService.DiffusionServiceBase
 {
     private readonly AdaDiffOptions _options = options.Value;
@@ -43,7 +43,15 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
 
         CancellationToken cancellationToken = context.CancellationToken;
         GenerationRequest engineRequest = validated.Request;
-        GenerationJob? job = model.Scheduler.TryEnqueue(engineRequest, cancellationToken);
+        GenerationJob? job;
+        try
+        {
+            job = model.Scheduler.TryEnqueue(engineRequest, cancellationToken);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw RpcErrors.ShuttingDown();
+        }
         if (job is null)
         {
             ServerLog.QueueFull(logger, model.Name);
@@ -76,10 +84,15 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
                 await responseStream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is not RpcException && cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not RpcException && IsCallerGone(e, cancellationToken))
         {
             ServerLog.GenerateCancelled(logger, model.Name);
-            throw RpcErrors.Cancelled();
+            throw CallerGone(context);
+        }
+        catch (OperationCanceledException)
+        {
+            // Not the caller: the scheduler is shutting down.
+            throw RpcErrors.ShuttingDown();
         }
         catch (Exception e) when (e is not RpcException)
         {
@@ -91,7 +104,7 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
             if (cancellationToken.IsCancellationRequested)
             {
                 ServerLog.GenerateCancelled(logger, model.Name);
-                throw RpcErrors.Cancelled();
+                throw CallerGone(context);
             }
             var e = new InvalidOperationException("The generation ended without a result.");
             ServerLog.GenerateFailed(logger, model.Name, e);
@@ -128,6 +141,16 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
         }
         return model is null ? throw RpcErrors.ModelNotFound(name) : Task.FromResult(ProtoMapper.ToModelInfo(model));
     }
+
+    /// <summary>
+    /// True when the call ended because the caller went away or its deadline passed: the call's token fired,
+    /// or the job was cancelled while the server is not stopping (the job's token is linked to the call's).
+    /// </summary>
+    private bool IsCallerGone(Exception e, CancellationToken callToken) =>
+        callToken.IsCancellationRequested || (e is OperationCanceledException && !lifetime.ApplicationStopping.IsCancellationRequested);
+
+    private static RpcException CallerGone(ServerCallContext context) =>
+        context.Deadline <= DateTime.UtcNow ? RpcErrors.DeadlineExceeded() : RpcErrors.Cancelled();
 
     private void EnsureReady()
     {
