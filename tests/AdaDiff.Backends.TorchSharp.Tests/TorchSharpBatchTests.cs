@@ -174,6 +174,21 @@ public sealed class TorchSharpBatchTests
     }
 
     [Fact]
+    public void Keep_NoRows_EmptiesBatchAndDisposesCleanly()
+    {
+        using TorchSharpBackend backend = TestModels.Backend(UViTConfig.Tiny());
+        (float[] latents, float[] timesteps, int[] labels) = TestModels.Inputs(backend.Manifest, 2);
+        DisposeScopeManager.Statistics.Reset();
+        using (IDenoiserBatch batch = backend.Begin(latents, timesteps, labels))
+        {
+            batch.RunLayer();
+            batch.Keep([]);
+            Assert.Equal(0, batch.Count);
+        }
+        Assert.Equal(0, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void Begin_LabelOutOfRange_Throws()
     {
         using TorchSharpBackend backend = TestModels.Backend(UViTConfig.Tiny());

@@ -175,7 +175,10 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
     private static Tensor IndexTensor(ReadOnlySpan<int> rows)
     {
         Tensor index = empty([rows.Length], ScalarType.Int32); // [R]
-        index.data<int>().CopyFrom(rows);
+        if (rows.Length > 0)
+        {
+            index.data<int>().CopyFrom(rows);
+        }
         return index;
     }
 
