@@ -141,14 +141,13 @@ public sealed class GenerationScheduler : IAsyncDisposable
             while (true)
             {
                 wake.Reset();
-                bool stopping = shutdown.IsCancellationRequested;
-                Admit();
-                if (stopping)
+                if (shutdown.IsCancellationRequested)
                 {
-                    // Admit and the passes below have finished every job: their tokens are linked to the shutdown.
-                    DropCancelledActive();
+                    // Job tokens are linked to the shutdown, but CancelAsync may not have reached them yet.
+                    CancelAll();
                     break;
                 }
+                Admit();
                 if (active.Count == 0)
                 {
                     wake.Wait();
@@ -316,6 +315,25 @@ public sealed class GenerationScheduler : IAsyncDisposable
             observer?.JobFinished(false, job.Request.NumImages, job.SecondsSinceEnqueue);
             job.Dispose();
         }
+    }
+
+    private void CancelAll()
+    {
+        lock (queueLock)
+        {
+            while (queue.Count > 0)
+            {
+                FinishCancelled(queue.Dequeue());
+            }
+            Volatile.Write(ref queueDepth, 0);
+        }
+        foreach (GenerationJob job in active)
+        {
+            FinishCancelled(job);
+        }
+        active.Clear();
+        Volatile.Write(ref activeJobs, 0);
+        observer?.Occupancy(0, 0);
     }
 
     private void FailAll(Exception e)

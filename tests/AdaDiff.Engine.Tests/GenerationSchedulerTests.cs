@@ -1,0 +1,246 @@
+using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Engine.Sampling;
+using AdaDiff.Engine.Scheduling;
+
+namespace AdaDiff.Engine.Tests;
+
+public sealed class GenerationSchedulerTests : IDisposable
+{
+    private const int Depth = 5;
+    private readonly TorchSharpBackend backend = TinyModel.Backend();
+    private readonly CancellationTokenSource timeout = new(TimeSpan.FromSeconds(60));
+
+    public void Dispose()
+    {
+        timeout.Dispose();
+        backend.Dispose();
+    }
+
+    private static GenerationRequest Request(SamplerKind sampler, int steps, int images, ulong seed, int? label = 1, float guidance = 1f, ExitPolicySettings? exit = null) => new()
+    {
+        NumImages = images,
+        Seed = seed,
+        Sampler = sampler,
+        Steps = steps,
+        ClassLabel = label,
+        GuidanceScale = guidance,
+        Exit = exit ?? ExitPolicySettings.Full,
+    };
+
+    private async Task<List<StepCompleted>> ReadSteps(GenerationJob job, int count)
+    {
+        var steps = new List<StepCompleted>();
+        while (steps.Count < count)
+        {
+            GenerationEvent e = await job.Events.ReadAsync(timeout.Token);
+            steps.Add(Assert.IsType<StepCompleted>(e));
+        }
+        return steps;
+    }
+
+    [Fact]
+    public async Task RunAsync_StepsInOrder_LatentsAndPreviewsOnRequestedSteps()
+    {
+        GenerationRequest request = Request(SamplerKind.Ddim, 7, 2, 40) with { LatentEveryNSteps = 3, PreviewEveryNSteps = 2 };
+
+        GenerationRun run = await GenerationRunner.RunAsync(backend, request, timeout.Token);
+
+        Sampler sampler = Sampler.Create(SamplerKind.Ddim, new NoiseSchedule(backend.Manifest.NoiseSchedule), 7, 1);
+        Assert.Equal(Enumerable.Range(0, 7), run.Steps.Select(s => s.StepIndex));
+        Assert.Equal(sampler.Timesteps.ToArray(), run.Steps.Select(s => s.Timestep));
+        Assert.Equal([2, 5, 6], run.Steps.Where(s => s.Latent is not null).Select(s => s.StepIndex));
+        Assert.Equal([1, 3, 5, 6], run.Steps.Where(s => s.PredictedX0 is not null).Select(s => s.StepIndex));
+        Assert.All(run.Steps, s => Assert.Equal([Depth, Depth], s.ExitLayers));
+        Assert.All(run.Steps, s => Assert.Equal(new ComputeTotals(2 * Depth, 2 * Depth, s.Compute.FlopsExecuted, 2 * backend.Manifest.Flops.FullForward), s.Compute));
+
+        GenerationCompleted done = run.Completed;
+        int length = 2 * backend.Manifest.ImageSize;
+        Assert.Equal(length, done.Images.Length);
+        Assert.All(done.Images, v => Assert.InRange(v, -1f, 1f));
+        Assert.Equal(run.Steps[^1].Latent, done.Images);
+        Assert.Equal([40UL, 41UL], done.Seeds);
+        Assert.Equal([5f, 5f], done.MeanExitLayers);
+        ComputeTotals sum = default;
+        foreach (StepCompleted step in run.Steps)
+        {
+            sum += step.Compute;
+        }
+        Assert.Equal(sum, done.Compute);
+        Assert.Equal(2L * Depth * 7, done.Compute.LayersFull);
+        Assert.True(done.WallSeconds >= done.QueueSeconds);
+    }
+
+    [Fact]
+    public async Task SameSeed_AloneAndInsideBatchWithOtherJobsAtOtherTimesteps_SameImage()
+    {
+        var exit = new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 3);
+        GenerationRequest target = Request(SamplerKind.Ddpm, 40, 2, 100, label: 2, exit: exit);
+        GenerationRun alone = await GenerationRunner.RunAsync(backend, target, timeout.Token);
+        GenerationRun secondImageAlone = await GenerationRunner.RunAsync(backend, target with { NumImages = 1, Seed = 101 }, timeout.Token);
+
+        var observer = new RecordingObserver();
+        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions(), observer);
+        GenerationJob other = scheduler.TryEnqueue(Request(SamplerKind.Ddim, 80, 3, 7, label: 0, guidance: 2f), timeout.Token)!;
+        List<StepCompleted> early = await ReadSteps(other, 5);
+        GenerationJob sameSeedOtherSettings = scheduler.TryEnqueue(Request(SamplerKind.DpmSolverPP2M, 10, 1, 100, label: null), timeout.Token)!;
+        GenerationJob job = scheduler.TryEnqueue(target, timeout.Token)!;
+        GenerationRun shared = await GenerationRunner.CollectAsync(job, timeout.Token);
+        GenerationRun otherRun = await GenerationRunner.CollectAsync(other, timeout.Token);
+        await GenerationRunner.CollectAsync(sameSeedOtherSettings, timeout.Token);
+
+        // The target shared passes with the guided job (6 rows, at other timesteps).
+        Assert.True(observer.MaxRows >= 2 + 6, $"max rows per pass {observer.MaxRows}");
+        Assert.NotEqual(early[^1].Timestep, shared.Steps[0].Timestep);
+        Assert.True(TinyModel.MaxAbsDiff(alone.Completed.Images, shared.Completed.Images) < 1e-5f);
+        for (int i = 0; i < alone.Steps.Count; i++)
+        {
+            Assert.Equal(alone.Steps[i].ExitLayers, shared.Steps[i].ExitLayers);
+        }
+        // Image k of a request is the image of seed Seed + k.
+        int size = backend.Manifest.ImageSize;
+        Assert.True(TinyModel.MaxAbsDiff(secondImageAlone.Completed.Images, alone.Completed.Images.AsSpan(size, size)) < 1e-5f);
+        Assert.True(TinyModel.MaxAbsDiff(alone.Completed.Images.AsSpan(0, size), alone.Completed.Images.AsSpan(size, size)) > 0.1f);
+        Assert.Equal(80, otherRun.Steps.Count + early.Count);
+        Assert.Equal(3, observer.Completed);
+    }
+
+    [Fact]
+    public async Task Cancel_StopsThatJob_OthersContinue()
+    {
+        var observer = new RecordingObserver();
+        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions(), observer);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+        GenerationJob doomed = scheduler.TryEnqueue(Request(SamplerKind.Ddpm, 1000, 2, 1), cancel.Token)!;
+        GenerationJob survivor = scheduler.TryEnqueue(Request(SamplerKind.Ddim, 30, 1, 2), timeout.Token)!;
+
+        await ReadSteps(doomed, 3);
+        await cancel.CancelAsync();
+        var drained = new List<GenerationEvent>();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (GenerationEvent e in doomed.Events.ReadAllAsync(timeout.Token))
+            {
+                drained.Add(e);
+            }
+        });
+        GenerationRun survived = await GenerationRunner.CollectAsync(survivor, timeout.Token);
+
+        Assert.False(timeout.IsCancellationRequested);
+        Assert.DoesNotContain(drained, e => e is GenerationCompleted);
+        Assert.True(drained.Count < 997, $"{drained.Count} steps after cancelling");
+        Assert.Equal(30, survived.Steps.Count);
+        Assert.True(doomed.IsFinished);
+        await WaitUntil(() => scheduler.ActiveJobs == 0);
+        Assert.Equal(1, observer.Abandoned);
+        Assert.Equal(1, observer.Completed);
+    }
+
+    [Fact]
+    public async Task TryEnqueue_QueueFull_ReturnsNull_QueuedJobCancelsAtOnce()
+    {
+        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions { MaxActiveJobs = 1, MaxQueuedJobs = 1 });
+        GenerationJob running = scheduler.TryEnqueue(Request(SamplerKind.Ddpm, 1000, 1, 1), timeout.Token)!;
+        await ReadSteps(running, 1);
+        Assert.Equal(1, scheduler.ActiveJobs);
+        Assert.Equal(0, scheduler.QueueDepth);
+
+        GenerationJob queued = scheduler.TryEnqueue(Request(SamplerKind.Ddim, 5, 1, 2), timeout.Token)!;
+        Assert.NotNull(queued);
+        Assert.Equal(1, scheduler.QueueDepth);
+        Assert.Null(scheduler.TryEnqueue(Request(SamplerKind.Ddim, 5, 1, 3), timeout.Token));
+
+        queued.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => GenerationRunner.CollectAsync(queued, timeout.Token));
+        Assert.False(timeout.IsCancellationRequested);
+        await WaitUntil(() => scheduler.QueueDepth == 0);
+        Assert.False(running.IsFinished);
+        Assert.NotNull(scheduler.TryEnqueue(Request(SamplerKind.Ddim, 5, 1, 4), timeout.Token));
+    }
+
+    [Fact]
+    public async Task DisposeAsync_CancelsRunningAndQueuedJobs()
+    {
+        var scheduler = new GenerationScheduler(backend, new SchedulerOptions { MaxActiveJobs = 1 });
+        GenerationJob running = scheduler.TryEnqueue(Request(SamplerKind.Ddpm, 1000, 1, 1), timeout.Token)!;
+        GenerationJob queued = scheduler.TryEnqueue(Request(SamplerKind.Ddpm, 1000, 1, 2), timeout.Token)!;
+        await ReadSteps(running, 1);
+
+        await scheduler.DisposeAsync();
+
+        Assert.True(running.IsFinished);
+        Assert.True(queued.Events.Completion.IsCompleted);
+        Assert.Equal(0, scheduler.ActiveJobs + scheduler.QueueDepth);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => GenerationRunner.CollectAsync(running, timeout.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => GenerationRunner.CollectAsync(queued, timeout.Token));
+        Assert.False(timeout.IsCancellationRequested);
+        Assert.Throws<ObjectDisposedException>(() => scheduler.TryEnqueue(Request(SamplerKind.Ddim, 5, 1, 3), default));
+    }
+
+    [Fact]
+    public async Task JobsThatDoNotFit_WaitATick_AllComplete()
+    {
+        var observer = new RecordingObserver();
+        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions { MaxBatchRows = 4 }, observer);
+        GenerationJob a = scheduler.TryEnqueue(Request(SamplerKind.Ddim, 10, 3, 1), timeout.Token)!;
+        GenerationJob b = scheduler.TryEnqueue(Request(SamplerKind.Ddim, 10, 3, 2), timeout.Token)!;
+        GenerationJob c = scheduler.TryEnqueue(Request(SamplerKind.Ddim, 10, 1, 3), timeout.Token)!;
+
+        GenerationRun[] runs = await Task.WhenAll(
+            GenerationRunner.CollectAsync(a, timeout.Token),
+            GenerationRunner.CollectAsync(b, timeout.Token),
+            GenerationRunner.CollectAsync(c, timeout.Token));
+
+        Assert.All(runs, run => Assert.Equal(10, run.Steps.Count));
+        Assert.True(observer.MaxRows <= 4);
+        Assert.Equal(3 * 10 + 3 * 10 + 10, observer.ImageSteps);
+        Assert.Equal(30, observer.JobSteps);
+        Assert.Equal(3, observer.Started);
+    }
+
+    [Fact]
+    public async Task Guidance_TwoRowsPerImage_LayersCountOnceFlopsTwice()
+    {
+        var exit = new ExitPolicySettings(ExitMode.Adaptive, 0.55f, 2, 0);
+        GenerationRun run = await GenerationRunner.RunAsync(backend, Request(SamplerKind.DpmSolverPP2M, 6, 2, 9, label: 1, guidance: 3f, exit: exit), timeout.Token);
+
+        double full = backend.Manifest.Flops.FullForward;
+        foreach (StepCompleted step in run.Steps)
+        {
+            Assert.Equal(2 * Depth, step.Compute.LayersFull);
+            Assert.Equal(step.ExitLayers.Sum(), step.Compute.LayersExecuted);
+            Assert.Equal(2 * 2 * full, step.Compute.FlopsFull, 6);
+            Assert.All(step.ExitLayers, layer => Assert.InRange(layer, 2, Depth));
+        }
+        Assert.Equal(6L * 2 * Depth, run.Completed.Compute.LayersFull);
+    }
+
+    [Fact]
+    public async Task BackendFailure_CompletesChannelWithTheException()
+    {
+        var failing = new InstrumentedBackend(backend) { AfterLayer = 2, OnAfterLayer = () => throw new InvalidOperationException("boom") };
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => GenerationRunner.RunAsync(failing, Request(SamplerKind.Ddim, 5, 1, 1), timeout.Token));
+
+        Assert.Equal("boom", e.Message);
+    }
+
+    [Fact]
+    public async Task TryEnqueue_InvalidRequest_ThrowsNamingTheField()
+    {
+        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions { MaxBatchRows = 8 });
+        Assert.Equal("ClassLabel", Assert.Throws<ArgumentException>(() => scheduler.TryEnqueue(Request(SamplerKind.Ddim, 5, 1, 1, label: 3), default)).ParamName);
+        Assert.Equal("Steps", Assert.Throws<ArgumentException>(() => scheduler.TryEnqueue(Request(SamplerKind.Ddim, 1001, 1, 1), default)).ParamName);
+        Assert.Equal("NumImages", Assert.Throws<ArgumentException>(() => scheduler.TryEnqueue(Request(SamplerKind.Ddim, 5, 5, 1, guidance: 2f), default)).ParamName);
+        Assert.Equal("Exit.FixedDepth", Assert.Throws<ArgumentException>(() => scheduler.TryEnqueue(Request(SamplerKind.Ddim, 5, 1, 1, exit: new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 6)), default)).ParamName);
+        Assert.Equal(0, scheduler.QueueDepth);
+    }
+
+    private async Task WaitUntil(Func<bool> condition)
+    {
+        while (!condition())
+        {
+            await Task.Delay(5, timeout.Token);
+        }
+    }
+}
