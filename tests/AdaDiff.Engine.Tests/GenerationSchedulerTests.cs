@@ -192,6 +192,8 @@ public sealed class GenerationSchedulerTests : IDisposable
             GenerationRunner.CollectAsync(c, timeout.Token));
 
         Assert.All(runs, run => Assert.Equal(10, run.Steps.Count));
+        // b waited one tick, not until a finished: the two alternate.
+        Assert.True(runs[1].Completed.QueueSeconds < runs[0].Completed.WallSeconds * 0.5, $"b queued {runs[1].Completed.QueueSeconds} s, a took {runs[0].Completed.WallSeconds} s");
         Assert.True(observer.MaxRows <= 4);
         Assert.Equal(3 * 10 + 3 * 10 + 10, observer.ImageSteps);
         Assert.Equal(30, observer.JobSteps);
@@ -211,6 +213,8 @@ public sealed class GenerationSchedulerTests : IDisposable
             Assert.Equal(step.ExitLayers.Sum(), step.Compute.LayersExecuted);
             Assert.Equal(2 * 2 * full, step.Compute.FlopsFull, 6);
             Assert.All(step.ExitLayers, layer => Assert.InRange(layer, 2, Depth));
+            Assert.Null(step.Latent);
+            Assert.Null(step.PredictedX0);
         }
         Assert.Equal(6L * 2 * Depth, run.Completed.Compute.LayersFull);
     }

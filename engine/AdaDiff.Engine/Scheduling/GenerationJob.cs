@@ -65,6 +65,9 @@ public sealed class GenerationJob : IDisposable
     /// <summary>True once the job has its sampling state (it left the queue).</summary>
     internal bool Started => sampler is not null;
 
+    /// <summary>True when the job was left out of the last pass for lack of rows (it goes first in the next).</summary>
+    internal bool Waiting { get; set; }
+
     /// <summary>Steps taken.</summary>
     public int StepsDone => sampler?.NextStep ?? 0;
 
@@ -194,8 +197,8 @@ public sealed class GenerationJob : IDisposable
         ComputeTotals compute = ledger.GroupStep(batch, group);
         totals += compute;
         bool last = step == s.Steps - 1;
-        float[]? latent = last || Every(step, Request.LatentEveryNSteps) ? (float[])latents.Clone() : null;
-        float[]? preview = last || Every(step, Request.PreviewEveryNSteps) ? (float[])predictedX0.Clone() : null;
+        float[]? latent = Emits(step, last, Request.LatentEveryNSteps) ? (float[])latents.Clone() : null;
+        float[]? preview = Emits(step, last, Request.PreviewEveryNSteps) ? (float[])predictedX0.Clone() : null;
         long now = Stopwatch.GetTimestamp();
         double elapsed = Stopwatch.GetElapsedTime(enqueuedAt, now).TotalSeconds;
         events.Writer.TryWrite(new StepCompleted(step, timestep, exitLayers, certainties, latent, preview, compute, elapsed));
@@ -245,5 +248,6 @@ public sealed class GenerationJob : IDisposable
     /// <summary>Seconds since the job was enqueued.</summary>
     internal double SecondsSinceEnqueue => Stopwatch.GetElapsedTime(enqueuedAt).TotalSeconds;
 
-    private static bool Every(int step, int n) => n > 0 && (step + 1) % n == 0;
+    /// <summary>Every n-th step (1-based) and the last; never when n is 0.</summary>
+    private static bool Emits(int step, bool last, int n) => n > 0 && (last || (step + 1) % n == 0);
 }

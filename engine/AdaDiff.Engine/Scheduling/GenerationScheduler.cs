@@ -11,8 +11,8 @@ namespace AdaDiff.Engine.Scheduling;
 /// <summary>
 /// Runs the generations of one backend on one worker thread with step-level continuous batching. Each
 /// tick: admit queued jobs up to <see cref="SchedulerOptions.MaxActiveJobs"/>; gather the next step of every
-/// active job into one <see cref="DenoiseBatch"/> (oldest first; a job's rows stay together; a job that does
-/// not fit in <see cref="SchedulerOptions.MaxBatchRows"/> waits a tick); run it through the
+/// active job into one <see cref="DenoiseBatch"/> (oldest first, jobs that waited last tick before the others; a
+/// job's rows stay together; a job that does not fit in <see cref="SchedulerOptions.MaxBatchRows"/> waits a tick); run it through the
 /// <see cref="AdaptiveDenoiser"/>; advance each job's sampler and emit its events. Cancelled jobs leave the
 /// batch before the next layer and their event channels complete with an <see cref="OperationCanceledException"/>.
 /// </summary>
@@ -211,12 +211,27 @@ public sealed class GenerationScheduler : IAsyncDisposable
         long tickStartedAt = Stopwatch.GetTimestamp();
         batch.Clear();
         inBatch.Clear();
-        foreach (GenerationJob job in active)
+        // Jobs left out of the last pass go first, so that none waits more than a tick while others run;
+        // within each set, oldest first. A job that does not fit in the rows left waits for the next tick.
+        for (int round = 0; round < 2; round++)
         {
-            if (job.Request.RowsPerStep <= batch.FreeRows)
+            bool waitingRound = round == 0;
+            foreach (GenerationJob job in active)
             {
-                inBatch.Add((job, job.AddTo(batch)));
-                job.MarkTick(tickStartedAt);
+                if (job.Waiting != waitingRound)
+                {
+                    continue;
+                }
+                if (job.Request.RowsPerStep <= batch.FreeRows)
+                {
+                    inBatch.Add((job, job.AddTo(batch)));
+                    job.MarkTick(tickStartedAt);
+                    job.Waiting = false;
+                }
+                else
+                {
+                    job.Waiting = true;
+                }
             }
         }
         if (inBatch.Count == 0)
