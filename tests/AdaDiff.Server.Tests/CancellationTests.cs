@@ -58,7 +58,10 @@ public sealed class CancellationTests(ServerFixture server)
                 Assert.Equal(GenerateResponse.EventOneofCase.Step, response.EventCase);
             }
         });
-        Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
+        // On its deadline grpc-dotnet's server also resets the stream; TestServer can deliver that reset before
+        // the DEADLINE_EXCEEDED trailers (the system test checks the exact status over real HTTP/2).
+        bool testServerReset = e.StatusCode == StatusCode.Unavailable && e.Status.DebugException?.InnerException is Microsoft.AspNetCore.TestHost.HttpResetTestException;
+        Assert.True(e.StatusCode == StatusCode.DeadlineExceeded || testServerReset, $"{e.StatusCode}: {e.Status.Detail}");
 
         await AssertJobStoppedAsync(stepsBefore);
     }

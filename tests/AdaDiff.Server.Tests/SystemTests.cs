@@ -70,6 +70,25 @@ public sealed class SystemTests
         Assert.Contains("adadiff.v1.DiffusionService", services);
         Assert.Contains("grpc.health.v1.Health", services);
 
+        // A deadline stops the generation: DEADLINE_EXCEEDED, and no generation stays active.
+        RpcException deadline = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            using AsyncServerStreamingCall<GenerateResponse> call = client.Generate(
+                new GenerateRequest { Steps = 500, ClassLabel = 1, ExitPolicy = new ExitPolicy { Mode = ExitMode.FullDepth } },
+                deadline: DateTime.UtcNow.AddMilliseconds(400));
+            await foreach (GenerateResponse response in call.ResponseStream.ReadAllAsync())
+            {
+                Assert.Equal(GenerateResponse.EventOneofCase.Step, response.EventCase);
+            }
+        });
+        Assert.Equal(StatusCode.DeadlineExceeded, deadline.StatusCode);
+        var wait = System.Diagnostics.Stopwatch.StartNew();
+        while (PrometheusText.Sum(await http.GetStringAsync(new Uri($"http://127.0.0.1:{server.HttpPort}/metrics")), "adadiff_generations_active", Model) != 0)
+        {
+            Assert.True(wait.Elapsed < TimeSpan.FromSeconds(10), "the generation is still active 10 s after its deadline");
+            await Task.Delay(50);
+        }
+
         // /metrics is served on the HTTP port only.
         await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
