@@ -1,6 +1,7 @@
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Backends.TorchSharp.Safetensors;
 using AdaDiff.Backends.TorchSharp.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace AdaDiff.Backends.TorchSharp.Tests;
@@ -86,5 +87,36 @@ public sealed class TrainingTests
         restored.LoadState(file, optimizer.StepCount, "mem");
         Assert.Equal(30, restored.StepCount);
         Assert.Equal(file.Tensors.Select(e => e.ToSingles()).SelectMany(v => v), new SafetensorsFile(restored.StateEntries()).Tensors.Select(e => e.ToSingles()).SelectMany(v => v));
+    }
+
+    [Fact]
+    public void TrainStep_InDisposeScope_LeavesNoLiveTensors()
+    {
+        manual_seed(13);
+        using var model = new UViT(UViTConfig.Tiny());
+        using var optimizer = new AdamW(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), weightDecay: 0.01);
+        using var generator = new Generator(1);
+        var counts = new List<long>();
+        for (int step = 0; step < 4; step++)
+        {
+            DisposeScopeManager.Statistics.Reset();
+            using (var scope = NewDisposeScope())
+            {
+                generator.manual_seed(step);
+                Tensor x = randn([3, 1, 8, 8], generator: generator);
+                Tensor y = where(rand([3], generator: generator).lt(0.5), full_like(tensor(new long[] { 0, 1, 2 }), 3), tensor(new long[] { 0, 1, 2 }));
+                Tensor t = randint(0, 1000, [3], generator: generator);
+                Tensor noise = randn([3, 1, 8, 8], generator: generator);
+                (Tensor[] p, Tensor[] u) = model.ForwardExits(x, t.to_type(ScalarType.Float32), y);
+                (Tensor loss, _, _, _) = AdaDiffLoss.Compute(p, u, noise);
+                model.zero_grad();
+                loss.backward();
+                nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                optimizer.Step(1e-3);
+                _ = loss.item<float>();
+            }
+            counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        }
+        Assert.All(counts, c => Assert.Equal(0, c));
     }
 }
