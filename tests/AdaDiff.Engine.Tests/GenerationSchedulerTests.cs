@@ -219,6 +219,40 @@ public sealed class GenerationSchedulerTests : IDisposable
         Assert.Equal(6L * 2 * Depth, run.Completed.Compute.LayersFull);
     }
 
+    [Theory]
+    [InlineData(2, 3f)]
+    [InlineData(1, 1f)]
+    [InlineData(null, 1f)]
+    public async Task FirstStep_UsesSeededNoiseAndGuidedEpsilon(int? label, float guidance)
+    {
+        using TorchSharpBackend shortSchedule = TinyModel.Backend(seed: 3, timesteps: 20);
+        ModelManifest manifest = shortSchedule.Manifest;
+        int size = manifest.ImageSize;
+        GenerationRequest request = Request(SamplerKind.Ddim, 1, 2, 77, label, guidance) with { PreviewEveryNSteps = 1 };
+
+        GenerationRun run = await GenerationRunner.RunAsync(shortSchedule, request, timeout.Token);
+
+        // Expected: x_T from each image's generator, ε from a direct full-depth pass over [class, null] rows at t = T − 1.
+        var noise = new float[2 * size];
+        new ImageRandom(77).FillGaussian(noise.AsSpan(0, size));
+        new ImageRandom(78).FillGaussian(noise.AsSpan(size, size));
+        float[] rowLatents = [.. noise, .. noise];
+        int conditional = label ?? manifest.NullClass;
+        (_, float[][] predictions) = TinyModel.Direct(shortSchedule, rowLatents, [19, 19, 19, 19], [conditional, conditional, manifest.NullClass, manifest.NullClass]);
+        float[] eps = predictions[Depth - 1];
+        double alphaBar = new NoiseSchedule(manifest.NoiseSchedule).AlphaBar(19);
+        var expected = new float[2 * size];
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double guided = request.UsesGuidance ? eps[2 * size + i] + guidance * (eps[i] - eps[2 * size + i]) : eps[i];
+            expected[i] = (float)Math.Clamp((noise[i] - Math.Sqrt(1 - alphaBar) * guided) / Math.Sqrt(alphaBar), -1, 1);
+        }
+        Assert.Equal(19, run.Steps[0].Timestep);
+        Assert.True(TinyModel.MaxAbsDiff(expected, run.Steps[0].PredictedX0) < 1e-4f);
+        Assert.True(TinyModel.MaxAbsDiff(expected, run.Completed.Images) < 1e-4f);
+        Assert.Contains(expected, v => Math.Abs(v) < 0.9f);
+    }
+
     [Fact]
     public async Task BackendFailure_CompletesChannelWithTheException()
     {
