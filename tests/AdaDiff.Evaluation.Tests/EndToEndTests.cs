@@ -1,0 +1,91 @@
+using System.Text.Json;
+using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Backends.TorchSharp.Model;
+using AdaDiff.Engine;
+using SixLabors.ImageSharp;
+using static TorchSharp.torch;
+
+namespace AdaDiff.Evaluation.Tests;
+
+public sealed class EndToEndTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), $"adadiff-eval-e2e-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_TinyModel_WritesJsonMarkdownAndPictures()
+    {
+        string package = Path.Combine(root, "tiny-fmnist");
+        WriteTinyPackage(package);
+        string outDir = Path.Combine(root, "results");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        int rc = await EvalCommand.RunAsync(
+            ["--model", package, "--samples", "20", "--steps", "3", "--thresholds", "0.3,0.6", "--threshold", "0.6",
+             "--ddpm-steps", "4", "--ddpm-samples", "10", "--dpm-steps", "2", "--unconditional", "8",
+             "--job-images", "10", "--max-batch-rows", "20", "--threads", "1", "--out", outDir],
+            stdout, stderr, CancellationToken.None);
+
+        Assert.True(rc == 0, stderr.ToString());
+        Assert.Contains("[eval]", stderr.ToString(), StringComparison.Ordinal); // progress line
+        using JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "results.json")));
+        JsonElement runs = json.RootElement.GetProperty("runs");
+        var groups = runs.EnumerateArray().Select(r => r.GetProperty("group").GetString()).ToHashSet();
+        Assert.Superset(new HashSet<string?> { "full", "adaptive", "per-batch", "steps", "unconditional" }, groups);
+        foreach (JsonElement run in runs.EnumerateArray())
+        {
+            double layers = run.GetProperty("meanLayers").GetDouble();
+            Assert.InRange(layers, 1, 3);
+            if (run.GetProperty("mode").GetString() == "FullDepth")
+            {
+                Assert.Equal(3, layers, 9);
+                Assert.Equal(0, run.GetProperty("accelerationRatio").GetDouble(), 9);
+            }
+        }
+        Assert.True(json.RootElement.GetProperty("classifier").GetProperty("testAccuracy").GetDouble() >= 0.9);
+        Assert.Equal(2, json.RootElement.GetProperty("equalDepth").GetArrayLength());
+        string markdown = await File.ReadAllTextAsync(Path.Combine(outDir, "results.md"));
+        Assert.Contains("Sample size: 20", markdown, StringComparison.Ordinal);
+        Assert.Contains("untrained", markdown, StringComparison.Ordinal);
+        Assert.Contains("](pareto.png)", markdown, StringComparison.Ordinal);
+        foreach (string picture in new[] { "pareto.png", "exit-heatmap.png", "samples-full.png", "samples-adaptive.png", "unconditional-full.png", "unconditional-adaptive.png" })
+        {
+            IImageInfo info = Image.Identify(Path.Combine(outDir, picture));
+            Assert.True(info.Width > 50 && info.Height > 50, picture);
+        }
+        IImageInfo grid = Image.Identify(Path.Combine(outDir, "samples-full.png"));
+        Assert.Equal(2 + (10 * ((28 * 2) + 2)), grid.Height); // ten class rows of 2× images with 2-pixel gaps
+    }
+
+    /// <summary>An untrained 1×28×28, 10-class U-ViT with 3 layers (D = 32), saved as a package.</summary>
+    private static void WriteTinyPackage(string dir)
+    {
+        var config = new UViTConfig
+        {
+            Channels = 1, Height = 28, Width = 28, PatchSize = 4, EmbedDim = 32, Depth = 3, NumHeads = 2, MlpRatio = 2.0, NumClasses = 10,
+        };
+        manual_seed(4);
+        using var model = new UViT(config);
+        var manifest = new ModelManifest
+        {
+            Name = "tiny-fmnist",
+            Description = "UNTRAINED tiny test model",
+            Architecture = "uvit-adadiff",
+            Channels = 1, Height = 28, Width = 28, PatchSize = 4, EmbedDim = 32, Depth = 3, NumHeads = 2, MlpRatio = 2.0, NumClasses = 10,
+            SupportsUnconditional = true,
+            NoiseSchedule = new NoiseScheduleSpec(),
+            DefaultThreshold = 0.6f,
+            Flops = FlopCounter.Count(config),
+            Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
+        };
+        ModelPackage.Save(dir, manifest, model);
+    }
+}

@@ -1,0 +1,54 @@
+using AdaDiff.Engine;
+
+namespace AdaDiff.Evaluation.Tests;
+
+public class EvalOptionsTests
+{
+    [Fact]
+    public void Parse_NoArguments_GivesDocumentedDefaults()
+    {
+        EvalOptions options = EvalOptions.Parse([]);
+
+        Assert.Equal(2000, options.Samples);
+        Assert.Equal(SamplerKind.Ddim, options.Sampler);
+        Assert.Equal(50, options.Steps);
+        Assert.Equal("docs/results", options.Out);
+        Assert.Equal(200, options.ResolvedDdpmSamples);
+        Assert.True(options.StaticTruncation && options.PerBatch && options.StepComparison);
+    }
+
+    [Fact]
+    public void Parse_Options_AreRead()
+    {
+        EvalOptions options = EvalOptions.Parse(["--samples", "64", "--sampler", "dpm-solver++", "--steps", "20", "--thresholds", "0.6,0.9", "--guidance", "2", "--seed", "7", "--no-static"]);
+
+        Assert.Equal(64, options.Samples);
+        Assert.Equal(SamplerKind.DpmSolverPP2M, options.Sampler);
+        Assert.Equal([0.6f, 0.9f], options.Thresholds);
+        Assert.Equal(2f, options.Guidance);
+        Assert.Equal(7UL, options.Seed);
+        Assert.False(options.StaticTruncation);
+        Assert.Equal(10, options.ResolvedDdpmSamples);
+    }
+
+    [Theory]
+    [InlineData("--thresholds", "0.5,1.5")]
+    [InlineData("--samples", "5")]
+    [InlineData("--sampler", "euler")]
+    [InlineData("--unknown", "1")]
+    public void Parse_BadOption_Throws(string name, string value)
+    {
+        Assert.Throws<ArgumentException>(() => EvalOptions.Parse([name, value]));
+    }
+
+    [Fact]
+    public void Interpolate_BetweenAndOutsidePoints()
+    {
+        (double, double)[] points = [(7, 10), (13, 4), (8, 8)];
+
+        Assert.Equal(9.0, Evaluator.Interpolate(points, 7.5)!.Value, 10);
+        Assert.Equal(6.0, Evaluator.Interpolate(points, 10.5)!.Value, 10);
+        Assert.Equal(4.0, Evaluator.Interpolate(points, 13)!.Value, 10);
+        Assert.Null(Evaluator.Interpolate(points, 6.9));
+    }
+}

@@ -1,0 +1,132 @@
+using System.Globalization;
+using AdaDiff.Evaluation.Classifier;
+using AdaDiff.Evaluation.Internal;
+using AdaDiff.Evaluation.Reporting;
+
+namespace AdaDiff.Evaluation;
+
+/// <summary>
+/// <c>adadiff-tools eval</c>: measures FID-proxy, class accuracy, PSNR and compute of adaptive exits against
+/// full depth, static truncation, the per-batch rule and fewer steps; <c>adadiff-tools eval classifier</c>
+/// trains the classifier those metrics use.
+/// </summary>
+public static class EvalCommand
+{
+    /// <summary>Help text.</summary>
+    public const string Usage = """
+        usage: adadiff-tools eval [options]
+               adadiff-tools eval classifier [--out PATH] [--epochs 5] [--seed 0] [--batch-size 128] [--lr 0.001] [--data DIR]
+
+        eval options:
+          --model DIR            model package (default models/fashion-mnist-uvit)
+          --samples N            class-conditional images per configuration, balanced over classes (default 2000)
+          --sampler S            ddim | ddpm | dpm-solver++ (default ddim)
+          --steps N              steps of that sampler (default 50)
+          --thresholds a,b,...   certainty thresholds swept for the Pareto curve (default 0.5,0.7,0.8,0.9,0.95)
+          --threshold T          threshold of the pictures and the sampler comparison (default: the model's)
+          --min-layers N         earliest exit layer (default: the model's)
+          --guidance G           classifier-free guidance scale (default 1: no unconditional rows)
+          --seed N               base seed; the same seeds in every configuration (default 0)
+          --out DIR              where results.json, results.md and the PNGs go (default docs/results)
+          --markdown PATH        the markdown report (default OUT/results.md)
+          --classifier PATH      classifier weights; trained and saved there when missing (default: shipped)
+          --data DIR             Fashion-MNIST IDX folder (default /usr/share/datasets/fashion-mnist)
+          --baseline-model DIR   a second package swept the same way (e.g. exit heads on a frozen backbone
+                                 without the layer-wise loss); --baseline-label TEXT names it
+          --no-static            skip static truncation (FIXED_DEPTH)
+          --no-per-batch         skip the per-batch exit decision
+          --no-steps             skip the sampler comparison (DDPM, DDIM, DPM-Solver++ with and without exits)
+          --ddpm-samples N       images of the DDPM comparison (default samples/10, at least 10)
+          --ddpm-steps N         (default 1000)    --dpm-steps N   (default 20)
+          --unconditional N      unconditional images for the unconditional grid (default 32; 0 skips)
+          --job-images N         images per generation job; the per-batch rule decides over a job (default 32)
+          --max-batch-rows N     network rows per batch (default 128)
+          --threads N            libtorch threads (default: all processors)
+          --weights-note TEXT    what state the weights are in, for the report (default: from model.json)
+        """;
+
+    /// <summary>
+    /// Runs <c>eval</c> with <paramref name="args"/> (the words after <c>eval</c>). Results go to files; the summary
+    /// to standard output, progress with ETA to standard error. Returns 0 on success, 2 for bad arguments, 1 on failure.
+    /// </summary>
+    public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken) =>
+        RunAsync(args, Console.Out, Console.Error, cancellationToken);
+
+    /// <summary>As <see cref="RunAsync(string[], CancellationToken)"/>, writing to the given streams.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
+        {
+            await stdout.WriteLineAsync(Usage);
+            return 0;
+        }
+        try
+        {
+            if (args.Length > 0 && args[0] == "classifier")
+            {
+                return TrainClassifier(args[1..], stdout, stderr, cancellationToken);
+            }
+            EvalOptions options;
+            try
+            {
+                options = EvalOptions.Parse(args);
+            }
+            catch (ArgumentException e)
+            {
+                await stderr.WriteLineAsync($"eval: {e.Message}\n\n{Usage}");
+                return 2;
+            }
+            EvalReport report = await Evaluator.RunAsync(options, stderr, cancellationToken);
+            await stdout.WriteLineAsync(ReportWriter.Summary(report));
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            await stderr.WriteLineAsync("eval: cancelled");
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            await stderr.WriteLineAsync($"eval: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static int TrainClassifier(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        ClassifierTrainingOptions options;
+        string outPath;
+        try
+        {
+            var reader = new ArgReader(args, new HashSet<string>(StringComparer.Ordinal));
+            var defaults = new ClassifierTrainingOptions();
+            outPath = reader.String("out") ?? ClassifierModel.DefaultPath;
+            options = new ClassifierTrainingOptions
+            {
+                Epochs = reader.Int("epochs", defaults.Epochs, min: 1),
+                Seed = reader.Int("seed", defaults.Seed, min: 0),
+                BatchSize = reader.Int("batch-size", defaults.BatchSize, min: 1),
+                LearningRate = reader.Double("lr", defaults.LearningRate),
+                DataDirectory = reader.String("data") ?? defaults.DataDirectory,
+            };
+            reader.EnsureAllUsed();
+        }
+        catch (ArgumentException e)
+        {
+            stderr.WriteLine($"eval classifier: {e.Message}\n\n{Usage}");
+            return 2;
+        }
+        using ClassifierModel model = ClassifierTrainer.Train(options, stderr, cancellationToken);
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
+        if (dir is not null)
+        {
+            Directory.CreateDirectory(dir);
+        }
+        model.Save(outPath);
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"classifier: test accuracy {model.RecordedTestAccuracy:P2}, saved to {outPath}"));
+        return 0;
+    }
+}

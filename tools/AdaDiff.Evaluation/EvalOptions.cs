@@ -1,0 +1,170 @@
+using AdaDiff.Backends.TorchSharp.Training;
+using AdaDiff.Engine;
+using AdaDiff.Evaluation.Classifier;
+using AdaDiff.Evaluation.Internal;
+
+namespace AdaDiff.Evaluation;
+
+/// <summary>Settings of one <c>adadiff-tools eval</c> run (see <see cref="EvalCommand.Usage"/>).</summary>
+public sealed record EvalOptions
+{
+    /// <summary>Model package folder to evaluate.</summary>
+    public string Model { get; init; } = "models/fashion-mnist-uvit";
+
+    /// <summary>
+    /// Optional second package evaluated with the same adaptive sweep, e.g. exit heads trained on a frozen
+    /// backbone without the layer-wise loss (the paper's ablation baseline). Null skips it.
+    /// </summary>
+    public string? BaselineModel { get; init; }
+
+    /// <summary>Label of the baseline package in tables and plots.</summary>
+    public string BaselineLabel { get; init; } = "baseline package";
+
+    /// <summary>Class-conditional images per configuration (balanced over the classes), ≥ 10.</summary>
+    public int Samples { get; init; } = 2000;
+
+    /// <summary>Main sampler.</summary>
+    public SamplerKind Sampler { get; init; } = SamplerKind.Ddim;
+
+    /// <summary>Steps of the main sampler.</summary>
+    public int Steps { get; init; } = 50;
+
+    /// <summary>Certainty thresholds swept for the Pareto curve.</summary>
+    public IReadOnlyList<float> Thresholds { get; init; } = [0.5f, 0.7f, 0.8f, 0.9f, 0.95f];
+
+    /// <summary>Threshold of the pictures and of the step comparison; null takes the model's default.</summary>
+    public float? Threshold { get; init; }
+
+    /// <summary>Earliest exit layer; null takes the model's default.</summary>
+    public int? MinLayers { get; init; }
+
+    /// <summary>Classifier-free guidance scale (1 = conditional prediction alone, no extra rows).</summary>
+    public float Guidance { get; init; } = 1f;
+
+    /// <summary>Base seed; image k of class c uses Seed + c·1,000,000 + k in every configuration.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Output folder of results.json, the markdown and the pictures.</summary>
+    public string Out { get; init; } = "docs/results";
+
+    /// <summary>Markdown report path; null writes <c>results.md</c> inside <see cref="Out"/>.</summary>
+    public string? Markdown { get; init; }
+
+    /// <summary>Classifier weights (trained and saved there when missing).</summary>
+    public string ClassifierPath { get; init; } = ClassifierModel.DefaultPath;
+
+    /// <summary>Folder of the Fashion-MNIST IDX files.</summary>
+    public string DataDirectory { get; init; } = FashionMnist.DefaultDirectory;
+
+    /// <summary>Compare static truncation (FIXED_DEPTH) at the depths around each adaptive point.</summary>
+    public bool StaticTruncation { get; init; } = true;
+
+    /// <summary>Compare the per-batch exit decision of the official code.</summary>
+    public bool PerBatch { get; init; } = true;
+
+    /// <summary>Compare samplers (DDPM, DDIM, DPM-Solver++) with and without exits.</summary>
+    public bool StepComparison { get; init; } = true;
+
+    /// <summary>Images of the DDPM comparison (its 1,000 steps make it the costly one); null = Samples / 10 (at least 10).</summary>
+    public int? DdpmSamples { get; init; }
+
+    /// <summary>Steps of the DDPM comparison.</summary>
+    public int DdpmSteps { get; init; } = 1000;
+
+    /// <summary>Steps of the DPM-Solver++ comparison.</summary>
+    public int DpmSolverSteps { get; init; } = 20;
+
+    /// <summary>Unconditional images for the unconditional grid (0 skips it).</summary>
+    public int UnconditionalSamples { get; init; } = 32;
+
+    /// <summary>Images per generation job (the per-batch rule decides over one job).</summary>
+    public int JobImages { get; init; } = 32;
+
+    /// <summary>Most network rows per batch of the scheduler.</summary>
+    public int MaxBatchRows { get; init; } = 128;
+
+    /// <summary>libtorch threads; 0 = all processors.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Free text saying what state the weights are in, printed in the report; null reads it from the manifest.</summary>
+    public string? WeightsNote { get; init; }
+
+    /// <summary>The command line as given, for the report.</summary>
+    public string CommandLine { get; init; } = "adadiff-tools eval";
+
+    /// <summary>Images of the DDPM comparison after defaults.</summary>
+    public int ResolvedDdpmSamples => DdpmSamples ?? Math.Max(10, Samples / 10);
+
+    /// <summary>Parses <c>eval</c>'s options; throws <see cref="ArgumentException"/> with a message for the user.</summary>
+    public static EvalOptions Parse(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var reader = new ArgReader(args, new HashSet<string>(StringComparer.Ordinal) { "no-static", "no-per-batch", "no-steps" });
+        var defaults = new EvalOptions();
+        float? threshold = reader.String("threshold") is null ? null : (float)reader.Double("threshold", 0);
+        int? minLayers = reader.String("min-layers") is null ? null : reader.Int("min-layers", 1, min: 1);
+        int? ddpmSamples = reader.String("ddpm-samples") is null ? null : reader.Int("ddpm-samples", 10, min: 1);
+        var options = new EvalOptions
+        {
+            Model = reader.String("model") ?? defaults.Model,
+            BaselineModel = reader.String("baseline-model"),
+            BaselineLabel = reader.String("baseline-label") ?? defaults.BaselineLabel,
+            Samples = reader.Int("samples", defaults.Samples, min: 10),
+            Sampler = ParseSampler(reader.String("sampler")) ?? defaults.Sampler,
+            Steps = reader.Int("steps", defaults.Steps, min: 1),
+            Thresholds = reader.Floats("thresholds") ?? defaults.Thresholds,
+            Threshold = threshold,
+            MinLayers = minLayers,
+            Guidance = (float)reader.Double("guidance", defaults.Guidance),
+            Seed = (ulong)reader.Int("seed", 0, min: 0),
+            Out = reader.String("out") ?? defaults.Out,
+            Markdown = reader.String("markdown"),
+            ClassifierPath = reader.String("classifier") ?? defaults.ClassifierPath,
+            DataDirectory = reader.String("data") ?? defaults.DataDirectory,
+            StaticTruncation = !reader.Flag("no-static"),
+            PerBatch = !reader.Flag("no-per-batch"),
+            StepComparison = !reader.Flag("no-steps"),
+            DdpmSamples = ddpmSamples,
+            DdpmSteps = reader.Int("ddpm-steps", defaults.DdpmSteps, min: 1),
+            DpmSolverSteps = reader.Int("dpm-steps", defaults.DpmSolverSteps, min: 1),
+            UnconditionalSamples = reader.Int("unconditional", defaults.UnconditionalSamples, min: 0),
+            JobImages = reader.Int("job-images", defaults.JobImages, min: 1),
+            MaxBatchRows = reader.Int("max-batch-rows", defaults.MaxBatchRows, min: 1),
+            Threads = reader.Int("threads", defaults.Threads, min: 0),
+            WeightsNote = reader.String("weights-note"),
+            CommandLine = "adadiff-tools eval" + (args.Count > 0 ? " " + string.Join(' ', args) : ""),
+        };
+        reader.EnsureAllUsed();
+        foreach (float t in options.Thresholds)
+        {
+            if (!(t > 0f && t <= 1f))
+            {
+                throw new ArgumentException($"--thresholds: {t} is not in (0, 1]");
+            }
+        }
+        if (options.Threshold is float x && !(x > 0f && x <= 1f))
+        {
+            throw new ArgumentException($"--threshold: {x} is not in (0, 1]");
+        }
+        if (options.Guidance < 0f)
+        {
+            throw new ArgumentException("--guidance: must be ≥ 0");
+        }
+        int rowsPerImage = options.Guidance != 1f ? 2 : 1;
+        if (options.JobImages * rowsPerImage > options.MaxBatchRows)
+        {
+            throw new ArgumentException($"--job-images {options.JobImages} needs {options.JobImages * rowsPerImage} rows, more than --max-batch-rows {options.MaxBatchRows}");
+        }
+        return options;
+    }
+
+    /// <summary>Parses ddpm | ddim | dpm-solver++ (also dpmpp, dpm), or null for null.</summary>
+    public static SamplerKind? ParseSampler(string? text) => text?.ToLowerInvariant() switch
+    {
+        null => null,
+        "ddpm" => SamplerKind.Ddpm,
+        "ddim" => SamplerKind.Ddim,
+        "dpm-solver++" or "dpmpp" or "dpm" or "dpm-solver" => SamplerKind.DpmSolverPP2M,
+        _ => throw new ArgumentException($"--sampler: '{text}' is not ddpm, ddim or dpm-solver++"),
+    };
+}

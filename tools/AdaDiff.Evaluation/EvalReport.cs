@@ -1,0 +1,131 @@
+using AdaDiff.Engine;
+
+namespace AdaDiff.Evaluation;
+
+/// <summary>Everything one eval run measured; serialised to <c>results.json</c>.</summary>
+public sealed record EvalReport
+{
+    /// <summary>The command that produced it.</summary>
+    public required string Command { get; init; }
+
+    /// <summary>When the run started (UTC).</summary>
+    public required DateTimeOffset StartedUtc { get; init; }
+
+    /// <summary>Seconds the whole run took.</summary>
+    public double WallSeconds { get; set; }
+
+    /// <summary>The evaluated package.</summary>
+    public required ModelInfo Model { get; init; }
+
+    /// <summary>The classifier behind the FID-proxy and class accuracy.</summary>
+    public required ClassifierInfo Classifier { get; init; }
+
+    /// <summary>Settings after defaults.</summary>
+    public required EvalSettings Settings { get; init; }
+
+    /// <summary>Real-vs-real floor: random training images vs the test set, per sample size used.</summary>
+    public required IReadOnlyList<FloorRecord> Floors { get; init; }
+
+    /// <summary>Every configuration run, in order.</summary>
+    public required IReadOnlyList<RunRecord> Runs { get; init; }
+
+    /// <summary>The per-sample adaptive points beside the alternatives interpolated to the same mean depth.</summary>
+    public required IReadOnlyList<EqualDepthRecord> EqualDepth { get; init; }
+
+    /// <summary>Exit layer against timestep for the main sampler at the picture threshold.</summary>
+    public HeatmapRecord? Heatmap { get; init; }
+
+    /// <summary>Pictures written, relative to the output folder.</summary>
+    public required IReadOnlyList<string> Pictures { get; init; }
+}
+
+/// <summary>The evaluated model package.</summary>
+/// <param name="Name">Manifest name.</param>
+/// <param name="Path">Package folder as given.</param>
+/// <param name="Description">Manifest description.</param>
+/// <param name="WeightsSha256">Weights hash from the manifest.</param>
+/// <param name="Depth">Layers.</param>
+/// <param name="TrainingSteps">Training steps recorded in the manifest, or null.</param>
+/// <param name="WeightsNote">What state the weights are in.</param>
+public sealed record ModelInfo(string Name, string Path, string Description, string? WeightsSha256, int Depth, long? TrainingSteps, string WeightsNote);
+
+/// <summary>The classifier.</summary>
+/// <param name="Path">Weights file.</param>
+/// <param name="TestAccuracy">Accuracy on the 10,000 test images, measured in this run.</param>
+/// <param name="Metadata">Provenance recorded with the weights.</param>
+public sealed record ClassifierInfo(string Path, double TestAccuracy, IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>Settings after defaults.</summary>
+public sealed record EvalSettings(
+    int Samples,
+    SamplerKind Sampler,
+    int Steps,
+    IReadOnlyList<float> Thresholds,
+    float PictureThreshold,
+    int MinLayers,
+    float Guidance,
+    ulong Seed,
+    int JobImages,
+    int DdpmSamples,
+    int DdpmSteps,
+    int DpmSolverSteps);
+
+/// <summary>FID-proxy between <paramref name="Samples"/> random training images and the 10,000 test images.</summary>
+public sealed record FloorRecord(int Samples, double Fid);
+
+/// <summary>One configuration and what it measured.</summary>
+/// <param name="Id">Short unique name (also in picture names).</param>
+/// <param name="Group">full | adaptive | per-batch | static | steps | baseline | unconditional.</param>
+/// <param name="Package">Which package (model or baseline label).</param>
+/// <param name="Sampler">Sampler.</param>
+/// <param name="Steps">Sampling steps.</param>
+/// <param name="Samples">Images.</param>
+/// <param name="Mode">Exit mode.</param>
+/// <param name="Threshold">ADAPTIVE threshold, else null.</param>
+/// <param name="FixedDepth">FIXED_DEPTH layer, else null.</param>
+/// <param name="PerBatchDecision">The per-batch rule.</param>
+/// <param name="MeanLayers">Mean layers executed per image and step (from the engine's ComputeTotals).</param>
+/// <param name="AccelerationRatio">1 − layers executed / layers at full depth.</param>
+/// <param name="FlopsRatio">FLOPs executed / FLOPs of full-depth passes (exit heads included).</param>
+/// <param name="Fid">FID-proxy against the test set; null for unconditional runs too small to fit.</param>
+/// <param name="ClassAccuracy">Classifier agrees with the requested class; null when unconditional.</param>
+/// <param name="PsnrVsFull">Mean PSNR (dB) against the full-depth images of the same sampler and seeds; null for the full run itself.</param>
+/// <param name="WallSeconds">Seconds generating.</param>
+/// <param name="ImagesPerSecond">Images per second (all configurations share the machine; context only).</param>
+public sealed record RunRecord(
+    string Id,
+    string Group,
+    string Package,
+    SamplerKind Sampler,
+    int Steps,
+    int Samples,
+    ExitMode Mode,
+    float? Threshold,
+    int? FixedDepth,
+    bool PerBatchDecision,
+    double MeanLayers,
+    double AccelerationRatio,
+    double FlopsRatio,
+    double? Fid,
+    double? ClassAccuracy,
+    double? PsnrVsFull,
+    double WallSeconds,
+    double ImagesPerSecond);
+
+/// <summary>A per-sample adaptive point and the others at its mean depth (linear interpolation between measured points; null outside their range).</summary>
+public sealed record EqualDepthRecord(
+    float Threshold,
+    double MeanLayers,
+    double FidPerSample,
+    double? FidPerBatch,
+    double? FidStatic,
+    double? FidBaseline,
+    double? AccuracyPerSample,
+    double? AccuracyStatic);
+
+/// <summary>Fraction of images exiting at each layer at each step.</summary>
+/// <param name="RunId">The run it comes from.</param>
+/// <param name="Timesteps">Timestep of each step, [steps].</param>
+/// <param name="Fractions">[steps][depth]: fraction of images exiting at layer l + 1.</param>
+/// <param name="MeanExitLayer">Mean exit layer per step.</param>
+public sealed record HeatmapRecord(string RunId, int[] Timesteps, double[][] Fractions, double[] MeanExitLayer);

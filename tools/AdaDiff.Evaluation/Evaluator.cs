@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Backends.TorchSharp.Training;
+using AdaDiff.Engine;
+using AdaDiff.Evaluation.Classifier;
+using AdaDiff.Evaluation.Internal;
+using AdaDiff.Evaluation.Metrics;
+using AdaDiff.Evaluation.Reporting;
+
+namespace AdaDiff.Evaluation;
+
+/// <summary>Runs the configurations of an <see cref="EvalOptions"/>, measures them and writes the report files.</summary>
+public static class Evaluator
+{
+    /// <summary>
+    /// Loads (or trains and caches) the classifier and the model, generates every configuration, computes the
+    /// metrics and writes <c>results.json</c>, the markdown and the pictures. Progress goes to <paramref name="log"/>.
+    /// </summary>
+    public static async Task<EvalReport> RunAsync(EvalOptions options, TextWriter log, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(log);
+        var clock = Stopwatch.StartNew();
+        DateTimeOffset started = DateTimeOffset.UtcNow;
+        Directory.CreateDirectory(options.Out);
+
+        using ClassifierModel classifier = LoadOrTrainClassifier(options, log, cancellationToken);
+        log.WriteLine("[eval] embedding the Fashion-MNIST test set and the real-vs-real floor");
+        FashionMnist test = FashionMnist.Load(options.DataDirectory, train: false);
+        FashionMnist train = FashionMnist.Load(options.DataDirectory, train: true);
+        ClassifierOutputs testOutputs = classifier.Analyze(test.Images, test.Count);
+        FeatureStatistics testStats = FeatureStatistics.FromRows(testOutputs.Features, test.Count, FashionClassifier.FeatureDim);
+        double classifierAccuracy = Accuracy(testOutputs.Predictions, test.Labels);
+        var scorer = new Scorer(classifier, testStats, train, (int)(options.Seed % int.MaxValue));
+
+        using TorchSharpBackend backend = TorchSharpBackend.Load(options.Model, new TorchSharpBackendOptions { Threads = options.Threads });
+        ModelManifest manifest = backend.Manifest;
+        CheckFits(manifest, options.Model);
+        float pictureThreshold = options.Threshold ?? manifest.DefaultThreshold;
+        int minLayers = options.MinLayers ?? manifest.DefaultMinLayers;
+        int depth = manifest.Depth;
+        var thresholds = options.Thresholds.Append(pictureThreshold).Distinct().Order().ToArray();
+
+        var plan = new Plan(options, manifest, thresholds, minLayers);
+        var progress = new Progress(log, plan.EstimatedWork);
+        var runs = new List<MeasuredRun>();
+
+        async Task<MeasuredRun> Run(TorchSharpBackend b, GenerationSpec spec, MeasuredRun? reference)
+        {
+            progress.Stage($"{runs.Count + 1}/{plan.EstimatedRuns}+ {spec.Id}");
+            GeneratedSet set = await GeneratedSet.GenerateAsync(b, spec, options.Seed, options.JobImages, options.MaxBatchRows, progress, cancellationToken);
+            MeasuredRun measured = scorer.Measure(set, reference);
+            runs.Add(measured);
+            return measured;
+        }
+
+        // 1. The main sampler: full depth, then per-sample and per-batch exits at every threshold.
+        MeasuredRun full = await Run(backend, plan.Full(options.Sampler, options.Steps, options.Samples), null);
+        var perSample = new List<MeasuredRun>();
+        foreach (float t in thresholds)
+        {
+            perSample.Add(await Run(backend, plan.Adaptive(options.Sampler, options.Steps, options.Samples, t, perBatch: false), full));
+        }
+        var perBatch = new List<MeasuredRun>();
+        if (options.PerBatch)
+        {
+            foreach (float t in thresholds)
+            {
+                perBatch.Add(await Run(backend, plan.Adaptive(options.Sampler, options.Steps, options.Samples, t, perBatch: true), full));
+            }
+        }
+
+        // 2. Static truncation at the whole depths around every per-sample point.
+        var statics = new List<MeasuredRun>();
+        if (options.StaticTruncation)
+        {
+            var depths = new SortedSet<int>();
+            foreach (MeasuredRun r in perSample)
+            {
+                depths.Add(Math.Clamp((int)Math.Floor(r.Record.MeanLayers), 1, depth));
+                depths.Add(Math.Clamp((int)Math.Ceiling(r.Record.MeanLayers), 1, depth));
+            }
+            depths.Remove(depth);
+            progress.Replan(((long)depths.Count - plan.EstimatedStaticRuns) * options.Samples * options.Steps);
+            foreach (int d in depths)
+            {
+                statics.Add(await Run(backend, plan.Static(d), full));
+            }
+        }
+
+        // 3. Fewer steps: each sampler with and without exits at the picture threshold.
+        var stepRuns = new List<MeasuredRun>();
+        if (options.StepComparison)
+        {
+            foreach ((SamplerKind sampler, int steps, int samples) in plan.SamplerComparisons)
+            {
+                if (sampler == options.Sampler && steps == options.Steps && samples == options.Samples)
+                {
+                    stepRuns.Add(full);
+                    stepRuns.Add(perSample.First(r => r.Record.Threshold == pictureThreshold));
+                    continue;
+                }
+                MeasuredRun stepFull = await Run(backend, plan.Full(sampler, steps, samples, group: "steps"), null);
+                stepRuns.Add(stepFull);
+                stepRuns.Add(await Run(backend, plan.Adaptive(sampler, steps, samples, pictureThreshold, perBatch: false, group: "steps"), stepFull));
+            }
+        }
+
+        // 4. A second package (e.g. exit heads without the layer-wise loss), swept the same way.
+        var baseline = new List<MeasuredRun>();
+        if (options.BaselineModel is string baselinePath)
+        {
+            using TorchSharpBackend other = TorchSharpBackend.Load(baselinePath, new TorchSharpBackendOptions { Threads = options.Threads });
+            CheckFits(other.Manifest, baselinePath);
+            MeasuredRun otherFull = await Run(other, plan.Full(options.Sampler, options.Steps, options.Samples, group: "baseline", package: options.BaselineLabel), null);
+            baseline.Add(otherFull);
+            foreach (float t in thresholds)
+            {
+                baseline.Add(await Run(other, plan.Adaptive(options.Sampler, options.Steps, options.Samples, t, perBatch: false, group: "baseline", package: options.BaselineLabel), otherFull));
+            }
+        }
+
+        // 5. Unconditional samples for the unconditional grid.
+        MeasuredRun? uncondFull = null, uncondAdaptive = null;
+        if (options.UnconditionalSamples > 0 && manifest.SupportsUnconditional)
+        {
+            uncondFull = await Run(backend, plan.Unconditional(ExitPolicySettings.Full, "uncond-full"), null);
+            uncondAdaptive = await Run(backend, plan.Unconditional(plan.AdaptivePolicy(pictureThreshold, false), $"uncond-t{Plan.Tag(pictureThreshold)}"), uncondFull);
+        }
+        progress.Stage("writing the report");
+
+        MeasuredRun pictureRun = perSample.First(r => r.Record.Threshold == pictureThreshold);
+        var report = new EvalReport
+        {
+            Command = options.CommandLine,
+            StartedUtc = started,
+            Model = new ModelInfo(manifest.Name, options.Model, manifest.Description, manifest.Weights.Sha256, depth, TrainingSteps(manifest), options.WeightsNote ?? WeightsNote(manifest)),
+            Classifier = new ClassifierInfo(options.ClassifierPath, classifierAccuracy, classifier.Metadata),
+            Settings = new EvalSettings(options.Samples, options.Sampler, options.Steps, thresholds, pictureThreshold, minLayers, options.Guidance, options.Seed,
+                options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DpmSolverSteps),
+            Floors = scorer.Floors,
+            Runs = [.. runs.Select(r => r.Record)],
+            EqualDepth = EqualDepth(perSample, perBatch, statics, full, baseline),
+            Heatmap = Heatmap(pictureRun.Set),
+            Pictures = [],
+        };
+        var pictures = ReportPictures.Write(options.Out, report, full.Set, pictureRun.Set, uncondFull?.Set, uncondAdaptive?.Set, manifest);
+        report = report with { Pictures = pictures };
+        report.WallSeconds = clock.Elapsed.TotalSeconds;
+        await File.WriteAllTextAsync(Path.Combine(options.Out, "results.json"), JsonSerializer.Serialize(report, JsonOutput.Options) + "\n", cancellationToken);
+        string markdownPath = options.Markdown ?? Path.Combine(options.Out, "results.md");
+        string? markdownDir = Path.GetDirectoryName(Path.GetFullPath(markdownPath));
+        if (markdownDir is not null)
+        {
+            Directory.CreateDirectory(markdownDir);
+        }
+        await File.WriteAllTextAsync(markdownPath, ReportWriter.Markdown(report, Path.GetRelativePath(markdownDir ?? ".", Path.GetFullPath(options.Out))), cancellationToken);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] done in {clock.Elapsed.TotalMinutes:F1} min: {markdownPath}, {Path.Combine(options.Out, "results.json")}"));
+        return report;
+    }
+
+    private static ClassifierModel LoadOrTrainClassifier(EvalOptions options, TextWriter log, CancellationToken cancellationToken)
+    {
+        if (File.Exists(options.ClassifierPath))
+        {
+            return ClassifierModel.Load(options.ClassifierPath);
+        }
+        log.WriteLine($"[eval] no classifier at {options.ClassifierPath}: training one (about 5 epochs) and caching it there");
+        ClassifierModel model = ClassifierTrainer.Train(new ClassifierTrainingOptions { DataDirectory = options.DataDirectory }, log, cancellationToken);
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(options.ClassifierPath));
+        if (dir is not null)
+        {
+            Directory.CreateDirectory(dir);
+        }
+        model.Save(options.ClassifierPath);
+        return model;
+    }
+
+    private static void CheckFits(ModelManifest manifest, string path)
+    {
+        if (manifest.Channels != 1 || manifest.Height != FashionClassifier.Side || manifest.Width != FashionClassifier.Side || manifest.NumClasses != FashionClassifier.Classes)
+        {
+            throw new InvalidDataException($"{path}: the evaluation's classifier needs 1×28×28 images in 10 classes (Fashion-MNIST); the model makes {manifest.Channels}×{manifest.Height}×{manifest.Width} in {manifest.NumClasses}");
+        }
+    }
+
+    internal static double Accuracy(int[] predictions, IReadOnlyList<byte> labels)
+    {
+        int correct = 0;
+        for (int i = 0; i < predictions.Length; i++)
+        {
+            correct += predictions[i] == labels[i] ? 1 : 0;
+        }
+        return (double)correct / predictions.Length;
+    }
+
+    private static long? TrainingSteps(ModelManifest manifest) =>
+        manifest.Training is JsonElement t && t.ValueKind == JsonValueKind.Object && t.TryGetProperty("steps", out JsonElement s) && s.TryGetInt64(out long steps) ? steps : null;
+
+    private static string WeightsNote(ModelManifest manifest)
+    {
+        long? steps = TrainingSteps(manifest);
+        string state = steps switch
+        {
+            null => "training state not recorded",
+            0 => "untrained (random initialisation)",
+            _ => string.Create(CultureInfo.InvariantCulture, $"trained {steps} steps"),
+        };
+        if (manifest.Training is JsonElement t && t.ValueKind == JsonValueKind.Object && t.TryGetProperty("epochs", out JsonElement e) && e.ValueKind == JsonValueKind.Number)
+        {
+            state += string.Create(CultureInfo.InvariantCulture, $" ({e.GetDouble():0.##} epochs)");
+        }
+        return $"{state}; weights sha256 {manifest.Weights.Sha256?[..Math.Min(12, manifest.Weights.Sha256.Length)] ?? "?"}";
+    }
+
+    /// <summary>Linear interpolation of y at <paramref name="x"/> along points sorted by x; null outside their range.</summary>
+    internal static double? Interpolate(IReadOnlyList<(double X, double Y)> points, double x)
+    {
+        var sorted = points.OrderBy(p => p.X).ToList();
+        for (int i = 0; i < sorted.Count; i++)
+        {
+            if (Math.Abs(sorted[i].X - x) < 1e-9)
+            {
+                return sorted[i].Y;
+            }
+            if (i > 0 && sorted[i - 1].X < x && x < sorted[i].X)
+            {
+                double w = (x - sorted[i - 1].X) / (sorted[i].X - sorted[i - 1].X);
+                return sorted[i - 1].Y + (w * (sorted[i].Y - sorted[i - 1].Y));
+            }
+        }
+        return null;
+    }
+
+    private static List<EqualDepthRecord> EqualDepth(List<MeasuredRun> perSample, List<MeasuredRun> perBatch, List<MeasuredRun> statics, MeasuredRun full, List<MeasuredRun> baseline)
+    {
+        static List<(double, double)> Curve(IEnumerable<MeasuredRun> runs, Func<RunRecord, double?> y) =>
+            [.. runs.Where(r => y(r.Record) is not null).Select(r => (r.Record.MeanLayers, y(r.Record)!.Value))];
+        var staticRuns = statics.Append(full).ToList();
+        var batchCurve = Curve(perBatch, r => r.Fid);
+        var staticCurve = Curve(staticRuns, r => r.Fid);
+        var staticAccuracy = Curve(staticRuns, r => r.ClassAccuracy);
+        var baselineCurve = Curve(baseline, r => r.Fid);
+        var rows = new List<EqualDepthRecord>();
+        foreach (MeasuredRun r in perSample)
+        {
+            double m = r.Record.MeanLayers;
+            rows.Add(new EqualDepthRecord(r.Record.Threshold ?? 0, m, r.Record.Fid ?? double.NaN,
+                Interpolate(batchCurve, m), Interpolate(staticCurve, m), Interpolate(baselineCurve, m),
+                r.Record.ClassAccuracy, Interpolate(staticAccuracy, m)));
+        }
+        return rows;
+    }
+
+    private static HeatmapRecord Heatmap(GeneratedSet set)
+    {
+        int steps = set.Timesteps.Length, depth = set.ExitCounts.GetLength(1);
+        var fractions = new double[steps][];
+        var mean = new double[steps];
+        for (int s = 0; s < steps; s++)
+        {
+            fractions[s] = new double[depth];
+            long total = 0;
+            double sum = 0;
+            for (int l = 0; l < depth; l++)
+            {
+                total += set.ExitCounts[s, l];
+                sum += set.ExitCounts[s, l] * (double)(l + 1);
+            }
+            for (int l = 0; l < depth; l++)
+            {
+                fractions[s][l] = total == 0 ? 0 : (double)set.ExitCounts[s, l] / total;
+            }
+            mean[s] = total == 0 ? 0 : sum / total;
+        }
+        return new HeatmapRecord(set.Spec.Id, set.Timesteps, fractions, mean);
+    }
+}

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
+using AdaDiff.Engine.Scheduling;
+
+namespace AdaDiff.Evaluation.Internal;
+
+/// <summary>What to generate: a sampler, an exit policy, and images per class (or unconditional).</summary>
+internal sealed record GenerationSpec(
+    string Id,
+    string Group,
+    string Package,
+    SamplerKind Sampler,
+    int Steps,
+    int Samples,
+    ExitPolicySettings Exit,
+    bool Conditional,
+    float Guidance);
+
+/// <summary>
+/// The images of one configuration in canonical order (class-major, then index within the class), their
+/// requested labels, the engine's compute totals and the exit layers per step.
+/// </summary>
+internal sealed class GeneratedSet
+{
+    private GeneratedSet(GenerationSpec spec, float[] images, int[] labels, ComputeTotals compute, int[] timesteps, long[,] exitCounts, double wallSeconds)
+    {
+        Spec = spec;
+        Images = images;
+        Labels = labels;
+        Compute = compute;
+        Timesteps = timesteps;
+        ExitCounts = exitCounts;
+        WallSeconds = wallSeconds;
+    }
+
+    public GenerationSpec Spec { get; }
+
+    /// <summary>[Samples, C, H, W] in [-1, 1].</summary>
+    public float[] Images { get; }
+
+    /// <summary>Requested class per image, or -1 when unconditional.</summary>
+    public int[] Labels { get; }
+
+    public ComputeTotals Compute { get; }
+
+    /// <summary>Timestep of each step.</summary>
+    public int[] Timesteps { get; }
+
+    /// <summary>[steps, depth]: images exiting at layer l + 1 at each step.</summary>
+    public long[,] ExitCounts { get; }
+
+    public double WallSeconds { get; }
+
+    /// <summary>Mean layers executed per image-step.</summary>
+    public double MeanLayers => Compute.LayersFull == 0 ? 0 : (double)Compute.LayersExecuted / Compute.LayersFull * ExitCounts.GetLength(1);
+
+    /// <summary>
+    /// Image k of class c gets seed <paramref name="seed"/> + c·1,000,000 + k (unconditional images use class slot 10),
+    /// so every configuration with the same seed starts from the same noise.
+    /// </summary>
+    public static ulong SeedOf(ulong seed, int classSlot, int k) => seed + ((ulong)classSlot * 1_000_000UL) + (ulong)k;
+
+    /// <summary>Generates <paramref name="spec"/> on <paramref name="backend"/>, jobs of at most <paramref name="jobImages"/> images batched together.</summary>
+    public static async Task<GeneratedSet> GenerateAsync(
+        IDenoiserBackend backend, GenerationSpec spec, ulong seed, int jobImages, int maxBatchRows, Progress progress, CancellationToken cancellationToken)
+    {
+        ModelManifest manifest = backend.Manifest;
+        int classes = spec.Conditional ? manifest.NumClasses : 1;
+        var requests = new List<(GenerationRequest Request, int Offset)>();
+        var labels = new int[spec.Samples];
+        int offset = 0;
+        for (int c = 0; c < classes; c++)
+        {
+            int perClass = (spec.Samples / classes) + (c < spec.Samples % classes ? 1 : 0);
+            for (int k = 0; k < perClass; k += jobImages)
+            {
+                int n = Math.Min(jobImages, perClass - k);
+                var request = new GenerationRequest
+                {
+                    NumImages = n,
+                    Seed = SeedOf(seed, spec.Conditional ? c : manifest.NumClasses, k),
+                    Sampler = spec.Sampler,
+                    Steps = spec.Steps,
+                    ClassLabel = spec.Conditional ? c : null,
+                    GuidanceScale = spec.Conditional ? spec.Guidance : 1f,
+                    Exit = spec.Exit,
+                };
+                requests.Add((request, offset));
+                labels.AsSpan(offset, n).Fill(spec.Conditional ? c : -1);
+                offset += n;
+            }
+        }
+        int rowsPerJob = requests.Count == 0 ? 1 : requests.Max(r => r.Request.RowsPerStep);
+        var options = new SchedulerOptions
+        {
+            MaxBatchRows = maxBatchRows,
+            MaxActiveJobs = Math.Max(1, maxBatchRows / rowsPerJob),
+            MaxQueuedJobs = requests.Count,
+        };
+        var clock = Stopwatch.StartNew();
+        await using var scheduler = new GenerationScheduler(backend, options);
+        var jobs = new List<GenerationJob>(requests.Count);
+        foreach ((GenerationRequest request, _) in requests)
+        {
+            jobs.Add(scheduler.TryEnqueue(request, cancellationToken) ?? throw new InvalidOperationException("the scheduler refused a job"));
+        }
+        var results = await Task.WhenAll(jobs.Select(job => CollectAsync(job, manifest.Depth, progress, cancellationToken)));
+        double wall = clock.Elapsed.TotalSeconds;
+        foreach (GenerationJob job in jobs)
+        {
+            job.Dispose();
+        }
+
+        var images = new float[spec.Samples * manifest.ImageSize];
+        var exitCounts = new long[spec.Steps, manifest.Depth];
+        int[] timesteps = results.Length > 0 ? results[0].Timesteps : [];
+        var compute = default(ComputeTotals);
+        for (int j = 0; j < results.Length; j++)
+        {
+            (float[] jobImages_, int[] _, long[,] counts, ComputeTotals jobCompute) = results[j];
+            jobImages_.CopyTo(images.AsSpan(requests[j].Offset * manifest.ImageSize));
+            compute += jobCompute;
+            for (int s = 0; s < spec.Steps; s++)
+            {
+                for (int l = 0; l < manifest.Depth; l++)
+                {
+                    exitCounts[s, l] += counts[s, l];
+                }
+            }
+        }
+        return new GeneratedSet(spec, images, labels, compute, timesteps, exitCounts, wall);
+    }
+
+    private static async Task<(float[] Images, int[] Timesteps, long[,] ExitCounts, ComputeTotals Compute)> CollectAsync(
+        GenerationJob job, int depth, Progress progress, CancellationToken cancellationToken)
+    {
+        int steps = job.Request.Steps;
+        var counts = new long[steps, depth];
+        var timesteps = new int[steps];
+        await foreach (GenerationEvent e in job.Events.ReadAllAsync(cancellationToken))
+        {
+            switch (e)
+            {
+                case StepCompleted step:
+                    timesteps[step.StepIndex] = step.Timestep;
+                    foreach (int layer in step.ExitLayers)
+                    {
+                        counts[step.StepIndex, layer - 1]++;
+                    }
+                    progress.Add(step.ExitLayers.Length);
+                    break;
+                case GenerationCompleted done:
+                    return (done.Images, timesteps, counts, done.Compute);
+            }
+        }
+        throw new InvalidOperationException($"job {job.Id} ended without a result");
+    }
+}

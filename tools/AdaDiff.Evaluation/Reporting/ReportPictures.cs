@@ -1,0 +1,91 @@
+using AdaDiff.Engine;
+using AdaDiff.Evaluation.Internal;
+
+namespace AdaDiff.Evaluation.Reporting;
+
+/// <summary>Writes the report's pictures and returns their file names (relative to the output folder).</summary>
+internal static class ReportPictures
+{
+    public const string Pareto = "pareto.png";
+    public const string Heatmap = "exit-heatmap.png";
+    public const string SamplesFull = "samples-full.png";
+    public const string SamplesAdaptive = "samples-adaptive.png";
+    public const string UnconditionalFull = "unconditional-full.png";
+    public const string UnconditionalAdaptive = "unconditional-adaptive.png";
+
+    /// <summary>Images per class in the sample grids.</summary>
+    private const int PerClass = 8;
+
+    public static List<string> Write(string folder, EvalReport report, GeneratedSet full, GeneratedSet adaptive, GeneratedSet? uncondFull, GeneratedSet? uncondAdaptive, ModelManifest manifest)
+    {
+        var written = new List<string>();
+        Plots.Pareto(Path.Combine(folder, Pareto), ParetoSeries(report), report.Floors.FirstOrDefault(f => f.Samples == report.Settings.Samples)?.Fid, manifest.Depth);
+        written.Add(Pareto);
+        if (report.Heatmap is { } h)
+        {
+            Plots.Heatmap(Path.Combine(folder, Heatmap), h.Timesteps, h.Fractions, h.MeanExitLayer, manifest.Depth);
+            written.Add(Heatmap);
+        }
+        Plots.ImageGrid(Path.Combine(folder, SamplesFull), full.Images, manifest.Height, manifest.Width, ClassRows(full, manifest.NumClasses), labelRows: true);
+        Plots.ImageGrid(Path.Combine(folder, SamplesAdaptive), adaptive.Images, manifest.Height, manifest.Width, ClassRows(adaptive, manifest.NumClasses), labelRows: true);
+        written.Add(SamplesFull);
+        written.Add(SamplesAdaptive);
+        if (uncondFull is not null && uncondAdaptive is not null)
+        {
+            Plots.ImageGrid(Path.Combine(folder, UnconditionalFull), uncondFull.Images, manifest.Height, manifest.Width, Rows(uncondFull.Spec.Samples), labelRows: false);
+            Plots.ImageGrid(Path.Combine(folder, UnconditionalAdaptive), uncondAdaptive.Images, manifest.Height, manifest.Width, Rows(uncondAdaptive.Spec.Samples), labelRows: false);
+            written.Add(UnconditionalFull);
+            written.Add(UnconditionalAdaptive);
+        }
+        return written;
+    }
+
+    /// <summary>The plotted series, in legend order (the markdown names the colours).</summary>
+    public static List<PlotSeries> ParetoSeries(EvalReport report)
+    {
+        EvalSettings s = report.Settings;
+        bool Main(RunRecord r) => r.Sampler == s.Sampler && r.Steps == s.Steps && r.Samples == s.Samples && r.Fid is not null;
+        List<(double, double)> Points(Func<RunRecord, bool> pick) => [.. report.Runs.Where(r => Main(r) && pick(r)).Select(r => (r.MeanLayers, r.Fid!.Value))];
+        var series = new List<PlotSeries>
+        {
+            new("static truncation (FIXED_DEPTH) + full depth", Plots.Grey, Points(r => r.Group is "static" or "full"), Connect: true, Hollow: true),
+            new("per-batch decision", Plots.Orange, Points(r => r.Group == "per-batch"), Connect: true),
+            new("per-sample exits (ours)", Plots.Blue, Points(r => r.Group == "adaptive"), Connect: true),
+            new("full depth", Plots.Black, Points(r => r.Group == "full"), Connect: false),
+        };
+        var baseline = Points(r => r.Group == "baseline");
+        if (baseline.Count > 0)
+        {
+            series.Insert(2, new("baseline package", Plots.Green, baseline, Connect: true));
+        }
+        return series;
+    }
+
+    private static List<int[]> ClassRows(GeneratedSet set, int classes)
+    {
+        var rows = new List<int[]>();
+        for (int c = 0; c < classes; c++)
+        {
+            var row = new List<int>();
+            for (int i = 0; i < set.Labels.Length && row.Count < PerClass; i++)
+            {
+                if (set.Labels[i] == c)
+                {
+                    row.Add(i);
+                }
+            }
+            rows.Add([.. row]);
+        }
+        return rows;
+    }
+
+    private static List<int[]> Rows(int count)
+    {
+        var rows = new List<int[]>();
+        for (int start = 0; start < count; start += PerClass)
+        {
+            rows.Add(Enumerable.Range(start, Math.Min(PerClass, count - start)).ToArray());
+        }
+        return rows;
+    }
+}
