@@ -36,21 +36,36 @@ public static class ModelPackage
     /// </summary>
     public static (ModelManifest Manifest, UViT Model) Load(string packageDir, bool verifySha256 = true)
     {
-        ModelManifest manifest = ReadManifest(packageDir);
-        string weightsPath = Path.Combine(packageDir, manifest.Weights.File);
-        if (!File.Exists(weightsPath))
+        // A trainer replaces the weights and then the manifest (two renames, milliseconds apart): a
+        // reader caught between them sees a hash mismatch once, so it re-reads both before giving up.
+        for (int attempt = 0; ; attempt++)
         {
-            throw new FileNotFoundException($"{weightsPath}: weights file named by {ManifestFileName} not found", weightsPath);
-        }
-        byte[] bytes = File.ReadAllBytes(weightsPath);
-        if (verifySha256 && !string.IsNullOrEmpty(manifest.Weights.Sha256))
-        {
-            string actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
-            if (!string.Equals(actual, manifest.Weights.Sha256, StringComparison.OrdinalIgnoreCase))
+            ModelManifest manifest = ReadManifest(packageDir);
+            string weightsPath = Path.Combine(packageDir, manifest.Weights.File);
+            if (!File.Exists(weightsPath))
             {
-                throw new InvalidDataException($"{weightsPath}: SHA-256 {actual} does not match {ManifestFileName} ({manifest.Weights.Sha256}); the file is corrupt or was replaced without updating the manifest");
+                throw new FileNotFoundException($"{weightsPath}: weights file named by {ManifestFileName} not found", weightsPath);
             }
+            byte[] bytes = File.ReadAllBytes(weightsPath);
+            if (verifySha256 && !string.IsNullOrEmpty(manifest.Weights.Sha256))
+            {
+                string actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+                if (!string.Equals(actual, manifest.Weights.Sha256, StringComparison.OrdinalIgnoreCase))
+                {
+                    if (attempt == 0)
+                    {
+                        Thread.Sleep(250);
+                        continue;
+                    }
+                    throw new InvalidDataException($"{weightsPath}: SHA-256 {actual} does not match {ManifestFileName} ({manifest.Weights.Sha256}); the file is corrupt or was replaced without updating the manifest");
+                }
+            }
+            return (manifest, LoadWeights(manifest, bytes, weightsPath));
         }
+    }
+
+    private static UViT LoadWeights(ModelManifest manifest, byte[] bytes, string weightsPath)
+    {
         SafetensorsFile file = SafetensorsFile.Parse(bytes, weightsPath);
         var model = new UViT(UViTConfig.FromManifest(manifest));
         try
@@ -62,7 +77,7 @@ public static class ModelPackage
             model.Dispose();
             throw;
         }
-        return (manifest, model);
+        return model;
     }
 
     /// <summary>
