@@ -19,7 +19,7 @@ public sealed class UViTParityTests(ITestOutputHelper output) : IDisposable
 
     private readonly string temp = Directory.CreateTempSubdirectory("adadiff-parity-").FullName;
 
-    public static TheoryData<string> RandomConfigs => ["conditional-d64-l5", "unconditional-d32-l3"];
+    public static TheoryData<string> RandomConfigs => [.. TestPackages.Configs];
 
     [Fact]
     public void ShippedPackage_EveryLayer_MatchesPyTorchReference()
@@ -32,7 +32,7 @@ public sealed class UViTParityTests(ITestOutputHelper output) : IDisposable
     [MemberData(nameof(RandomConfigs))]
     public void RandomPackage_EveryLayer_MatchesPyTorchReference(string config)
     {
-        string package = WriteRandomPackage(config, seed: 5);
+        string package = TestPackages.WriteRandom(temp, config, seed: 5);
         AssertParity(package, seed: 12);
     }
 
@@ -42,7 +42,7 @@ public sealed class UViTParityTests(ITestOutputHelper output) : IDisposable
     [InlineData("reshape", "tensor 'decoder_pred.bias' has shape [31], expected [32]")]
     public void Reference_WeightsNotMatchingModel_FailsNamingTheTensor(string change, string message)
     {
-        string package = WriteRandomPackage("conditional-d64-l5", seed: 5);
+        string package = TestPackages.WriteRandom(temp, "conditional-d64-l5", seed: 5);
         string weights = Path.Combine(package, ModelPackage.WeightsFileName);
         var entries = new List<SafetensorsTensor>();
         foreach (SafetensorsTensor entry in SafetensorsFile.Read(weights).Tensors)
@@ -138,72 +138,5 @@ public sealed class UViTParityTests(ITestOutputHelper output) : IDisposable
             "initialised with TorchSharp 0.107's nn.init.trunc_normal_, which fills every element with the std (LibTorchSharp applies " +
             "mul_(mean) then add_(std)). Fix UViT.InitializeWeights and regenerate or retrain the package; on a rank-1 network float32 " +
             "rounding alone exceeds the tolerance in the out-blocks.\n";
-    }
-
-    /// <summary>A random package in the temp folder (see <see cref="Randomize"/>).</summary>
-    private string WriteRandomPackage(string name, int seed)
-    {
-        UViTConfig config = name switch
-        {
-            // Non-square, two channels: unpatchify and channel order are checked.
-            "conditional-d64-l5" => new UViTConfig { Channels = 2, Height = 16, Width = 8, PatchSize = 4, EmbedDim = 64, Depth = 5, NumHeads = 4, MlpRatio = 2.0, NumClasses = 3 },
-            "unconditional-d32-l3" => new UViTConfig { Channels = 1, Height = 8, Width = 12, PatchSize = 2, EmbedDim = 32, Depth = 3, NumHeads = 2, MlpRatio = 3.0, NumClasses = 0 },
-            _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown test config"),
-        };
-        var manifest = new ModelManifest
-        {
-            Name = name,
-            Architecture = "uvit-adadiff",
-            Channels = config.Channels,
-            Height = config.Height,
-            Width = config.Width,
-            PatchSize = config.PatchSize,
-            EmbedDim = config.EmbedDim,
-            Depth = config.Depth,
-            NumHeads = config.NumHeads,
-            MlpRatio = config.MlpRatio,
-            NumClasses = config.NumClasses,
-            SupportsUnconditional = true,
-            NoiseSchedule = new NoiseScheduleSpec(),
-            Flops = FlopCounter.Count(config),
-            Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
-        };
-        string dir = Path.Combine(temp, name);
-        manual_seed(seed);
-        using var model = new UViT(config);
-        Randomize(model, seed);
-        ModelPackage.Save(dir, manifest, model);
-        return dir;
-    }
-
-    /// <summary>
-    /// Every parameter drawn afresh: weights N(0, 1/fan_in), so no matrix is symmetric or rank-deficient and a
-    /// transposed weight, swapped head or wrong token order shows; biases N(0, 0.1²), norm weights 1 + N(0, 0.1²),
-    /// pos_embed N(0, 0.1²), label_emb N(0, 1). (UViT's own init cannot be used: TorchSharp 0.107's
-    /// nn.init.trunc_normal_ fills every element with the std, see README.md.)
-    /// </summary>
-    private static void Randomize(UViT model, int seed)
-    {
-        var generator = new Generator((ulong)seed + 100);
-        using var noGrad = no_grad();
-        foreach ((string name, Tensor parameter) in model.named_parameters())
-        {
-            using var scope = NewDisposeScope();
-            Tensor noise = randn(parameter.shape, generator: generator);
-            long fanIn = 1;
-            for (int d = 1; d < parameter.shape.Length; d++)
-            {
-                fanIn *= parameter.shape[d];
-            }
-            Tensor value = name switch
-            {
-                _ when name.EndsWith(".bias", StringComparison.Ordinal) => noise.mul(0.1),
-                _ when name.Contains("norm", StringComparison.Ordinal) => noise.mul(0.1).add(1.0),
-                "pos_embed" => noise.mul(0.1),
-                "label_emb.weight" => noise,
-                _ => noise.mul(1.0 / Math.Sqrt(fanIn)),
-            };
-            parameter.copy_(value);
-        }
     }
 }
