@@ -2,11 +2,6 @@ using AdaDiff.Engine.Exits;
 
 namespace AdaDiff.Engine.Scheduling;
 
-/// <summary>A problem with one field of a <see cref="GenerationRequest"/>.</summary>
-/// <param name="Field">The request property ("NumImages", "Steps", "ClassLabel", "GuidanceScale", "Exit.Threshold", …).</param>
-/// <param name="Message">What is wrong, for the client.</param>
-public sealed record RequestViolation(string Field, string Message);
-
 /// <summary>Checks a resolved <see cref="GenerationRequest"/> against a model and the scheduler's limits.</summary>
 public static class GenerationRequestValidator
 {

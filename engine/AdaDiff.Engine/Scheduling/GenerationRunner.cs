@@ -2,11 +2,6 @@ using AdaDiff.Engine.Backends;
 
 namespace AdaDiff.Engine.Scheduling;
 
-/// <summary>A finished generation: every step in order and the final result.</summary>
-/// <param name="Steps">One event per sampling step.</param>
-/// <param name="Completed">The final images and totals.</param>
-public sealed record GenerationRun(IReadOnlyList<StepCompleted> Steps, GenerationCompleted Completed);
-
 /// <summary>Runs single requests to completion, for tools and tests (the server uses <see cref="GenerationScheduler"/>).</summary>
 public static class GenerationRunner
 {
