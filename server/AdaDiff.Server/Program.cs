@@ -2,18 +2,20 @@ using Microsoft.Extensions.Options;
 
 // Settings: appsettings.json beside the executable, then ADADIFF__… environment variables, then
 // command-line flags such as --AdaDiff:ModelRepository=/models --AdaDiff:GrpcPort=50051.
-WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
-{
-    Args = args,
-    ContentRootPath = AppContext.BaseDirectory,
-});
-builder.Services.AddAdaDiff(builder.Configuration);
-
-WebApplication app = builder.Build();
-app.MapAdaDiff();
+// Exit codes: 0 stopped normally, 1 could not start or load the models, 2 invalid configuration.
 try
 {
+    WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
+    {
+        Args = args,
+        ContentRootPath = AppContext.BaseDirectory,
+    });
+    builder.Services.AddAdaDiff(builder.Configuration);
+
+    WebApplication app = builder.Build();
+    app.MapAdaDiff();
     await app.RunAsync().ConfigureAwait(false);
+    return Environment.ExitCode;
 }
 catch (OptionsValidationException e)
 {
@@ -29,4 +31,3 @@ catch (Exception e) when (e is InvalidOperationException or InvalidDataException
     await Console.Error.WriteLineAsync($"adadiff-server: cannot start: {e.Message}").ConfigureAwait(false);
     return 1;
 }
-return Environment.ExitCode;

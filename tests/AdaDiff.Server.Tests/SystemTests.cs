@@ -98,17 +98,40 @@ public sealed class SystemTests
     }
 
     [Theory]
-    [InlineData("--AdaDiff:DefaultModel=no-such-model", "no-such-model")]
-    [InlineData("--AdaDiff:ModelRepository=/nonexistent/models", "/nonexistent/models")]
-    [InlineData("--AdaDiff:MaxImagesPerRequest=0", "MaxImagesPerRequest")]
-    public async Task ServerProcess_InvalidSetting_ExitsNonZeroNamingIt(string flag, string expected)
+    [InlineData("--AdaDiff:DefaultModel=no-such-model", "AdaDiff:DefaultModel 'no-such-model' is not in the model repository")]
+    [InlineData("--AdaDiff:ModelRepository=/nonexistent/models", "AdaDiff:ModelRepository '/nonexistent/models' does not exist")]
+    [InlineData("--AdaDiff:MaxImagesPerRequest=0", "AdaDiff:MaxImagesPerRequest is 0; it must be in 1..1024")]
+    public async Task ServerProcess_InvalidSetting_ExitsWithCode2NamingIt(string flag, string expected)
     {
         await using ServerProcess server = ServerProcess.Start(flag);
 
         int exitCode = await server.WaitForExitAsync(TimeSpan.FromMinutes(1));
 
-        Assert.NotEqual(0, exitCode);
+        Assert.Equal(2, exitCode);
         Assert.Contains(expected, server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal); // a message, not a stack trace
+    }
+
+    [Fact]
+    public async Task ServerProcess_CorruptWeights_NotReadyAndExitsWithCode1()
+    {
+        string repository = Directory.CreateTempSubdirectory("adadiff-models-").FullName;
+        try
+        {
+            string package = Directory.CreateDirectory(Path.Combine(repository, Model)).FullName;
+            File.Copy(Path.Combine(TestPaths.ModelRepository, Model, "model.json"), Path.Combine(package, "model.json"));
+            await File.WriteAllTextAsync(Path.Combine(package, "weights.safetensors"), "not safetensors");
+            await using ServerProcess server = ServerProcess.Start($"--AdaDiff:ModelRepository={repository}");
+
+            int exitCode = await server.WaitForExitAsync(TimeSpan.FromMinutes(1));
+
+            Assert.Equal(1, exitCode);
+            Assert.Contains("Loading the models failed", server.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(repository, recursive: true);
+        }
     }
 }
 
