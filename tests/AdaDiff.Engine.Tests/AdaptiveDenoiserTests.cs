@@ -38,21 +38,21 @@ public sealed class AdaptiveDenoiserTests : IDisposable
     }
 
     [Fact]
-    public void Run_FullDepth_MatchesDirectPassAndEvaluatesCertaintyOnce()
+    public void Run_FullDepth_MatchesDirectPassAndRunsNoUncertaintyHead()
     {
         float[] latents = TinyModel.Latents(4, 1);
-        (float[][] certainties, float[][] predictions) = TinyModel.Direct(real, latents, Timesteps.AsSpan(0, 4), Labels.AsSpan(0, 4));
+        (_, float[][] predictions) = TinyModel.Direct(real, latents, Timesteps.AsSpan(0, 4), Labels.AsSpan(0, 4));
         DenoiseBatch batch = Batch(latents, (ExitPolicySettings.Full, 4, default));
 
         DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
 
-        Assert.Equal(1, backend.CertaintyCalls);
-        Assert.Equal(new DenoisePass(4, 4L * Depth, Depth, 1, pass.Seconds), pass);
+        Assert.Equal(0, backend.CertaintyCalls);
+        Assert.Equal(new DenoisePass(4, 4L * Depth, Depth, 0, pass.Seconds), pass);
         for (int row = 0; row < 4; row++)
         {
             Assert.Equal(Depth, batch.ExitLayer(row));
-            Assert.Equal(1, batch.UemEvaluations(row));
-            Assert.Equal(certainties[Depth - 1][row], batch.Certainty(row), 1e-5f);
+            Assert.Equal(0, batch.UemEvaluations(row));
+            Assert.True(float.IsNaN(batch.Certainty(row)));
             Assert.True(TinyModel.MaxAbsDiff(predictions[Depth - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
         }
     }
@@ -68,7 +68,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
         DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
 
         Assert.Equal([4, 4, 4, 2, 2], backend.RowsPerLayer);
-        Assert.Equal(2, pass.CertaintyEvaluations);
+        Assert.Equal(0, pass.CertaintyEvaluations);
         Assert.Equal(4L * 3 + 2 * 2, pass.RowLayers);
         int[] expected = [3, 3, Depth, Depth];
         for (int row = 0; row < 4; row++)
@@ -77,7 +77,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
             float[] direct = predictions[expected[row] - 1];
             Assert.True(TinyModel.MaxAbsDiff(direct.AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
         }
-        Assert.Equal([1, 1, 2, 2], Enumerable.Range(0, 4).Select(batch.UemEvaluations).ToArray());
+        Assert.Equal([0, 0, 0, 0], Enumerable.Range(0, 4).Select(batch.UemEvaluations).ToArray());
     }
 
     [Fact]

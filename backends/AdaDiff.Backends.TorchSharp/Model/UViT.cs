@@ -228,15 +228,18 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         base.Dispose(disposing);
     }
 
+    // U-ViT's timm trunc_normal_(std=0.02) truncates at ±2 absolute, i.e. at ±100 std: a plain normal.
+    // TorchSharp 0.107's nn.init.trunc_normal_ is not used: it fills the tensor with the constant std
+    // (mul_(mean) then add_(std)), which makes every unit of a layer identical.
     private void InitializeWeights()
     {
         using var noGrad = no_grad();
-        nn.init.trunc_normal_(pos_embed, std: 0.02);
+        pos_embed.normal_(0.0, 0.02);
         foreach (nn.Module module in modules())
         {
             if (module is Linear linear)
             {
-                nn.init.trunc_normal_(linear.weight, std: 0.02);
+                linear.weight.normal_(0.0, 0.02);
                 if (linear.bias is not null)
                 {
                     nn.init.zeros_(linear.bias);

@@ -6,7 +6,7 @@ namespace AdaDiff.Engine.Exits;
 /// <summary>
 /// Drives a backend's layer loop over a <see cref="DenoiseBatch"/> with per-row exits:
 /// Begin → for each layer: drop the rows of cancelled groups (Keep) → RunLayer → when some row may exit
-/// at this layer, Certainty → Predict the exiting rows into their ε slots → Keep the rest. The uncertainty
+/// at this layer, Certainty (only where an ADAPTIVE row's decision needs it) → Predict the exiting rows into their ε slots → Keep the rest. The uncertainty
 /// heads are evaluated only at layers where some row could exit. Guidance pairs exit together on the
 /// minimum of their certainties; groups with <see cref="ExitPolicySettings.PerBatchDecision"/> exit as a
 /// whole on the mean of their images' certainties. Not thread-safe: one per scheduler worker.
@@ -91,9 +91,17 @@ public sealed class AdaptiveDenoiser
                     continue;
                 }
                 Span<float> certainties = certainty.AsSpan(0, count);
-                network.Certainty(certainties);
-                certaintyEvaluations++;
-                count = ExitRows(batch, network, layer, count, certainties);
+                bool measured = AnyNeedsCertainty(batch, layer);
+                if (measured)
+                {
+                    network.Certainty(certainties);
+                    certaintyEvaluations++;
+                }
+                else
+                {
+                    certainties.Fill(float.NaN); // only FULL_DEPTH / FIXED_DEPTH rows here: no head runs
+                }
+                count = ExitRows(batch, network, layer, count, certainties, measured);
             }
         }
         return new DenoisePass(rows, rowLayers, layersRun, certaintyEvaluations, Stopwatch.GetElapsedTime(start).TotalSeconds);
@@ -145,7 +153,19 @@ public sealed class AdaptiveDenoiser
         return false;
     }
 
-    private int ExitRows(DenoiseBatch batch, IDenoiserBatch network, int layer, int count, ReadOnlySpan<float> certainties)
+    private bool AnyNeedsCertainty(DenoiseBatch batch, int layer)
+    {
+        for (int g = 0; g < batch.Groups; g++)
+        {
+            if (groupRemaining[g] > 0 && ExitPolicy.NeedsCertaintyAt(batch.GroupPolicy(g), layer))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private int ExitRows(DenoiseBatch batch, IDenoiserBatch network, int layer, int count, ReadOnlySpan<float> certainties, bool measured)
     {
         // Record certainties; an image's certainty is the minimum over its rows (rows of an image are adjacent).
         Array.Clear(groupSum, 0, batch.Groups);
@@ -153,7 +173,10 @@ public sealed class AdaptiveDenoiser
         for (int p = 0; p < count; p++)
         {
             int row = positionRow[p];
-            batch.RecordCertainty(row, certainties[p]);
+            if (measured && ExitPolicy.NeedsCertaintyAt(batch.GroupPolicy(batch.RowGroup(row)), layer))
+            {
+                batch.RecordCertainty(row, certainties[p]); // charged only to rows whose decision used it
+            }
             int image = batch.RowImage(row);
             if (batch.ImageFirstRow(image) == row)
             {

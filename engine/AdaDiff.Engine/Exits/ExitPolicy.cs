@@ -7,9 +7,8 @@ namespace AdaDiff.Engine.Exits;
 public static class ExitPolicy
 {
     /// <summary>
-    /// True if a row under <paramref name="policy"/> can leave at <paramref name="layer"/>, so that the
-    /// certainty must be evaluated there: ADAPTIVE from MinLayers on, FIXED_DEPTH at its layer,
-    /// FULL_DEPTH at the last layer only (certainty is then evaluated once, for the stream).
+    /// True if a row under <paramref name="policy"/> can leave at <paramref name="layer"/>: ADAPTIVE from
+    /// MinLayers on, FIXED_DEPTH at its layer, every policy at the last layer.
     /// </summary>
     public static bool MayExitAt(ExitPolicySettings policy, int layer, int depth)
     {
@@ -24,6 +23,18 @@ public static class ExitPolicy
             ExitMode.FixedDepth => layer == policy.FixedDepth,
             _ => false,
         };
+    }
+
+    /// <summary>
+    /// True if the decision of a row under <paramref name="policy"/> at <paramref name="layer"/> needs its
+    /// certainty: ADAPTIVE from MinLayers on (the last layer included, so the stream reports a certainty).
+    /// FULL_DEPTH and FIXED_DEPTH never run an uncertainty head: they are the baselines adaptive exits are
+    /// measured against, and must not pay for heads they do not use.
+    /// </summary>
+    public static bool NeedsCertaintyAt(ExitPolicySettings policy, int layer)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return policy.Mode == ExitMode.Adaptive && layer >= policy.MinLayers;
     }
 
     /// <summary>
