@@ -95,7 +95,6 @@ public sealed class GenerateTests(ServerFixture server)
         Assert.True(adaptive.Result.Stats.LayersExecuted < full.Result.Stats.LayersExecuted,
             $"adaptive ran {adaptive.Result.Stats.LayersExecuted} layers, full depth {full.Result.Stats.LayersExecuted}");
         Assert.True(adaptive.Result.Stats.AccelerationRatio > 0);
-        Assert.True(adaptive.Result.Stats.FlopsExecuted < full.Result.Stats.FlopsExecuted);
         Assert.All(adaptive.Steps, s => Assert.All(s.Certainties, c => Assert.InRange(c, 0f, 1f)));
     }
 
