@@ -19,7 +19,7 @@ internal static partial class ServerLog
     public static partial void ModelLoadFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(200, LogLevel.Debug, "Generate: model {Model}, {Images} images, {Steps} steps of {Sampler}, exit {ExitMode}")]
-    public static partial void GenerateStarted(ILogger logger, string model, int images, int steps, string sampler, string exitMode);
+    public static partial void GenerateStarted(ILogger logger, string model, int images, int steps, AdaDiff.Engine.SamplerKind sampler, AdaDiff.Engine.ExitMode exitMode);
 
     [LoggerMessage(201, LogLevel.Debug, "Generate finished: model {Model}, {LayersExecuted}/{LayersFull} layers, {Seconds:F3} s")]
     public static partial void GenerateFinished(ILogger logger, string model, long layersExecuted, long layersFull, double seconds);

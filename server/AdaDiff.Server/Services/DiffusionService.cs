@@ -57,9 +57,10 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
             ServerLog.QueueFull(logger, model.Name);
             throw RpcErrors.QueueFull(model.Name, TimeSpan.FromSeconds(_options.RetryAfterSeconds));
         }
-        ServerLog.GenerateStarted(logger, model.Name, engineRequest.NumImages, engineRequest.Steps, engineRequest.Sampler.ToString(), engineRequest.Exit.Mode.ToString());
+        ServerLog.GenerateStarted(logger, model.Name, engineRequest.NumImages, engineRequest.Steps, engineRequest.Sampler, engineRequest.Exit.Mode);
 
         ModelManifest manifest = model.Manifest;
+        bool previews = engineRequest.PreviewEveryNSteps > 0;
         bool completed = false;
         try
         {
@@ -68,7 +69,8 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
                 GenerateResponse response;
                 if (generationEvent is StepCompleted step)
                 {
-                    response = new GenerateResponse { Step = ProtoMapper.ToStepUpdate(step, manifest, engineRequest.NumImages, validated.LatentDType, engineRequest.PreviewEveryNSteps > 0, Stopwatch.GetElapsedTime(callStart).TotalSeconds) };
+                    double elapsed = Stopwatch.GetElapsedTime(callStart).TotalSeconds;
+                    response = new GenerateResponse { Step = ProtoMapper.ToStepUpdate(step, manifest, engineRequest.NumImages, validated.LatentDType, previews, elapsed) };
                 }
                 else if (generationEvent is GenerationCompleted done)
                 {
