@@ -30,7 +30,7 @@ public sealed class EndToEndTests : IDisposable
 
         int rc = await EvalCommand.RunAsync(
             ["--model", package, "--samples", "20", "--steps", "3", "--thresholds", "0.3,0.6", "--threshold", "0.6",
-             "--ddpm-steps", "4", "--ddpm-samples", "10", "--dpm-steps", "2", "--unconditional", "8",
+             "--ddpm-steps", "4", "--ddpm-samples", "10", "--ddim-steps", "2", "--dpm-steps", "2", "--unconditional", "8",
              "--job-images", "10", "--max-batch-rows", "20", "--threads", "1", "--out", outDir],
             stdout, stderr, CancellationToken.None);
 
@@ -52,10 +52,10 @@ public sealed class EndToEndTests : IDisposable
         }
         Assert.True(json.RootElement.GetProperty("classifier").GetProperty("testAccuracy").GetDouble() >= 0.9);
         Assert.Equal(2, json.RootElement.GetProperty("equalDepth").GetArrayLength());
-        string markdown = await File.ReadAllTextAsync(Path.Combine(outDir, "results.md"));
+        string markdown = await File.ReadAllTextAsync(Path.Combine(root, "results.md"));
         Assert.Contains("Sample size: 20", markdown, StringComparison.Ordinal);
         Assert.Contains("untrained", markdown, StringComparison.Ordinal);
-        Assert.Contains("](pareto.png)", markdown, StringComparison.Ordinal);
+        Assert.Contains("](results/pareto.png)", markdown, StringComparison.Ordinal);
         foreach (string picture in new[] { "pareto.png", "exit-heatmap.png", "samples-full.png", "samples-adaptive.png", "unconditional-full.png", "unconditional-adaptive.png" })
         {
             IImageInfo info = Image.Identify(Path.Combine(outDir, picture));

@@ -13,6 +13,7 @@ public class EvalOptionsTests
         Assert.Equal(SamplerKind.Ddim, options.Sampler);
         Assert.Equal(50, options.Steps);
         Assert.Equal("docs/results", options.Out);
+        Assert.Equal(Path.GetFullPath("docs/results.md"), options.ResolvedMarkdown);
         Assert.Equal(200, options.ResolvedDdpmSamples);
         Assert.True(options.StaticTruncation && options.PerBatch && options.StepComparison);
     }

@@ -27,8 +27,8 @@ public static class EvalCommand
           --min-layers N         earliest exit layer (default: the model's)
           --guidance G           classifier-free guidance scale (default 1: no unconditional rows)
           --seed N               base seed; the same seeds in every configuration (default 0)
-          --out DIR              where results.json, results.md and the PNGs go (default docs/results)
-          --markdown PATH        the markdown report (default OUT/results.md)
+          --out DIR              where results.json and the PNGs go (default docs/results)
+          --markdown PATH        the markdown report (default OUT.md beside it: docs/results.md)
           --classifier PATH      classifier weights; trained and saved there when missing (default: shipped)
           --data DIR             Fashion-MNIST IDX folder (default /usr/share/datasets/fashion-mnist)
           --baseline-model DIR   a second package swept the same way (e.g. exit heads on a frozen backbone
@@ -37,7 +37,7 @@ public static class EvalCommand
           --no-per-batch         skip the per-batch exit decision
           --no-steps             skip the sampler comparison (DDPM, DDIM, DPM-Solver++ with and without exits)
           --ddpm-samples N       images of the DDPM comparison (default samples/10, at least 10)
-          --ddpm-steps N         (default 1000)    --dpm-steps N   (default 20)
+          --ddpm-steps N, --ddim-steps N, --dpm-steps N   steps of the sampler comparison (1000, 50, 20)
           --unconditional N      unconditional images for the unconditional grid (default 32; 0 skips)
           --job-images N         images per generation job; the per-batch rule decides over a job (default 32)
           --max-batch-rows N     network rows per batch (default 128)

@@ -47,7 +47,7 @@ public sealed record EvalOptions
     /// <summary>Output folder of results.json, the markdown and the pictures.</summary>
     public string Out { get; init; } = "docs/results";
 
-    /// <summary>Markdown report path; null writes <c>results.md</c> inside <see cref="Out"/>.</summary>
+    /// <summary>Markdown report path; null writes <c>OUT.md</c> beside the output folder (docs/results.md for docs/results).</summary>
     public string? Markdown { get; init; }
 
     /// <summary>Classifier weights (trained and saved there when missing).</summary>
@@ -71,6 +71,9 @@ public sealed record EvalOptions
     /// <summary>Steps of the DDPM comparison.</summary>
     public int DdpmSteps { get; init; } = 1000;
 
+    /// <summary>Steps of the DDIM comparison.</summary>
+    public int DdimSteps { get; init; } = 50;
+
     /// <summary>Steps of the DPM-Solver++ comparison.</summary>
     public int DpmSolverSteps { get; init; } = 20;
 
@@ -91,6 +94,20 @@ public sealed record EvalOptions
 
     /// <summary>The command line as given, for the report.</summary>
     public string CommandLine { get; init; } = "adadiff-tools eval";
+
+    /// <summary>The markdown report's path after defaults.</summary>
+    public string ResolvedMarkdown
+    {
+        get
+        {
+            if (Markdown is not null)
+            {
+                return Markdown;
+            }
+            string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Out));
+            return Path.Combine(Path.GetDirectoryName(full) ?? ".", Path.GetFileName(full) + ".md");
+        }
+    }
 
     /// <summary>Images of the DDPM comparison after defaults.</summary>
     public int ResolvedDdpmSamples => DdpmSamples ?? Math.Max(10, Samples / 10);
@@ -126,6 +143,7 @@ public sealed record EvalOptions
             StepComparison = !reader.Flag("no-steps"),
             DdpmSamples = ddpmSamples,
             DdpmSteps = reader.Int("ddpm-steps", defaults.DdpmSteps, min: 1),
+            DdimSteps = reader.Int("ddim-steps", defaults.DdimSteps, min: 1),
             DpmSolverSteps = reader.Int("dpm-steps", defaults.DpmSolverSteps, min: 1),
             UnconditionalSamples = reader.Int("unconditional", defaults.UnconditionalSamples, min: 0),
             JobImages = reader.Int("job-images", defaults.JobImages, min: 1),

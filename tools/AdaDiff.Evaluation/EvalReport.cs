@@ -68,6 +68,7 @@ public sealed record EvalSettings(
     int JobImages,
     int DdpmSamples,
     int DdpmSteps,
+    int DdimSteps,
     int DpmSolverSteps);
 
 /// <summary>FID-proxy between <paramref name="Samples"/> random training images and the 10,000 test images.</summary>

@@ -139,7 +139,7 @@ public static class Evaluator
             Model = new ModelInfo(manifest.Name, options.Model, manifest.Description, manifest.Weights.Sha256, depth, TrainingSteps(manifest), options.WeightsNote ?? WeightsNote(manifest)),
             Classifier = new ClassifierInfo(options.ClassifierPath, classifierAccuracy, classifier.Metadata),
             Settings = new EvalSettings(options.Samples, options.Sampler, options.Steps, thresholds, pictureThreshold, minLayers, options.Guidance, options.Seed,
-                options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DpmSolverSteps),
+                options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DdimSteps, options.DpmSolverSteps),
             Floors = scorer.Floors,
             Runs = [.. runs.Select(r => r.Record)],
             EqualDepth = EqualDepth(perSample, perBatch, statics, full, baseline),
@@ -150,7 +150,7 @@ public static class Evaluator
         report = report with { Pictures = pictures };
         report.WallSeconds = clock.Elapsed.TotalSeconds;
         await File.WriteAllTextAsync(Path.Combine(options.Out, "results.json"), JsonSerializer.Serialize(report, JsonOutput.Options) + "\n", cancellationToken);
-        string markdownPath = options.Markdown ?? Path.Combine(options.Out, "results.md");
+        string markdownPath = options.ResolvedMarkdown;
         string? markdownDir = Path.GetDirectoryName(Path.GetFullPath(markdownPath));
         if (markdownDir is not null)
         {

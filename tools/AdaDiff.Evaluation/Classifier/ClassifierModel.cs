@@ -1,6 +1,7 @@
 using System.Globalization;
 using AdaDiff.Backends.TorchSharp.Safetensors;
 using AdaDiff.Backends.TorchSharp.Training;
+using AdaDiff.Evaluation.Internal;
 using static TorchSharp.torch;
 
 namespace AdaDiff.Evaluation.Classifier;

@@ -2,7 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace AdaDiff.Evaluation;
+namespace AdaDiff.Evaluation.Internal;
 
 /// <summary>JSON settings of every file the evaluation writes: camelCase, indented, enums as strings.</summary>
 internal static class JsonOutput

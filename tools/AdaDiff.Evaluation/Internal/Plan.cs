@@ -10,7 +10,7 @@ internal sealed class Plan(EvalOptions options, ModelManifest manifest, IReadOnl
     public IReadOnlyList<(SamplerKind Sampler, int Steps, int Samples)> SamplerComparisons { get; } =
     [
         (SamplerKind.Ddpm, options.DdpmSteps, options.ResolvedDdpmSamples),
-        (SamplerKind.Ddim, 50, options.Samples),
+        (SamplerKind.Ddim, options.DdimSteps, options.Samples),
         (SamplerKind.DpmSolverPP2M, options.DpmSolverSteps, options.Samples),
     ];
 

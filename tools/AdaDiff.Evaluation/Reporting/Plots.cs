@@ -102,7 +102,7 @@ internal static class Plots
     public static void Heatmap(string path, int[] timesteps, double[][] fractions, double[] meanExit, int depth)
     {
         int steps = timesteps.Length;
-        int cellW = Math.Max(2, Math.Min(16, 640 / Math.Max(steps, 1))), cellH = 22;
+        int cellW = Math.Max(2, Math.Min(40, 640 / Math.Max(steps, 1))), cellH = 22;
         const int left = 50, top = 20, bottom = 50, right = 16;
         int width = left + (cellW * steps) + right, height = top + (cellH * depth) + bottom;
         var canvas = new Canvas(width, height, White);
@@ -125,7 +125,8 @@ internal static class Plots
             string label = l.ToString(CultureInfo.InvariantCulture);
             canvas.Text(left - 8 - BitmapFont.Measure(label, Scale), top + ((depth - l) * cellH) + 6, label, Black, Scale);
         }
-        int every = Math.Max(1, (int)Math.Ceiling(steps / 8.0));
+        int labelWidth = BitmapFont.Measure(timesteps.Length == 0 ? "0" : timesteps.Max().ToString(CultureInfo.InvariantCulture), Scale) + 12;
+        int every = Math.Max(1, (int)Math.Ceiling((double)labelWidth / cellW));
         for (int s = 0; s < steps; s += every)
         {
             string label = timesteps[s].ToString(CultureInfo.InvariantCulture);
