@@ -95,6 +95,7 @@ public sealed class ModelRegistry : IAsyncDisposable
         try
         {
             PngCodec.EnsureSupported(entry.Manifest.Channels, entry.Name);
+            BackendWarmup.Run(backend);
             var observer = new ModelObserver(_metrics, entry.Name, backend.Name, entry.Manifest.NoiseSchedule.Timesteps);
             var scheduler = new GenerationScheduler(
                 backend,
