@@ -1,10 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
+using AdaDiff.Cli.Internal;
+using AdaDiff.Client;
 using AdaDiff.Grpc.V1;
 using Grpc.Core;
 using Grpc.Health.V1;
-using Grpc.Net.Client;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using Spectre.Console;
 
 namespace AdaDiff.Cli;
 
@@ -21,17 +24,32 @@ public static class CliApp
         public const int Unavailable = 4;
     }
 
-    private static readonly JsonSerializerOptions StatsJson = new() { WriteIndented = true };
-
     /// <summary>Parses <paramref name="args"/> and runs the command.</summary>
+    /// <param name="args">Command-line arguments.</param>
+    /// <param name="stdout">Where results go (and the live display, when it is the console of a terminal).</param>
+    /// <param name="stderr">Where error messages go.</param>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var server = new Option<string>("--server")
         {
-            Description = "Server address (env ADADIFF_SERVER)",
+            Description = "Server address: http://host:port, or dns:///host:port to balance round-robin over every address (env ADADIFF_SERVER)",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ADADIFF_SERVER") ?? "http://127.0.0.1:50051",
             Recursive = true,
         };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per line (events) for scripts", Recursive = true };
+        var attempts = new Option<int>("--attempts")
+        {
+            Description = "Attempts per call, 1..5, retried with backoff on UNAVAILABLE and RESOURCE_EXHAUSTED only",
+            DefaultValueFactory = _ => 3,
+            Recursive = true,
+        };
+        attempts.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 5)
+            {
+                r.AddError("--attempts must be 1..5.");
+            }
+        });
 
         var model = new Option<string>("--model") { Description = "Model name; empty for the server's default", DefaultValueFactory = _ => "" };
         var classLabel = new Option<int?>("--class") { Description = "Class index to generate (omit for unconditional)" };
@@ -45,15 +63,26 @@ public static class CliApp
         var fixedDepth = new Option<uint>("--fixed-depth") { Description = "Exit every image at this layer (static truncation)", DefaultValueFactory = _ => 0 };
         var guidance = new Option<float>("--guidance") { Description = "Classifier-free guidance scale (0: none)", DefaultValueFactory = _ => 0 };
         var images = new Option<uint>("--images", "-n") { Description = "Number of images", DefaultValueFactory = _ => 1 };
-        var outDir = new Option<string>("--out", "-o") { Description = "Folder for PNGs and stats.json", DefaultValueFactory = _ => "out" };
+        var outDir = new Option<string>("--out", "-o") { Description = "Folder for PNGs, strip.png and stats.json", DefaultValueFactory = _ => "out" };
         var timeout = new Option<double>("--timeout") { Description = "Deadline in seconds", DefaultValueFactory = _ => 600 };
+        var previewEvery = new Option<uint>("--preview-every")
+        {
+            Description = "Preview every n steps (and the last) for the denoising strip (strip.png); 0: no previews, no strip",
+            DefaultValueFactory = _ => 5,
+        };
+        var plain = new Option<bool>("--plain") { Description = "Plain line-per-step output even on a terminal (always so without a TTY or under CI)" };
 
         var generate = new Command("generate", "Generate images and watch every step's exit depths")
         {
-            model, classLabel, seed, sampler, steps, threshold, minLayers, fullDepth, fixedDepth, guidance, images, outDir, timeout,
+            model, classLabel, seed, sampler, steps, threshold, minLayers, fullDepth, fixedDepth, guidance, images, outDir, timeout, previewEvery, plain,
         };
         generate.SetAction((parse, ct) =>
         {
+            var output = new Output(stdout, stderr, parse.GetValue(json));
+            if (parse.GetValue(classLabel) is < 0)
+            {
+                return output.FailAsync("INVALID_ARGUMENT", ExitCodes.BadArgument, "error: --class must be 0 or more.");
+            }
             var request = new GenerateRequest
             {
                 Model = parse.GetValue(model) ?? "",
@@ -76,147 +105,313 @@ public static class CliApp
                     MinLayers = parse.GetValue(minLayers),
                     FixedDepth = parse.GetValue(fixedDepth),
                 },
-                Stream = new StreamOptions { LatentEncoding = LatentEncoding.None },
+                Stream = new StreamOptions { LatentEncoding = LatentEncoding.None, PreviewEveryNSteps = parse.GetValue(previewEvery) },
             };
             if (parse.GetValue(classLabel) is int label)
             {
-                request.ClassLabel = checked((uint)label);
+                request.ClassLabel = (uint)label;
             }
-            return Guarded(stderr, () => GenerateAsync(
-                parse.GetValue(server)!, request, parse.GetValue(outDir)!, TimeSpan.FromSeconds(parse.GetValue(timeout)), stdout, ct));
+            bool live = !output.Json && !parse.GetValue(plain) && IsInteractiveConsole(stdout);
+            return Guarded(output, parse.GetValue(server)!, parse.GetValue(attempts), client => GenerateAsync(
+                client, request, parse.GetValue(outDir)!, TimeSpan.FromSeconds(parse.GetValue(timeout)), output, live, ct));
         });
 
         var models = new Command("models", "List the models the server serves");
-        models.SetAction((parse, ct) => Guarded(stderr, () => ListModelsAsync(parse.GetValue(server)!, stdout, ct)));
+        models.SetAction((parse, ct) =>
+        {
+            var output = new Output(stdout, stderr, parse.GetValue(json));
+            return Guarded(output, parse.GetValue(server)!, parse.GetValue(attempts), client => ListModelsAsync(client, output, ct));
+        });
 
         var health = new Command("health", "Ask the server's grpc.health.v1 service");
-        health.SetAction((parse, ct) => Guarded(stderr, () => HealthAsync(parse.GetValue(server)!, stdout, ct)));
+        health.SetAction((parse, ct) =>
+        {
+            var output = new Output(stdout, stderr, parse.GetValue(json));
+            return Guarded(output, parse.GetValue(server)!, parse.GetValue(attempts), client => HealthAsync(client, output, ct));
+        });
 
-        var root = new RootCommand("adadiff: call an AdaDiff diffusion server") { server, generate, models, health };
-        return await root.Parse(args).InvokeAsync();
+        var root = new RootCommand("adadiff: call an AdaDiff diffusion server") { server, json, attempts, generate, models, health };
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // A bad command line is a bad argument (exit 2), like a request the server rejects.
+            foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors)
+            {
+                await stderr.WriteLineAsync($"error: {error.Message}");
+            }
+            await stderr.WriteLineAsync("Run 'adadiff --help' (or 'adadiff <command> --help') for the options.");
+            return ExitCodes.BadArgument;
+        }
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
     }
 
-    private static async Task<int> Guarded(TextWriter stderr, Func<Task<int>> action)
+    /// <summary>A terminal a person watches: the process console, not redirected, not CI, and able to redraw.</summary>
+    private static bool IsInteractiveConsole(TextWriter stdout) =>
+        ReferenceEquals(stdout, Console.Out)
+        && !Console.IsOutputRedirected
+        && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"))
+        && Environment.GetEnvironmentVariable("TERM") is not (null or "" or "dumb")
+        && AnsiConsole.Profile.Capabilities.Interactive;
+
+    private static async Task<int> Guarded(Output output, string address, int attempts, Func<AdaDiffClient, Task<int>> action)
     {
+        AdaDiffClient client;
         try
         {
-            return await action();
-        }
-        catch (RpcException e)
-        {
-            await stderr.WriteLineAsync(Describe(e));
-            return e.StatusCode switch
+            var uri = new Uri(address);
+            client = new AdaDiffClient(new AdaDiffClientOptions
             {
-                StatusCode.InvalidArgument => ExitCodes.BadArgument,
-                StatusCode.NotFound => ExitCodes.NotFound,
-                StatusCode.Unavailable or StatusCode.DeadlineExceeded => ExitCodes.Unavailable,
-                _ => ExitCodes.Failed,
-            };
+                Address = uri,
+                RoundRobin = uri.Scheme == "dns",
+                MaxAttempts = attempts,
+                DefaultTimeout = null, // each command sets its own
+            });
         }
-        catch (IOException e)
+        catch (Exception e) when (e is UriFormatException or ArgumentException or InvalidOperationException)
         {
-            await stderr.WriteLineAsync($"error: cannot write output: {e.Message}");
-            return ExitCodes.Failed;
+            return await output.FailAsync("INVALID_ARGUMENT", ExitCodes.BadArgument, $"error: bad --server address '{address}': {e.Message}");
+        }
+        using (client)
+        {
+            try
+            {
+                return await action(client);
+            }
+            catch (RpcException e)
+            {
+                int code = e.StatusCode switch
+                {
+                    StatusCode.InvalidArgument => ExitCodes.BadArgument,
+                    StatusCode.NotFound => ExitCodes.NotFound,
+                    StatusCode.Unavailable or StatusCode.DeadlineExceeded => ExitCodes.Unavailable,
+                    _ => ExitCodes.Failed,
+                };
+                return await output.FailAsync(CodeName(e.StatusCode), code, Describe(e, address));
+            }
+            catch (OperationCanceledException)
+            {
+                return await output.FailAsync("CANCELLED", ExitCodes.Failed, "error: cancelled.");
+            }
+            catch (IOException e)
+            {
+                return await output.FailAsync("IO", ExitCodes.Failed, $"error: cannot write output: {e.Message}");
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                return await output.FailAsync("IO", ExitCodes.Failed, $"error: cannot write output: {e.Message}");
+            }
         }
     }
 
-    private static string Describe(RpcException e)
+    /// <summary>The canonical upper-snake name of a status code (UNAVAILABLE, INVALID_ARGUMENT…).</summary>
+    internal static string CodeName(StatusCode code)
     {
-        if (e.StatusCode == StatusCode.Unavailable)
+        string name = code.ToString();
+        var sb = new System.Text.StringBuilder(name.Length + 4);
+        for (int i = 0; i < name.Length; i++)
         {
-            return $"error: server unavailable ({e.Status.Detail}). Is it running? Start it with scripts/serve.sh.";
-        }
-        var text = $"error: {e.StatusCode}: {e.Status.Detail}";
-        var status = e.GetRpcStatus();
-        var badRequest = status?.GetDetail<Google.Rpc.BadRequest>();
-        if (badRequest is not null)
-        {
-            foreach (var violation in badRequest.FieldViolations)
+            if (i > 0 && char.IsUpper(name[i]))
             {
-                text += $"\n  {violation.Field}: {violation.Description}";
+                sb.Append('_');
             }
+            sb.Append(char.ToUpperInvariant(name[i]));
         }
-        return text;
+        return sb.ToString();
     }
 
-    private static async Task<int> GenerateAsync(string address, GenerateRequest request, string outDir, TimeSpan timeout, TextWriter stdout, CancellationToken ct)
+    private static string Describe(RpcException e, string address)
     {
-        using var channel = GrpcChannel.ForAddress(address);
-        var client = new DiffusionService.DiffusionServiceClient(channel);
-        using var call = client.Generate(request, deadline: DateTime.UtcNow + timeout, cancellationToken: ct);
-        long executed = 0, full = 0;
-        await foreach (var response in call.ResponseStream.ReadAllAsync(ct))
+        switch (e.StatusCode)
         {
-            switch (response.EventCase)
+            case StatusCode.Unavailable:
+                return $"error: server unavailable at {address} ({e.Status.Detail}). Is it running? Start it with scripts/serve.sh.";
+            case StatusCode.DeadlineExceeded:
+                return $"error: the deadline passed before the server answered ({e.Status.Detail}); raise --timeout.";
+            case StatusCode.NotFound:
+                return $"error: {e.Status.Detail} Run 'adadiff models' to list the served models.";
+            case StatusCode.ResourceExhausted:
+                TimeSpan? wait = RpcErrors.RetryDelay(e);
+                return $"error: the server is busy ({e.Status.Detail}){(wait is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; try again in {wait.Value.TotalSeconds:0.#} s"))}.";
+            default:
+                var text = $"error: {CodeName(e.StatusCode)}: {e.Status.Detail}";
+                foreach (var (field, description) in RpcErrors.FieldViolations(e))
+                {
+                    text += $"\n  {field}: {description}";
+                }
+                return text;
+        }
+    }
+
+    private static async Task<int> GenerateAsync(AdaDiffClient client, GenerateRequest request, string outDir, TimeSpan timeout, Output output, bool live, CancellationToken ct)
+    {
+        var strip = new DenoisingStrip();
+        var exitsPerStep = new List<uint[]>();
+        int totalSteps = (int)(request.Steps > 0 ? request.Steps : request.Sampler switch
+        {
+            Sampler.Ddpm => 1000u,
+            Sampler.DpmSolverPp2M => 20u,
+            _ => 50u,
+        });
+        GenerationResult? result = null;
+
+        async Task Run(Action<StepProgress>? onLive)
+        {
+            await foreach (GenerationEvent e in client.GenerateAsync(request, timeout, ct))
             {
-                case GenerateResponse.EventOneofCase.Step:
-                    var step = response.Step;
-                    foreach (uint layer in step.ExitLayers)
-                    {
-                        executed += layer;
-                        full += step.FullDepth;
-                    }
-                    await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"step {step.StepIndex + 1,4}  t={step.Timestep,4}  exit layers [{string.Join(' ', step.ExitLayers)}] of {step.FullDepth}  layers saved {1.0 - (double)executed / full:P1}"));
-                    break;
-                case GenerateResponse.EventOneofCase.Result:
-                    await WriteResultAsync(response.Result, outDir, stdout);
-                    break;
+                switch (e)
+                {
+                    case StepProgress step:
+                        exitsPerStep.Add([.. step.ExitLayers]);
+                        strip.Add(step);
+                        if (onLive is not null)
+                        {
+                            onLive(step);
+                        }
+                        else if (output.Json)
+                        {
+                            await output.Events.StepAsync(step, totalSteps);
+                        }
+                        else
+                        {
+                            await output.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                                $"step {step.StepsSoFar,4}  t={step.Update.Timestep,4}  exit layers [{string.Join(' ', step.ExitLayers)}] of {step.Update.FullDepth}  layers saved {step.AccelerationRatio:P1}"));
+                        }
+                        break;
+                    case GenerationCompleted done:
+                        result = done.Result;
+                        break;
+                }
             }
         }
+
+        if (live)
+        {
+            var view = new LiveView(totalSteps, (int)Math.Max(1, request.NumImages), request.Model.Length == 0 ? "default model" : request.Model);
+            await AnsiConsole.Live(view.Render()).AutoClear(false).StartAsync(async ctx =>
+            {
+                await Run(step =>
+                {
+                    view.Update(step);
+                    ctx.UpdateTarget(view.Render());
+                    ctx.Refresh();
+                });
+            });
+        }
+        else
+        {
+            await Run(null);
+        }
+        if (result is null)
+        {
+            throw new RpcException(new global::Grpc.Core.Status(StatusCode.Internal, "The stream ended without a result."));
+        }
+        await WriteResultAsync(result, strip, exitsPerStep, outDir, output);
         return ExitCodes.Ok;
     }
 
-    private static async Task WriteResultAsync(GenerationResult result, string outDir, TextWriter stdout)
+    private static async Task WriteResultAsync(GenerationResult result, DenoisingStrip strip, List<uint[]> exitsPerStep, string outDir, Output output)
     {
         Directory.CreateDirectory(outDir);
         for (int i = 0; i < result.Images.Count; i++)
         {
-            var image = result.Images[i];
+            GeneratedImage image = result.Images[i];
             string path = Path.Combine(outDir, $"image-{i}-seed{image.Seed}.png");
             await File.WriteAllBytesAsync(path, image.Png.ToByteArray());
-            await stdout.WriteLineAsync($"wrote {path}");
+            if (output.Json)
+            {
+                await output.Events.FileAsync("image", path, i, image.Seed);
+            }
+            else
+            {
+                await output.Out.WriteLineAsync($"wrote {path}");
+            }
         }
-        var stats = result.Stats;
-        var summary = new
+        using (Image<Rgb24>? sheet = strip.Render())
         {
-            model = result.Model,
-            layersExecuted = stats.LayersExecuted,
-            layersFull = stats.LayersFull,
-            accelerationRatio = stats.AccelerationRatio,
-            flopsExecuted = stats.FlopsExecuted,
-            flopsFull = stats.FlopsFull,
-            wallSeconds = stats.WallSeconds,
-            queueSeconds = stats.QueueSeconds,
-            steps = stats.Steps,
-            seeds = result.Images.Select(i => i.Seed).ToArray(),
-            meanExitLayers = result.Images.Select(i => i.MeanExitLayer).ToArray(),
-        };
+            if (sheet is not null)
+            {
+                string stripPath = Path.Combine(outDir, "strip.png");
+                await sheet.SaveAsPngAsync(stripPath);
+                if (output.Json)
+                {
+                    await output.Events.FileAsync("strip", stripPath);
+                }
+                else
+                {
+                    await output.Out.WriteLineAsync($"wrote {stripPath} (previews of {strip.Count} steps, exit depth under each)");
+                }
+            }
+        }
         string statsPath = Path.Combine(outDir, "stats.json");
-        await File.WriteAllTextAsync(statsPath, JsonSerializer.Serialize(summary, StatsJson));
-        await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"{result.Images.Count} image(s) in {stats.WallSeconds:F2} s; layers {stats.LayersExecuted}/{stats.LayersFull} (acceleration ratio {stats.AccelerationRatio:P1}); stats in {statsPath}"));
+        await StatsFile.WriteAsync(statsPath, result, exitsPerStep);
+        ComputeStats stats = result.Stats;
+        if (output.Json)
+        {
+            await output.Events.ResultAsync(result, statsPath);
+        }
+        else
+        {
+            await output.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{result.Images.Count} image(s) in {stats.WallSeconds:F2} s; layers {stats.LayersExecuted}/{stats.LayersFull} (acceleration ratio {stats.AccelerationRatio:P1}); stats in {statsPath}"));
+        }
     }
 
-    private static async Task<int> ListModelsAsync(string address, TextWriter stdout, CancellationToken ct)
+    private static async Task<int> ListModelsAsync(AdaDiffClient client, Output output, CancellationToken ct)
     {
-        using var channel = GrpcChannel.ForAddress(address);
-        var client = new DiffusionService.DiffusionServiceClient(channel);
-        var response = await client.ListModelsAsync(new ListModelsRequest(), cancellationToken: ct);
-        foreach (var m in response.Models)
+        IReadOnlyList<ModelInfo> models = await client.ListModelsAsync(TimeSpan.FromSeconds(30), ct);
+        foreach (ModelInfo m in models)
         {
-            await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            if (output.Json)
+            {
+                await output.Events.ModelAsync(m);
+                continue;
+            }
+            await output.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"{m.Name}{(m.IsDefault ? " (default)" : "")}: {m.Channels}x{m.Height}x{m.Width}, depth {m.Depth}, {m.NumClasses} classes, threshold {m.DefaultThreshold}, {m.Backend}/{m.ExecutionProvider} — {m.Description}"));
         }
         return ExitCodes.Ok;
     }
 
-    private static async Task<int> HealthAsync(string address, TextWriter stdout, CancellationToken ct)
+    private static async Task<int> HealthAsync(AdaDiffClient client, Output output, CancellationToken ct)
     {
-        using var channel = GrpcChannel.ForAddress(address);
-        var client = new Health.HealthClient(channel);
-        var reply = await client.CheckAsync(new HealthCheckRequest { Service = "" }, cancellationToken: ct);
-        await stdout.WriteLineAsync(reply.Status.ToString());
-        return reply.Status == HealthCheckResponse.Types.ServingStatus.Serving ? ExitCodes.Ok : ExitCodes.Unavailable;
+        HealthCheckResponse.Types.ServingStatus status = await client.CheckHealthAsync("", TimeSpan.FromSeconds(30), ct);
+        if (output.Json)
+        {
+            await output.Events.HealthAsync(CodeName(status));
+        }
+        else
+        {
+            await output.Out.WriteLineAsync(status.ToString());
+        }
+        return status == HealthCheckResponse.Types.ServingStatus.Serving ? ExitCodes.Ok : ExitCodes.Unavailable;
+    }
+
+    private static string CodeName(HealthCheckResponse.Types.ServingStatus status) => status switch
+    {
+        HealthCheckResponse.Types.ServingStatus.Serving => "SERVING",
+        HealthCheckResponse.Types.ServingStatus.NotServing => "NOT_SERVING",
+        HealthCheckResponse.Types.ServingStatus.ServiceUnknown => "SERVICE_UNKNOWN",
+        _ => "UNKNOWN",
+    };
+
+    /// <summary>Where a command's output goes: text or JSON lines on stdout, messages on stderr.</summary>
+    private sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
+    {
+        public TextWriter Out { get; } = stdout;
+
+        public bool Json { get; } = json;
+
+        public JsonEvents Events { get; } = new(stdout);
+
+        /// <summary>Says what went wrong on stderr (and as an error event with --json) and returns the exit code.</summary>
+        public async Task<int> FailAsync(string code, int exitCode, string message)
+        {
+            await stderr.WriteLineAsync(message);
+            if (Json)
+            {
+                await Events.ErrorAsync(code, exitCode, message);
+            }
+            return exitCode;
+        }
     }
 }

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using AdaDiff.Grpc.V1;
+
+namespace AdaDiff.Cli.Internal;
+
+/// <summary>Writes stats.json: the compute stats, seeds, mean exit layers and every step's exit layers.</summary>
+internal static class StatsFile
+{
+    public static async Task WriteAsync(string path, GenerationResult result, IReadOnlyList<uint[]> exitLayersPerStep)
+    {
+        await using FileStream file = File.Create(path);
+        await using var w = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("model", result.Model);
+        ComputeStats s = result.Stats;
+        w.WriteNumber("layersExecuted", s.LayersExecuted);
+        w.WriteNumber("layersFull", s.LayersFull);
+        w.WriteNumber("accelerationRatio", s.AccelerationRatio);
+        w.WriteNumber("flopsExecuted", s.FlopsExecuted);
+        w.WriteNumber("flopsFull", s.FlopsFull);
+        w.WriteNumber("wallSeconds", s.WallSeconds);
+        w.WriteNumber("queueSeconds", s.QueueSeconds);
+        w.WriteNumber("steps", s.Steps);
+        w.WriteStartArray("seeds");
+        foreach (GeneratedImage image in result.Images)
+        {
+            w.WriteNumberValue(image.Seed);
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("meanExitLayers");
+        foreach (GeneratedImage image in result.Images)
+        {
+            w.WriteNumberValue(image.MeanExitLayer);
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("exitLayersPerStep");
+        foreach (uint[] step in exitLayersPerStep)
+        {
+            w.WriteStartArray();
+            foreach (uint layer in step)
+            {
+                w.WriteNumberValue(layer);
+            }
+            w.WriteEndArray();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    public static void WriteStats(Utf8JsonWriter w, ComputeStats s)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("layersExecuted", s.LayersExecuted);
+        w.WriteNumber("layersFull", s.LayersFull);
+        w.WriteNumber("accelerationRatio", s.AccelerationRatio);
+        w.WriteNumber("flopsExecuted", s.FlopsExecuted);
+        w.WriteNumber("flopsFull", s.FlopsFull);
+        w.WriteNumber("wallSeconds", s.WallSeconds);
+        w.WriteNumber("queueSeconds", s.QueueSeconds);
+        w.WriteNumber("steps", s.Steps);
+        w.WriteEndObject();
+    }
+}
