@@ -16,6 +16,8 @@ public class EvalOptionsTests
         Assert.Equal(Path.GetFullPath("docs/results.md"), options.ResolvedMarkdown);
         Assert.Equal(200, options.ResolvedDdpmSamples);
         Assert.True(options.StaticTruncation && options.PerBatch && options.StepComparison);
+        Assert.Null(options.Thresholds); // automatic
+        Assert.Equal([0.1f, 0.25f, 0.45f, 0.6f], options.AutoTargets);
     }
 
     [Fact]
@@ -37,6 +39,7 @@ public class EvalOptionsTests
     [InlineData("--samples", "5")]
     [InlineData("--sampler", "euler")]
     [InlineData("--unknown", "1")]
+    [InlineData("--auto-targets", "0.5,1")]
     public void Parse_BadOption_Throws(string name, string value)
     {
         Assert.Throws<ArgumentException>(() => EvalOptions.Parse([name, value]));

@@ -22,8 +22,12 @@ public static class EvalCommand
           --samples N            class-conditional images per configuration, balanced over classes (default 2000)
           --sampler S            ddim | ddpm | dpm-solver++ (default ddim)
           --steps N              steps of that sampler (default 50)
-          --thresholds a,b,...   certainty thresholds swept for the Pareto curve (default 0.5,0.7,0.8,0.9,0.95)
-          --threshold T          threshold of the pictures and the sampler comparison (default: the model's)
+          --thresholds a,b,...   certainty thresholds swept for the Pareto curve, or auto (default): chosen on a
+                                 probe of noised test images to save --auto-targets of the layers
+                                 (default 0.1,0.25,0.45,0.6), plus the model's default threshold
+          --probe-rows N         noised test images in that probe (default 500)
+          --threshold T          threshold of the pictures and the sampler comparison (default: the automatic
+                                 one aimed at 45% fewer layers; the model's default with explicit thresholds)
           --min-layers N         earliest exit layer (default: the model's)
           --guidance G           classifier-free guidance scale (default 1: no unconditional rows)
           --seed N               base seed; the same seeds in every configuration (default 0)

@@ -29,10 +29,22 @@ public sealed record EvalOptions
     /// <summary>Steps of the main sampler.</summary>
     public int Steps { get; init; } = 50;
 
-    /// <summary>Certainty thresholds swept for the Pareto curve.</summary>
-    public IReadOnlyList<float> Thresholds { get; init; } = [0.5f, 0.7f, 0.8f, 0.9f, 0.95f];
+    /// <summary>
+    /// Certainty thresholds swept for the Pareto curve; null (<c>--thresholds auto</c>, the default) picks them on a
+    /// certainty probe so that they target <see cref="AutoTargets"/>, plus the model's default threshold.
+    /// </summary>
+    public IReadOnlyList<float>? Thresholds { get; init; }
 
-    /// <summary>Threshold of the pictures and of the step comparison; null takes the model's default.</summary>
+    /// <summary>Fractions of layers saved that the automatic thresholds aim at (on the probe).</summary>
+    public IReadOnlyList<float> AutoTargets { get; init; } = [0.1f, 0.25f, 0.45f, 0.6f];
+
+    /// <summary>Noised test images in the certainty probe.</summary>
+    public int ProbeRows { get; init; } = 500;
+
+    /// <summary>
+    /// Threshold of the pictures and of the sampler comparison; null takes the automatic threshold aimed nearest
+    /// 45% fewer layers (the paper's claim), or the model's default when thresholds are given.
+    /// </summary>
     public float? Threshold { get; init; }
 
     /// <summary>Earliest exit layer; null takes the model's default.</summary>
@@ -129,7 +141,9 @@ public sealed record EvalOptions
             Samples = reader.Int("samples", defaults.Samples, min: 10),
             Sampler = ParseSampler(reader.String("sampler")) ?? defaults.Sampler,
             Steps = reader.Int("steps", defaults.Steps, min: 1),
-            Thresholds = reader.Floats("thresholds") ?? defaults.Thresholds,
+            Thresholds = reader.String("thresholds") is "auto" ? null : reader.Floats("thresholds"),
+            AutoTargets = reader.Floats("auto-targets") ?? defaults.AutoTargets,
+            ProbeRows = reader.Int("probe-rows", defaults.ProbeRows, min: 1),
             Threshold = threshold,
             MinLayers = minLayers,
             Guidance = (float)reader.Double("guidance", defaults.Guidance),
@@ -153,11 +167,18 @@ public sealed record EvalOptions
             CommandLine = "adadiff-tools eval" + (args.Count > 0 ? " " + string.Join(' ', args) : ""),
         };
         reader.EnsureAllUsed();
-        foreach (float t in options.Thresholds)
+        foreach (float t in options.Thresholds ?? [])
         {
             if (!(t > 0f && t <= 1f))
             {
                 throw new ArgumentException($"--thresholds: {t} is not in (0, 1]");
+            }
+        }
+        foreach (float f in options.AutoTargets)
+        {
+            if (!(f >= 0f && f < 1f))
+            {
+                throw new ArgumentException($"--auto-targets: {f} is not a fraction in [0, 1)");
             }
         }
         if (options.Threshold is float x && !(x > 0f && x <= 1f))

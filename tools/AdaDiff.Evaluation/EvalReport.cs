@@ -32,6 +32,9 @@ public sealed record EvalReport
     /// <summary>The per-sample adaptive points beside the alternatives interpolated to the same mean depth.</summary>
     public required IReadOnlyList<EqualDepthRecord> EqualDepth { get; init; }
 
+    /// <summary>The certainty probe: per-layer certainty of the weights and how thresholds were chosen.</summary>
+    public required ProbeRecord Probe { get; init; }
+
     /// <summary>Exit layer against timestep for the main sampler at the picture threshold.</summary>
     public HeatmapRecord? Heatmap { get; init; }
 
@@ -130,3 +133,15 @@ public sealed record EqualDepthRecord(
 /// <param name="Fractions">[steps][depth]: fraction of images exiting at layer l + 1.</param>
 /// <param name="MeanExitLayer">Mean exit layer per step.</param>
 public sealed record HeatmapRecord(string RunId, int[] Timesteps, double[][] Fractions, double[] MeanExitLayer);
+
+/// <summary>Certainty of each layer on noised test images, and the thresholds chosen from it.</summary>
+/// <param name="Rows">Noised test images (random timesteps).</param>
+/// <param name="MeanCertaintyPerLayer">Mean certainty after each layer, [depth].</param>
+/// <param name="Choices">Automatic thresholds (empty when thresholds were given).</param>
+public sealed record ProbeRecord(int Rows, double[] MeanCertaintyPerLayer, IReadOnlyList<ThresholdChoice> Choices);
+
+/// <summary>A threshold aimed at saving <paramref name="TargetSaved"/> of the layers on the probe.</summary>
+/// <param name="TargetSaved">Fraction of layers the threshold aims to save.</param>
+/// <param name="Threshold">The threshold found.</param>
+/// <param name="ProbeMeanLayers">Mean exit layer on the probe at that threshold.</param>
+public sealed record ThresholdChoice(float TargetSaved, float Threshold, double ProbeMeanLayers);

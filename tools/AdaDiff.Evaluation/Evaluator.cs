@@ -38,10 +38,28 @@ public static class Evaluator
         using TorchSharpBackend backend = TorchSharpBackend.Load(options.Model, new TorchSharpBackendOptions { Threads = options.Threads });
         ModelManifest manifest = backend.Manifest;
         CheckFits(manifest, options.Model);
-        float pictureThreshold = options.Threshold ?? manifest.DefaultThreshold;
         int minLayers = options.MinLayers ?? manifest.DefaultMinLayers;
         int depth = manifest.Depth;
-        var thresholds = options.Thresholds.Append(pictureThreshold).Distinct().Order().ToArray();
+        log.WriteLine($"[eval] certainty probe on {options.ProbeRows} noised test images");
+        CertaintyProbe probe = CertaintyProbe.Run(backend, test, options.ProbeRows, (int)(options.Seed % int.MaxValue));
+        var choices = new List<ThresholdChoice>();
+        float pictureThreshold;
+        float[] thresholds;
+        if (options.Thresholds is null)
+        {
+            foreach (float target in options.AutoTargets)
+            {
+                float t = probe.ThresholdFor(depth * (1.0 - target), minLayers);
+                choices.Add(new ThresholdChoice(target, t, probe.MeanExit(t, minLayers)));
+            }
+            pictureThreshold = options.Threshold ?? choices.OrderBy(c => Math.Abs(c.TargetSaved - 0.45f)).Select(c => c.Threshold).DefaultIfEmpty(manifest.DefaultThreshold).First();
+            thresholds = [.. choices.Select(c => c.Threshold).Append(manifest.DefaultThreshold).Append(pictureThreshold).Distinct().Order()];
+        }
+        else
+        {
+            pictureThreshold = options.Threshold ?? manifest.DefaultThreshold;
+            thresholds = [.. options.Thresholds.Append(pictureThreshold).Distinct().Order()];
+        }
 
         var plan = new Plan(options, manifest, thresholds, minLayers);
         var progress = new Progress(log, plan.EstimatedWork);
@@ -141,6 +159,7 @@ public static class Evaluator
             Settings = new EvalSettings(options.Samples, options.Sampler, options.Steps, thresholds, pictureThreshold, minLayers, options.Guidance, options.Seed,
                 options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DdimSteps, options.DpmSolverSteps),
             Floors = scorer.Floors,
+            Probe = new ProbeRecord(probe.Rows, probe.MeanPerLayer(), choices),
             Runs = [.. runs.Select(r => r.Record)],
             EqualDepth = EqualDepth(perSample, perBatch, statics, full, baseline),
             Heatmap = Heatmap(pictureRun.Set),

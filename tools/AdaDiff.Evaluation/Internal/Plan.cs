@@ -46,7 +46,7 @@ internal sealed class Plan(EvalOptions options, ModelManifest manifest, IReadOnl
         }
     }
 
-    public static string Tag(float threshold) => threshold.ToString("0.###", CultureInfo.InvariantCulture);
+    public static string Tag(float threshold) => threshold.ToString("0.####", CultureInfo.InvariantCulture);
 
     public ExitPolicySettings AdaptivePolicy(float threshold, bool perBatch) => new(ExitMode.Adaptive, threshold, minLayers, 0, perBatch);
 

@@ -53,13 +53,13 @@ internal static class ReportWriter
         sb.AppendLine();
         if (pictureRun is not null)
         {
-            sb.AppendLine(Inv, $"At threshold {s.PictureThreshold:0.###} (min layers {s.MinLayers}) with {SamplerName(s.Sampler)}-{s.Steps}, per-sample exits ran **{pictureRun.MeanLayers:F2} of {depth} layers** on average (acceleration ratio **{pictureRun.AccelerationRatio:P1}**, FLOPs {pictureRun.FlopsRatio:P1} of full depth incl. exit heads) for a FID-proxy of **{Num(pictureRun.Fid, "F3")}** against **{Num(full.Fid, "F3")}** at full depth (real-vs-real floor at this N: {Num(floor, "F3")}); class accuracy {Pct(pictureRun.ClassAccuracy)} vs {Pct(full.ClassAccuracy)}; PSNR against the full-depth images of the same seeds {Num(pictureRun.PsnrVsFull, "F2")} dB.");
+            sb.AppendLine(Inv, $"At threshold {s.PictureThreshold:0.####} (min layers {s.MinLayers}) with {SamplerName(s.Sampler)}-{s.Steps}, per-sample exits ran **{pictureRun.MeanLayers:F2} of {depth} layers** on average (acceleration ratio **{pictureRun.AccelerationRatio:P1}**, FLOPs {pictureRun.FlopsRatio:P1} of full depth incl. exit heads) for a FID-proxy of **{Num(pictureRun.Fid, "F3")}** against **{Num(full.Fid, "F3")}** at full depth (real-vs-real floor at this N: {Num(floor, "F3")}); class accuracy {Pct(pictureRun.ClassAccuracy)} vs {Pct(full.ClassAccuracy)}; PSNR against the full-depth images of the same seeds {Num(pictureRun.PsnrVsFull, "F2")} dB.");
             sb.AppendLine();
         }
         EqualDepthRecord? near45 = report.EqualDepth.OrderBy(e => Math.Abs((1 - (e.MeanLayers / depth)) - 0.45)).FirstOrDefault();
         if (near45 is not null)
         {
-            sb.AppendLine(Inv, $"The paper claims about 45% fewer layers at a FID on par with the full model. The swept point closest to 45% fewer layers here is threshold {near45.Threshold:0.###}: {1 - (near45.MeanLayers / depth):P1} fewer layers, FID-proxy {near45.FidPerSample:F3} vs {Num(full.Fid, "F3")} at full depth (static truncation at the same mean depth: {Num(near45.FidStatic, "F3")}; per-batch decision: {Num(near45.FidPerBatch, "F3")}).");
+            sb.AppendLine(Inv, $"The paper claims about 45% fewer layers at a FID on par with the full model. The swept point closest to 45% fewer layers here is threshold {near45.Threshold:0.####}: {1 - (near45.MeanLayers / depth):P1} fewer layers, FID-proxy {near45.FidPerSample:F3} vs {Num(full.Fid, "F3")} at full depth (static truncation at the same mean depth: {Num(near45.FidStatic, "F3")}; per-batch decision: {Num(near45.FidPerBatch, "F3")}).");
             sb.AppendLine();
         }
 
@@ -73,6 +73,28 @@ internal static class ReportWriter
         sb.AppendLine("- **Mean layers**: layers executed per image per step, from the engine's compute ledger (`ComputeTotals`); acceleration ratio = 1 − executed / full. Guidance rows do not double layers; FLOPs ratio counts every row and the exit heads.");
         sb.AppendLine(Inv, $"- Seeds: image k of class c uses seed {s.Seed} + c·1,000,000 + k in every configuration, so runs differ only in their exit policy or sampler. Guidance scale {s.Guidance:0.##}; jobs of {s.JobImages} images (the per-batch rule decides over one job).");
         sb.AppendLine();
+
+        sb.AppendLine("## Certainty profile and thresholds");
+        sb.AppendLine();
+        sb.AppendLine(Inv, $"Mean certainty (the UEM's per-pixel certainty averaged over pixels) after each layer, on {report.Probe.Rows} test images noised to uniformly random timesteps:");
+        sb.AppendLine();
+        sb.AppendLine("| layer | " + string.Join(" | ", Enumerable.Range(1, depth)) + " |");
+        sb.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", depth)));
+        sb.AppendLine("| certainty | " + string.Join(" | ", report.Probe.MeanCertaintyPerLayer.Select(c => c.ToString("F3", Inv))) + " |");
+        sb.AppendLine();
+        if (report.Probe.Choices.Count > 0)
+        {
+            sb.AppendLine("Thresholds were chosen automatically on that probe (bisection on the mean exit layer the per-sample rule gives there), to save the target fraction of layers; the model's default threshold is swept too. Generated images are not noised test images, so the measured depth differs from the probe's:");
+            sb.AppendLine();
+            sb.AppendLine("| target fewer layers | threshold | mean layers on the probe | mean layers measured |");
+            sb.AppendLine("|---:|---:|---:|---:|");
+            foreach (ThresholdChoice c in report.Probe.Choices)
+            {
+                RunRecord? run = report.Runs.FirstOrDefault(r => r.Group == "adaptive" && r.Threshold == c.Threshold);
+                sb.AppendLine(Inv, $"| {c.TargetSaved:P0} | {c.Threshold:0.####} | {c.ProbeMeanLayers:F2} | {Num(run?.MeanLayers, "F2")} |");
+            }
+            sb.AppendLine();
+        }
 
         sb.AppendLine("## FID-proxy against mean layers executed");
         sb.AppendLine();
@@ -89,7 +111,7 @@ internal static class ReportWriter
         sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (EqualDepthRecord e in report.EqualDepth)
         {
-            sb.AppendLine(Inv, $"| {e.Threshold:0.###} | {e.MeanLayers:F2} | {1 - (e.MeanLayers / depth):P1} | {e.FidPerSample:F3} | {Num(e.FidPerBatch, "F3")} | {Num(e.FidStatic, "F3")} | {Num(e.FidBaseline, "F3")} | {Pct(e.AccuracyPerSample)} | {Pct(e.AccuracyStatic)} |");
+            sb.AppendLine(Inv, $"| {e.Threshold:0.####} | {e.MeanLayers:F2} | {1 - (e.MeanLayers / depth):P1} | {e.FidPerSample:F3} | {Num(e.FidPerBatch, "F3")} | {Num(e.FidStatic, "F3")} | {Num(e.FidBaseline, "F3")} | {Pct(e.AccuracyPerSample)} | {Pct(e.AccuracyStatic)} |");
         }
         sb.AppendLine();
 
@@ -98,7 +120,7 @@ internal static class ReportWriter
         {
             sb.AppendLine("## Fewer steps, with and without exits");
             sb.AppendLine();
-            sb.AppendLine(Inv, $"Exits at threshold {s.PictureThreshold:0.###}. Network evaluations per image = steps × mean layers / {depth}. Compare FID only against the floor of the same N.");
+            sb.AppendLine(Inv, $"Exits at threshold {s.PictureThreshold:0.####}. Network evaluations per image = steps × mean layers / {depth}. Compare FID only against the floor of the same N.");
             sb.AppendLine();
             sb.AppendLine("| sampler | steps | N | exits | mean layers | layer-evaluations per image | FID-proxy | floor (same N) | class acc. | PSNR vs full (dB) |");
             sb.AppendLine("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|");
@@ -180,7 +202,7 @@ internal static class ReportWriter
     {
         ExitMode.FullDepth => "full depth",
         ExitMode.FixedDepth => string.Create(Inv, $"fixed depth {r.FixedDepth}"),
-        _ => string.Create(Inv, $"{(r.PerBatchDecision ? "per-batch" : "per-sample")} t={r.Threshold:0.###}"),
+        _ => string.Create(Inv, $"{(r.PerBatchDecision ? "per-batch" : "per-sample")} t={r.Threshold:0.####}"),
     };
 
     private static string SamplerName(SamplerKind sampler) => sampler switch
