@@ -1,0 +1,204 @@
+"""A small typed wrapper over the generated AdaDiff stubs."""
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Sequence, Union
+
+import grpc
+
+from . import _stubs
+
+pb2, pb2_grpc = _stubs.load()
+
+_SAMPLERS = {"ddim": pb2.SAMPLER_DDIM, "ddpm": pb2.SAMPLER_DDPM, "dpm++": pb2.SAMPLER_DPM_SOLVER_PP_2M}
+_EXIT_MODES = {"adaptive": pb2.EXIT_MODE_ADAPTIVE, "full": pb2.EXIT_MODE_FULL_DEPTH, "fixed": pb2.EXIT_MODE_FIXED_DEPTH}
+_LATENTS = {"none": pb2.LATENT_ENCODING_NONE, "float32": pb2.LATENT_ENCODING_FLOAT32, "float16": pb2.LATENT_ENCODING_FLOAT16}
+
+
+@dataclass(frozen=True)
+class Latent:
+    """A streamed latent decoded to floats: row-major ``data`` of ``shape`` ([images, channels, height, width])."""
+
+    shape: tuple[int, ...]
+    data: list[float]
+
+    @staticmethod
+    def decode(tensor) -> "Latent":
+        count = 1
+        for d in tensor.shape:
+            count *= d
+        if tensor.dtype == pb2.DTYPE_FLOAT32:
+            fmt, size = "f", 4
+        elif tensor.dtype == pb2.DTYPE_FLOAT16:
+            fmt, size = "e", 2
+        else:
+            raise ValueError(f"unsupported tensor dtype {tensor.dtype}")
+        if len(tensor.data) != count * size:
+            raise ValueError(f"tensor {list(tensor.shape)} needs {count * size} bytes, got {len(tensor.data)}")
+        return Latent(tuple(tensor.shape), list(struct.unpack(f"<{count}{fmt}", tensor.data)))
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """One sampling step: each image's exit layer, the running acceleration ratio, optional latent and previews."""
+
+    step_index: int
+    timestep: int
+    exit_layers: list[int]
+    certainties: list[float]
+    full_depth: int
+    elapsed_seconds: float
+    acceleration_ratio: float
+    latent: Optional[Latent]
+    preview_pngs: list[bytes]
+
+
+@dataclass(frozen=True)
+class Image:
+    png: bytes
+    seed: int
+    mean_exit_layer: float
+
+
+@dataclass(frozen=True)
+class ResultEvent:
+    """The last event: the images (PNG bytes) and what they cost."""
+
+    model: str
+    images: list[Image]
+    stats: dict = field(default_factory=dict)
+
+
+Event = Union[StepEvent, ResultEvent]
+
+
+def _service_config(max_attempts: int, round_robin: bool) -> str:
+    config: dict = {}
+    if round_robin:
+        config["loadBalancingConfig"] = [{"round_robin": {}}]
+    if max_attempts > 1:
+        config["methodConfig"] = [{
+            "name": [{"service": "adadiff.v1.DiffusionService"}],
+            "retryPolicy": {
+                "maxAttempts": max_attempts,
+                "initialBackoff": "0.5s",
+                "maxBackoff": "5s",
+                "backoffMultiplier": 2,
+                # Never INVALID_ARGUMENT: the same request would fail again.
+                "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED"],
+            },
+        }]
+    return json.dumps(config)
+
+
+class AdaDiffClient:
+    """Client of an AdaDiff server.
+
+    ``target`` is ``host:port`` (one server) or ``dns:///host:port`` (every address of a headless service; with
+    ``round_robin=True`` calls are spread over them). Calls fail with ``grpc.RpcError`` (``.code()``, ``.details()``).
+    """
+
+    def __init__(self, target: str = "127.0.0.1:50051", *, max_attempts: int = 3, round_robin: bool = False):
+        if not 1 <= max_attempts <= 5:
+            raise ValueError("max_attempts must be 1..5")
+        options = [
+            ("grpc.enable_retries", 1),
+            ("grpc.service_config", _service_config(max_attempts, round_robin)),
+            ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+        ]
+        self._channel = grpc.insecure_channel(target, options=options)
+        self._stub = pb2_grpc.DiffusionServiceStub(self._channel)
+
+    def __enter__(self) -> "AdaDiffClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def list_models(self, timeout: float = 30) -> list:
+        """The served models (``ModelInfo`` messages), default first."""
+        return list(self._stub.ListModels(pb2.ListModelsRequest(), timeout=timeout).models)
+
+    def generate(
+        self,
+        *,
+        model: str = "",
+        num_images: int = 1,
+        seed: int = 0,
+        steps: int = 0,
+        class_label: Optional[int] = None,
+        sampler: str = "ddim",
+        guidance_scale: float = 0.0,
+        exit_mode: str = "adaptive",
+        threshold: float = 0.0,
+        min_layers: int = 0,
+        fixed_depth: int = 0,
+        latent_encoding: str = "none",
+        latent_every: int = 0,
+        preview_every: int = 0,
+        timeout: Optional[float] = 600,
+    ) -> Iterator[Event]:
+        """Yields one StepEvent per sampling step, then one ResultEvent. Closing the iterator cancels the call."""
+        request = pb2.GenerateRequest(
+            model=model,
+            num_images=num_images,
+            seed=seed,
+            steps=steps,
+            sampler=_SAMPLERS[sampler],
+            guidance_scale=guidance_scale,
+            exit_policy=pb2.ExitPolicy(mode=_EXIT_MODES[exit_mode], threshold=threshold, min_layers=min_layers, fixed_depth=fixed_depth),
+            stream=pb2.StreamOptions(latent_encoding=_LATENTS[latent_encoding], latent_every_n_steps=latent_every, preview_every_n_steps=preview_every),
+        )
+        if class_label is not None:
+            request.class_label = class_label
+        call = self._stub.Generate(request, timeout=timeout)
+        executed = full = 0
+        try:
+            for response in call:
+                kind = response.WhichOneof("event")
+                if kind == "step":
+                    s = response.step
+                    executed += sum(s.exit_layers)
+                    full += s.full_depth * len(s.exit_layers)
+                    yield StepEvent(
+                        step_index=s.step_index,
+                        timestep=s.timestep,
+                        exit_layers=list(s.exit_layers),
+                        certainties=list(s.certainties),
+                        full_depth=s.full_depth,
+                        elapsed_seconds=s.elapsed_seconds,
+                        acceleration_ratio=1 - executed / full if full else 0.0,
+                        latent=Latent.decode(s.latent) if s.HasField("latent") else None,
+                        preview_pngs=list(s.preview_png),
+                    )
+                elif kind == "result":
+                    r = response.result
+                    st = r.stats
+                    yield ResultEvent(
+                        model=r.model,
+                        images=[Image(i.png, i.seed, i.mean_exit_layer) for i in r.images],
+                        stats={
+                            "layers_executed": st.layers_executed,
+                            "layers_full": st.layers_full,
+                            "acceleration_ratio": st.acceleration_ratio,
+                            "flops_executed": st.flops_executed,
+                            "flops_full": st.flops_full,
+                            "wall_seconds": st.wall_seconds,
+                            "queue_seconds": st.queue_seconds,
+                            "steps": st.steps,
+                        },
+                    )
+        finally:
+            call.cancel()  # no-op once the stream ended; stops the server's work if the caller stopped early
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) of a PNG, read from its IHDR chunk; ValueError if it is not a PNG."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG")
+    return struct.unpack(">II", png[16:24])
