@@ -5,6 +5,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
     Console.Error.WriteLine("usage: adadiff-tools <command> [options]");
     Console.Error.WriteLine("  " + InitModelCommand.Usage);
     Console.Error.WriteLine("  " + TrainCommand.Usage);
+    Console.Error.WriteLine("  " + ExportOnnxCommand.Usage);
     return args.Length == 0 ? 2 : 0;
 }
 try
@@ -13,6 +14,7 @@ try
     {
         "init-model" => InitModelCommand.Run(args),
         "train" => TrainCommand.Run(args),
+        "export-onnx" => ExportOnnxCommand.Run(args),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }

@@ -1,0 +1,55 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace AdaDiff.Backends.Onnx.Internal;
+
+/// <summary>
+/// ONNX Runtime's environment with one global intra-op pool. A U-ViT served in stages has 2L+2 sessions;
+/// with a pool each, the pools of the sessions that just ran keep spinning while the next one runs, which on
+/// a 2-core machine costs the work itself. The environment is created once per process; if something else
+/// created it first, sessions fall back to pools of their own.
+/// </summary>
+internal static class OrtThreads
+{
+    private static readonly Lock Gate = new();
+    private static bool? global;
+
+    /// <summary>Configures <paramref name="options"/> to use the global pool (created with <paramref name="threads"/> on first use) or its own.</summary>
+    public static void Apply(SessionOptions options, int threads)
+    {
+        lock (Gate)
+        {
+            if (global is null)
+            {
+                if (OrtEnv.IsCreated)
+                {
+                    global = false;
+                }
+                else
+                {
+                    using var threading = new OrtThreadingOptions
+                    {
+                        GlobalIntraOpNumThreads = threads,
+                        GlobalInterOpNumThreads = 1,
+                    };
+                    var creation = new EnvironmentCreationOptions
+                    {
+                        logId = "adadiff",
+                        logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+                        threadOptions = threading,
+                    };
+                    OrtEnv.CreateInstanceWithOptions(ref creation);
+                    global = true;
+                }
+            }
+        }
+        if (global == true)
+        {
+            options.DisablePerSessionThreads();
+        }
+        else
+        {
+            options.IntraOpNumThreads = threads;
+            options.InterOpNumThreads = 1;
+        }
+    }
+}

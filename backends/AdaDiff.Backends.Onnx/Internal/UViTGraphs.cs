@@ -1,0 +1,187 @@
+using AdaDiff.Engine;
+using Onnx;
+using DType = Onnx.TensorProto.Types.DataType;
+
+namespace AdaDiff.Backends.Onnx.Internal;
+
+/// <summary>
+/// The ONNX graphs of the U-ViT with exits, stage by stage, written to compute what
+/// <c>AdaDiff.Backends.TorchSharp.Model.UViT</c> computes (same weights, same operator order where it matters).
+/// Batch is the symbolic dimension "B" everywhere.
+/// </summary>
+internal sealed class UViTGraphs
+{
+    private readonly ModelManifest m;
+    private readonly WeightReader w;
+    private readonly int d;
+    private readonly int extra;
+    private readonly int tokens;
+    private readonly int patchDim;
+    private readonly int hidden;
+
+    public UViTGraphs(ModelManifest manifest, WeightReader weights)
+    {
+        m = manifest;
+        w = weights;
+        d = manifest.EmbedDim;
+        extra = manifest.NumClasses > 0 ? 2 : 1;
+        tokens = extra + manifest.PatchTokens;
+        patchDim = manifest.PatchSize * manifest.PatchSize * manifest.Channels;
+        hidden = (int)(manifest.EmbedDim * manifest.MlpRatio);
+    }
+
+    /// <summary>
+    /// embed: x [B, C, H, W], t [B] (float), y [B] (int64, class-conditional only) → hidden [B, T, D] and the
+    /// sinusoidal time embedding temb [B, D] = [cos(t·f), sin(t·f)].
+    /// </summary>
+    public ModelProto Embed()
+    {
+        var g = new GraphBuilder("embed");
+        int p = m.PatchSize;
+        string x = g.Input("x", DType.Float, "B", m.Channels, m.Height, m.Width);
+        string t = g.Input("t", DType.Float, "B");
+        string? y = m.NumClasses > 0 ? g.Input("y", DType.Int64, "B") : null;
+
+        // f_k = exp(k · (−ln 10000 / (D/2))) with k·c rounded to float32 first, as torch computes arange(float32)·c.
+        int half = d / 2;
+        var freq = new float[half];
+        float c = (float)(-Math.Log(10000) / half);
+        for (int k = 0; k < half; k++)
+        {
+            freq[k] = (float)Math.Exp((float)k * c);
+        }
+        string args = g.Mul(g.Unsqueeze(t, 1), g.Constant("frequencies", freq, 1, half));       // [B, D/2]
+        string temb = g.Concat(-1, g.Node("Cos", [args]), g.Node("Sin", [args]));              // [B, D]
+
+        string patches = g.Node("Conv", [x,
+                g.Constant("patch_embed.proj.weight", w.Take("patch_embed.proj.weight", d, m.Channels, p, p), d, m.Channels, p, p),
+                g.Constant("patch_embed.proj.bias", w.Take("patch_embed.proj.bias", d), d)],
+            null, GraphBuilder.Ints("kernel_shape", p, p), GraphBuilder.Ints("strides", p, p));   // [B, D, H/p, W/p]
+        patches = g.Transpose(g.Reshape(patches, 0, d, m.PatchTokens), 0, 2, 1);                  // [B, N, D]
+        string time = g.Unsqueeze(temb, 1);                                                       // [B, 1, D]
+        string h;
+        if (y is not null)
+        {
+            string table = g.Constant("label_emb.weight", w.Take("label_emb.weight", m.NumClasses + 1, d), m.NumClasses + 1, d);
+            string label = g.Unsqueeze(g.Node("Gather", [table, y], null, GraphBuilder.Int("axis", 0)), 1); // [B, 1, D]
+            h = g.Concat(1, time, label, patches);                                                // [B, T, D]
+        }
+        else
+        {
+            h = g.Concat(1, time, patches);                                                       // [B, T, D]
+        }
+        h = g.Add(h, g.Constant("pos_embed", w.Take("pos_embed", 1, tokens, d), 1, tokens, d));    // [B, T, D]
+        g.Output("hidden", h, DType.Float, "B", tokens, d);
+        g.Output("temb", temb, DType.Float, "B", d);
+        return g.Build($"{m.Name}: embed (patchify, time and label tokens, positional embedding)");
+    }
+
+    /// <summary>layer i: hidden [B, T, D] (and skip [B, T, D] for out-blocks) → hidden [B, T, D].</summary>
+    public ModelProto Layer(int layer)
+    {
+        int half = m.Depth / 2;
+        string prefix = layer < half ? $"in_blocks.{layer}" : layer == half ? "mid_block" : $"out_blocks.{layer - half - 1}";
+        bool takesSkip = layer > half;
+        var g = new GraphBuilder($"layer_{layer:D2}");
+        string x = g.Input("hidden", DType.Float, "B", tokens, d);
+        if (takesSkip)
+        {
+            string skip = g.Input("skip", DType.Float, "B", tokens, d);
+            x = Linear(g, $"{prefix}.skip_linear", g.Concat(-1, x, skip), 2 * d, d);                // [B, T, 2D] → [B, T, D]
+        }
+        if (w.Has($"{prefix}.attn.qkv.bias"))
+        {
+            throw new InvalidDataException($"{m.Name}: '{prefix}.attn.qkv.bias' is present: the exporter supports U-ViT without qkv bias only");
+        }
+        x = g.Add(x, Attention(g, prefix, Norm(g, $"{prefix}.norm1", x)));                       // [B, T, D]
+        x = g.Add(x, Mlp(g, prefix, Norm(g, $"{prefix}.norm2", x)));                              // [B, T, D]
+        g.Output("out", x, DType.Float, "B", tokens, d);
+        return g.Build($"{m.Name}: layer {layer} ({prefix}{(takesSkip ? ", pops a long skip" : layer < half ? ", pushes a long skip" : "")})");
+    }
+
+    /// <summary>uem i: hidden [B, T, D], temb [B, D] → certainty [B] (sigmoid map averaged over pixels).</summary>
+    public ModelProto Uem(int layer)
+    {
+        var g = new GraphBuilder($"uem_{layer:D2}");
+        string h = g.Input("hidden", DType.Float, "B", tokens, d);
+        string temb = g.Input("temb", DType.Float, "B", d);
+        string patches = g.Slice(h, 1, extra, tokens);                                            // [B, N, D]
+        var ones = new float[d];
+        Array.Fill(ones, 1f);
+        patches = g.LayerNorm(patches, g.Constant("ones", ones, d), g.Constant("zeros", new float[d], d)); // [B, N, D]
+        // Linear(2D → p²C) on cat[h, t] = h·W_hᵀ + t·W_tᵀ + b: the time half once per row, not per token.
+        float[] weight = w.Take($"uem.{layer}.linear.weight", patchDim, 2 * d);
+        var wh = new float[d * patchDim];
+        var wt = new float[d * patchDim];
+        for (int o = 0; o < patchDim; o++)
+        {
+            for (int i = 0; i < d; i++)
+            {
+                wh[(i * patchDim) + o] = weight[(o * 2 * d) + i];
+                wt[(i * patchDim) + o] = weight[(o * 2 * d) + d + i];
+            }
+        }
+        string bias = g.Constant($"uem.{layer}.linear.bias", w.Take($"uem.{layer}.linear.bias", patchDim), patchDim);
+        string tokenPart = g.MatMul(patches, g.Constant("w_tokens", wh, d, patchDim));                     // [B, N, p²C]
+        string timePart = g.Add(g.MatMul(temb, g.Constant("w_time", wt, d, patchDim)), bias);             // [B, p²C]
+        string u = g.Node("Sigmoid", [g.Add(tokenPart, g.Unsqueeze(timePart, 1))]);                       // [B, N, p²C]
+        string certainty = g.Node("ReduceMean", [u], null, GraphBuilder.Ints("axes", 1, 2), GraphBuilder.Int("keepdims", 0)); // [B]
+        g.Output("certainty", certainty, DType.Float, "B");
+        return g.Build($"{m.Name}: timestep-aware UEM of layer {layer}");
+    }
+
+    /// <summary>head: hidden [B, T, D] → ε̂ [B, C, H, W] (norm → decoder_pred → unpatchify → final_layer).</summary>
+    public ModelProto Head()
+    {
+        var g = new GraphBuilder("head");
+        int p = m.PatchSize, c = m.Channels;
+        string h = g.Input("hidden", DType.Float, "B", tokens, d);
+        h = Norm(g, "norm", g.Slice(h, 1, extra, tokens));                                        // [B, N, D]
+        h = Linear(g, "decoder_pred", h, d, patchDim);                                            // [B, N, p²C]
+        h = g.Reshape(h, 0, m.Height / p, m.Width / p, p, p, c);                                  // [B, h, w, p1, p2, C]
+        h = g.Transpose(h, 0, 5, 1, 3, 2, 4);                                                     // [B, C, h, p1, w, p2]
+        h = g.Reshape(h, 0, c, m.Height, m.Width);                                                // [B, C, H, W]
+        h = g.Node("Conv", [h,
+                g.Constant("final_layer.weight", w.Take("final_layer.weight", c, c, 3, 3), c, c, 3, 3),
+                g.Constant("final_layer.bias", w.Take("final_layer.bias", c), c)],
+            null, GraphBuilder.Ints("kernel_shape", 3, 3), GraphBuilder.Ints("pads", 1, 1, 1, 1));   // [B, C, H, W]
+        g.Output("eps", h, DType.Float, "B", c, m.Height, m.Width);
+        return g.Build($"{m.Name}: shared output head");
+    }
+
+    private string Norm(GraphBuilder g, string prefix, string x) =>
+        g.LayerNorm(x,
+            g.Constant($"{prefix}.weight", w.Take($"{prefix}.weight", d), d),
+            g.Constant($"{prefix}.bias", w.Take($"{prefix}.bias", d), d));
+
+    private string Linear(GraphBuilder g, string prefix, string x, int inFeatures, int outFeatures, bool bias = true)
+    {
+        string y = g.MatMul(x, g.Constant($"{prefix}.weight", w.TakeTransposed($"{prefix}.weight", outFeatures, inFeatures), inFeatures, outFeatures));
+        return bias ? g.Add(y, g.Constant($"{prefix}.bias", w.Take($"{prefix}.bias", outFeatures), outFeatures)) : y;
+    }
+
+    /// <summary>softmax(QKᵀ/√d)V written out as U-ViT does: [B, T, D] → [B, T, D].</summary>
+    private string Attention(GraphBuilder g, string prefix, string x)
+    {
+        int heads = m.NumHeads, dh = d / heads;
+        string qkv = Linear(g, $"{prefix}.attn.qkv", x, d, 3 * d, bias: false);                  // [B, T, 3D]
+        qkv = g.Transpose(g.Reshape(qkv, 0, 0, 3, heads, dh), 2, 0, 3, 1, 4);                     // [3, B, H, T, d]
+        string q = g.Node("Gather", [qkv, g.Int64s([0])], null, GraphBuilder.Int("axis", 0));      // [B, H, T, d]
+        string k = g.Node("Gather", [qkv, g.Int64s([1])], null, GraphBuilder.Int("axis", 0));      // [B, H, T, d]
+        string v = g.Node("Gather", [qkv, g.Int64s([2])], null, GraphBuilder.Int("axis", 0));      // [B, H, T, d]
+        string scores = g.Mul(g.MatMul(q, g.Transpose(k, 0, 1, 3, 2)), g.Scalar((float)Math.Pow(dh, -0.5))); // [B, H, T, T]
+        string attn = g.Node("Softmax", [scores], null, GraphBuilder.Int("axis", -1));           // [B, H, T, T]
+        string o = g.Transpose(g.MatMul(attn, v), 0, 2, 1, 3);                                    // [B, T, H, d]
+        o = g.Reshape(o, 0, 0, d);                                                                // [B, T, D]
+        return Linear(g, $"{prefix}.attn.proj", o, d, d);                                        // [B, T, D]
+    }
+
+    /// <summary>fc1 → exact GELU 0.5·x·(1 + erf(x/√2)) (ORT fuses the pattern) → fc2.</summary>
+    private string Mlp(GraphBuilder g, string prefix, string x)
+    {
+        string h = Linear(g, $"{prefix}.mlp.fc1", x, d, hidden);                                  // [B, T, hidden]
+        string erf = g.Node("Erf", [g.Node("Div", [h, g.Scalar(MathF.Sqrt(2f))])]);
+        h = g.Mul(g.Mul(h, g.Add(erf, g.Scalar(1f))), g.Scalar(0.5f));                            // [B, T, hidden]
+        return Linear(g, $"{prefix}.mlp.fc2", h, hidden, d);                                      // [B, T, D]
+    }
+}

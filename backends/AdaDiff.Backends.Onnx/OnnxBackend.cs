@@ -1,0 +1,172 @@
+using AdaDiff.Backends.Onnx.Internal;
+using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AdaDiff.Backends.Onnx;
+
+/// <summary>
+/// Runs a U-ViT with exits on ONNX Runtime from the per-stage graphs of <see cref="OnnxExport"/>: one
+/// <see cref="InferenceSession"/> per stage, created once; batches keep their tensors in <see cref="OrtValue"/>s
+/// between stages. A backend may run several batches, one thread per batch at a time.
+/// </summary>
+public sealed class OnnxBackend : IDenoiserBackend
+{
+    private readonly StageSessions sessions;
+    private bool disposed;
+
+    /// <summary>Creates the sessions of <paramref name="export"/> for <paramref name="manifest"/>'s model.</summary>
+    /// <exception cref="InvalidOperationException">CUDA was asked for, cannot load, and falling back is not allowed.</exception>
+    public OnnxBackend(ModelManifest manifest, OnnxExport export, OnnxBackendOptions? options = null, string exportSource = "in memory")
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(export);
+        options ??= new OnnxBackendOptions();
+        Manifest = manifest;
+        ExportSource = exportSource;
+        int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+        using SessionOptions sessionOptions = CreateSessionOptions(options, threads, manifest.Name, out string provider, out string? fallbackReason);
+        ExecutionProvider = provider;
+        FallbackReason = fallbackReason;
+        sessions = new StageSessions(manifest, export, sessionOptions);
+    }
+
+    /// <inheritdoc/>
+    public string Name => "onnxruntime";
+
+    /// <inheritdoc/>
+    public string ExecutionProvider { get; }
+
+    /// <summary>Why CUDA was asked for but the CPU provider runs; null when the provider asked for runs.</summary>
+    public string? FallbackReason { get; }
+
+    /// <summary>Where the graphs came from: the package's <c>onnx/</c> folder, or exported in memory and why.</summary>
+    public string ExportSource { get; }
+
+    /// <inheritdoc/>
+    public ModelManifest Manifest { get; }
+
+    /// <summary>
+    /// Loads the package in <paramref name="packageDir"/>: reads model.json and the weights (checking their
+    /// SHA-256), then the graphs of <c>onnx/</c>, whose manifest must name the same weights hash. A missing or
+    /// stale export is exported again in memory, or is an <see cref="InvalidDataException"/> when
+    /// <see cref="OnnxBackendOptions.ReexportWhenStale"/> is false.
+    /// </summary>
+    public static OnnxBackend Load(string packageDir, OnnxBackendOptions? options = null)
+    {
+        options ??= new OnnxBackendOptions();
+        PackageWeights weights = PackageWeights.Read(packageDir, options.VerifySha256);
+        OnnxExport? export = OnnxExport.Read(packageDir);
+        string onnxManifest = Path.Combine(packageDir, OnnxExport.FolderName, OnnxExportManifest.FileName);
+        string? stale = export is null
+            ? $"{onnxManifest} not found"
+            : !string.Equals(export.Manifest.WeightsSha256, weights.Sha256, StringComparison.OrdinalIgnoreCase)
+                ? $"{onnxManifest} was exported from weights {export.Manifest.WeightsSha256[..12]}… but {weights.Path} is {weights.Sha256[..12]}…"
+                : null;
+        string source;
+        if (stale is null)
+        {
+            source = $"{Path.Combine(packageDir, OnnxExport.FolderName)} (weights {weights.Sha256[..12]}…)";
+        }
+        else if (options.ReexportWhenStale)
+        {
+            export = OnnxExport.Create(weights.Manifest, weights.Bytes, weights.Path);
+            source = $"exported in memory from {weights.Path} ({stale})";
+        }
+        else
+        {
+            throw new InvalidDataException(
+                $"{stale}: the ONNX export is stale; run 'adadiff-tools export-onnx --package {packageDir}' or allow re-export at load (ReexportWhenStale)");
+        }
+        return new OnnxBackend(weights.Manifest, export!, options, source);
+    }
+
+    /// <inheritdoc/>
+    public IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        int rows = timesteps.Length;
+        if (rows == 0)
+        {
+            throw new ArgumentException("a batch needs at least one row", nameof(timesteps));
+        }
+        if (latents.Length != rows * Manifest.ImageSize)
+        {
+            throw new ArgumentException($"latents has {latents.Length} values, expected {rows} rows × {Manifest.ImageSize}", nameof(latents));
+        }
+        if (classLabels.Length != rows)
+        {
+            throw new ArgumentException($"classLabels has {classLabels.Length} values, expected {rows}", nameof(classLabels));
+        }
+        foreach (int label in classLabels)
+        {
+            if (label < 0 || label > Manifest.NullClass)
+            {
+                throw new ArgumentOutOfRangeException(nameof(classLabels), label, $"class labels must be in 0..{Manifest.NullClass} ({Manifest.NullClass} = unconditional)");
+            }
+        }
+        foreach (float t in timesteps)
+        {
+            if (!float.IsFinite(t))
+            {
+                throw new ArgumentOutOfRangeException(nameof(timesteps), t, "timesteps must be finite");
+            }
+        }
+        return OnnxBatch.Start(sessions, Manifest, latents, timesteps, classLabels);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (!disposed)
+        {
+            disposed = true;
+            sessions.Dispose();
+        }
+    }
+
+    private static SessionOptions CreateSessionOptions(OnnxBackendOptions options, int threads, string model, out string provider, out string? fallbackReason)
+    {
+        var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
+        try
+        {
+            OrtThreads.Apply(sessionOptions, threads);
+            fallbackReason = null;
+            provider = options.ExecutionProvider.Trim().ToLowerInvariant();
+            switch (provider)
+            {
+                case "cpu":
+                    break;
+                case "cuda":
+                    try
+                    {
+                        sessionOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);
+                    }
+                    catch (OnnxRuntimeException e)
+                    {
+                        if (!options.FallBackToCpu)
+                        {
+                            throw new InvalidOperationException(
+                                $"model '{model}': ONNX Runtime's CUDA execution provider cannot load ({e.Message.Trim()}). It needs the GPU build " +
+                                "(-p:AdaDiffGpu=true), CUDA 13 and cuDNN 9; set the execution provider to cpu, or allow the fallback to CPU.", e);
+                        }
+                        fallbackReason = $"CUDA execution provider cannot load: {e.Message.Trim()}";
+                        provider = "cpu";
+                    }
+                    break;
+                default:
+                    throw new ArgumentException($"model '{model}': execution provider '{options.ExecutionProvider}' is not one of cpu, cuda", nameof(options));
+            }
+            return sessionOptions;
+        }
+        catch
+        {
+            sessionOptions.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using AdaDiff.Backends.Onnx;
+using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Engine.Backends;
+
+namespace AdaDiff.Backends.Conformance.Tests;
+
+/// <summary>
+/// Both backends on the same weights: a private copy of the shipped package (model.json and the weights it
+/// names, read together so a trainer rewriting the package mid-read cannot split them), exported to ONNX
+/// into that copy's <c>onnx/</c> and loaded from there.
+/// </summary>
+public sealed class BackendsFixture : IDisposable
+{
+    public BackendsFixture()
+    {
+        Directory = Path.Combine(Path.GetTempPath(), "adadiff-conformance-" + Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(Directory);
+        PackageWeights weights = PackageWeights.Read(ShippedPackage);
+        File.Copy(Path.Combine(ShippedPackage, ModelPackage.ManifestFileName), Path.Combine(Directory, ModelPackage.ManifestFileName));
+        File.WriteAllBytes(Path.Combine(Directory, weights.Manifest.Weights.File), weights.Bytes);
+        PackageWeights copy = PackageWeights.Read(Directory);
+        OnnxExport.Create(copy.Manifest, copy.Bytes, copy.Path).Write(Directory);
+        TorchSharp = TorchSharpBackend.Load(Directory, new TorchSharpBackendOptions { Threads = 2 });
+        Onnx = OnnxBackend.Load(Directory, new OnnxBackendOptions { Threads = 2, ReexportWhenStale = false });
+    }
+
+    /// <summary>The repository's default model package.</summary>
+    public static string ShippedPackage { get; } = FindShipped();
+
+    /// <summary>The private package copy.</summary>
+    public string Directory { get; }
+
+    public TorchSharpBackend TorchSharp { get; }
+
+    public OnnxBackend Onnx { get; }
+
+    public IDenoiserBackend Get(string name) => name switch
+    {
+        "torchsharp" => TorchSharp,
+        "onnxruntime" => Onnx,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown backend"),
+    };
+
+    public void Dispose()
+    {
+        TorchSharp.Dispose();
+        Onnx.Dispose();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static string FindShipped()
+    {
+        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            string candidate = Path.Combine(dir, "models", "fashion-mnist-uvit");
+            if (File.Exists(Path.Combine(candidate, ModelPackage.ManifestFileName)))
+            {
+                return candidate;
+            }
+        }
+        throw new DirectoryNotFoundException("models/fashion-mnist-uvit not found above " + AppContext.BaseDirectory);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BackendsCollection : ICollectionFixture<BackendsFixture>
+{
+    public const string Name = "backends";
+}

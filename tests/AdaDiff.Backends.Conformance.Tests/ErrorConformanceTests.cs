@@ -1,0 +1,73 @@
+using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
+
+namespace AdaDiff.Backends.Conformance.Tests;
+
+/// <summary>The same bad inputs give both backends the same exception type and message.</summary>
+[Collection(BackendsCollection.Name)]
+public sealed class ErrorConformanceTests(BackendsFixture fixture)
+{
+    public static TheoryData<string> Cases => new()
+    {
+        "no rows", "short latents", "labels length", "label above null class", "negative label", "NaN timestep",
+        "certainty before a layer", "predict before a layer", "certainty destination size", "predict destination size",
+        "predict row out of range", "keep unordered", "keep out of range", "layer past depth", "after dispose",
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void BadInput_BothBackends_SameError(string scenario)
+    {
+        Exception a = Assert.ThrowsAny<Exception>(() => Provoke(fixture.TorchSharp, scenario));
+        Exception b = Assert.ThrowsAny<Exception>(() => Provoke(fixture.Onnx, scenario));
+        Assert.Equal(a.GetType(), b.GetType());
+        Assert.True(a is ArgumentException or InvalidOperationException, $"{scenario}: unexpected {a.GetType().Name}");
+        if (a is not ObjectDisposedException)
+        {
+            Assert.Equal(a.Message, b.Message);
+        }
+    }
+
+    private static void Provoke(IDenoiserBackend backend, string scenario)
+    {
+        ModelManifest m = backend.Manifest;
+        float[] x = Inputs.Latents(m, 2, seed: 3);
+        float[] t = [10, 500];
+        int[] y = [1, 2];
+        switch (scenario)
+        {
+            case "no rows": backend.Begin([], [], []); return;
+            case "short latents": backend.Begin(x.AsSpan(1), t, y); return;
+            case "labels length": backend.Begin(x, t, [1]); return;
+            case "label above null class": backend.Begin(x, t, [1, m.NullClass + 1]); return;
+            case "negative label": backend.Begin(x, t, [-1, 0]); return;
+            case "NaN timestep": backend.Begin(x, [float.NaN, 1], y); return;
+        }
+        using IDenoiserBatch batch = backend.Begin(x, t, y);
+        switch (scenario)
+        {
+            case "certainty before a layer": batch.Certainty(new float[2]); return;
+            case "predict before a layer": batch.Predict([0], new float[m.ImageSize]); return;
+        }
+        batch.RunLayer();
+        switch (scenario)
+        {
+            case "certainty destination size": batch.Certainty(new float[3]); return;
+            case "predict destination size": batch.Predict([0, 1], new float[m.ImageSize]); return;
+            case "predict row out of range": batch.Predict([2], new float[m.ImageSize]); return;
+            case "keep unordered": batch.Keep([1, 0]); return;
+            case "keep out of range": batch.Keep([0, 5]); return;
+            case "layer past depth":
+                for (int i = 1; i <= m.Depth; i++)
+                {
+                    batch.RunLayer();
+                }
+                return;
+            case "after dispose":
+                batch.Dispose();
+                batch.RunLayer();
+                return;
+            default: throw new ArgumentOutOfRangeException(nameof(scenario), scenario, "unknown scenario");
+        }
+    }
+}
