@@ -1,0 +1,90 @@
+// Types of the AdaDiff Node client (src/index.js).
+import type * as grpc from '@grpc/grpc-js';
+
+export interface Latent {
+  /** [images, channels, height, width] */
+  shape: number[];
+  /** product(shape) elements, row-major */
+  data: Float32Array;
+}
+
+export interface StepEvent {
+  type: 'step';
+  stepIndex: number;
+  timestep: number;
+  /** Exit layer of each image at this step, 1..fullDepth, in image order. */
+  exitLayers: number[];
+  certainties: number[];
+  fullDepth: number;
+  elapsedSeconds: number;
+  /** Running 1 - executed / full layers, 0..1. */
+  accelerationRatio: number;
+  latent: Latent | null;
+  previewPngs: Buffer[];
+}
+
+export interface GeneratedImage {
+  png: Buffer;
+  seed: bigint;
+  meanExitLayer: number;
+}
+
+export interface ResultEvent {
+  type: 'result';
+  model: string;
+  images: GeneratedImage[];
+  stats: {
+    layersExecuted: number;
+    layersFull: number;
+    accelerationRatio: number;
+    flopsExecuted: number;
+    flopsFull: number;
+    wallSeconds: number;
+    queueSeconds: number;
+    steps: number;
+  };
+}
+
+export interface GenerateOptions {
+  model?: string;
+  numImages?: number;
+  seed?: number | bigint | string;
+  steps?: number;
+  classLabel?: number;
+  sampler?: 'ddim' | 'ddpm' | 'dpm++';
+  guidanceScale?: number;
+  exitMode?: 'adaptive' | 'full' | 'fixed';
+  threshold?: number;
+  minLayers?: number;
+  fixedDepth?: number;
+  latentEncoding?: 'none' | 'float32' | 'float16';
+  latentEvery?: number;
+  previewEvery?: number;
+  timeoutMs?: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  description: string;
+  depth: number;
+  channels: number;
+  height: number;
+  width: number;
+  numClasses: number;
+  classNames: string[];
+  defaultThreshold: number;
+  isDefault: boolean;
+  [field: string]: unknown;
+}
+
+export class AdaDiffClient {
+  constructor(target?: string, options?: { maxAttempts?: number; roundRobin?: boolean });
+  raw: grpc.Client;
+  close(): void;
+  listModels(options?: { timeoutMs?: number }): Promise<ModelInfo[]>;
+  generate(options?: GenerateOptions): AsyncGenerator<StepEvent | ResultEvent>;
+}
+
+export function decodeLatent(tensor: { shape: (number | string)[]; dtype: string; data: Buffer }): Latent;
+export function pngSize(png: Buffer): { width: number; height: number };
+export { grpc };
