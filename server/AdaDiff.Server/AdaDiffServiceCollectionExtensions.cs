@@ -46,7 +46,12 @@ public static class AdaDiffServiceCollectionExtensions
             kestrel.Listen(address, o.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
         });
 
-        services.AddGrpc();
+        // JSON transcoding: the google.api.http routes of the contract (GET /v1/models, POST /v1/generate…) for
+        // curl users; served on both ports, so plain HTTP/1.1 clients use the HTTP port.
+        // The type registry lets error details (google.rpc.Status in the JSON body) be written as JSON.
+        services.AddGrpc().AddJsonTranscoding(o => o.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(
+            Google.Rpc.BadRequest.Descriptor, Google.Rpc.RetryInfo.Descriptor, Google.Rpc.ResourceInfo.Descriptor,
+            Google.Rpc.ErrorInfo.Descriptor, Google.Rpc.QuotaFailure.Descriptor));
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<AdaDiffOptions>>((grpc, adadiff) => grpc.EnableDetailedErrors = adadiff.Value.EnableDetailedErrors);
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks(o =>
