@@ -15,7 +15,7 @@ public static class EvalCommand
     /// <summary>Help text.</summary>
     public const string Usage = """
         usage: adadiff-tools eval [options]
-               adadiff-tools eval classifier [--out PATH] [--epochs 5] [--seed 0] [--batch-size 128] [--lr 0.001] [--data DIR]
+               adadiff-tools eval classifier [--out PATH] [--epochs 5] [--seed 0] [--batch-size 128] [--lr 0.001] [--data DIR] [--init WEIGHTS]
 
         eval options:
           --model DIR            model package (default models/fashion-mnist-uvit)
@@ -115,6 +115,7 @@ public static class EvalCommand
                 BatchSize = reader.Int("batch-size", defaults.BatchSize, min: 1),
                 LearningRate = reader.Double("lr", defaults.LearningRate),
                 DataDirectory = reader.String("data") ?? defaults.DataDirectory,
+                InitialWeights = reader.String("init"),
             };
             reader.EnsureAllUsed();
         }

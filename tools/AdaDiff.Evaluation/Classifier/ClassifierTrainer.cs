@@ -21,8 +21,15 @@ public static class ClassifierTrainer
         FashionMnist test = FashionMnist.Load(options.DataDirectory, train: false);
         manual_seed(options.Seed);
         var network = new FashionClassifier();
+        IReadOnlyDictionary<string, string>? initial = null;
         try
         {
+            if (options.InitialWeights is string init)
+            {
+                var file = Backends.TorchSharp.Safetensors.SafetensorsFile.Read(init);
+                Backends.TorchSharp.Safetensors.SafetensorsTorch.LoadInto(network, file, init);
+                initial = file.Metadata;
+            }
             var optimizer = optim.Adam(network.parameters(), options.LearningRate);
             var random = new Random(options.Seed);
             int[] order = Enumerable.Range(0, train.Count).ToArray();
@@ -79,8 +86,14 @@ public static class ClassifierTrainer
                 ["test_accuracy"] = final.ToString("F4", CultureInfo.InvariantCulture),
                 ["train_seconds"] = clock.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture),
                 ["command"] = string.Create(CultureInfo.InvariantCulture,
-                    $"adadiff-tools eval classifier --epochs {options.Epochs} --seed {options.Seed} --batch-size {options.BatchSize} --lr {options.LearningRate.ToString("R", CultureInfo.InvariantCulture)}"),
+                    $"adadiff-tools eval classifier --epochs {options.Epochs} --seed {options.Seed} --batch-size {options.BatchSize} --lr {options.LearningRate.ToString("R", CultureInfo.InvariantCulture)}{(options.InitialWeights is null ? "" : " --init <the weights of `initial_command`>")}"),
             };
+            if (initial is not null)
+            {
+                // Fine-tuned: keep the provenance of the starting point so the chain can be replayed.
+                metadata["initial_command"] = initial.TryGetValue("command", out string? c) ? c : "?";
+                metadata["initial_test_accuracy"] = initial.TryGetValue("test_accuracy", out string? a) ? a : "?";
+            }
             return ClassifierModel.FromTrained(network, metadata);
         }
         catch

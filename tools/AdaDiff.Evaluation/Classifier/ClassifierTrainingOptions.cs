@@ -15,6 +15,9 @@ public sealed record ClassifierTrainingOptions
     /// <summary>Seeds the initialisation, the shuffling and dropout.</summary>
     public int Seed { get; init; }
 
+    /// <summary>Weights to start from (fine-tuning a saved classifier) instead of a fresh initialisation; null = fresh.</summary>
+    public string? InitialWeights { get; init; }
+
     /// <summary>Folder of the gzipped IDX files.</summary>
     public string DataDirectory { get; init; } = Backends.TorchSharp.Training.FashionMnist.DefaultDirectory;
 }
