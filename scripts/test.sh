@@ -19,5 +19,47 @@ for trx in "$results"/*.trx; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+
+# Client tests in Python and Node: each starts the built server (Release) on free loopback ports.
+mkdir -p "$results"
+junit_counts() { # <junit xml> -> "passed failed" (errors count as failed, skipped as neither)
+  local tests failures errors skipped
+  tests=$(grep -o '<testcase[ >]' "$1" | wc -l)
+  failures=$(grep -o '<failure[ >]' "$1" | wc -l)
+  errors=$(grep -o '<error[ >]' "$1" | wc -l)
+  skipped=$(grep -o '<skipped[ />]' "$1" | wc -l)
+  echo "$((tests - failures - errors - skipped)) $((failures + errors))"
+}
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import grpc, grpc_tools, pytest' 2>/dev/null; then
+  echo "test: Python client (clients/python)" >&2
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider clients/python/tests --junitxml="$results/python.xml"
+  py=$?
+  if [ "$py" -eq 5 ]; then
+    echo "test: pytest collected no tests" >&2 # exit 5: nothing to count, not a failure
+  elif [ -s "$results/python.xml" ]; then
+    read -r p f < <(junit_counts "$results/python.xml")
+    passed=$((passed + p)); failed=$((failed + f))
+    if [ "$py" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); fi
+  else
+    failed=$((failed + 1))
+  fi
+else
+  echo "test: /usr/bin/python3 lacks grpcio, grpc_tools or pytest (scripts/setup.sh installs them)" >&2; failed=$((failed + 1))
+fi
+if command -v node >/dev/null && [ -d clients/node/node_modules ]; then
+  echo "test: Node client (clients/node)" >&2
+  (cd clients/node && node --test --test-reporter=spec --test-reporter-destination=stderr \
+    --test-reporter=junit --test-reporter-destination="../../$results/node.xml")
+  nd=$?
+  if [ -s "$results/node.xml" ]; then
+    read -r p f < <(junit_counts "$results/node.xml")
+    passed=$((passed + p)); failed=$((failed + f))
+    if [ "$nd" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); fi
+  else
+    failed=$((failed + 1))
+  fi
+else
+  echo "test: node or clients/node/node_modules missing (scripts/setup.sh runs npm ci)" >&2; failed=$((failed + 1))
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
