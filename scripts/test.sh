@@ -48,11 +48,12 @@ else
 fi
 if command -v node >/dev/null && [ -d clients/node/node_modules ]; then
   echo "test: Node client (clients/node)" >&2
+  node_xml="$(cd "$results" && pwd)/node.xml"
   (cd clients/node && node --test --test-reporter=spec --test-reporter-destination=stderr \
-    --test-reporter=junit --test-reporter-destination="../../$results/node.xml")
+    --test-reporter=junit --test-reporter-destination="$node_xml")
   nd=$?
-  if [ -s "$results/node.xml" ]; then
-    read -r p f < <(junit_counts "$results/node.xml")
+  if [ -s "$node_xml" ]; then
+    read -r p f < <(junit_counts "$node_xml")
     passed=$((passed + p)); failed=$((failed + f))
     if [ "$nd" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); fi
   else
