@@ -53,6 +53,27 @@ public sealed class AdaDiffOptions
     /// <summary>Intra-op threads of the backend (process-wide for libtorch), 0..1024; 0 uses every processor. Default 0.</summary>
     public int Threads { get; set; }
 
+    /// <summary>
+    /// Backend that runs the models: "onnxruntime" (default: the faster one at batch 1, see docs/benchmarks.md) or
+    /// "torchsharp". <see cref="Models"/> overrides it per model.
+    /// </summary>
+    public string Backend { get; set; } = "onnxruntime";
+
+    /// <summary>Execution provider of the ONNX Runtime backend: "cpu" (default) or "cuda" (GPU build; see docs/gpu.md).</summary>
+    public string ExecutionProvider { get; set; } = "cpu";
+
+    /// <summary>When "cuda" cannot load: true runs on the CPU provider and logs a warning; false (default) fails at start.</summary>
+    public bool CudaFallbackToCpu { get; set; }
+
+    /// <summary>
+    /// When a model's onnx/ export is missing or was exported from other weights (the trainer replaced them):
+    /// true (default) exports it again in memory at load and logs so; false fails at start.
+    /// </summary>
+    public bool ReexportStaleOnnx { get; set; } = true;
+
+    /// <summary>Per-model overrides of <see cref="Backend"/> and <see cref="ExecutionProvider"/>, by model name.</summary>
+    public Dictionary<string, ModelBackendOptions> Models { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Seconds a client is told to wait (google.rpc.RetryInfo) when a queue is full, 0..3600. Default 1.</summary>
     public double RetryAfterSeconds { get; set; } = 1;
 

@@ -56,7 +56,7 @@ public sealed class MetricsTests(ServerFixture server)
         foreach (MetricPoint point in points)
         {
             Assert.Equal(["backend", "model", "timestep_bucket"], MetricReader.TagKeys(point).Order(StringComparer.Ordinal));
-            Assert.Equal("torchsharp", MetricReader.Tag(point, "backend"));
+            Assert.Equal("onnxruntime", MetricReader.Tag(point, "backend"));
             List<double> bounds = [];
             foreach (HistogramBucket bucket in point.GetHistogramBuckets())
             {

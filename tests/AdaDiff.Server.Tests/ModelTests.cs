@@ -33,7 +33,7 @@ public sealed class ModelTests(ServerFixture server)
         Assert.Equal(root.GetProperty("width").GetUInt32(), info.Width);
         Assert.Equal(root.GetProperty("numClasses").GetUInt32(), info.NumClasses);
         Assert.Equal((int)info.NumClasses, info.ClassNames.Count);
-        Assert.Equal("torchsharp", info.Backend);
+        Assert.Equal("onnxruntime", info.Backend);
         Assert.Equal("cpu", info.ExecutionProvider);
         Assert.InRange(info.DefaultThreshold, float.Epsilon, 1f);
         Assert.InRange(info.DefaultMinLayers, 1u, info.Depth);

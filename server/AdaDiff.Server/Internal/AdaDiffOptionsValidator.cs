@@ -56,6 +56,20 @@ internal sealed partial class AdaDiffOptionsValidator : IValidateOptions<AdaDiff
         Range(options.MaxActiveJobs, 1, 1024, nameof(options.MaxActiveJobs));
         Range(options.MaxBatchRows, 1, 4096, nameof(options.MaxBatchRows));
         Range(options.Threads, 0, 1024, nameof(options.Threads));
+        void Choice(string? value, string setting, params string[] allowed)
+        {
+            if (value is not null && Array.IndexOf(allowed, value) < 0)
+            {
+                failures.Add($"{s}:{setting} is '{value}'; it must be one of {string.Join(", ", allowed)}.");
+            }
+        }
+        Choice(options.Backend, nameof(options.Backend), BackendLoader.Backends);
+        Choice(options.ExecutionProvider, nameof(options.ExecutionProvider), BackendLoader.Providers);
+        foreach ((string model, ModelBackendOptions perModel) in options.Models)
+        {
+            Choice(perModel.Backend, $"Models:{model}:Backend", BackendLoader.Backends);
+            Choice(perModel.ExecutionProvider, $"Models:{model}:ExecutionProvider", BackendLoader.Providers);
+        }
         if (options.MaxBatchRows < options.MaxImagesPerRequest)
         {
             failures.Add($"{s}:MaxBatchRows ({options.MaxBatchRows}) is less than {s}:MaxImagesPerRequest ({options.MaxImagesPerRequest}); a request's images must fit one batch.");

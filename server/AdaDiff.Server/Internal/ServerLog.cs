@@ -9,6 +9,12 @@ internal static partial class ServerLog
     [LoggerMessage(101, LogLevel.Information, "Loaded model {Model}: backend {Backend} on {Provider}, depth {Depth}, {Height}x{Width}x{Channels}, in {Seconds:F2} s")]
     public static partial void ModelLoaded(ILogger logger, string model, string backend, string provider, int depth, int height, int width, int channels, double seconds);
 
+    [LoggerMessage(110, LogLevel.Warning, "Model {Model}: ONNX Runtime runs on the CPU provider instead of CUDA: {Reason}")]
+    public static partial void CudaFallback(ILogger logger, string model, string reason);
+
+    [LoggerMessage(111, LogLevel.Information, "Model {Model}: ONNX graphs from {Source}")]
+    public static partial void OnnxExportSource(ILogger logger, string model, string source);
+
     [LoggerMessage(102, LogLevel.Warning, "Skipping {Folder} in the model repository: {Reason}")]
     public static partial void ModelFolderSkipped(ILogger logger, string folder, string reason);
 

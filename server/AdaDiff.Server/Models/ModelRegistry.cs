@@ -91,7 +91,7 @@ public sealed class ModelRegistry : IAsyncDisposable
     private ServedModel LoadOne(ModelCatalog.Entry entry)
     {
         long start = Stopwatch.GetTimestamp();
-        IDenoiserBackend backend = BackendLoader.Load(entry.Directory, _options);
+        IDenoiserBackend backend = BackendLoader.Load(entry.Name, entry.Directory, _options, _logger);
         try
         {
             PngCodec.EnsureSupported(entry.Manifest.Channels, entry.Name);
