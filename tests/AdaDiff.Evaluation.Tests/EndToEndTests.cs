@@ -63,6 +63,11 @@ public sealed class EndToEndTests : IDisposable
         }
         IImageInfo grid = Image.Identify(Path.Combine(outDir, "samples-full.png"));
         Assert.Equal(2 + (10 * ((28 * 2) + 2)), grid.Height); // ten class rows of 2× images with 2-pixel gaps
+
+        // The markdown can be rewritten from results.json alone, identically.
+        File.Delete(Path.Combine(root, "results.md"));
+        Assert.Equal(0, await EvalCommand.RunAsync(["render", "--out", outDir], stdout, stderr, CancellationToken.None));
+        Assert.Equal(markdown, await File.ReadAllTextAsync(Path.Combine(root, "results.md")));
     }
 
     /// <summary>An untrained 1×28×28, 10-class U-ViT with 3 layers (D = 32), saved as a package.</summary>

@@ -15,6 +15,7 @@ public static class EvalCommand
     /// <summary>Help text.</summary>
     public const string Usage = """
         usage: adadiff-tools eval [options]
+               adadiff-tools eval render [--out DIR] [--markdown PATH]   (rewrite the markdown from OUT/results.json)
                adadiff-tools eval classifier [--out PATH] [--epochs 5] [--seed 0] [--batch-size 128] [--lr 0.001] [--data DIR] [--init WEIGHTS]
 
         eval options:
@@ -73,6 +74,10 @@ public static class EvalCommand
             {
                 return TrainClassifier(args[1..], stdout, stderr, cancellationToken);
             }
+            if (args.Length > 0 && args[0] == "render")
+            {
+                return await RenderAsync(args[1..], stdout, stderr, cancellationToken);
+            }
             EvalOptions options;
             try
             {
@@ -97,6 +102,25 @@ public static class EvalCommand
             await stderr.WriteLineAsync($"eval: {e.Message}");
             return 1;
         }
+    }
+
+    private static async Task<int> RenderAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        EvalOptions options;
+        try
+        {
+            var reader = new ArgReader(args, new HashSet<string>(StringComparer.Ordinal));
+            options = new EvalOptions { Out = reader.String("out") ?? new EvalOptions().Out, Markdown = reader.String("markdown") };
+            reader.EnsureAllUsed();
+        }
+        catch (ArgumentException e)
+        {
+            await stderr.WriteLineAsync($"eval render: {e.Message}\n\n{Usage}");
+            return 2;
+        }
+        string markdown = await Evaluator.RenderAsync(options, cancellationToken);
+        await stdout.WriteLineAsync($"wrote {markdown}");
+        return 0;
     }
 
     private static int TrainClassifier(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)

@@ -168,16 +168,36 @@ public static class Evaluator
         var pictures = ReportPictures.Write(options.Out, report, full.Set, pictureRun.Set, uncondFull?.Set, uncondAdaptive?.Set, manifest);
         report = report with { Pictures = pictures };
         report.WallSeconds = clock.Elapsed.TotalSeconds;
-        await File.WriteAllTextAsync(Path.Combine(options.Out, "results.json"), JsonSerializer.Serialize(report, JsonOutput.Options) + "\n", cancellationToken);
-        string markdownPath = options.ResolvedMarkdown;
-        string? markdownDir = Path.GetDirectoryName(Path.GetFullPath(markdownPath));
-        if (markdownDir is not null)
-        {
-            Directory.CreateDirectory(markdownDir);
-        }
-        await File.WriteAllTextAsync(markdownPath, ReportWriter.Markdown(report, Path.GetRelativePath(markdownDir ?? ".", Path.GetFullPath(options.Out))), cancellationToken);
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] done in {clock.Elapsed.TotalMinutes:F1} min: {markdownPath}, {Path.Combine(options.Out, "results.json")}"));
+        await File.WriteAllTextAsync(Path.Combine(options.Out, ResultsFileName), JsonSerializer.Serialize(report, JsonOutput.Options) + "\n", cancellationToken);
+        string markdownPath = await WriteMarkdownAsync(report, options, cancellationToken);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] done in {clock.Elapsed.TotalMinutes:F1} min: {markdownPath}, {Path.Combine(options.Out, ResultsFileName)}"));
         return report;
+    }
+
+    /// <summary>Name of the JSON results inside the output folder.</summary>
+    public const string ResultsFileName = "results.json";
+
+    /// <summary>Rewrites the markdown from <c>OUT/results.json</c> (after a change of the report's layout); returns its path.</summary>
+    public static async Task<string> RenderAsync(EvalOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string path = Path.Combine(options.Out, ResultsFileName);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path}: no results to render (run eval first)", path);
+        }
+        EvalReport report = JsonSerializer.Deserialize<EvalReport>(await File.ReadAllTextAsync(path, cancellationToken), JsonOutput.Options)
+            ?? throw new InvalidDataException($"{path}: empty");
+        return await WriteMarkdownAsync(report, options, cancellationToken);
+    }
+
+    private static async Task<string> WriteMarkdownAsync(EvalReport report, EvalOptions options, CancellationToken cancellationToken)
+    {
+        string markdownPath = options.ResolvedMarkdown;
+        string markdownDir = Path.GetDirectoryName(Path.GetFullPath(markdownPath)) ?? ".";
+        Directory.CreateDirectory(markdownDir);
+        await File.WriteAllTextAsync(markdownPath, ReportWriter.Markdown(report, Path.GetRelativePath(markdownDir, Path.GetFullPath(options.Out))), cancellationToken);
+        return markdownPath;
     }
 
     private static ClassifierModel LoadOrTrainClassifier(EvalOptions options, TextWriter log, CancellationToken cancellationToken)
@@ -227,9 +247,19 @@ public static class Evaluator
             0 => "untrained (random initialisation)",
             _ => string.Create(CultureInfo.InvariantCulture, $"trained {steps} steps"),
         };
-        if (manifest.Training is JsonElement t && t.ValueKind == JsonValueKind.Object && t.TryGetProperty("epochs", out JsonElement e) && e.ValueKind == JsonValueKind.Number)
+        if (manifest.Training is JsonElement t && t.ValueKind == JsonValueKind.Object)
         {
-            state += string.Create(CultureInfo.InvariantCulture, $" ({e.GetDouble():0.##} epochs)");
+            if (t.TryGetProperty("epochs", out JsonElement e) && e.ValueKind == JsonValueKind.Number)
+            {
+                state += string.Create(CultureInfo.InvariantCulture, $" ({e.GetDouble():0.##} epochs");
+                state += t.TryGetProperty("plannedEpochs", out JsonElement p) && p.ValueKind == JsonValueKind.Number
+                    ? string.Create(CultureInfo.InvariantCulture, $" of {p.GetDouble():0.##} planned)")
+                    : ")";
+            }
+            if (t.TryGetProperty("finished", out JsonElement f) && f.ValueKind == JsonValueKind.False)
+            {
+                state += ", training unfinished";
+            }
         }
         return $"{state}; weights sha256 {manifest.Weights.Sha256?[..Math.Min(12, manifest.Weights.Sha256.Length)] ?? "?"}";
     }

@@ -118,8 +118,8 @@ internal sealed class GeneratedSet
         var compute = default(ComputeTotals);
         for (int j = 0; j < results.Length; j++)
         {
-            (float[] jobImages_, int[] _, long[,] counts, ComputeTotals jobCompute) = results[j];
-            jobImages_.CopyTo(images.AsSpan(requests[j].Offset * manifest.ImageSize));
+            (float[] jobOutput, int[] _, long[,] counts, ComputeTotals jobCompute) = results[j];
+            jobOutput.CopyTo(images.AsSpan(requests[j].Offset * manifest.ImageSize));
             compute += jobCompute;
             for (int s = 0; s < spec.Steps; s++)
             {

@@ -43,9 +43,19 @@ internal static class ReportWriter
         sb.AppendLine(">");
         sb.AppendLine(Inv, $"> Reproduce: `{report.Command}`");
         sb.AppendLine();
+        if (report.Model.Description.Length > 0)
+        {
+            sb.AppendLine(Inv, $"> Model description (model.json): *{report.Model.Description}*");
+            sb.AppendLine();
+        }
         if (report.Model.Description.Contains("UNTRAINED", StringComparison.OrdinalIgnoreCase) || report.Model.TrainingSteps == 0)
         {
             sb.AppendLine("**These weights are untrained: the images are noise and the figures below only prove that the pipeline runs; they say nothing about the method.**");
+            sb.AppendLine();
+        }
+        else if (report.Model.WeightsNote.Contains("unfinished", StringComparison.Ordinal) || report.Model.Description.Contains("in progress", StringComparison.OrdinalIgnoreCase))
+        {
+            sb.AppendLine("**These weights come from an unfinished training run: the figures describe these weights, not the method at convergence. Re-run the command on the final weights.**");
             sb.AppendLine();
         }
 
