@@ -55,7 +55,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var wait = Stopwatch.StartNew();
         while (true)
         {
@@ -71,9 +71,10 @@ internal sealed class ServerProcess : IAsyncDisposable
                     return server;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // not listening yet
+                // not listening yet, or too busy to answer within the per-request timeout (model loading while
+                // other test assemblies run on the same cores): keep polling until readyTimeout
             }
             if (wait.Elapsed > readyTimeout)
             {

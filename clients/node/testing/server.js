@@ -41,7 +41,7 @@ async function startServer() {
   child.stderr.on('data', (d) => { output += d; });
   let exited = null;
   child.on('exit', (code) => { exited = code; });
-  const deadline = Date.now() + 120000;
+  const deadline = Date.now() + 240000;
   for (;;) {
     if (exited !== null) throw new Error(`the server exited with ${exited}:\n${output}`);
     try {
@@ -52,7 +52,7 @@ async function startServer() {
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the server was not ready after 120 s:\n${output}`);
+      throw new Error(`the server was not ready after 240 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

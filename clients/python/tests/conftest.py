@@ -52,7 +52,7 @@ def server():
              f"--AdaDiff:GrpcPort={grpc_port}", f"--AdaDiff:HttpPort={http_port}"],
             stdout=out, stderr=subprocess.STDOUT, cwd=tempfile.gettempdir(), env=env)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 240
         while True:
             if process.poll() is not None:
                 pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
@@ -63,7 +63,7 @@ def server():
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"the server was not ready after 120 s:\n{log.read_text()}")
+                pytest.fail(f"the server was not ready after 240 s:\n{log.read_text()}")
             time.sleep(0.2)
         yield Server(grpc_port, http_port, process, log)
     finally:
