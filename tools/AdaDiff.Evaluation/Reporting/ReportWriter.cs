@@ -61,6 +61,11 @@ internal static class ReportWriter
 
         sb.AppendLine("## Headline");
         sb.AppendLine();
+        if (floor is double fl && full.Fid is double ff && ff > 10 * fl)
+        {
+            sb.AppendLine(Inv, $"**The full-depth model is far from the data: its FID-proxy is {ff / fl:F0}× the real-vs-real floor and its class accuracy {Pct(full.ClassAccuracy)} (chance: 10%). Differences between exit policies below are differences between poor generators, not evidence for or against the paper's claim.**");
+            sb.AppendLine();
+        }
         if (pictureRun is not null)
         {
             sb.AppendLine(Inv, $"At threshold {s.PictureThreshold:0.####} (min layers {s.MinLayers}) with {SamplerName(s.Sampler)}-{s.Steps}, per-sample exits ran **{pictureRun.MeanLayers:F2} of {depth} layers** on average (acceleration ratio **{pictureRun.AccelerationRatio:P1}**, FLOPs {pictureRun.FlopsRatio:P1} of full depth incl. exit heads) for a FID-proxy of **{Num(pictureRun.Fid, "F3")}** against **{Num(full.Fid, "F3")}** at full depth (real-vs-real floor at this N: {Num(floor, "F3")}); class accuracy {Pct(pictureRun.ClassAccuracy)} vs {Pct(full.ClassAccuracy)}; PSNR against the full-depth images of the same seeds {Num(pictureRun.PsnrVsFull, "F2")} dB.");
@@ -75,13 +80,13 @@ internal static class ReportWriter
 
         sb.AppendLine("## How it is measured");
         sb.AppendLine();
-        sb.AppendLine(Inv, $"- **Classifier**: a small CNN trained on the 60,000 Fashion-MNIST training images; **test accuracy {report.Classifier.TestAccuracy:P2}** (measured in this run on the 10,000 test images). Trained by `{Meta(report, "command")}` ({Meta(report, "epochs")} epochs, seed {Meta(report, "seed")}); weights `{report.Classifier.Path}`.");
+        sb.AppendLine(Inv, $"- **Classifier**: a small CNN trained on the 60,000 Fashion-MNIST training images; **test accuracy {report.Classifier.TestAccuracy:P2}** (measured in this run on the 10,000 test images). Trained by `{Meta(report, "command")}` ({Meta(report, "epochs")} epochs, seed {Meta(report, "seed")}); weights {ClassifierPath(report.Classifier.Path)}.");
         sb.AppendLine("- **FID-proxy**: Fréchet distance between Gaussians fitted to the classifier's 128 penultimate features of the generated images and of the 10,000 test images (‖μ₁−μ₂‖² + tr Σ₁ + tr Σ₂ − 2 tr (Σ₁^½ Σ₂ Σ₁^½)^½, square roots by symmetric eigendecomposition in float64). Not comparable with Inception FIDs in papers.");
         sb.AppendLine("- **Real-vs-real floor**: the same distance for N random *training* images against the test set: what a perfect generator scores at that N (FID is biased upwards at small N, so compare rows of equal N).");
         sb.AppendLine("- **Class accuracy**: the classifier's prediction equals the requested class.");
         sb.AppendLine(Inv, $"- **PSNR vs full**: mean over images of 10·log₁₀(2²/MSE) between each image and the full-depth image of the same sampler, seed and class (pixels in [−1, 1]; identical images count {Metrics.Psnr.IdenticalDb:F0} dB).");
         sb.AppendLine("- **Mean layers**: layers executed per image per step, from the engine's compute ledger (`ComputeTotals`); acceleration ratio = 1 − executed / full. Guidance rows do not double layers; FLOPs ratio counts every row and the exit heads.");
-        sb.AppendLine(Inv, $"- Seeds: image k of class c uses seed {s.Seed} + c·1,000,000 + k in every configuration, so runs differ only in their exit policy or sampler. Guidance scale {s.Guidance:0.##}; jobs of {s.JobImages} images (the per-batch rule decides over one job).");
+        sb.AppendLine(Inv, $"- Seeds: image k of class c uses seed {s.Seed} + c·1,000,000 + k in every configuration, so runs differ only in their exit policy or sampler. Guidance scale {s.Guidance:0.##}; jobs of up to {s.JobImages} images of one class, batched together by the scheduler (the per-batch rule decides over one job, i.e. over images of one class; the official code's batches mix classes).");
         sb.AppendLine();
 
         sb.AppendLine("## Certainty profile and thresholds");
@@ -203,6 +208,12 @@ internal static class ReportWriter
 
     private static string[] ClassNames() =>
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+    /// <summary>The shipped classifier by its place in the repository (it runs from a copy beside the assembly), others as given.</summary>
+    private static string ClassifierPath(string path) =>
+        path.Replace('\\', '/').EndsWith("classifier/" + Classifier.ClassifierModel.FileName, StringComparison.Ordinal)
+            ? $"`tools/AdaDiff.Evaluation/Classifier/{Classifier.ClassifierModel.FileName}` (shipped; used from its copy beside the assembly)"
+            : $"`{path}`";
 
     private static string Meta(EvalReport report, string key) => report.Classifier.Metadata.TryGetValue(key, out string? v) ? v : "?";
 
