@@ -55,8 +55,8 @@ public sealed class EndToEndTests : IDisposable
         string markdown = await File.ReadAllTextAsync(Path.Combine(root, "results.md"));
         Assert.Contains("Sample size: 20", markdown, StringComparison.Ordinal);
         Assert.Contains("untrained", markdown, StringComparison.Ordinal);
-        Assert.Contains("](results/pareto.png)", markdown, StringComparison.Ordinal);
-        foreach (string picture in new[] { "pareto.png", "exit-heatmap.png", "samples-full.png", "samples-adaptive.png", "unconditional-full.png", "unconditional-adaptive.png" })
+        Assert.Contains("](results/pareto-zoom.png)", markdown, StringComparison.Ordinal);
+        foreach (string picture in new[] { "pareto.png", "pareto-zoom.png", "exit-heatmap.png", "samples-full.png", "samples-adaptive.png", "unconditional-full.png", "unconditional-adaptive.png" })
         {
             IImageInfo info = Image.Identify(Path.Combine(outDir, picture));
             Assert.True(info.Width > 50 && info.Height > 50, picture);

@@ -177,7 +177,7 @@ public static class Evaluator
     /// <summary>Name of the JSON results inside the output folder.</summary>
     public const string ResultsFileName = "results.json";
 
-    /// <summary>Rewrites the markdown from <c>OUT/results.json</c> (after a change of the report's layout); returns its path.</summary>
+    /// <summary>Rewrites the markdown and redraws the plots from <c>OUT/results.json</c> (after a change of the report's layout); returns the markdown's path.</summary>
     public static async Task<string> RenderAsync(EvalOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -188,7 +188,15 @@ public static class Evaluator
         }
         EvalReport report = JsonSerializer.Deserialize<EvalReport>(await File.ReadAllTextAsync(path, cancellationToken), JsonOutput.Options)
             ?? throw new InvalidDataException($"{path}: empty");
-        return await WriteMarkdownAsync(report, options, cancellationToken);
+        var pictures = report.Pictures.ToList();
+        foreach (string picture in ReportPictures.WritePlots(options.Out, report))
+        {
+            if (!pictures.Contains(picture))
+            {
+                pictures.Add(picture);
+            }
+        }
+        return await WriteMarkdownAsync(report with { Pictures = pictures }, options, cancellationToken);
     }
 
     private static async Task<string> WriteMarkdownAsync(EvalReport report, EvalOptions options, CancellationToken cancellationToken)

@@ -27,29 +27,39 @@ internal static class Plots
     private const int Scale = 2;
 
     /// <summary>
-    /// FID-proxy (y, from 0) against mean layers executed (x, integer ticks up to <paramref name="depth"/>), with a
-    /// dashed horizontal line at the real-vs-real floor. Tick labels in the built-in font.
+    /// FID-proxy (y, from 0; or, <paramref name="zoom"/>ed, over the points' range) against mean layers executed (x,
+    /// integer ticks up to <paramref name="depth"/>), with a dashed horizontal line at the real-vs-real floor when in
+    /// range. Tick labels in the built-in font.
     /// </summary>
-    public static void Pareto(string path, IReadOnlyList<PlotSeries> series, double? floor, int depth)
+    public static void Pareto(string path, IReadOnlyList<PlotSeries> series, double? floor, int depth, bool zoom = false)
     {
         const int width = 760, height = 500, left = 80, right = 24, top = 36, bottom = 60;
         var canvas = new Canvas(width, height, White);
-        double xMin = depth, yMax = floor ?? 0;
+        double xMin = depth, yMax = zoom ? double.MinValue : floor ?? 0, yLow = double.MaxValue;
         foreach (PlotSeries s in series)
         {
             foreach ((double x, double y) in s.Points)
             {
                 xMin = Math.Min(xMin, x);
                 yMax = Math.Max(yMax, y);
+                yLow = Math.Min(yLow, y);
             }
+        }
+        if (yLow > yMax)
+        {
+            yLow = 0;
+            yMax = 1;
         }
         xMin = Math.Max(0, Math.Floor(xMin) - 1);
         double xMax = depth + 0.5;
-        double yStep = NiceStep(yMax <= 0 ? 1 : yMax * 1.1, 6);
-        double yTop = Math.Ceiling((yMax <= 0 ? 1 : yMax * 1.05) / yStep) * yStep;
+        // Full view: y from 0 with the floor in sight. Zoomed: y spans the measured points only.
+        double span = zoom ? Math.Max(yMax - yLow, Math.Abs(yMax) * 1e-6 + 1e-12) * 1.2 : (yMax <= 0 ? 1 : yMax * 1.1);
+        double yStep = NiceStep(span, 6);
+        double yBottom = zoom ? Math.Floor((yLow - (0.1 * span)) / yStep) * yStep : 0;
+        double yTop = zoom ? Math.Ceiling((yMax + (0.1 * span)) / yStep) * yStep : Math.Ceiling((yMax <= 0 ? 1 : yMax * 1.05) / yStep) * yStep;
         int plotW = width - left - right, plotH = height - top - bottom;
         double Px(double x) => left + ((x - xMin) / (xMax - xMin) * plotW);
-        double Py(double y) => top + plotH - (y / yTop * plotH);
+        double Py(double y) => top + plotH - ((y - yBottom) / (yTop - yBottom) * plotH);
 
         for (int tick = (int)Math.Ceiling(xMin); tick <= depth; tick++)
         {
@@ -59,7 +69,7 @@ internal static class Plots
             string label = tick.ToString(CultureInfo.InvariantCulture);
             canvas.Text((int)x - (BitmapFont.Measure(label, Scale) / 2), top + plotH + 12, label, Black, Scale);
         }
-        for (double y = 0; y <= yTop + (yStep / 2); y += yStep)
+        for (double y = yBottom; y <= yTop + (yStep / 2); y += yStep)
         {
             double py = Py(y);
             canvas.Line(left, py, left + plotW, py, Grid);
@@ -73,7 +83,7 @@ internal static class Plots
         string xLabel = "MEAN LAYERS";
         canvas.Text(left + (plotW / 2) - (BitmapFont.Measure(xLabel, Scale + 1) / 2), height - 22, xLabel, Black, Scale + 1);
 
-        if (floor is double f)
+        if (floor is double f && f >= yBottom && f <= yTop)
         {
             canvas.Line(left, Py(f), left + plotW, Py(f), Red, 2, dash: 8);
         }
@@ -89,7 +99,7 @@ internal static class Plots
             }
             foreach ((double x, double y) in points)
             {
-                canvas.Marker(Px(x), Py(Math.Min(y, yTop)), 9, s.Color, s.Hollow);
+                canvas.Marker(Px(x), Py(Math.Clamp(y, yBottom, yTop)), 9, s.Color, s.Hollow);
             }
         }
         canvas.Save(path);

@@ -7,6 +7,7 @@ namespace AdaDiff.Evaluation.Reporting;
 internal static class ReportPictures
 {
     public const string Pareto = "pareto.png";
+    public const string ParetoZoom = "pareto-zoom.png";
     public const string Heatmap = "exit-heatmap.png";
     public const string SamplesFull = "samples-full.png";
     public const string SamplesAdaptive = "samples-adaptive.png";
@@ -18,14 +19,7 @@ internal static class ReportPictures
 
     public static List<string> Write(string folder, EvalReport report, GeneratedSet full, GeneratedSet adaptive, GeneratedSet? uncondFull, GeneratedSet? uncondAdaptive, ModelManifest manifest)
     {
-        var written = new List<string>();
-        Plots.Pareto(Path.Combine(folder, Pareto), ParetoSeries(report), report.Floors.FirstOrDefault(f => f.Samples == report.Settings.Samples)?.Fid, manifest.Depth);
-        written.Add(Pareto);
-        if (report.Heatmap is { } h)
-        {
-            Plots.Heatmap(Path.Combine(folder, Heatmap), h.Timesteps, h.Fractions, h.MeanExitLayer, manifest.Depth);
-            written.Add(Heatmap);
-        }
+        List<string> written = WritePlots(folder, report);
         Plots.ImageGrid(Path.Combine(folder, SamplesFull), full.Images, manifest.Height, manifest.Width, ClassRows(full, manifest.NumClasses), labelRows: true);
         Plots.ImageGrid(Path.Combine(folder, SamplesAdaptive), adaptive.Images, manifest.Height, manifest.Width, ClassRows(adaptive, manifest.NumClasses), labelRows: true);
         written.Add(SamplesFull);
@@ -36,6 +30,24 @@ internal static class ReportPictures
             Plots.ImageGrid(Path.Combine(folder, UnconditionalAdaptive), uncondAdaptive.Images, manifest.Height, manifest.Width, Rows(uncondAdaptive.Spec.Samples), labelRows: false);
             written.Add(UnconditionalFull);
             written.Add(UnconditionalAdaptive);
+        }
+        return written;
+    }
+
+    /// <summary>The pictures drawn from the report's figures alone (the Pareto curves and the heatmap), so that <c>eval render</c> can redraw them.</summary>
+    public static List<string> WritePlots(string folder, EvalReport report)
+    {
+        var written = new List<string>();
+        double? floor = report.Floors.FirstOrDefault(f => f.Samples == report.Settings.Samples)?.Fid;
+        List<PlotSeries> series = ParetoSeries(report);
+        Plots.Pareto(Path.Combine(folder, Pareto), series, floor, report.Model.Depth);
+        Plots.Pareto(Path.Combine(folder, ParetoZoom), series, floor, report.Model.Depth, zoom: true);
+        written.Add(Pareto);
+        written.Add(ParetoZoom);
+        if (report.Heatmap is { } h)
+        {
+            Plots.Heatmap(Path.Combine(folder, Heatmap), h.Timesteps, h.Fractions, h.MeanExitLayer, report.Model.Depth);
+            written.Add(Heatmap);
         }
         return written;
     }
