@@ -137,7 +137,7 @@ internal static class ReportWriter
         {
             sb.AppendLine("## Fewer steps, with and without exits");
             sb.AppendLine();
-            sb.AppendLine(Inv, $"Exits at threshold {s.PictureThreshold:0.####}. Network evaluations per image = steps × mean layers / {depth}. Compare FID only against the floor of the same N.");
+            sb.AppendLine(Inv, $"Exits at threshold {s.PictureThreshold:0.####}. Layer-evaluations per image = steps × mean layers (one full network evaluation is {depth}). Compare FID only against the floor of the same N.");
             sb.AppendLine();
             sb.AppendLine("| sampler | steps | N | exits | mean layers | layer-evaluations per image | FID-proxy | floor (same N) | class acc. | PSNR vs full (dB) |");
             sb.AppendLine("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|");
@@ -204,7 +204,7 @@ internal static class ReportWriter
             sb.AppendLine("- The paper's ablation (exit heads trained on a frozen backbone without the uncertainty-aware layer-wise loss) needs a separately trained package; pass it with `--baseline-model DIR --baseline-label TEXT` and it is swept like the main model.");
         }
         sb.AppendLine("- Wall-clock speed, the PyTorch reference and the FLOP/s against the machine's peak belong to the benchmark.");
-        sb.AppendLine("- Numbers are from one seed set; differences smaller than the gap between floors at different N are noise.");
+        sb.AppendLine("- Numbers come from one set of seeds, without confidence intervals: repeat with another `--seed` to see the spread before reading small differences.");
         return sb.ToString();
     }
 
