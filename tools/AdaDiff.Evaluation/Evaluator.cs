@@ -155,7 +155,7 @@ public static class Evaluator
             Command = options.CommandLine,
             StartedUtc = started,
             Model = new ModelInfo(manifest.Name, options.Model, manifest.Description, manifest.Weights.Sha256, depth, TrainingSteps(manifest), options.WeightsNote ?? WeightsNote(manifest)),
-            Classifier = new ClassifierInfo(options.ClassifierPath, classifierAccuracy, classifier.Metadata),
+            Classifier = new ClassifierInfo(RelativeToWorkingDirectory(options.ClassifierPath), classifierAccuracy, classifier.Metadata),
             Settings = new EvalSettings(options.Samples, options.Sampler, options.Steps, thresholds, pictureThreshold, minLayers, options.Guidance, options.Seed,
                 options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DdimSteps, options.DpmSolverSteps),
             Floors = scorer.Floors,
@@ -333,5 +333,12 @@ public static class Evaluator
             mean[s] = total == 0 ? 0 : sum / total;
         }
         return new HeatmapRecord(set.Spec.Id, set.Timesteps, fractions, mean);
+    }
+
+    // Reports name paths as the user typed them from the working directory, never a machine's absolute path.
+    private static string RelativeToWorkingDirectory(string path)
+    {
+        string relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) ? Path.GetFileName(path) : relative;
     }
 }
