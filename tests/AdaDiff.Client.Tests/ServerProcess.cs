@@ -30,7 +30,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(TimeSpan readyTimeout)
+    /// <summary>Starts the server; <paramref name="extraArgs"/> (e.g. <c>--AdaDiff:MaxQueuedJobs=1</c>) follow the port flags.</summary>
+    public static async Task<ServerProcess> StartAsync(TimeSpan readyTimeout, params string[] extraArgs)
     {
         int grpcPort = FreePort(), httpPort = FreePort();
         var start = new ProcessStartInfo("dotnet")
@@ -44,6 +45,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         start.ArgumentList.Add("--AdaDiff:BindAddress=127.0.0.1");
         start.ArgumentList.Add($"--AdaDiff:GrpcPort={grpcPort}");
         start.ArgumentList.Add($"--AdaDiff:HttpPort={httpPort}");
+        foreach (string arg in extraArgs)
+        {
+            start.ArgumentList.Add(arg);
+        }
         start.Environment.Remove("ASPNETCORE_URLS");
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
@@ -82,6 +87,15 @@ internal sealed class ServerProcess : IAsyncDisposable
                 throw new TimeoutException($"the server was not ready after {readyTimeout}:\n{server.Output}");
             }
             await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Lines of the server's output (stdout and stderr) that contain <paramref name="text"/>.</summary>
+    public int CountLines(string text)
+    {
+        lock (_output)
+        {
+            return _output.ToString().Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
         }
     }
 

@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using AdaDiff.Grpc.V1;
+using Grpc.Core;
+
+namespace AdaDiff.Client.Tests;
+
+/// <summary>
+/// A real server with room for one running and one waiting generation (MaxActiveJobs=1, MaxQueuedJobs=1) and
+/// its Generate log at Debug, so each attempt that reaches it leaves a line: "rejected: its queue is full" for
+/// RESOURCE_EXHAUSTED, "Invalid request to Generate" for INVALID_ARGUMENT. Its own collection: it runs beside
+/// the shared server's tests.
+/// </summary>
+public sealed class TinyQueueServerFixture : IAsyncLifetime
+{
+    private ServerProcess? _server;
+
+    internal ServerProcess Server => _server ?? throw new InvalidOperationException("not started");
+
+    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(
+        TimeSpan.FromSeconds(240),
+        "--AdaDiff:MaxActiveJobs=1",
+        "--AdaDiff:MaxQueuedJobs=1",
+        "--Logging:LogLevel:AdaDiff.Server.Services.DiffusionService=Debug");
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The C# library's retries against a full queue, and no retry of a bad request.</summary>
+public sealed class RetrySystemTests(TinyQueueServerFixture fixture) : IClassFixture<TinyQueueServerFixture>
+{
+    private const string Rejected = "rejected: its queue is full";
+    private const string Invalid = "Invalid request to Generate";
+    private const string Started = "Generate: model";
+    private const string Stopped = "stopped: the caller cancelled";
+
+    private static readonly GenerateRequest Small = new() { ClassLabel = 1, NumImages = 1, Steps = 2, Seed = 3 };
+
+    private AdaDiffClient NewClient(int attempts, TimeSpan initialBackoff, TimeSpan maxBackoff) => new(new AdaDiffClientOptions
+    {
+        Address = new Uri(fixture.Server.GrpcAddress),
+        MaxAttempts = attempts,
+        InitialBackoff = initialBackoff,
+        MaxBackoff = maxBackoff,
+    });
+
+    [Fact]
+    public async Task GenerateAsync_QueueFullLongerThanRetries_ResourceExhaustedAfterEveryAttempt()
+    {
+        await using Blockers blockers = await Blockers.FillAsync(fixture.Server);
+        using AdaDiffClient client = NewClient(attempts: 3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400));
+        int before = fixture.Server.CountLines(Rejected);
+        var clock = Stopwatch.StartNew();
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.GenerateToEndAsync(Small, timeout: TimeSpan.FromSeconds(30)));
+
+        clock.Stop();
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), RpcErrors.RetryDelay(e)); // the server's RetryInfo (RetryAfterSeconds)
+        Assert.Equal(3, await SettledCountAsync(Rejected, before + 3) - before); // every attempt reached the server
+        // Two backoffs, each random up to its bound (0.1 s, then 0.2 s): bounded, not the server's 1 s hint.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"3 attempts took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task GenerateAsync_QueueFreesWhileRetrying_SucceedsOnALaterAttempt()
+    {
+        Blockers blockers = await Blockers.FillAsync(fixture.Server);
+        using AdaDiffClient client = NewClient(attempts: 5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+        int before = fixture.Server.CountLines(Rejected);
+        int startedBefore = fixture.Server.CountLines(Started);
+
+        Task<GenerationResult> call = client.GenerateToEndAsync(Small, timeout: TimeSpan.FromSeconds(60));
+        try
+        {
+            // The first attempt is turned away; then the queue frees while the client waits out its backoff.
+            await WaitForCountAsync(Rejected, before + 1);
+        }
+        finally
+        {
+            await blockers.DisposeAsync();
+        }
+        GenerationResult result = await call;
+
+        Assert.Single(result.Images);
+        int rejected = fixture.Server.CountLines(Rejected) - before;
+        Assert.InRange(rejected, 1, 4); // at least one retry, and the last of the 5 attempts was not needed
+        Assert.Equal(1, fixture.Server.CountLines(Started) - startedBefore); // only the attempt that got in started a generation
+    }
+
+    [Fact]
+    public async Task GenerateAsync_InvalidArgument_OneAttemptOnly()
+    {
+        using AdaDiffClient client = NewClient(attempts: 5, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200));
+        int before = fixture.Server.CountLines(Invalid);
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.GenerateToEndAsync(new GenerateRequest { Steps = 100000 }));
+
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains(RpcErrors.FieldViolations(e), v => v.Field == "steps");
+        await WaitForCountAsync(Invalid, before + 1);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // a retry would have come within 0.1 s
+        Assert.Equal(1, fixture.Server.CountLines(Invalid) - before);
+    }
+
+    /// <summary>Waits until the server logged <paramref name="atLeast"/> lines with <paramref name="text"/>.</summary>
+    private async Task WaitForCountAsync(string text, int atLeast)
+    {
+        var clock = Stopwatch.StartNew();
+        while (fixture.Server.CountLines(text) < atLeast)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the server logged {fixture.Server.CountLines(text)} of {atLeast} '{text}':\n{fixture.Server.Output}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Waits for <paramref name="atLeast"/> lines, then a little longer for any more, and returns the count.</summary>
+    private async Task<int> SettledCountAsync(string text, int atLeast)
+    {
+        await WaitForCountAsync(text, atLeast);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        return fixture.Server.CountLines(text);
+    }
+
+    /// <summary>Two long generations: one running, one waiting; together they fill the tiny queue.</summary>
+    private sealed class Blockers : IAsyncDisposable
+    {
+        // 16 images at full depth for 1000 steps: about a minute on a free CPU, far longer than any test here.
+        private static readonly GenerateRequest Long = new()
+        {
+            ClassLabel = 0, NumImages = 16, Steps = 1000, Seed = 1,
+            ExitPolicy = new ExitPolicy { Mode = ExitMode.FullDepth },
+            Stream = new StreamOptions { LatentEncoding = LatentEncoding.None },
+        };
+
+        private readonly CancellationTokenSource _stop = new();
+        private readonly ServerProcess _server;
+        private readonly int _stoppedBefore;
+        private readonly AdaDiffClient _client;
+        private readonly List<Task> _calls = [];
+
+        private Blockers(ServerProcess server)
+        {
+            _server = server;
+            _stoppedBefore = server.CountLines(Stopped);
+            // Retries only in case the blockers of the previous test still hold their slots.
+            _client = new AdaDiffClient(new AdaDiffClientOptions { Address = new Uri(server.GrpcAddress), MaxAttempts = 5 });
+        }
+
+        public static async Task<Blockers> FillAsync(ServerProcess server)
+        {
+            var blockers = new Blockers(server);
+            try
+            {
+                var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                blockers._calls.Add(blockers.RunAsync(running));
+                await running.Task.WaitAsync(TimeSpan.FromSeconds(60)); // its first step streamed: it holds the one active slot
+                int started = server.CountLines(Started);
+                blockers._calls.Add(blockers.RunAsync(null));
+                var clock = Stopwatch.StartNew();
+                while (server.CountLines(Started) <= started) // accepted into the queue (a rejection would fail its call)
+                {
+                    Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the second blocker was not queued:\n{server.Output}");
+                    Assert.False(blockers._calls[1].IsFaulted, blockers._calls[1].Exception?.ToString());
+                    await Task.Delay(50);
+                }
+                return blockers;
+            }
+            catch
+            {
+                await blockers.DisposeAsync();
+                throw;
+            }
+        }
+
+        private async Task RunAsync(TaskCompletionSource? firstStep)
+        {
+            try
+            {
+                await foreach (GenerationEvent e in _client.GenerateAsync(Long, timeout: TimeSpan.FromMinutes(5), _stop.Token))
+                {
+                    firstStep?.TrySetResult();
+                }
+                throw new InvalidOperationException("a blocker finished before the test released it; make it longer");
+            }
+            catch (Exception e) when (_stop.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+            {
+                // released
+            }
+            catch (Exception e)
+            {
+                firstStep?.TrySetException(e);
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            try
+            {
+                await Task.WhenAll(_calls).WaitAsync(TimeSpan.FromSeconds(30));
+                // The server logs each generation's stop once it left the queue or the batch: then both slots are free.
+                var clock = Stopwatch.StartNew();
+                while (_server.CountLines(Stopped) < _stoppedBefore + _calls.Count && clock.Elapsed < TimeSpan.FromSeconds(30))
+                {
+                    await Task.Delay(50);
+                }
+            }
+            finally
+            {
+                _client.Dispose();
+                _stop.Dispose();
+            }
+        }
+    }
+}
