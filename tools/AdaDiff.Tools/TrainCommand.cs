@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace AdaDiff.Tools;
 
 /// <summary><c>train</c>: trains the Fashion-MNIST model (see <see cref="Trainer"/>).</summary>
@@ -36,7 +38,16 @@ internal static class TrainCommand
         {
             throw new ArgumentException("--epochs, --batch, --threads and --log-every must be positive");
         }
+        // SIGTERM (kill, a scheduler's stop) and Ctrl+C end training at the next step boundary with a checkpoint.
+        using var stop = new CancellationTokenSource();
+        void RequestStop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, RequestStop);
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, RequestStop);
         using var trainer = new Trainer(options);
-        return trainer.Run();
+        return trainer.Run(stop.Token);
     }
 }

@@ -98,7 +98,12 @@ internal sealed class Trainer : IDisposable
         }
     }
 
-    public int Run()
+    /// <summary>
+    /// Trains until the requested epochs (or --max-steps) are done, or until <paramref name="stop"/> is
+    /// signalled: then the step in flight finishes and a checkpoint and the package are written, so that
+    /// stopping the job (SIGTERM, Ctrl+C) loses nothing and --resume continues from that exact step.
+    /// </summary>
+    public int Run(CancellationToken stop = default)
     {
         FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
         int batch = options.Batch;
@@ -125,7 +130,8 @@ internal sealed class Trainer : IDisposable
         bool interactive = !Console.IsErrorRedirected;
         using var genOwner = new Generator(0);
 
-        while (step < stopAt)
+        bool checkpointed = true;
+        while (step < stopAt && !stop.IsCancellationRequested)
         {
             long epoch = step / stepsPerEpoch;
             if (epoch != permutationEpoch)
@@ -141,6 +147,7 @@ internal sealed class Trainer : IDisposable
                 labels[i] = data.Labels[index];
             }
             double loss = TrainStep(images, labels, genOwner);
+            checkpointed = false;
             lossAverage = double.IsNaN(lossAverage) ? loss : 0.98 * lossAverage + 0.02 * loss;
             step++;
 
@@ -170,7 +177,14 @@ internal sealed class Trainer : IDisposable
                 SaveCheckpoint();
                 WritePackage(stepsPerEpoch, totalSteps, imagesPerSecond, finished: step == totalSteps);
                 checkpointClock.Restart();
+                checkpointed = true;
             }
+        }
+        if (!checkpointed)
+        {
+            Log("stop requested: writing a checkpoint before exiting");
+            SaveCheckpoint();
+            WritePackage(stepsPerEpoch, totalSteps, imagesPerSecond, finished: false);
         }
         if (interactive)
         {
