@@ -68,33 +68,7 @@ public sealed class TorchSharpBackend : IDenoiserBackend
     public IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        int rows = timesteps.Length;
-        if (rows == 0)
-        {
-            throw new ArgumentException("a batch needs at least one row", nameof(timesteps));
-        }
-        if (latents.Length != rows * Manifest.ImageSize)
-        {
-            throw new ArgumentException($"latents has {latents.Length} values, expected {rows} rows × {Manifest.ImageSize}", nameof(latents));
-        }
-        if (classLabels.Length != rows)
-        {
-            throw new ArgumentException($"classLabels has {classLabels.Length} values, expected {rows}", nameof(classLabels));
-        }
-        foreach (int label in classLabels)
-        {
-            if (label < 0 || label > Manifest.NullClass)
-            {
-                throw new ArgumentOutOfRangeException(nameof(classLabels), label, $"class labels must be in 0..{Manifest.NullClass} ({Manifest.NullClass} = unconditional)");
-            }
-        }
-        foreach (float t in timesteps)
-        {
-            if (!float.IsFinite(t))
-            {
-                throw new ArgumentOutOfRangeException(nameof(timesteps), t, "timesteps must be finite");
-            }
-        }
+        BatchInput.Validate(Manifest, latents, timesteps, classLabels);
         return TorchSharpBatch.Start(model, Manifest, latents, timesteps, classLabels);
     }
 
