@@ -80,7 +80,8 @@ public sealed class GenerationSchedulerTests : IDisposable
 
         var observer = new RecordingObserver();
         await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions(), observer);
-        GenerationJob other = scheduler.TryEnqueue(Request(SamplerKind.Ddim, 80, 3, 7, label: 0, guidance: 2f), timeout.Token)!;
+        // Long enough (400 steps) that it is still running when the target arrives, even on an idle machine.
+        GenerationJob other = scheduler.TryEnqueue(Request(SamplerKind.Ddim, 400, 3, 7, label: 0, guidance: 2f), timeout.Token)!;
         List<StepCompleted> early = await ReadSteps(other, 5);
         GenerationJob sameSeedOtherSettings = scheduler.TryEnqueue(Request(SamplerKind.DpmSolverPP2M, 10, 1, 100, label: null), timeout.Token)!;
         GenerationJob job = scheduler.TryEnqueue(target, timeout.Token)!;
@@ -100,7 +101,7 @@ public sealed class GenerationSchedulerTests : IDisposable
         int size = backend.Manifest.ImageSize;
         Assert.True(TinyModel.MaxAbsDiff(secondImageAlone.Completed.Images, alone.Completed.Images.AsSpan(size, size)) < 1e-5f);
         Assert.True(TinyModel.MaxAbsDiff(alone.Completed.Images.AsSpan(0, size), alone.Completed.Images.AsSpan(size, size)) > 0.1f);
-        Assert.Equal(80, otherRun.Steps.Count + early.Count);
+        Assert.Equal(400, otherRun.Steps.Count + early.Count);
         Assert.Equal(3, observer.Completed);
     }
 

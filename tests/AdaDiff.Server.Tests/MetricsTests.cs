@@ -22,6 +22,7 @@ public sealed class MetricsTests(ServerFixture server)
     [Fact]
     public async Task Generate_Completed_CountersMoveByTheCallsStats()
     {
+        await server.WaitIdleAsync();
         IReadOnlyList<MetricSnapshot> before = server.CollectMetrics();
         Generation g = await Generation.RunAsync(server.Client, Request());
         IReadOnlyList<MetricSnapshot> after = server.CollectMetrics();
@@ -31,7 +32,11 @@ public sealed class MetricsTests(ServerFixture server)
         Assert.Equal(stats.LayersExecuted, Delta("adadiff.layers.executed"));
         Assert.Equal(stats.LayersFull, Delta("adadiff.layers.full"));
         Assert.Equal(stats.FlopsExecuted, Delta("adadiff.flops.executed"), stats.FlopsExecuted * 1e-9);
-        Assert.Equal(Math.Max(0, stats.FlopsFull - stats.FlopsExecuted), Delta("adadiff.flops.saved"), stats.FlopsFull * 1e-9);
+        // Saved FLOPs are clamped at 0 per step (a counter cannot go down, and a step that exits late pays
+        // uncertainty heads a full pass does not): so the counter is at least the generation's net saving and
+        // at most its full-depth FLOPs; equal to the net saving only when no step cost more than full depth.
+        double saved = Delta("adadiff.flops.saved");
+        Assert.InRange(saved, Math.Max(0, stats.FlopsFull - stats.FlopsExecuted) - (stats.FlopsFull * 1e-9), stats.FlopsFull);
         Assert.Equal(2, Delta("adadiff.images"));
         Assert.Equal(5, Delta("adadiff.steps"));
         Assert.Equal(10, Delta("adadiff.exit.layer")); // one per image per step

@@ -84,6 +84,21 @@ public sealed class ServerFixture : IAsyncLifetime
     }
 
     /// <summary>Collects every instrument now and returns the snapshots of this collection only.</summary>
+    /// <summary>
+    /// Waits until no generation is queued or running, so that a metrics snapshot taken next does not race
+    /// a straggler step of an earlier test (its counters are added one instrument at a time).
+    /// </summary>
+    public async Task WaitIdleAsync()
+    {
+        var registry = Services.GetRequiredService<ModelRegistry>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (registry.Models.Any(m => m.Scheduler.ActiveJobs > 0 || m.Scheduler.QueueDepth > 0))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the server did not become idle");
+            await Task.Delay(10);
+        }
+    }
+
     public IReadOnlyList<MetricSnapshot> CollectMetrics()
     {
         lock (ExportedMetrics)
