@@ -29,7 +29,7 @@ public sealed class EndToEndTests : IDisposable
         var stderr = new StringWriter();
 
         int rc = await EvalCommand.RunAsync(
-            ["--model", package, "--samples", "20", "--steps", "3", "--thresholds", "0.3,0.6", "--threshold", "0.6",
+            ["--model", package, "--samples", "20", "--target-samples", "30", "--write-default", "--steps", "3", "--thresholds", "0.3,0.6",
              "--ddpm-steps", "4", "--ddpm-samples", "10", "--ddim-steps", "2", "--dpm-steps", "2", "--unconditional", "8",
              "--job-images", "10", "--max-batch-rows", "20", "--threads", "1", "--out", outDir],
             stdout, stderr, CancellationToken.None);
@@ -39,7 +39,7 @@ public sealed class EndToEndTests : IDisposable
         using JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "results.json")));
         JsonElement runs = json.RootElement.GetProperty("runs");
         var groups = runs.EnumerateArray().Select(r => r.GetProperty("group").GetString()).ToHashSet();
-        Assert.Superset(new HashSet<string?> { "full", "adaptive", "per-batch", "steps", "unconditional" }, groups);
+        Assert.Superset(new HashSet<string?> { "full", "adaptive", "per-batch", "steps", "unconditional", "target" }, groups);
         foreach (JsonElement run in runs.EnumerateArray())
         {
             double layers = run.GetProperty("meanLayers").GetDouble();
@@ -52,10 +52,30 @@ public sealed class EndToEndTests : IDisposable
         }
         Assert.True(json.RootElement.GetProperty("classifier").GetProperty("testAccuracy").GetDouble() >= 0.9);
         Assert.Equal(2, json.RootElement.GetProperty("equalDepth").GetArrayLength());
+
+        // The targets are judged on their own 30-image runs at a threshold chosen from the sweep, which --write-default
+        // stores as the package's default (with how it was chosen) in a manifest that still loads.
+        JsonElement targets = json.RootElement.GetProperty("targets");
+        Assert.Equal(30, targets.GetProperty("samples").GetInt32());
+        Assert.Equal(6, targets.GetProperty("checks").GetArrayLength());
+        float chosen = targets.GetProperty("selection").GetProperty("threshold").GetSingle();
+        Assert.Contains(chosen, new[] { 0.3f, 0.6f });
+        Assert.Contains(runs.EnumerateArray(), r => r.GetProperty("id").GetString() == targets.GetProperty("adaptiveRunId").GetString() && r.GetProperty("samples").GetInt32() == 30);
+        ModelManifest updated = ModelManifest.Load(Path.Combine(package, "model.json"));
+        Assert.Equal(chosen, updated.DefaultThreshold);
+        using (JsonDocument manifestJson = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(package, "model.json"))))
+        {
+            Assert.Contains("--write-default", manifestJson.RootElement.GetProperty("defaultThresholdChosenBy").GetProperty("command").GetString(), StringComparison.Ordinal);
+        }
+        using (TorchSharpBackend reloaded = TorchSharpBackend.Load(package, new TorchSharpBackendOptions { Threads = 1 }))
+        {
+            Assert.Equal(chosen, reloaded.Manifest.DefaultThreshold);
+        }
         string markdown = await File.ReadAllTextAsync(Path.Combine(root, "results.md"));
         Assert.Contains("Sample size: 20", markdown, StringComparison.Ordinal);
         Assert.Contains("untrained", markdown, StringComparison.Ordinal);
         Assert.Contains("](results/pareto-zoom.png)", markdown, StringComparison.Ordinal);
+        Assert.Contains("## Targets (DDIM-3, N = 30)", markdown, StringComparison.Ordinal);
         foreach (string picture in new[] { "pareto.png", "pareto-zoom.png", "exit-heatmap.png", "samples-full.png", "samples-adaptive.png", "unconditional-full.png", "unconditional-adaptive.png" })
         {
             IImageInfo info = Image.Identify(Path.Combine(outDir, picture));

@@ -9,21 +9,23 @@ public class EvalOptionsTests
     {
         EvalOptions options = EvalOptions.Parse([]);
 
-        Assert.Equal(2000, options.Samples);
+        Assert.Equal(500, options.Samples);
+        Assert.Equal(2000, options.TargetSamples);
+        Assert.False(options.WriteDefault);
         Assert.Equal(SamplerKind.Ddim, options.Sampler);
         Assert.Equal(50, options.Steps);
         Assert.Equal("docs/results", options.Out);
         Assert.Equal(Path.GetFullPath("docs/results.md"), options.ResolvedMarkdown);
-        Assert.Equal(200, options.ResolvedDdpmSamples);
+        Assert.Equal(50, options.ResolvedDdpmSamples);
         Assert.True(options.StaticTruncation && options.PerBatch && options.StepComparison);
         Assert.Null(options.Thresholds); // automatic
-        Assert.Equal([0.1f, 0.25f, 0.45f, 0.6f], options.AutoTargets);
+        Assert.Equal([0.25f, 0.4f, 0.45f, 0.5f, 0.6f], options.AutoTargets);
     }
 
     [Fact]
     public void Parse_Options_AreRead()
     {
-        EvalOptions options = EvalOptions.Parse(["--samples", "64", "--sampler", "dpm-solver++", "--steps", "20", "--thresholds", "0.6,0.9", "--guidance", "2", "--seed", "7", "--no-static"]);
+        EvalOptions options = EvalOptions.Parse(["--samples", "64", "--sampler", "dpm-solver++", "--steps", "20", "--thresholds", "0.6,0.9", "--guidance", "2", "--seed", "7", "--no-static", "--target-samples", "0", "--write-default"]);
 
         Assert.Equal(64, options.Samples);
         Assert.Equal(SamplerKind.DpmSolverPP2M, options.Sampler);
@@ -32,11 +34,14 @@ public class EvalOptionsTests
         Assert.Equal(7UL, options.Seed);
         Assert.False(options.StaticTruncation);
         Assert.Equal(10, options.ResolvedDdpmSamples);
+        Assert.Equal(0, options.TargetSamples);
+        Assert.True(options.WriteDefault);
     }
 
     [Theory]
     [InlineData("--thresholds", "0.5,1.5")]
     [InlineData("--samples", "5")]
+    [InlineData("--target-samples", "5")]
     [InlineData("--sampler", "euler")]
     [InlineData("--unknown", "1")]
     [InlineData("--auto-targets", "0.5,1")]

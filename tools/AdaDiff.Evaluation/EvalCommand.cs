@@ -20,15 +20,20 @@ public static class EvalCommand
 
         eval options:
           --model DIR            model package (default models/fashion-mnist-uvit)
-          --samples N            class-conditional images per configuration, balanced over classes (default 2000)
+          --samples N            class-conditional images per configuration of the sweep and the comparisons,
+                                 balanced over classes (default 500)
+          --target-samples N     images of the two runs the targets are judged on: full depth and the chosen
+                                 threshold (default 2000; 0 judges them on the sweep's runs)
           --sampler S            ddim | ddpm | dpm-solver++ (default ddim)
           --steps N              steps of that sampler (default 50)
           --thresholds a,b,...   certainty thresholds swept for the Pareto curve, or auto (default): chosen on a
                                  probe of noised test images to save --auto-targets of the layers
-                                 (default 0.1,0.25,0.45,0.6), plus the model's default threshold
+                                 (default 0.25,0.4,0.45,0.5,0.6), plus the model's default threshold
           --probe-rows N         noised test images in that probe (default 500)
-          --threshold T          threshold of the pictures and the sampler comparison (default: the automatic
-                                 one aimed at 45% fewer layers; the model's default with explicit thresholds)
+          --threshold T          threshold of the targets, pictures and sampler comparison (default: chosen on
+                                 the sweep: fewest layers with FID-proxy ≤ 1.05× full and class accuracy within
+                                 2 points of full)
+          --write-default        write the chosen threshold into the package's model.json (defaultThreshold)
           --min-layers N         earliest exit layer (default: the model's)
           --guidance G           classifier-free guidance scale (default 1: no unconditional rows)
           --seed N               base seed; the same seeds in every configuration (default 0)

@@ -20,8 +20,17 @@ public sealed record EvalOptions
     /// <summary>Label of the baseline package in tables and plots.</summary>
     public string BaselineLabel { get; init; } = "baseline package";
 
-    /// <summary>Class-conditional images per configuration (balanced over the classes), ≥ 10.</summary>
-    public int Samples { get; init; } = 2000;
+    /// <summary>Class-conditional images per configuration of the sweep and the comparisons (balanced over the classes), ≥ 10.</summary>
+    public int Samples { get; init; } = 500;
+
+    /// <summary>
+    /// Images of the two runs the targets are judged on (full depth and the chosen threshold, main sampler), ≥ 10;
+    /// 0 judges them on the sweep's runs. The same seeds as the sweep, extended.
+    /// </summary>
+    public int TargetSamples { get; init; } = 2000;
+
+    /// <summary>Write the chosen threshold into the package's model.json as its <c>defaultThreshold</c>.</summary>
+    public bool WriteDefault { get; init; }
 
     /// <summary>Main sampler.</summary>
     public SamplerKind Sampler { get; init; } = SamplerKind.Ddim;
@@ -36,14 +45,14 @@ public sealed record EvalOptions
     public IReadOnlyList<float>? Thresholds { get; init; }
 
     /// <summary>Fractions of layers saved that the automatic thresholds aim at (on the probe).</summary>
-    public IReadOnlyList<float> AutoTargets { get; init; } = [0.1f, 0.25f, 0.45f, 0.6f];
+    public IReadOnlyList<float> AutoTargets { get; init; } = [0.25f, 0.4f, 0.45f, 0.5f, 0.6f];
 
     /// <summary>Noised test images in the certainty probe.</summary>
     public int ProbeRows { get; init; } = 500;
 
     /// <summary>
-    /// Threshold of the pictures and of the sampler comparison; null takes the automatic threshold aimed nearest
-    /// 45% fewer layers (the paper's claim), or the model's default when thresholds are given.
+    /// Threshold of the targets, the pictures and the sampler comparison; null chooses it from the sweep by
+    /// <see cref="Internal.ThresholdSelection"/> (fewest layers within the quality bar).
     /// </summary>
     public float? Threshold { get; init; }
 
@@ -128,7 +137,7 @@ public sealed record EvalOptions
     public static EvalOptions Parse(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var reader = new ArgReader(args, new HashSet<string>(StringComparer.Ordinal) { "no-static", "no-per-batch", "no-steps" });
+        var reader = new ArgReader(args, new HashSet<string>(StringComparer.Ordinal) { "no-static", "no-per-batch", "no-steps", "write-default" });
         var defaults = new EvalOptions();
         float? threshold = reader.String("threshold") is null ? null : (float)reader.Double("threshold", 0);
         int? minLayers = reader.String("min-layers") is null ? null : reader.Int("min-layers", 1, min: 1);
@@ -139,6 +148,8 @@ public sealed record EvalOptions
             BaselineModel = reader.String("baseline-model"),
             BaselineLabel = reader.String("baseline-label") ?? defaults.BaselineLabel,
             Samples = reader.Int("samples", defaults.Samples, min: 10),
+            TargetSamples = reader.Int("target-samples", defaults.TargetSamples, min: 0),
+            WriteDefault = reader.Flag("write-default"),
             Sampler = ParseSampler(reader.String("sampler")) ?? defaults.Sampler,
             Steps = reader.Int("steps", defaults.Steps, min: 1),
             Thresholds = reader.String("thresholds") is "auto" ? null : reader.Floats("thresholds"),
@@ -180,6 +191,10 @@ public sealed record EvalOptions
             {
                 throw new ArgumentException($"--auto-targets: {f} is not a fraction in [0, 1)");
             }
+        }
+        if (options.TargetSamples is > 0 and < 10)
+        {
+            throw new ArgumentException("--target-samples: must be 0 (judge on the sweep) or at least 10");
         }
         if (options.Threshold is float x && !(x > 0f && x <= 1f))
         {

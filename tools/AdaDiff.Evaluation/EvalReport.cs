@@ -35,6 +35,9 @@ public sealed record EvalReport
     /// <summary>The certainty probe: per-layer certainty of the weights and how thresholds were chosen.</summary>
     public required ProbeRecord Probe { get; init; }
 
+    /// <summary>The targets at the chosen threshold; null in reports written before they existed.</summary>
+    public TargetsRecord? Targets { get; init; }
+
     /// <summary>Exit layer against timestep for the main sampler at the picture threshold.</summary>
     public HeatmapRecord? Heatmap { get; init; }
 
@@ -61,6 +64,7 @@ public sealed record ClassifierInfo(string Path, double TestAccuracy, IReadOnlyD
 /// <summary>Settings after defaults.</summary>
 public sealed record EvalSettings(
     int Samples,
+    int TargetSamples,
     SamplerKind Sampler,
     int Steps,
     IReadOnlyList<float> Thresholds,
@@ -145,3 +149,27 @@ public sealed record ProbeRecord(int Rows, double[] MeanCertaintyPerLayer, IRead
 /// <param name="Threshold">The threshold found.</param>
 /// <param name="ProbeMeanLayers">Mean exit layer on the probe at that threshold.</param>
 public sealed record ThresholdChoice(float TargetSaved, float Threshold, double ProbeMeanLayers);
+
+/// <summary>How the threshold of the targets (and the model's default, with <c>--write-default</c>) was chosen.</summary>
+/// <param name="Threshold">The chosen threshold.</param>
+/// <param name="RunId">The sweep run it was chosen on.</param>
+/// <param name="Rule">How: by the quality bar, or given with <c>--threshold</c>.</param>
+/// <param name="MetQualityBar">Whether any swept point met the bar; false means the most conservative point was taken.</param>
+/// <param name="MaxFidRatio">Bar: FID-proxy at most this multiple of full depth's.</param>
+/// <param name="MaxAccuracyDrop">Bar: class accuracy at most this much below full depth's.</param>
+/// <param name="Samples">Images per run of the sweep it was chosen on.</param>
+public sealed record SelectionRecord(float Threshold, string RunId, string Rule, bool MetQualityBar, double MaxFidRatio, double MaxAccuracyDrop, int Samples);
+
+/// <summary>The targets, judged on <paramref name="Samples"/> images per run.</summary>
+/// <param name="Samples">Images of the two runs judged.</param>
+/// <param name="FullRunId">The full-depth run.</param>
+/// <param name="AdaptiveRunId">The run at the chosen threshold.</param>
+/// <param name="Selection">How the threshold was chosen.</param>
+/// <param name="Checks">Each target with its measured value.</param>
+public sealed record TargetsRecord(int Samples, string FullRunId, string AdaptiveRunId, SelectionRecord Selection, IReadOnlyList<TargetCheck> Checks);
+
+/// <summary>One target.</summary>
+/// <param name="Target">What is asked, in words.</param>
+/// <param name="Measured">What was measured, in words.</param>
+/// <param name="Met">Whether it is met.</param>
+public sealed record TargetCheck(string Target, string Measured, bool Met);

@@ -43,7 +43,6 @@ public static class Evaluator
         log.WriteLine($"[eval] certainty probe on {options.ProbeRows} noised test images");
         CertaintyProbe probe = CertaintyProbe.Run(backend, test, options.ProbeRows, (int)(options.Seed % int.MaxValue));
         var choices = new List<ThresholdChoice>();
-        float pictureThreshold;
         float[] thresholds;
         if (options.Thresholds is null)
         {
@@ -52,14 +51,17 @@ public static class Evaluator
                 float t = probe.ThresholdFor(depth * (1.0 - target), minLayers);
                 choices.Add(new ThresholdChoice(target, t, probe.MeanExit(t, minLayers)));
             }
-            pictureThreshold = options.Threshold ?? choices.OrderBy(c => Math.Abs(c.TargetSaved - 0.45f)).Select(c => c.Threshold).DefaultIfEmpty(manifest.DefaultThreshold).First();
-            thresholds = [.. choices.Select(c => c.Threshold).Append(manifest.DefaultThreshold).Append(pictureThreshold).Distinct().Order()];
+            thresholds = [.. choices.Select(c => c.Threshold).Append(manifest.DefaultThreshold)];
         }
         else
         {
-            pictureThreshold = options.Threshold ?? manifest.DefaultThreshold;
-            thresholds = [.. options.Thresholds.Append(pictureThreshold).Distinct().Order()];
+            thresholds = [.. options.Thresholds];
         }
+        if (options.Threshold is float given)
+        {
+            thresholds = [.. thresholds, given];
+        }
+        thresholds = [.. thresholds.Distinct().Order()];
 
         var plan = new Plan(options, manifest, thresholds, minLayers);
         var progress = new Progress(log, plan.EstimatedWork);
@@ -81,6 +83,14 @@ public static class Evaluator
         {
             perSample.Add(await Run(backend, plan.Adaptive(options.Sampler, options.Steps, options.Samples, t, perBatch: false), full));
         }
+
+        // The threshold of the targets, pictures and sampler comparison: given, or the fewest layers within the bar.
+        SelectionRecord selection = options.Threshold is float chosen
+            ? ThresholdSelection.Given(full.Record, perSample.First(r => r.Record.Threshold == chosen).Record)
+            : ThresholdSelection.Choose(full.Record, [.. perSample.Select(r => r.Record)]);
+        float pictureThreshold = selection.Threshold;
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] chosen threshold {pictureThreshold:0.####} ({selection.Rule}; quality bar {(selection.MetQualityBar ? "met" : "not met")} on N = {options.Samples})"));
+
         var perBatch = new List<MeasuredRun>();
         if (options.PerBatch)
         {
@@ -126,7 +136,15 @@ public static class Evaluator
             }
         }
 
-        // 4. A second package (e.g. exit heads without the layer-wise loss), swept the same way.
+        // 4. The targets: full depth and the chosen threshold on a larger sample (same seeds, extended).
+        MeasuredRun targetFull = full, targetAdaptive = perSample.First(r => r.Record.Threshold == pictureThreshold);
+        if (options.TargetSamples > 0 && options.TargetSamples != options.Samples)
+        {
+            targetFull = await Run(backend, plan.Full(options.Sampler, options.Steps, options.TargetSamples, group: "target"), null);
+            targetAdaptive = await Run(backend, plan.Adaptive(options.Sampler, options.Steps, options.TargetSamples, pictureThreshold, perBatch: false, group: "target"), targetFull);
+        }
+
+        // 5. A second package (e.g. exit heads without the layer-wise loss), swept the same way.
         var baseline = new List<MeasuredRun>();
         if (options.BaselineModel is string baselinePath)
         {
@@ -140,7 +158,7 @@ public static class Evaluator
             }
         }
 
-        // 5. Unconditional samples for the unconditional grid.
+        // 6. Unconditional samples for the unconditional grid.
         MeasuredRun? uncondFull = null, uncondAdaptive = null;
         if (options.UnconditionalSamples > 0 && manifest.SupportsUnconditional)
         {
@@ -150,18 +168,23 @@ public static class Evaluator
         progress.Stage("writing the report");
 
         MeasuredRun pictureRun = perSample.First(r => r.Record.Threshold == pictureThreshold);
+        List<EqualDepthRecord> equalDepth = EqualDepth(perSample, perBatch, statics, full, baseline);
+        double? targetFloor = targetFull.Record.Samples >= 2 ? scorer.Floor(targetFull.Record.Samples) : null;
+        var targets = new TargetsRecord(targetFull.Record.Samples, targetFull.Record.Id, targetAdaptive.Record.Id, selection,
+            TargetChecks.Judge(targetFull.Record, targetAdaptive.Record, targetFloor, equalDepth.FirstOrDefault(e => e.Threshold == pictureThreshold), depth));
         var report = new EvalReport
         {
             Command = options.CommandLine,
             StartedUtc = started,
             Model = new ModelInfo(manifest.Name, options.Model, manifest.Description, manifest.Weights.Sha256, depth, TrainingSteps(manifest), options.WeightsNote ?? WeightsNote(manifest)),
             Classifier = new ClassifierInfo(RelativeToWorkingDirectory(options.ClassifierPath), classifierAccuracy, classifier.Metadata),
-            Settings = new EvalSettings(options.Samples, options.Sampler, options.Steps, thresholds, pictureThreshold, minLayers, options.Guidance, options.Seed,
+            Settings = new EvalSettings(options.Samples, options.TargetSamples, options.Sampler, options.Steps, thresholds, pictureThreshold, minLayers, options.Guidance, options.Seed,
                 options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DdimSteps, options.DpmSolverSteps),
             Floors = scorer.Floors,
             Probe = new ProbeRecord(probe.Rows, probe.MeanPerLayer(), choices),
             Runs = [.. runs.Select(r => r.Record)],
-            EqualDepth = EqualDepth(perSample, perBatch, statics, full, baseline),
+            EqualDepth = equalDepth,
+            Targets = targets,
             Heatmap = Heatmap(pictureRun.Set),
             Pictures = [],
         };
@@ -170,6 +193,11 @@ public static class Evaluator
         report.WallSeconds = clock.Elapsed.TotalSeconds;
         await File.WriteAllTextAsync(Path.Combine(options.Out, ResultsFileName), JsonSerializer.Serialize(report, JsonOutput.Options) + "\n", cancellationToken);
         string markdownPath = await WriteMarkdownAsync(report, options, cancellationToken);
+        if (options.WriteDefault)
+        {
+            ManifestUpdate.WriteDefaultThreshold(options.Model, selection, options.CommandLine, started);
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] wrote defaultThreshold {pictureThreshold:0.####} into {Path.Combine(options.Model, ModelPackage.ManifestFileName)}"));
+        }
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] done in {clock.Elapsed.TotalMinutes:F1} min: {markdownPath}, {Path.Combine(options.Out, ResultsFileName)}"));
         return report;
     }

@@ -22,7 +22,11 @@ internal sealed class Plan(EvalOptions options, ModelManifest manifest, IReadOnl
         1 + (thresholds.Count * (options.PerBatch ? 2 : 1)) + EstimatedStaticRuns
         + (options.StepComparison ? 2 * SamplerComparisons.Count(IsExtra) : 0)
         + (options.BaselineModel is null ? 0 : 1 + thresholds.Count)
-        + (options.UnconditionalSamples > 0 ? 2 : 0);
+        + (options.UnconditionalSamples > 0 ? 2 : 0)
+        + (HasTargetRuns ? 2 : 0);
+
+    /// <summary>Whether the targets need their own two runs (a sample size other than the sweep's).</summary>
+    public bool HasTargetRuns => options.TargetSamples > 0 && options.TargetSamples != options.Samples;
 
     /// <summary>Image-steps expected (for the ETA).</summary>
     public long EstimatedWork
@@ -41,6 +45,10 @@ internal sealed class Plan(EvalOptions options, ModelManifest manifest, IReadOnl
             if (options.BaselineModel is not null)
             {
                 work += main * (1 + thresholds.Count);
+            }
+            if (HasTargetRuns)
+            {
+                work += 2L * options.TargetSamples * options.Steps;
             }
             return work + (2L * options.UnconditionalSamples * options.Steps);
         }
