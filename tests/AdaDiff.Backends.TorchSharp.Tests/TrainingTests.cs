@@ -33,6 +33,11 @@ public sealed class TrainingTests
         Assert.Equal(uemExpected, uem.item<float>(), 5);
         Assert.Equal(layerExpected, layerwise.item<float>(), 5);
         Assert.Equal(0.25 + uemExpected + layerExpected, total.item<float>(), 5);
+
+        // The ablation baseline drops the layer-wise term from the total and still reports it.
+        (Tensor baseline, _, _, Tensor reported) = AdaDiffLoss.Compute(predictions, certainties, noise, layerwise: false);
+        Assert.Equal(0.25 + uemExpected, baseline.item<float>(), 5);
+        Assert.Equal(layerExpected, reported.item<float>(), 5);
     }
 
     [Fact]

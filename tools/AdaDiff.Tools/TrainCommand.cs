@@ -5,11 +5,11 @@ namespace AdaDiff.Tools;
 /// <summary><c>train</c>: trains the Fashion-MNIST model (see <see cref="Trainer"/>).</summary>
 internal static class TrainCommand
 {
-    public const string Usage = "train --out <dir> [--package models/fashion-mnist-uvit] [--resume] [--epochs 25] [--batch 128] [--lr 2e-4] [--warmup 500] [--weight-decay 0.03] [--ema 0.999] [--hflip] [--seed 0] [--threads N] [--dim 128 --depth 13 --heads 4] [--checkpoint-minutes 10] [--log-every 50] [--max-steps N] [--data /usr/share/datasets/fashion-mnist]";
+    public const string Usage = "train --out <dir> [--package models/fashion-mnist-uvit] [--resume] [--epochs 25] [--batch 128] [--lr 2e-4] [--warmup 500] [--weight-decay 0.03] [--ema 0.999] [--hflip] [--no-layerwise] [--seed 0] [--threads N] [--dim 128 --depth 13 --heads 4] [--checkpoint-minutes 10] [--log-every 50] [--max-steps N] [--data /usr/share/datasets/fashion-mnist]";
 
     public static int Run(string[] args)
     {
-        var line = new CommandLine(args[1..], new HashSet<string> { "resume", "hflip" });
+        var line = new CommandLine(args[1..], new HashSet<string> { "resume", "hflip", "no-layerwise" });
         var options = new TrainOptions
         {
             OutDir = line.Required("out"),
@@ -23,6 +23,7 @@ internal static class TrainCommand
             WeightDecay = line.Double("weight-decay", 0.03),
             EmaDecay = line.Double("ema", 0.999),
             HorizontalFlip = line.Flag("hflip"),
+            LayerwiseLoss = !line.Flag("no-layerwise"),
             Seed = line.Int("seed", 0),
             Threads = line.Int("threads", Environment.ProcessorCount),
             Dim = line.Int("dim", 128),

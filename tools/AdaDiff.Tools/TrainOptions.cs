@@ -16,6 +16,12 @@ internal sealed record TrainOptions
     public double LabelDropout { get; init; } = 0.1;
     public double ClipGradNorm { get; init; } = 1.0;
     public bool HorizontalFlip { get; init; }
+
+    /// <summary>
+    /// Train with the uncertainty-aware layer-wise loss (the method); false trains the ablation baseline: the backbone
+    /// learns from the final loss alone and the UEMs (detached inputs) learn on it as on a frozen backbone.
+    /// </summary>
+    public bool LayerwiseLoss { get; init; } = true;
     public int Seed { get; init; }
     public int Threads { get; init; } = Environment.ProcessorCount;
     public int Dim { get; init; } = 128;

@@ -55,6 +55,12 @@ internal sealed class Trainer : IDisposable
             {
                 throw new ArgumentException($"{statePath}: --seed and --batch must match the checkpoint (seed {state.Value.GetProperty("seed")}, batch {state.Value.GetProperty("batch")})");
             }
+            // Checkpoints from before the option carry no value: they were trained with the layer-wise loss.
+            bool checkpointLayerwise = !(state.Value.TryGetProperty("options", out JsonElement saved) && saved.TryGetProperty("layerwiseLoss", out JsonElement lw) && lw.ValueKind == JsonValueKind.False);
+            if (checkpointLayerwise != options.LayerwiseLoss)
+            {
+                throw new ArgumentException($"{statePath}: the checkpoint was trained {(checkpointLayerwise ? "with" : "without")} the layer-wise loss; resume it {(checkpointLayerwise ? "without" : "with")} --no-layerwise");
+            }
         }
         else
         {
@@ -224,7 +230,7 @@ internal sealed class Trainer : IDisposable
         Tensor xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise;                                   // [B, 1, 28, 28]
 
         (Tensor[] predictions, Tensor[] certainties) = model.ForwardExits(xt, t.to_type(ScalarType.Float32), y);
-        (Tensor loss, _, _, _) = AdaDiffLoss.Compute(predictions, certainties, noise);
+        (Tensor loss, _, _, _) = AdaDiffLoss.Compute(predictions, certainties, noise, options.LayerwiseLoss);
         model.zero_grad();
         loss.backward();
         if (options.ClipGradNorm > 0)
@@ -301,7 +307,7 @@ internal sealed class Trainer : IDisposable
         double epochs = (double)step / stepsPerEpoch;
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.PackageDir)));
         string description = string.Create(CultureInfo.InvariantCulture,
-            $"U-ViT with AdaDiff exits for Fashion-MNIST (28x28 grey, 10 classes), EMA weights after {epochs:F2} of {options.Epochs} planned epochs ({step} steps of batch {options.Batch}){(finished ? "." : "; training in progress, quality still improving.")}");
+            $"U-ViT with AdaDiff exits for Fashion-MNIST (28x28 grey, 10 classes){(options.LayerwiseLoss ? "" : ", ablation baseline without the layer-wise loss (UEMs on a final-loss-only backbone)")}, EMA weights after {epochs:F2} of {options.Epochs} planned epochs ({step} steps of batch {options.Batch}){(finished ? "." : "; training in progress, quality still improving.")}");
         var training = new
         {
             command = originalCommand,
@@ -320,6 +326,7 @@ internal sealed class Trainer : IDisposable
             labelDropout = options.LabelDropout,
             clipGradNorm = options.ClipGradNorm,
             horizontalFlip = options.HorizontalFlip,
+            layerwiseLoss = options.LayerwiseLoss,
             lossAverage = Math.Round(lossAverage, 5),
             imagesPerSecond = Math.Round(imagesPerSecond, 1),
             threads = options.Threads,

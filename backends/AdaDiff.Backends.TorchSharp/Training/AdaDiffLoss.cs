@@ -13,7 +13,11 @@ public static class AdaDiffLoss
     /// <param name="predictions">ε̂_i of every layer, each [B, C, H, W].</param>
     /// <param name="certainties">u_i of every layer, each [B, C, H, W].</param>
     /// <param name="noise">ε, [B, C, H, W].</param>
-    public static (Tensor Total, Tensor Final, Tensor Uem, Tensor Layerwise) Compute(Tensor[] predictions, Tensor[] certainties, Tensor noise)
+    /// <param name="layerwise">
+    /// False leaves the layer-wise term out of the total (it is still returned, for the log): the ablation baseline whose
+    /// backbone learns from the final loss alone while the UEMs, on detached inputs, learn on it as if it were frozen.
+    /// </param>
+    public static (Tensor Total, Tensor Final, Tensor Uem, Tensor Layerwise) Compute(Tensor[] predictions, Tensor[] certainties, Tensor noise, bool layerwise = true)
     {
         ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(certainties);
@@ -27,15 +31,15 @@ public static class AdaDiffLoss
             weights = weights.div(weights.sum());                                  // [L], sums to 1
         }
         Tensor uem = zeros(1).squeeze();                                          // []
-        Tensor layerwise = zeros(1).squeeze();                                    // []
+        Tensor layerLoss = zeros(1).squeeze();                                    // []
         for (int i = 0; i < depth; i++)
         {
             Tensor error = (predictions[i] - noise).square().mean();               // []
             Tensor target = (1 - (predictions[i].detach() - noise).abs().tanh());  // [B, C, H, W]
             uem = uem + (certainties[i] - target).square().mean();                // []
-            layerwise = layerwise + weights[i] * error;                           // []
+            layerLoss = layerLoss + weights[i] * error;                           // []
         }
-        Tensor total = final + uem + layerwise;                                   // []
-        return (total.MoveToOuterDisposeScope(), final.MoveToOuterDisposeScope(), uem.MoveToOuterDisposeScope(), layerwise.MoveToOuterDisposeScope());
+        Tensor total = layerwise ? final + uem + layerLoss : final + uem;         // []
+        return (total.MoveToOuterDisposeScope(), final.MoveToOuterDisposeScope(), uem.MoveToOuterDisposeScope(), layerLoss.MoveToOuterDisposeScope());
     }
 }
