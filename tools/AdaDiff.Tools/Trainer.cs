@@ -29,6 +29,9 @@ internal sealed class Trainer : IDisposable
     private readonly StreamWriter log;
     private readonly int nullClass;
     private readonly string originalCommand;
+
+    // The commands the run was trained with and the step each took over at (a resume may change --lr or --epochs).
+    private readonly List<TrainingSegment> segments = [];
     private long step;
     private double lossAverage = double.NaN;
 
@@ -81,11 +84,24 @@ internal sealed class Trainer : IDisposable
             optimizer.LoadState(SafetensorsFile.Read(optPath), step, optPath);
             lossAverage = s.GetProperty("lossAverage").GetDouble();
             originalCommand = s.TryGetProperty("command", out JsonElement c) ? c.GetString() ?? options.Command : options.Command;
+            if (s.TryGetProperty("segments", out JsonElement saved) && saved.ValueKind == JsonValueKind.Array)
+            {
+                segments.AddRange(saved.Deserialize<List<TrainingSegment>>(ModelManifest.JsonOptions) ?? []);
+            }
+            if (segments.Count == 0)
+            {
+                segments.Add(new TrainingSegment(0, originalCommand)); // a checkpoint from before segments were kept
+            }
+            if (segments[^1].Command != options.Command)
+            {
+                segments.Add(new TrainingSegment(step, options.Command));
+            }
         }
         else
         {
             CopyWeights(model, ema);
             originalCommand = options.Command;
+            segments.Add(new TrainingSegment(0, options.Command));
         }
         foreach (Tensor p in ema.parameters())
         {
@@ -277,6 +293,7 @@ internal sealed class Trainer : IDisposable
             batch = options.Batch,
             lossAverage,
             command = originalCommand,
+            segments,
             config,
             options,
             savedAt = DateTimeOffset.UtcNow,
@@ -312,6 +329,7 @@ internal sealed class Trainer : IDisposable
         {
             command = originalCommand,
             lastResumedWith = options.Resume ? options.Command : null,
+            segments,
             seed = options.Seed,
             config,
             steps = step,
@@ -373,3 +391,6 @@ internal sealed class Trainer : IDisposable
             : string.Create(CultureInfo.InvariantCulture, $"{span.Minutes}m{span.Seconds:D2}s");
     }
 }
+
+/// <summary>From <paramref name="FromStep"/> on, the run was trained by <paramref name="Command"/>.</summary>
+internal sealed record TrainingSegment(long FromStep, string Command);
