@@ -88,7 +88,7 @@ internal static class ReportWriter
 
         if (report.Targets is { } targets)
         {
-            sb.AppendLine(Inv, $"## Targets ({SamplerName(s.Sampler)}-{s.Steps}, N = {targets.Samples})");
+            sb.AppendLine(Inv, $"## Targets ({SamplerName(s.Sampler)}-{s.Steps}, guidance {s.Guidance:0.##}, N = {targets.Samples})");
             sb.AppendLine();
             sb.AppendLine(Inv, $"Threshold **{targets.Selection.Threshold:0.####}**, {(targets.Selection.Rule.StartsWith("given", StringComparison.Ordinal) ? "given with `--threshold`" : string.Create(Inv, $"chosen on the sweep (N = {targets.Selection.Samples}) as the {targets.Selection.Rule}"))}; {(targets.Selection.MetQualityBar ? "the point met that bar on the sweep" : "**no swept point met that bar on the sweep**")}. Runs `{targets.FullRunId}` and `{targets.AdaptiveRunId}`.");
             sb.AppendLine();
