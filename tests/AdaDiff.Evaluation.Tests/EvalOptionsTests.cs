@@ -20,7 +20,7 @@ public class EvalOptionsTests
         Assert.Equal(50, options.ResolvedDdpmSamples);
         Assert.True(options.StaticTruncation && options.PerBatch && options.StepComparison);
         Assert.Null(options.Thresholds); // automatic
-        Assert.Equal([0.25f, 0.4f, 0.45f, 0.5f, 0.6f], options.AutoTargets);
+        Assert.Equal([0.1f, 0.25f, 0.4f, 0.45f, 0.5f, 0.6f], options.AutoTargets);
     }
 
     [Fact]

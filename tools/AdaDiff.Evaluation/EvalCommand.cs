@@ -28,7 +28,7 @@ public static class EvalCommand
           --steps N              steps of that sampler (default 50)
           --thresholds a,b,...   certainty thresholds swept for the Pareto curve, or auto (default): chosen on a
                                  probe of noised test images to save --auto-targets of the layers
-                                 (default 0.25,0.4,0.45,0.5,0.6), plus the model's default threshold
+                                 (default 0.1,0.25,0.4,0.45,0.5,0.6), plus the model's default threshold
           --probe-rows N         noised test images in that probe (default 500)
           --threshold T          threshold of the targets, pictures and sampler comparison (default: chosen on
                                  the sweep: fewest layers with FID-proxy ≤ 1.05× full and class accuracy within

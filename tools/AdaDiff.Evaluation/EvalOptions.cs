@@ -45,7 +45,7 @@ public sealed record EvalOptions
     public IReadOnlyList<float>? Thresholds { get; init; }
 
     /// <summary>Fractions of layers saved that the automatic thresholds aim at (on the probe).</summary>
-    public IReadOnlyList<float> AutoTargets { get; init; } = [0.25f, 0.4f, 0.45f, 0.5f, 0.6f];
+    public IReadOnlyList<float> AutoTargets { get; init; } = [0.1f, 0.25f, 0.4f, 0.45f, 0.5f, 0.6f];
 
     /// <summary>Noised test images in the certainty probe.</summary>
     public int ProbeRows { get; init; } = 500;
