@@ -31,7 +31,7 @@ public sealed class EndToEndTests : IDisposable
         int rc = await EvalCommand.RunAsync(
             ["--model", package, "--samples", "20", "--target-samples", "30", "--write-default", "--steps", "3", "--thresholds", "0.3,0.6",
              "--ddpm-steps", "4", "--ddpm-samples", "10", "--ddim-steps", "2", "--dpm-steps", "2", "--unconditional", "8",
-             "--job-images", "10", "--max-batch-rows", "20", "--threads", "1", "--out", outDir],
+             "--job-images", "10", "--max-batch-rows", "20", "--threads", "1", "--min-layers", "2", "--out", outDir],
             stdout, stderr, CancellationToken.None);
 
         Assert.True(rc == 0, stderr.ToString());
@@ -63,6 +63,8 @@ public sealed class EndToEndTests : IDisposable
         Assert.Contains(runs.EnumerateArray(), r => r.GetProperty("id").GetString() == targets.GetProperty("adaptiveRunId").GetString() && r.GetProperty("samples").GetInt32() == 30);
         ModelManifest updated = ModelManifest.Load(Path.Combine(package, "model.json"));
         Assert.Equal(chosen, updated.DefaultThreshold);
+        Assert.Equal(2, updated.DefaultMinLayers); // the floor the threshold was measured with
+        Assert.Equal("onnxruntime", json.RootElement.GetProperty("settings").GetProperty("backend").GetString());
         using (JsonDocument manifestJson = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(package, "model.json"))))
         {
             Assert.Contains("--write-default", manifestJson.RootElement.GetProperty("defaultThresholdChosenBy").GetProperty("command").GetString(), StringComparison.Ordinal);

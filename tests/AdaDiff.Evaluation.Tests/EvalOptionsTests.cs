@@ -21,6 +21,17 @@ public class EvalOptionsTests
         Assert.True(options.StaticTruncation && options.PerBatch && options.StepComparison);
         Assert.Null(options.Thresholds); // automatic
         Assert.Equal([0.1f, 0.25f, 0.4f, 0.45f, 0.5f, 0.6f], options.AutoTargets);
+        Assert.Equal("onnxruntime", options.Backend);
+    }
+
+    [Theory]
+    [InlineData("onnx", "onnxruntime")]
+    [InlineData("ONNXRUNTIME", "onnxruntime")]
+    [InlineData("torchsharp", "torchsharp")]
+    [InlineData("torch", "torchsharp")]
+    public void Parse_Backend_IsNormalised(string given, string expected)
+    {
+        Assert.Equal(expected, EvalOptions.Parse(["--backend", given]).Backend);
     }
 
     [Fact]
@@ -44,6 +55,7 @@ public class EvalOptionsTests
     [InlineData("--samples", "5")]
     [InlineData("--target-samples", "5")]
     [InlineData("--sampler", "euler")]
+    [InlineData("--backend", "tensorrt")]
     [InlineData("--unknown", "1")]
     [InlineData("--auto-targets", "0.5,1")]
     public void Parse_BadOption_Throws(string name, string value)

@@ -18,7 +18,7 @@ public class ThresholdSelectionTests
         RunRecord[] sweep =
         [
             Run("a", 0.9f, 11, 10.1, 0.90),
-            Run("b", 0.7f, 7, 10.4, 0.885), // 1.04× and −1.5 points: within the bar, fewest layers of those
+            Run("b", 0.7f, 7, 10.4, 0.895), // 1.04× and −0.5 points: within the bar and its margin, fewest layers of those
             Run("c", 0.5f, 5, 10.6, 0.90), // 1.06×: outside
             Run("d", 0.4f, 4, 10.2, 0.87), // −3 points: outside
         ];
@@ -28,6 +28,25 @@ public class ThresholdSelectionTests
         Assert.Equal(0.7f, chosen.Threshold);
         Assert.Equal("b", chosen.RunId);
         Assert.True(chosen.MetQualityBar);
+    }
+
+    [Fact]
+    public void Choose_AsksTheAccuracyForOneStandardErrorOfMargin()
+    {
+        // Full depth: 90% on 500 images, standard error √(0.9·0.1/500) = 1.34 points. The bar is 88%; with the margin
+        // 89.34%. "b" is within the bar (−1.5 points) but not its margin, so the more conservative "a" is chosen.
+        RunRecord[] sweep =
+        [
+            Run("a", 0.9f, 9, 10.1, 0.895),
+            Run("b", 0.7f, 7, 10.2, 0.885),
+        ];
+
+        SelectionRecord chosen = ThresholdSelection.Choose(Full, sweep);
+
+        Assert.Equal("a", chosen.RunId);
+        Assert.Equal(Math.Sqrt(0.9 * 0.1 / 500), chosen.AccuracyMargin, 12);
+        Assert.True(ThresholdSelection.MeetsBar(Full, sweep[1]));
+        Assert.False(ThresholdSelection.MeetsBar(Full, sweep[1], chosen.AccuracyMargin));
     }
 
     [Fact]

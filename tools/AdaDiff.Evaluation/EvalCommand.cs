@@ -24,6 +24,7 @@ public static class EvalCommand
                                  balanced over classes (default 500)
           --target-samples N     images of the two runs the targets are judged on: full depth and the chosen
                                  threshold (default 2000; 0 judges them on the sweep's runs)
+          --backend B            onnxruntime (default, the faster on CPU) | torchsharp: which backend generates
           --sampler S            ddim | ddpm | dpm-solver++ (default ddim)
           --steps N              steps of that sampler (default 50)
           --thresholds a,b,...   certainty thresholds swept for the Pareto curve, or auto (default): chosen on a
@@ -52,7 +53,7 @@ public static class EvalCommand
           --unconditional N      unconditional images for the unconditional grid (default 32; 0 skips)
           --job-images N         images per generation job; the per-batch rule decides over a job (default 32)
           --max-batch-rows N     network rows per batch (default 128)
-          --threads N            libtorch threads (default: all processors)
+          --threads N            backend threads (default: all processors)
           --weights-note TEXT    what state the weights are in, for the report (default: from model.json)
         """;
 

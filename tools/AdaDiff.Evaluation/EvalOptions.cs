@@ -32,6 +32,18 @@ public sealed record EvalOptions
     /// <summary>Write the chosen threshold into the package's model.json as its <c>defaultThreshold</c>.</summary>
     public bool WriteDefault { get; init; }
 
+    /// <summary>
+    /// Backend that generates the images: <c>onnxruntime</c> (default: the server's default, 1.4–2.7× faster on this
+    /// CPU) or <c>torchsharp</c>. Both run the same weights and pass the same conformance suite.
+    /// </summary>
+    public string Backend { get; init; } = BackendOnnx;
+
+    /// <summary>Name of the ONNX Runtime backend.</summary>
+    public const string BackendOnnx = "onnxruntime";
+
+    /// <summary>Name of the TorchSharp backend.</summary>
+    public const string BackendTorchSharp = "torchsharp";
+
     /// <summary>Main sampler.</summary>
     public SamplerKind Sampler { get; init; } = SamplerKind.Ddim;
 
@@ -111,7 +123,7 @@ public sealed record EvalOptions
     /// <summary>Most network rows per batch of the scheduler.</summary>
     public int MaxBatchRows { get; init; } = 128;
 
-    /// <summary>libtorch threads; 0 = all processors.</summary>
+    /// <summary>Threads of the backend (libtorch or ONNX Runtime intra-op); 0 = all processors.</summary>
     public int Threads { get; init; }
 
     /// <summary>Free text saying what state the weights are in, printed in the report; null reads it from the manifest.</summary>
@@ -154,6 +166,7 @@ public sealed record EvalOptions
             Samples = reader.Int("samples", defaults.Samples, min: 10),
             TargetSamples = reader.Int("target-samples", defaults.TargetSamples, min: 0),
             WriteDefault = reader.Flag("write-default"),
+            Backend = ParseBackend(reader.String("backend")) ?? defaults.Backend,
             Sampler = ParseSampler(reader.String("sampler")) ?? defaults.Sampler,
             Steps = reader.Int("steps", defaults.Steps, min: 1),
             Thresholds = reader.String("thresholds") is "auto" ? null : reader.Floats("thresholds"),
@@ -215,6 +228,15 @@ public sealed record EvalOptions
         }
         return options;
     }
+
+    /// <summary>Parses onnxruntime (also onnx, ort) | torchsharp (also torch), or null for null.</summary>
+    public static string? ParseBackend(string? text) => text?.ToLowerInvariant() switch
+    {
+        null => null,
+        "onnxruntime" or "onnx" or "ort" => BackendOnnx,
+        "torchsharp" or "torch" => BackendTorchSharp,
+        _ => throw new ArgumentException($"--backend: '{text}' is not onnxruntime or torchsharp"),
+    };
 
     /// <summary>Parses ddpm | ddim | dpm-solver++ (also dpmpp, dpm), or null for null.</summary>
     public static SamplerKind? ParseSampler(string? text) => text?.ToLowerInvariant() switch

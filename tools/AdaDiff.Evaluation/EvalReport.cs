@@ -76,7 +76,11 @@ public sealed record EvalSettings(
     int DdpmSamples,
     int DdpmSteps,
     int DdimSteps,
-    int DpmSolverSteps);
+    int DpmSolverSteps)
+{
+    /// <summary>Backend that generated the images (results from before the option were made with torchsharp).</summary>
+    public string Backend { get; init; } = EvalOptions.BackendTorchSharp;
+}
 
 /// <summary>FID-proxy between <paramref name="Samples"/> random training images and the 10,000 test images.</summary>
 public sealed record FloorRecord(int Samples, double Fid);
@@ -158,7 +162,14 @@ public sealed record ThresholdChoice(float TargetSaved, float Threshold, double 
 /// <param name="MaxFidRatio">Bar: FID-proxy at most this multiple of full depth's.</param>
 /// <param name="MaxAccuracyDrop">Bar: class accuracy at most this much below full depth's.</param>
 /// <param name="Samples">Images per run of the sweep it was chosen on.</param>
-public sealed record SelectionRecord(float Threshold, string RunId, string Rule, bool MetQualityBar, double MaxFidRatio, double MaxAccuracyDrop, int Samples);
+public sealed record SelectionRecord(float Threshold, string RunId, string Rule, bool MetQualityBar, double MaxFidRatio, double MaxAccuracyDrop, int Samples)
+{
+    /// <summary>Margin asked of the accuracy when choosing (one standard error of full depth's accuracy at the sweep's N); 0 for a given threshold.</summary>
+    public double AccuracyMargin { get; init; }
+
+    /// <summary>The earliest exit layer the threshold was measured with (written as the package's <c>defaultMinLayers</c>).</summary>
+    public int MinLayers { get; init; } = 1;
+}
 
 /// <summary>The targets, judged on <paramref name="Samples"/> images per run.</summary>
 /// <param name="Samples">Images of the two runs judged.</param>

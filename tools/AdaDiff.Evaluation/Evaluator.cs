@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using AdaDiff.Backends.Onnx;
 using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Training;
 using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
 using AdaDiff.Evaluation.Classifier;
 using AdaDiff.Evaluation.Internal;
 using AdaDiff.Evaluation.Metrics;
@@ -35,7 +37,8 @@ public static class Evaluator
         double classifierAccuracy = Accuracy(testOutputs.Predictions, test.Labels);
         var scorer = new Scorer(classifier, testStats, train, (int)(options.Seed % int.MaxValue));
 
-        using TorchSharpBackend backend = TorchSharpBackend.Load(options.Model, new TorchSharpBackendOptions { Threads = options.Threads });
+        using IDenoiserBackend backend = OpenBackend(options, options.Model);
+        log.WriteLine($"[eval] {options.Model} on {backend.Name} ({backend.ExecutionProvider})");
         ModelManifest manifest = backend.Manifest;
         CheckFits(manifest, options.Model);
         int minLayers = options.MinLayers ?? manifest.DefaultMinLayers;
@@ -67,7 +70,7 @@ public static class Evaluator
         var progress = new Progress(log, plan.EstimatedWork);
         var runs = new List<MeasuredRun>();
 
-        async Task<MeasuredRun> Run(TorchSharpBackend b, GenerationSpec spec, MeasuredRun? reference)
+        async Task<MeasuredRun> Run(IDenoiserBackend b, GenerationSpec spec, MeasuredRun? reference)
         {
             progress.Stage($"{runs.Count + 1}/{plan.EstimatedRuns}+ {spec.Id}");
             GeneratedSet set = await GeneratedSet.GenerateAsync(b, spec, options.Seed, options.JobImages, options.MaxBatchRows, progress, cancellationToken);
@@ -88,6 +91,7 @@ public static class Evaluator
         SelectionRecord selection = options.Threshold is float chosen
             ? ThresholdSelection.Given(full.Record, perSample.First(r => r.Record.Threshold == chosen).Record)
             : ThresholdSelection.Choose(full.Record, [.. perSample.Select(r => r.Record)]);
+        selection = selection with { MinLayers = minLayers };
         float pictureThreshold = selection.Threshold;
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] chosen threshold {pictureThreshold:0.####} ({selection.Rule}; quality bar {(selection.MetQualityBar ? "met" : "not met")} on N = {options.Samples})"));
 
@@ -148,7 +152,7 @@ public static class Evaluator
         var baseline = new List<MeasuredRun>();
         if (options.BaselineModel is string baselinePath)
         {
-            using TorchSharpBackend other = TorchSharpBackend.Load(baselinePath, new TorchSharpBackendOptions { Threads = options.Threads });
+            using IDenoiserBackend other = OpenBackend(options, baselinePath);
             CheckFits(other.Manifest, baselinePath);
             MeasuredRun otherFull = await Run(other, plan.Full(options.Sampler, options.Steps, options.Samples, group: "baseline", package: options.BaselineLabel), null);
             baseline.Add(otherFull);
@@ -179,7 +183,7 @@ public static class Evaluator
             Model = new ModelInfo(manifest.Name, options.Model, manifest.Description, manifest.Weights.Sha256, depth, TrainingSteps(manifest), options.WeightsNote ?? WeightsNote(manifest)),
             Classifier = new ClassifierInfo(RelativeToWorkingDirectory(options.ClassifierPath), classifierAccuracy, classifier.Metadata),
             Settings = new EvalSettings(options.Samples, options.TargetSamples, options.Sampler, options.Steps, thresholds, pictureThreshold, minLayers, options.Guidance, options.Seed,
-                options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DdimSteps, options.DpmSolverSteps),
+                options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DdimSteps, options.DpmSolverSteps) { Backend = backend.Name },
             Floors = scorer.Floors,
             Probe = new ProbeRecord(probe.Rows, probe.MeanPerLayer(), choices),
             Runs = [.. runs.Select(r => r.Record)],
@@ -252,6 +256,13 @@ public static class Evaluator
         model.Save(options.ClassifierPath);
         return model;
     }
+
+    // The same weights on either backend; ONNX Runtime exports the graphs in memory when the package has none (or stale ones).
+    private static IDenoiserBackend OpenBackend(EvalOptions options, string packageDir) => options.Backend switch
+    {
+        EvalOptions.BackendTorchSharp => TorchSharpBackend.Load(packageDir, new TorchSharpBackendOptions { Threads = options.Threads }),
+        _ => OnnxBackend.Load(packageDir, new OnnxBackendOptions { Threads = options.Threads, ReexportWhenStale = true }),
+    };
 
     private static void CheckFits(ModelManifest manifest, string path)
     {

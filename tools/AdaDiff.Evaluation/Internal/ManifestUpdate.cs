@@ -10,7 +10,7 @@ namespace AdaDiff.Evaluation.Internal;
 internal static class ManifestUpdate
 {
     /// <summary>
-    /// Sets <c>defaultThreshold</c> and records how it was chosen under <c>defaultThresholdChosenBy</c>; the result is
+    /// Sets <c>defaultThreshold</c> and <c>defaultMinLayers</c> (the exit floor the threshold was measured with) and records how it was chosen under <c>defaultThresholdChosenBy</c>; the result is
     /// validated as a manifest before it replaces the file (written beside it, then moved).
     /// </summary>
     public static void WriteDefaultThreshold(string packageDir, SelectionRecord selection, string command, DateTimeOffset when)
@@ -20,6 +20,7 @@ internal static class ManifestUpdate
         JsonObject root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
             ?? throw new InvalidDataException($"{path}: not a JSON object");
         root["defaultThreshold"] = selection.Threshold;
+        root["defaultMinLayers"] = selection.MinLayers;
         root["defaultThresholdChosenBy"] = new JsonObject
         {
             ["command"] = command,
@@ -27,6 +28,8 @@ internal static class ManifestUpdate
             ["rule"] = selection.Rule,
             ["metQualityBar"] = selection.MetQualityBar,
             ["samples"] = selection.Samples,
+            ["minLayers"] = selection.MinLayers,
+            ["accuracyMargin"] = Math.Round(selection.AccuracyMargin, 5),
             ["run"] = selection.RunId,
         };
         string text = root.ToJsonString(ModelManifest.JsonOptions) + "\n";

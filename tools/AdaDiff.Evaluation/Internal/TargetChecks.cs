@@ -39,12 +39,12 @@ internal static class TargetChecks
 
         double fid = adaptive.Fid ?? double.NaN;
         checks.Add(new TargetCheck($"threshold {adaptive.Threshold:0.####}: FID-proxy ≤ {ThresholdSelection.MaxFidRatio:0.00}× full depth's",
-            string.Create(Inv, $"{fid:F3} = {fid / fullFid:F3}× full ({fullFid:F3})"), fid <= ThresholdSelection.MaxFidRatio * fullFid));
+            string.Create(Inv, $"{fid:F3} = {fid / fullFid:F3}× full ({fullFid:F3})"), ThresholdSelection.FidWithinBar(adaptive.Fid, full.Fid)));
 
         double accuracy = adaptive.ClassAccuracy ?? double.NaN;
         checks.Add(new TargetCheck($"threshold {adaptive.Threshold:0.####}: class accuracy within {ThresholdSelection.MaxAccuracyDrop * 100:0} points of full depth",
             string.Create(Inv, $"{Pct(accuracy)} vs {Pct(fullAccuracy)} ({(accuracy - fullAccuracy) * 100:+0.0;-0.0;0.0} points)"),
-            accuracy >= fullAccuracy - ThresholdSelection.MaxAccuracyDrop - 1e-12));
+            ThresholdSelection.AccuracyWithinBar(adaptive.ClassAccuracy, full.ClassAccuracy)));
 
         if (atEqualDepth is { FidStatic: double fidStatic })
         {
