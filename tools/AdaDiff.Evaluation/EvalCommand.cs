@@ -2,6 +2,7 @@ using System.Globalization;
 using AdaDiff.Evaluation.Classifier;
 using AdaDiff.Evaluation.Internal;
 using AdaDiff.Evaluation.Reporting;
+using AdaDiff.Tools.Shared;
 
 namespace AdaDiff.Evaluation;
 
@@ -116,9 +117,9 @@ public static class EvalCommand
         EvalOptions options;
         try
         {
-            var reader = new ArgReader(args, new HashSet<string>(StringComparer.Ordinal));
+            var reader = new CommandLine(args, new HashSet<string>(StringComparer.Ordinal));
             options = new EvalOptions { Out = reader.String("out") ?? new EvalOptions().Out, Markdown = reader.String("markdown") };
-            reader.EnsureAllUsed();
+            reader.RejectUnknown();
         }
         catch (ArgumentException e)
         {
@@ -136,7 +137,7 @@ public static class EvalCommand
         string outPath;
         try
         {
-            var reader = new ArgReader(args, new HashSet<string>(StringComparer.Ordinal));
+            var reader = new CommandLine(args, new HashSet<string>(StringComparer.Ordinal));
             var defaults = new ClassifierTrainingOptions();
             outPath = reader.String("out") ?? ClassifierModel.DefaultPath;
             options = new ClassifierTrainingOptions
@@ -148,7 +149,7 @@ public static class EvalCommand
                 DataDirectory = reader.String("data") ?? defaults.DataDirectory,
                 InitialWeights = reader.String("init"),
             };
-            reader.EnsureAllUsed();
+            reader.RejectUnknown();
         }
         catch (ArgumentException e)
         {

@@ -2,6 +2,7 @@ using AdaDiff.Backends.TorchSharp.Training;
 using AdaDiff.Engine;
 using AdaDiff.Evaluation.Classifier;
 using AdaDiff.Evaluation.Internal;
+using AdaDiff.Tools.Shared;
 
 namespace AdaDiff.Evaluation;
 
@@ -153,11 +154,8 @@ public sealed record EvalOptions
     public static EvalOptions Parse(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var reader = new ArgReader(args, new HashSet<string>(StringComparer.Ordinal) { "no-static", "no-per-batch", "no-steps", "write-default" });
+        var reader = new CommandLine(args, new HashSet<string>(StringComparer.Ordinal) { "no-static", "no-per-batch", "no-steps", "write-default" });
         var defaults = new EvalOptions();
-        float? threshold = reader.String("threshold") is null ? null : (float)reader.Double("threshold", 0);
-        int? minLayers = reader.String("min-layers") is null ? null : reader.Int("min-layers", 1, min: 1);
-        int? ddpmSamples = reader.String("ddpm-samples") is null ? null : reader.Int("ddpm-samples", 10, min: 1);
         var options = new EvalOptions
         {
             Model = reader.String("model") ?? defaults.Model,
@@ -172,8 +170,8 @@ public sealed record EvalOptions
             Thresholds = reader.String("thresholds") is "auto" ? null : reader.Floats("thresholds"),
             AutoTargets = reader.Floats("auto-targets") ?? defaults.AutoTargets,
             ProbeRows = reader.Int("probe-rows", defaults.ProbeRows, min: 1),
-            Threshold = threshold,
-            MinLayers = minLayers,
+            Threshold = (float?)reader.DoubleOrNull("threshold"),
+            MinLayers = reader.IntOrNull("min-layers", min: 1),
             Guidance = (float)reader.Double("guidance", defaults.Guidance),
             Seed = (ulong)reader.Int("seed", 0, min: 0),
             Out = reader.String("out") ?? defaults.Out,
@@ -183,7 +181,7 @@ public sealed record EvalOptions
             StaticTruncation = !reader.Flag("no-static"),
             PerBatch = !reader.Flag("no-per-batch"),
             StepComparison = !reader.Flag("no-steps"),
-            DdpmSamples = ddpmSamples,
+            DdpmSamples = reader.IntOrNull("ddpm-samples", min: 1),
             DdpmSteps = reader.Int("ddpm-steps", defaults.DdpmSteps, min: 1),
             DdimSteps = reader.Int("ddim-steps", defaults.DdimSteps, min: 1),
             DpmSolverSteps = reader.Int("dpm-steps", defaults.DpmSolverSteps, min: 1),
@@ -194,7 +192,7 @@ public sealed record EvalOptions
             WeightsNote = reader.String("weights-note"),
             CommandLine = "adadiff-tools eval" + (args.Count > 0 ? " " + string.Join(' ', args) : ""),
         };
-        reader.EnsureAllUsed();
+        reader.RejectUnknown();
         foreach (float t in options.Thresholds ?? [])
         {
             if (!(t > 0f && t <= 1f))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AdaDiff.Backends.Onnx;
+using AdaDiff.Tools.Shared;
 
 namespace AdaDiff.Tools;
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using AdaDiff.Tools.Shared;
 
 namespace AdaDiff.Tools;
 

@@ -1,15 +1,23 @@
 using System.Globalization;
 
-namespace AdaDiff.Evaluation.Internal;
+namespace AdaDiff.Tools.Shared;
 
-/// <summary><c>--name value</c> options and <c>--flag</c> switches; unknown or unused options are errors.</summary>
-internal sealed class ArgReader
+/// <summary>
+/// The <c>--name value</c> options and <c>--flag</c> switches of one command of <c>adadiff-tools</c>. Every value is
+/// parsed with the invariant culture; an option given but never read is an error (<see cref="RejectUnknown"/>), so a
+/// typo never passes silently. Compiled into each tools assembly that parses a command line (linked source).
+/// </summary>
+internal sealed class CommandLine
 {
     private readonly Dictionary<string, string?> values = new(StringComparer.Ordinal);
     private readonly HashSet<string> used = new(StringComparer.Ordinal);
 
-    public ArgReader(IReadOnlyList<string> args, IReadOnlySet<string> flags)
+    /// <param name="args">The words after the command's name.</param>
+    /// <param name="flags">Names (without <c>--</c>) that take no value.</param>
+    public CommandLine(IReadOnlyList<string> args, IReadOnlySet<string> flags)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(flags);
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -33,24 +41,33 @@ internal sealed class ArgReader
         }
     }
 
+    /// <summary>Whether the switch was given.</summary>
     public bool Flag(string name)
     {
         used.Add(name);
         return values.ContainsKey(name);
     }
 
+    /// <summary>The option's text, or null when it was not given.</summary>
     public string? String(string name)
     {
         used.Add(name);
         return values.TryGetValue(name, out string? value) ? value : null;
     }
 
-    public int Int(string name, int fallback, int min = int.MinValue)
+    /// <summary>The option's text; an error when it was not given.</summary>
+    public string Required(string name) => String(name) ?? throw new ArgumentException($"option --{name} is required");
+
+    /// <summary>The option as an integer ≥ <paramref name="min"/>, or <paramref name="fallback"/> when not given.</summary>
+    public int Int(string name, int fallback, int min = int.MinValue) => IntOrNull(name, min) ?? fallback;
+
+    /// <summary>The option as an integer ≥ <paramref name="min"/>, or null when not given.</summary>
+    public int? IntOrNull(string name, int min = int.MinValue)
     {
         string? text = String(name);
         if (text is null)
         {
-            return fallback;
+            return null;
         }
         if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
         {
@@ -59,18 +76,23 @@ internal sealed class ArgReader
         return value >= min ? value : throw new ArgumentException($"--{name}: must be at least {min}");
     }
 
-    public double Double(string name, double fallback)
+    /// <summary>The option as a finite number, or <paramref name="fallback"/> when not given.</summary>
+    public double Double(string name, double fallback) => DoubleOrNull(name) ?? fallback;
+
+    /// <summary>The option as a finite number, or null when not given.</summary>
+    public double? DoubleOrNull(string name)
     {
         string? text = String(name);
         if (text is null)
         {
-            return fallback;
+            return null;
         }
         return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value)
             ? value
             : throw new ArgumentException($"--{name}: '{text}' is not a number");
     }
 
+    /// <summary>The option as a comma-separated list of finite numbers (at least one), or null when not given.</summary>
     public float[]? Floats(string name)
     {
         string? text = String(name);
@@ -88,8 +110,8 @@ internal sealed class ArgReader
         return list.Count > 0 ? [.. list] : throw new ArgumentException($"--{name}: give at least one value");
     }
 
-    /// <summary>Throws for options that were given but never read.</summary>
-    public void EnsureAllUsed()
+    /// <summary>Throws for options that were given but never read (typos, options of another command).</summary>
+    public void RejectUnknown()
     {
         foreach (string name in values.Keys)
         {
