@@ -61,6 +61,14 @@ public sealed record ModelManifest
     /// <summary>Default minimum exit layer for ADAPTIVE exits, 1..Depth.</summary>
     public int DefaultMinLayers { get; init; } = 1;
 
+    /// <summary>
+    /// Classifier-free guidance scale w (eps = eps_u + w (eps_c - eps_u)) a class-conditional request gets when it
+    /// leaves the scale at 0, 1..<see cref="MaxGuidanceScale"/>; 1 is no guidance. A value other than 1 needs the
+    /// null class of label dropout (<see cref="SupportsUnconditional"/> and classes). The exit threshold and the
+    /// quality of a model are measured at one scale: this is that scale.
+    /// </summary>
+    public float DefaultGuidanceScale { get; init; } = 1f;
+
     /// <summary>Per-image FLOP counts of the network's stages (multiply-add = 2).</summary>
     public required FlopCounts Flops { get; init; }
 
@@ -81,6 +89,9 @@ public sealed record ModelManifest
     /// <summary>Patch tokens: (H/p)×(W/p).</summary>
     [JsonIgnore]
     public int PatchTokens => (Height / PatchSize) * (Width / PatchSize);
+
+    /// <summary>Largest classifier-free guidance scale a manifest may default to (the contract's limit of a request too).</summary>
+    public const float MaxGuidanceScale = 20f;
 
     /// <summary>Serializer settings of model.json (camelCase, indented).</summary>
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
@@ -130,6 +141,10 @@ public sealed record ModelManifest
         Require(NumClasses > 0 || SupportsUnconditional, "a model without classes must support unconditional sampling");
         Require(DefaultThreshold > 0 && DefaultThreshold <= 1, "defaultThreshold must be in (0, 1]");
         Require(DefaultMinLayers >= 1 && DefaultMinLayers <= Depth, "defaultMinLayers must be in 1..depth");
+        Require(float.IsFinite(DefaultGuidanceScale) && DefaultGuidanceScale >= 1f && DefaultGuidanceScale <= MaxGuidanceScale,
+            $"defaultGuidanceScale must be a finite number in 1..{MaxGuidanceScale} (1 is no guidance); was {DefaultGuidanceScale}");
+        Require(DefaultGuidanceScale == 1f || (NumClasses > 0 && SupportsUnconditional),
+            $"defaultGuidanceScale {DefaultGuidanceScale} needs a class-conditional model trained with label dropout (numClasses > 0 and supportsUnconditional: guidance runs the null class); use 1");
         Require(Flops.PerLayer.Length == Depth, "flops.perLayer must have depth entries");
         Require(!string.IsNullOrEmpty(Weights.File), "weights.file is required");
         NoiseSchedule.Validate(source);

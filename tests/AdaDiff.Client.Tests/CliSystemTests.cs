@@ -81,6 +81,15 @@ public sealed class CliSystemTests(ServerFixture fixture) : IDisposable
         JsonElement first = JsonDocument.Parse(output.Split('\n')[0]).RootElement;
         Assert.True(first.GetProperty("isDefault").GetBoolean());
         Assert.Equal(28, first.GetProperty("width").GetInt32());
+        Assert.InRange(first.GetProperty("defaultGuidanceScale").GetSingle(), 1f, 20f);
+    }
+
+    [Fact]
+    public async Task Models_Plain_ShowsDefaultThresholdAndGuidance()
+    {
+        var (code, output, _) = await RunAsync("models");
+        Assert.Equal(CliApp.ExitCodes.Ok, code);
+        Assert.Matches(@"^fashion-mnist-uvit \(default\): .*, threshold [0-9.]+, guidance [0-9.]+, ", output.Split('\n')[0]);
     }
 
     [Fact]

@@ -28,6 +28,7 @@ public sealed class ReadmeCurlTests(ServerFixture fixture)
         string[] lines = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         using JsonDocument models = JsonDocument.Parse(ModelsPart(lines[0], out string rest));
         Assert.True(models.RootElement.GetProperty("models")[0].GetProperty("isDefault").GetBoolean());
+        Assert.InRange(models.RootElement.GetProperty("models")[0].GetProperty("defaultGuidanceScale").GetSingle(), 1f, 20f);
         string[] events = [rest, .. lines.Skip(1)];
         var parsed = events.Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(11, parsed.Count);

@@ -77,7 +77,7 @@ public sealed class EndToEndTests : IDisposable
         Assert.Contains("Sample size: 20", markdown, StringComparison.Ordinal);
         Assert.Contains("untrained", markdown, StringComparison.Ordinal);
         Assert.Contains("](results/pareto-zoom.png)", markdown, StringComparison.Ordinal);
-        Assert.Contains("## Targets (DDIM-3, guidance 3, N = 30)", markdown, StringComparison.Ordinal);
+        Assert.Contains("## Targets (DDIM-3, guidance 2.5, N = 30)", markdown, StringComparison.Ordinal); // the package's default scale
         foreach (string picture in new[] { "pareto.png", "pareto-zoom.png", "exit-heatmap.png", "samples-full.png", "samples-adaptive.png", "unconditional-full.png", "unconditional-adaptive.png" })
         {
             IImageInfo info = Image.Identify(Path.Combine(outDir, picture));
@@ -110,6 +110,7 @@ public sealed class EndToEndTests : IDisposable
             SupportsUnconditional = true,
             NoiseSchedule = new NoiseScheduleSpec(),
             DefaultThreshold = 0.6f,
+            DefaultGuidanceScale = 2.5f,
             Flops = FlopCounter.Count(config),
             Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
         };

@@ -14,7 +14,7 @@ public class EvalOptionsTests
         Assert.False(options.WriteDefault);
         Assert.Equal(SamplerKind.Ddim, options.Sampler);
         Assert.Equal(50, options.Steps);
-        Assert.Equal(3f, options.Guidance);
+        Assert.Null(options.Guidance); // the model's default scale
         Assert.Equal("docs/results", options.Out);
         Assert.Equal(Path.GetFullPath("docs/results.md"), options.ResolvedMarkdown);
         Assert.Equal(50, options.ResolvedDdpmSamples);

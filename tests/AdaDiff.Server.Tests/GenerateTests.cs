@@ -214,7 +214,9 @@ public sealed class GenerateTests(ServerFixture server)
         Assert.Equal(Steps * 2 * server.Model.Depth, stats.LayersFull);
         Assert.Equal(Steps, stats.Steps);
         Assert.Equal(1.0 - ((double)executed / stats.LayersFull), stats.AccelerationRatio, 9);
-        Assert.Equal(Steps * 2 * server.Model.FlopsPerForward, stats.FlopsFull, 1e-6 * stats.FlopsFull);
+        // FLOPs count every network row: two per image when the (model's default) guidance applies.
+        double rowsPerImage = g.Result.Settings.GuidanceScale == 1f ? 1 : 2;
+        Assert.Equal(Steps * 2 * rowsPerImage * server.Model.FlopsPerForward, stats.FlopsFull, 1e-6 * stats.FlopsFull);
         Assert.True(stats.FlopsExecuted > 0);
         Assert.True(stats.WallSeconds >= stats.QueueSeconds);
         Assert.True(stats.WallSeconds >= g.Steps[^1].ElapsedSeconds);

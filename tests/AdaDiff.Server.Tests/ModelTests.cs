@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AdaDiff.Grpc.V1;
 using Grpc.Core;
+using ModelManifest = AdaDiff.Engine.ModelManifest;
 
 namespace AdaDiff.Server.Tests;
 
@@ -37,9 +38,25 @@ public sealed class ModelTests(ServerFixture server)
         Assert.Equal("cpu", info.ExecutionProvider);
         Assert.InRange(info.DefaultThreshold, float.Epsilon, 1f);
         Assert.InRange(info.DefaultMinLayers, 1u, info.Depth);
+        Assert.Equal(TestPaths.Manifest("fashion-mnist-uvit").DefaultGuidanceScale, info.DefaultGuidanceScale); // 0 if unmapped
         Assert.True(info.FlopsPerForward > 0);
         Assert.True(info.Timesteps >= 2);
         Assert.True(info.IsDefault);
+    }
+
+    [Fact]
+    public async Task ListModels_EveryModel_ReportsItsManifestDefaults()
+    {
+        ListModelsResponse response = await server.Client.ListModelsAsync(new ListModelsRequest());
+
+        Assert.All(response.Models, info =>
+        {
+            ModelManifest manifest = TestPaths.Manifest(info.Name);
+            Assert.Equal(manifest.DefaultThreshold, info.DefaultThreshold);
+            Assert.Equal((uint)manifest.DefaultMinLayers, info.DefaultMinLayers);
+            Assert.Equal(manifest.DefaultGuidanceScale, info.DefaultGuidanceScale);
+            Assert.InRange(info.DefaultGuidanceScale, 1f, 20f);
+        });
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using AdaDiff.Engine;
+
 namespace AdaDiff.Server.Tests;
 
 /// <summary>Paths of the source tree, found upwards from the test's output folder.</summary>
@@ -8,6 +10,9 @@ internal static class TestPaths
 
     /// <summary>The model repository the server serves by default.</summary>
     public static string ModelRepository => Path.Combine(RepositoryRoot, "models");
+
+    /// <summary>The manifest of a model of the repository as it is on disk now (what the server must report).</summary>
+    public static ModelManifest Manifest(string model) => ModelManifest.Load(Path.Combine(ModelRepository, model, "model.json"));
 
     /// <summary>The built server: server/AdaDiff.Server/bin/&lt;same configuration as the tests&gt;/…/AdaDiff.Server.dll.</summary>
     public static string ServerDll

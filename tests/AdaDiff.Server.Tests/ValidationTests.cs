@@ -91,7 +91,7 @@ public sealed class ValidationTests(ServerFixture server)
     [Fact]
     public async Task Generate_ZeroValues_DefaultsResolved()
     {
-        // num_images 0 means 1, guidance 0 means 1, threshold/min_layers 0 mean the model's defaults.
+        // num_images 0 means 1; guidance (with a class), threshold and min_layers 0 mean the model's defaults.
         GenerateRequest request = Valid();
         request.NumImages = 0;
         request.Steps = 3;
@@ -101,7 +101,7 @@ public sealed class ValidationTests(ServerFixture server)
         Assert.Single(g.Result.Images);
         Assert.Equal(Sampler.Ddim, g.Result.Settings.Sampler);
         Assert.Equal(3u, g.Result.Settings.Steps);
-        Assert.Equal(1f, g.Result.Settings.GuidanceScale);
+        Assert.Equal(TestPaths.Manifest("fashion-mnist-uvit").DefaultGuidanceScale, g.Result.Settings.GuidanceScale);
         Assert.Equal(server.Model.DefaultThreshold, g.Result.Settings.Threshold);
         Assert.Equal(server.Model.DefaultMinLayers, g.Result.Settings.MinLayers);
     }

@@ -37,8 +37,9 @@ public static class EvalCommand
                                  2 points of full)
           --write-default        write the chosen threshold into the package's model.json (defaultThreshold)
           --min-layers N         earliest exit layer (default: the model's)
-          --guidance G           classifier-free guidance scale of the class-conditional runs (default 3;
-                                 1: the conditional prediction alone, no unconditional rows)
+          --guidance G           classifier-free guidance scale of the class-conditional runs (default: the
+                                 model's defaultGuidanceScale, what clients get; 1: the conditional prediction
+                                 alone, no unconditional rows)
           --seed N               base seed; the same seeds in every configuration (default 0)
           --out DIR              where results.json and the PNGs go (default docs/results)
           --markdown PATH        the markdown report (default OUT.md beside it: docs/results.md)

@@ -182,7 +182,7 @@ public static class Evaluator
             StartedUtc = started,
             Model = new ModelInfo(manifest.Name, options.Model, manifest.Description, manifest.Weights.Sha256, depth, TrainingSteps(manifest), options.WeightsNote ?? WeightsNote(manifest)),
             Classifier = new ClassifierInfo(RelativeToWorkingDirectory(options.ClassifierPath), classifierAccuracy, classifier.Metadata),
-            Settings = new EvalSettings(options.Samples, options.TargetSamples, options.Sampler, options.Steps, thresholds, pictureThreshold, minLayers, options.Guidance, options.Seed,
+            Settings = new EvalSettings(options.Samples, options.TargetSamples, options.Sampler, options.Steps, thresholds, pictureThreshold, minLayers, options.GuidanceFor(manifest), options.Seed,
                 options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DdimSteps, options.DpmSolverSteps) { Backend = backend.Name },
             Floors = scorer.Floors,
             Probe = new ProbeRecord(probe.Rows, probe.MeanPerLayer(), choices),

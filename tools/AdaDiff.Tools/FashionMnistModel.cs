@@ -12,7 +12,20 @@ internal static class FashionMnistModel
     public static readonly string[] ClassNames =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
-    public static ModelManifest Manifest(string name, UViTConfig config, string description, object training) => new()
+    /// <summary>
+    /// Classifier-free guidance scale of a model trained with label dropout: 3 is the scale the evaluation measures
+    /// (<c>adadiff-tools eval --guidance</c> defaults to it) and so the scale its default threshold is chosen at. On
+    /// 8.5-epoch weights at N = 100 it raised class accuracy from 36% to 64% and cut the FID-proxy from 268 to 146
+    /// against scale 1, so a client that leaves guidance_scale at 0 gets the images the results describe.
+    /// </summary>
+    public const float GuidanceScaleWithLabelDropout = 3f;
+
+    /// <summary>
+    /// The manifest of a Fashion-MNIST package. <paramref name="labelDropout"/> is the probability with which training
+    /// replaced the label by the null class; only then can the model be guided, so only then is the default scale
+    /// <see cref="GuidanceScaleWithLabelDropout"/> (else 1, no guidance).
+    /// </summary>
+    public static ModelManifest Manifest(string name, UViTConfig config, string description, object training, double labelDropout) => new()
     {
         Name = name,
         Description = description,
@@ -31,6 +44,7 @@ internal static class FashionMnistModel
         NoiseSchedule = new NoiseScheduleSpec { Kind = BetaScheduleKind.Linear, Timesteps = 1000, BetaStart = 1e-4, BetaEnd = 0.02 },
         DefaultThreshold = 0.9f,
         DefaultMinLayers = 1,
+        DefaultGuidanceScale = labelDropout > 0 ? GuidanceScaleWithLabelDropout : 1f,
         Flops = FlopCounter.Count(config),
         Weights = new WeightsFile { File = "weights.safetensors" },
         Training = JsonSerializer.SerializeToElement(training, ModelManifest.JsonOptions),

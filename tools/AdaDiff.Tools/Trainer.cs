@@ -350,7 +350,7 @@ internal sealed class Trainer : IDisposable
             threads = options.Threads,
             data = "Fashion-MNIST train split (60,000 images, Debian dataset-fashion-mnist), scaled to [-1, 1]",
         };
-        ModelManifest manifest = FashionMnistModel.Manifest(name, config, description, training);
+        ModelManifest manifest = FashionMnistModel.Manifest(name, config, description, training, options.LabelDropout);
         ModelPackage.Save(options.PackageDir, manifest, ema);
         Log($"package: EMA weights at step {step} → {options.PackageDir}");
     }

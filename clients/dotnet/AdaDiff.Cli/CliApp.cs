@@ -61,7 +61,7 @@ public static class CliApp
         var minLayers = new Option<uint>("--min-layers") { Description = "Earliest exit layer (0: model default)", DefaultValueFactory = _ => 0 };
         var fullDepth = new Option<bool>("--full-depth") { Description = "Run every layer (no early exits)" };
         var fixedDepth = new Option<uint>("--fixed-depth") { Description = "Exit every image at this layer (static truncation)", DefaultValueFactory = _ => 0 };
-        var guidance = new Option<float>("--guidance") { Description = "Classifier-free guidance scale (0: none)", DefaultValueFactory = _ => 0 };
+        var guidance = new Option<float>("--guidance") { Description = "Classifier-free guidance scale (0: the model's default with --class, else none; 1: none)", DefaultValueFactory = _ => 0 };
         var images = new Option<uint>("--images", "-n") { Description = "Number of images", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string>("--out", "-o") { Description = "Folder for PNGs, strip.png and stats.json", DefaultValueFactory = _ => "out" };
         var timeout = new Option<double>("--timeout") { Description = "Deadline in seconds", DefaultValueFactory = _ => 600 };
@@ -367,7 +367,7 @@ public static class CliApp
                 continue;
             }
             await output.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{m.Name}{(m.IsDefault ? " (default)" : "")}: {m.Channels}x{m.Height}x{m.Width}, depth {m.Depth}, {m.NumClasses} classes, threshold {m.DefaultThreshold}, {m.Backend}/{m.ExecutionProvider} — {m.Description}"));
+                $"{m.Name}{(m.IsDefault ? " (default)" : "")}: {m.Channels}x{m.Height}x{m.Width}, depth {m.Depth}, {m.NumClasses} classes, threshold {m.DefaultThreshold}, guidance {m.DefaultGuidanceScale}, {m.Backend}/{m.ExecutionProvider} — {m.Description}"));
         }
         return ExitCodes.Ok;
     }

@@ -52,6 +52,7 @@ export interface GenerateOptions {
   steps?: number;
   classLabel?: number;
   sampler?: 'ddim' | 'ddpm' | 'dpm++';
+  /** Classifier-free guidance scale, 0..20; 0 (default): the model's defaultGuidanceScale with a classLabel, else 1 (none). */
   guidanceScale?: number;
   exitMode?: 'adaptive' | 'full' | 'fixed';
   threshold?: number;
@@ -73,6 +74,8 @@ export interface ModelInfo {
   numClasses: number;
   classNames: string[];
   defaultThreshold: number;
+  /** Guidance scale a request with a classLabel gets when guidanceScale is 0 (1: no guidance). */
+  defaultGuidanceScale: number;
   isDefault: boolean;
   [field: string]: unknown;
 }

@@ -121,7 +121,7 @@ class AdaDiffClient:
         self._channel.close()
 
     def list_models(self, timeout: float = 30) -> list:
-        """The served models (``ModelInfo`` messages), default first."""
+        """The served models (``ModelInfo`` messages: ``default_threshold``, ``default_guidance_scale``, …), default first."""
         return list(self._stub.ListModels(pb2.ListModelsRequest(), timeout=timeout).models)
 
     def generate(
@@ -143,7 +143,11 @@ class AdaDiffClient:
         preview_every: int = 0,
         timeout: Optional[float] = 600,
     ) -> Iterator[Event]:
-        """Yields one StepEvent per sampling step, then one ResultEvent. Closing the iterator cancels the call."""
+        """Yields one StepEvent per sampling step, then one ResultEvent. Closing the iterator cancels the call.
+
+        ``guidance_scale`` 0 selects the model's ``default_guidance_scale`` (``ModelInfo``) with a ``class_label``,
+        else 1 (no guidance).
+        """
         request = pb2.GenerateRequest(
             model=model,
             num_images=num_images,

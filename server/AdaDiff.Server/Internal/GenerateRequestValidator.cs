@@ -18,8 +18,8 @@ internal sealed record ValidatedGenerate(GenerationRequest Request, Proto.Resolv
 /// </summary>
 internal static class GenerateRequestValidator
 {
-    /// <summary>Largest classifier-free guidance scale accepted.</summary>
-    public const float MaxGuidanceScale = 20f;
+    /// <summary>Largest classifier-free guidance scale accepted (a manifest's default is held to the same).</summary>
+    public const float MaxGuidanceScale = ModelManifest.MaxGuidanceScale;
 
     /// <summary>Longest prompt accepted, in UTF-16 code units.</summary>
     public const int MaxPromptLength = 1024;
@@ -114,15 +114,11 @@ internal static class GenerateRequestValidator
                 break;
         }
 
-        // guidance_scale: finite, 0..20; 0 means 1.
+        // guidance_scale: finite, 0..20; 0 is resolved below (the model's default with a class, else 1).
         float guidance = request.GuidanceScale;
         if (!float.IsFinite(guidance) || guidance < 0f || guidance > MaxGuidanceScale)
         {
-            Bad("guidance_scale", $"must be a finite number in 0..{MaxGuidanceScale} (0 means 1); was {guidance}");
-        }
-        if (guidance == 0f)
-        {
-            guidance = 1f;
+            Bad("guidance_scale", $"must be a finite number in 0..{MaxGuidanceScale} (0 selects the model's default); was {guidance}");
         }
 
         // exit_policy
@@ -184,6 +180,11 @@ internal static class GenerateRequestValidator
             return null;
         }
 
+        // Guidance needs a class: without one it is ignored, so 0 resolves to 1 there (no extra rows).
+        if (guidance == 0f)
+        {
+            guidance = classLabel is null ? 1f : manifest.DefaultGuidanceScale;
+        }
         float resolvedThreshold = threshold == 0f ? manifest.DefaultThreshold : threshold;
         int minLayers = policy.MinLayers == 0 ? manifest.DefaultMinLayers : (int)policy.MinLayers;
         int fixedDepth = (int)policy.FixedDepth;

@@ -86,6 +86,7 @@ internal static class ProtoMapper
             Timesteps = (uint)m.NoiseSchedule.Timesteps,
             DefaultThreshold = m.DefaultThreshold,
             DefaultMinLayers = (uint)m.DefaultMinLayers,
+            DefaultGuidanceScale = m.DefaultGuidanceScale,
             Backend = model.Backend.Name,
             ExecutionProvider = model.Backend.ExecutionProvider,
             FlopsPerForward = m.Flops.FullForward,

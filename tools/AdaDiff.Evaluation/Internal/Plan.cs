@@ -59,16 +59,16 @@ internal sealed class Plan(EvalOptions options, ModelManifest manifest, IReadOnl
     public ExitPolicySettings AdaptivePolicy(float threshold, bool perBatch) => new(ExitMode.Adaptive, threshold, minLayers, 0, perBatch);
 
     public GenerationSpec Full(SamplerKind sampler, int steps, int samples, string group = "full", string? package = null) =>
-        new($"{Prefix(package)}{Name(sampler, steps)}-n{samples}-full", group, package ?? manifest.Name, sampler, steps, samples, ExitPolicySettings.Full, true, options.Guidance);
+        new($"{Prefix(package)}{Name(sampler, steps)}-n{samples}-full", group, package ?? manifest.Name, sampler, steps, samples, ExitPolicySettings.Full, true, options.GuidanceFor(manifest));
 
     public GenerationSpec Adaptive(SamplerKind sampler, int steps, int samples, float threshold, bool perBatch, string group = "", string? package = null) =>
         new($"{Prefix(package)}{Name(sampler, steps)}-n{samples}-{(perBatch ? "batch" : "sample")}-t{Tag(threshold)}",
             group.Length > 0 ? group : perBatch ? "per-batch" : "adaptive",
-            package ?? manifest.Name, sampler, steps, samples, AdaptivePolicy(threshold, perBatch), true, options.Guidance);
+            package ?? manifest.Name, sampler, steps, samples, AdaptivePolicy(threshold, perBatch), true, options.GuidanceFor(manifest));
 
     public GenerationSpec Static(int depth) =>
         new($"{Name(options.Sampler, options.Steps)}-n{options.Samples}-fixed{depth}", "static", manifest.Name, options.Sampler, options.Steps, options.Samples,
-            new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, depth), true, options.Guidance);
+            new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, depth), true, options.GuidanceFor(manifest));
 
     public GenerationSpec Unconditional(ExitPolicySettings exit, string id) =>
         new($"{Name(options.Sampler, options.Steps)}-{id}", "unconditional", manifest.Name, options.Sampler, options.Steps, options.UnconditionalSamples, exit, false, 1f);

@@ -83,6 +83,7 @@ internal sealed class JsonEvents(TextWriter output)
         }
         w.WriteEndArray();
         w.WriteNumber("defaultThreshold", m.DefaultThreshold);
+        w.WriteNumber("defaultGuidanceScale", m.DefaultGuidanceScale);
         w.WriteString("backend", m.Backend);
         w.WriteString("executionProvider", m.ExecutionProvider);
     });
