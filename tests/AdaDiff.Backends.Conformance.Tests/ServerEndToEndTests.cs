@@ -81,8 +81,8 @@ public sealed class ServerEndToEndTests(ServersFixture fixture, ITestOutputHelpe
             default: throw new ArgumentOutOfRangeException(nameof(scenario), scenario, "unknown scenario");
         }
 
-        RpcException a = await Assert.ThrowsAsync<RpcException>(() => RunAsync(fixture.Onnx, request));
-        RpcException b = await Assert.ThrowsAsync<RpcException>(() => RunAsync(fixture.TorchSharp, request));
+        RpcException a = await Assert.ThrowsAsync<RpcException>(() => Generation.RunAsync(fixture.Onnx, request));
+        RpcException b = await Assert.ThrowsAsync<RpcException>(() => Generation.RunAsync(fixture.TorchSharp, request));
 
         output.WriteLine($"{scenario}: {a.StatusCode} '{a.Status.Detail}' [{string.Join(", ", Violations(a))}]");
         Assert.Equal(scenario == "unknown model" ? StatusCode.NotFound : StatusCode.InvalidArgument, a.StatusCode);
@@ -110,8 +110,8 @@ public sealed class ServerEndToEndTests(ServersFixture fixture, ITestOutputHelpe
     /// <summary>The same request to both servers at once (each runs on its own core).</summary>
     private async Task<(Generation Onnx, Generation Torch)> BothAsync(GenerateRequest request)
     {
-        Task<Generation> onnx = RunAsync(fixture.Onnx, request);
-        Task<Generation> torch = RunAsync(fixture.TorchSharp, request);
+        Task<Generation> onnx = Generation.RunAsync(fixture.Onnx, request);
+        Task<Generation> torch = Generation.RunAsync(fixture.TorchSharp, request);
         return (await onnx, await torch);
     }
 
@@ -123,15 +123,15 @@ public sealed class ServerEndToEndTests(ServersFixture fixture, ITestOutputHelpe
     private async Task<float> CalibrateThresholdAsync(uint depth)
     {
         // Threshold 1 runs every layer and reports the last layer's certainty; a tiny one exits at layer 1.
-        Generation deepest = await RunAsync(fixture.Onnx, Request(new ExitPolicy { Mode = ExitMode.Adaptive, Threshold = 1, MinLayers = 1 }));
-        Generation first = await RunAsync(fixture.Onnx, Request(new ExitPolicy { Mode = ExitMode.Adaptive, Threshold = 1e-6f, MinLayers = 1 }));
+        Generation deepest = await Generation.RunAsync(fixture.Onnx, Request(new ExitPolicy { Mode = ExitMode.Adaptive, Threshold = 1, MinLayers = 1 }));
+        Generation first = await Generation.RunAsync(fixture.Onnx, Request(new ExitPolicy { Mode = ExitMode.Adaptive, Threshold = 1e-6f, MinLayers = 1 }));
         float[] seen = [.. deepest.Steps.Concat(first.Steps).SelectMany(s => s.Certainties)];
         float lo = seen.Min(), hi = seen.Max();
         float? usable = null;
         for (int i = 0; i < 10; i++)
         {
             float threshold = (lo + hi) / 2;
-            Generation g = await RunAsync(fixture.Onnx, Request(new ExitPolicy { Mode = ExitMode.Adaptive, Threshold = threshold, MinLayers = 1 }));
+            Generation g = await Generation.RunAsync(fixture.Onnx, Request(new ExitPolicy { Mode = ExitMode.Adaptive, Threshold = threshold, MinLayers = 1 }));
             double fraction = (double)g.Result.Stats.LayersExecuted / g.Result.Stats.LayersFull;
             output.WriteLine($"calibration: threshold {threshold:F4} in [{lo:F4}, {hi:F4}] runs {g.Result.Stats.LayersExecuted} of {g.Result.Stats.LayersFull} layers");
             if (g.Result.Stats.LayersExecuted > Steps * 2 && fraction < 1)
@@ -226,31 +226,4 @@ public sealed class ServerEndToEndTests(ServersFixture fixture, ITestOutputHelpe
         BadRequest? badRequest = e.GetRpcStatus()?.GetDetail<BadRequest>();
         return badRequest is null ? [] : [.. badRequest.FieldViolations.Select(v => $"{v.Field}: {v.Description}")];
     }
-
-    private static async Task<Generation> RunAsync(DiffusionService.DiffusionServiceClient client, GenerateRequest request)
-    {
-        List<StepUpdate> steps = [];
-        GenerationResult? result = null;
-        using AsyncServerStreamingCall<GenerateResponse> call = client.Generate(request, deadline: DateTime.UtcNow.AddMinutes(2));
-        await foreach (GenerateResponse response in call.ResponseStream.ReadAllAsync())
-        {
-            Assert.Null(result); // nothing after the result
-            switch (response.EventCase)
-            {
-                case GenerateResponse.EventOneofCase.Step:
-                    steps.Add(response.Step);
-                    break;
-                case GenerateResponse.EventOneofCase.Result:
-                    result = response.Result;
-                    break;
-                default:
-                    Assert.Fail($"unexpected event {response.EventCase}");
-                    break;
-            }
-        }
-        Assert.NotNull(result);
-        return new Generation(steps, result);
-    }
-
-    private sealed record Generation(IReadOnlyList<StepUpdate> Steps, GenerationResult Result);
 }

@@ -15,7 +15,7 @@ public sealed class ServersFixture : IAsyncLifetime, IAsyncDisposable
     public const string Model = "fashion-mnist-uvit";
 
     /// <summary>Loading a model on a busy 2-core machine while other test assemblies run takes well under this.</summary>
-    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan ReadyTimeout = ServerProcess.DefaultReadyTimeout;
 
     private readonly List<ServerProcess> _processes = [];
     private readonly List<GrpcChannel> _channels = [];

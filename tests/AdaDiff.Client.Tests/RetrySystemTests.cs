@@ -17,7 +17,7 @@ public sealed class TinyQueueServerFixture : IAsyncLifetime
     internal ServerProcess Server => _server ?? throw new InvalidOperationException("not started");
 
     public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(
-        TimeSpan.FromSeconds(240),
+        ServerProcess.DefaultReadyTimeout,
         "--AdaDiff:MaxActiveJobs=1",
         "--AdaDiff:MaxQueuedJobs=1",
         "--Logging:LogLevel:AdaDiff.Server.Services.DiffusionService=Debug");

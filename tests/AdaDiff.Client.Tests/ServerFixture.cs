@@ -7,7 +7,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
     internal ServerProcess Server => _server ?? throw new InvalidOperationException("not started");
 
-    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(TimeSpan.FromSeconds(240));
+    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(ServerProcess.DefaultReadyTimeout);
 
     public async Task DisposeAsync()
     {

@@ -19,7 +19,7 @@ public sealed class SystemTests
     {
         await using ServerProcess server = ServerProcess.Start();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        await server.WaitReadyAsync(http, TimeSpan.FromMinutes(3));
+        await server.WaitReadyAsync(http, ServerProcess.DefaultReadyTimeout);
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri($"http://127.0.0.1:{server.HttpPort}/healthz"))).StatusCode);
         string before = await http.GetStringAsync(new Uri($"http://127.0.0.1:{server.HttpPort}/metrics"));

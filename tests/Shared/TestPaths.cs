@@ -1,9 +1,11 @@
-using AdaDiff.Engine;
+namespace AdaDiff.Tests.Shared;
 
-namespace AdaDiff.Server.Tests;
-
-/// <summary>Paths of the source tree, found upwards from the test's output folder.</summary>
-internal static class TestPaths
+/// <summary>
+/// Paths of the source tree, found upwards from the test's output folder. The one copy for every test project that
+/// needs them (linked in as Shared/TestPaths.cs); <c>Manifest</c> is in TestPaths.Manifest.cs, linked only into
+/// projects that reference AdaDiff.Engine.
+/// </summary>
+internal static partial class TestPaths
 {
     /// <summary>The repository root (the folder holding AdaDiff.Grpc.sln).</summary>
     public static string RepositoryRoot { get; } = FindRoot();
@@ -11,17 +13,16 @@ internal static class TestPaths
     /// <summary>The model repository the server serves by default.</summary>
     public static string ModelRepository => Path.Combine(RepositoryRoot, "models");
 
-    /// <summary>The manifest of a model of the repository as it is on disk now (what the server must report).</summary>
-    public static ModelManifest Manifest(string model) => ModelManifest.Load(Path.Combine(ModelRepository, model, "model.json"));
-
-    /// <summary>The built server: server/AdaDiff.Server/bin/&lt;same configuration as the tests&gt;/…/AdaDiff.Server.dll.</summary>
+    /// <summary>The built server: server/AdaDiff.Server/bin/&lt;same configuration as the tests&gt;/…/AdaDiff.Server.dll, newest first.</summary>
     public static string ServerDll
     {
         get
         {
             string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
             string bin = Path.Combine(RepositoryRoot, "server", "AdaDiff.Server", "bin", configuration);
-            string? dll = Directory.Exists(bin) ? Directory.GetFiles(bin, "AdaDiff.Server.dll", SearchOption.AllDirectories).OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault() : null;
+            string? dll = Directory.Exists(bin)
+                ? Directory.GetFiles(bin, "AdaDiff.Server.dll", SearchOption.AllDirectories).OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
+                : null;
             return dll ?? throw new FileNotFoundException($"AdaDiff.Server.dll not found under {bin}; build the server first.");
         }
     }

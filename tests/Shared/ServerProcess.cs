@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace AdaDiff.Tests.Shared;
+
+/// <summary>
+/// The built server run as its own process (<c>dotnet AdaDiff.Server.dll …</c>) on two free loopback ports, its
+/// stdout and stderr kept for failure messages; disposing kills it. The one copy for every test project that starts
+/// the real server (linked in as Shared/ServerProcess.cs).
+/// </summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    /// <summary>
+    /// How long the server may take to answer /readyz: loading a model on a busy 2-core machine while other test
+    /// assemblies run. The longest of the former copies' deadlines (the client tests' 240 s; the others had 3 min).
+    /// </summary>
+    public static readonly TimeSpan DefaultReadyTimeout = TimeSpan.FromSeconds(240);
+
+    /// <summary>Per-request limit of the /readyz poll that <see cref="StartAsync"/> runs itself.</summary>
+    private static readonly TimeSpan ReadyRequestTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>200 ms between /readyz polls (one copy polled every 100 ms): fewer wake-ups on cores the server is loading on.</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long to wait, once the process has exited, for the last lines of its output (the reason it exited).</summary>
+    private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServerProcess(Process process, int grpcPort, int httpPort)
+    {
+        _process = process;
+        GrpcPort = grpcPort;
+        HttpPort = httpPort;
+    }
+
+    public int GrpcPort { get; }
+
+    public int HttpPort { get; }
+
+    /// <summary>The gRPC address, <c>http://127.0.0.1:&lt;GrpcPort&gt;</c> (HTTP/2 without TLS).</summary>
+    public string GrpcAddress => $"http://127.0.0.1:{GrpcPort}";
+
+    /// <summary>Everything the process wrote so far, stdout and stderr.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>
+    /// Starts the server; <paramref name="extraArgs"/> (e.g. <c>--AdaDiff:Backend=torchsharp</c>,
+    /// <c>--AdaDiff:MaxQueuedJobs=1</c>) follow the port flags, so they may override any setting. Does not wait for
+    /// it to be ready (<see cref="WaitReadyAsync"/>); the caller disposes it (which kills it) whatever happens next.
+    /// </summary>
+    public static ServerProcess Start(params string[] extraArgs)
+    {
+        int grpcPort = FreePort();
+        int httpPort = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(), // the server must find its models without the source tree as cwd
+        };
+        start.ArgumentList.Add(TestPaths.ServerDll);
+        start.ArgumentList.Add("--AdaDiff:BindAddress=127.0.0.1");
+        start.ArgumentList.Add($"--AdaDiff:GrpcPort={grpcPort}");
+        start.ArgumentList.Add($"--AdaDiff:HttpPort={httpPort}");
+        foreach (string arg in extraArgs)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment.Remove("ASPNETCORE_URLS");
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        var process = new Process { StartInfo = start };
+        var server = new ServerProcess(process, grpcPort, httpPort);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>
+    /// Starts the server (as <see cref="Start"/>) and waits until /readyz answers 200. If it exits or is not ready
+    /// within <paramref name="readyTimeout"/> it is disposed (killed) before the exception propagates; one copy left
+    /// a server that had exited undisposed.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(TimeSpan readyTimeout, params string[] extraArgs)
+    {
+        ServerProcess server = Start(extraArgs);
+        try
+        {
+            using var http = new HttpClient { Timeout = ReadyRequestTimeout };
+            await server.WaitReadyAsync(http, readyTimeout);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Polls /readyz until it answers 200; throws <see cref="InvalidOperationException"/> if the process exits and
+    /// <see cref="TimeoutException"/> if <paramref name="timeout"/> (default <see cref="DefaultReadyTimeout"/>)
+    /// passes, each with the server's output. Exceptions rather than xunit asserts (as one copy had), so fixtures can
+    /// call it too; the message is built only on failure, not on every poll.
+    /// </summary>
+    public async Task WaitReadyAsync(HttpClient http, TimeSpan? timeout = null)
+    {
+        TimeSpan limit = timeout ?? DefaultReadyTimeout;
+        var wait = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                await DrainOutputAsync();
+                throw new InvalidOperationException($"the server exited with {_process.ExitCode}:\n{Output}");
+            }
+            try
+            {
+                using HttpResponseMessage response = await http.GetAsync(new Uri($"http://127.0.0.1:{HttpPort}/readyz"));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // not listening yet, or too busy to answer within the client's per-request timeout (model loading
+                // while other test assemblies run on the same cores): not ready yet, keep polling until the deadline
+            }
+            if (wait.Elapsed > limit)
+            {
+                throw new TimeoutException($"the server was not ready after {limit}:\n{Output}");
+            }
+            await Task.Delay(PollInterval);
+        }
+    }
+
+    /// <summary>Waits for the process to exit by itself (and for the last of its output); returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    /// <summary>Lines of the server's output (stdout and stderr) that contain <paramref name="text"/>.</summary>
+    public int CountLines(string text)
+    {
+        lock (_output)
+        {
+            return _output.ToString().Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>A loopback port free at the time of the call.</summary>
+    public static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // never started, already reaped or already disposed (kept from the copy that had it: disposing twice is harmless)
+        }
+        _process.Dispose();
+    }
+
+    /// <summary>After an exit, lets the asynchronous readers deliver the last lines (the reason) before they are reported.</summary>
+    private async Task DrainOutputAsync()
+    {
+        try
+        {
+            await WaitForExitAsync(OutputDrainTimeout);
+        }
+        catch (OperationCanceledException)
+        {
+            // report what arrived
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}
