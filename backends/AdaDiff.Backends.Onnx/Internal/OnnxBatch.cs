@@ -276,31 +276,8 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         }
     }
 
-    /// <summary>Validates row numbers; true when they are exactly 0..Count-1.</summary>
-    private bool CheckRows(ReadOnlySpan<int> rows, bool ascending)
-    {
-        bool identity = rows.Length == Count;
-        for (int i = 0; i < rows.Length; i++)
-        {
-            int row = rows[i];
-            if ((uint)row >= (uint)Count)
-            {
-                throw new ArgumentOutOfRangeException(nameof(rows), row, $"row {row} is not in 0..{Count - 1}");
-            }
-            if (ascending && i > 0 && row <= rows[i - 1])
-            {
-                throw new ArgumentException("rows must be strictly ascending", nameof(rows));
-            }
-            identity &= row == i;
-        }
-        return identity;
-    }
+    /// <summary>Validates row numbers (<see cref="BatchInput.ValidateRows"/>); true when they are exactly 0..Count-1.</summary>
+    private bool CheckRows(ReadOnlySpan<int> rows, bool ascending) => BatchInput.ValidateRows(rows, Count, ascending);
 
-    private void RequireLayer()
-    {
-        if (LayersRun == 0)
-        {
-            throw new InvalidOperationException("run at least one layer first");
-        }
-    }
+    private void RequireLayer() => BatchInput.RequireLayerRun(LayersRun);
 }

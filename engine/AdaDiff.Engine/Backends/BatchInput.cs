@@ -40,4 +40,37 @@ public static class BatchInput
         }
         return rows;
     }
+
+    /// <summary>
+    /// The contract of a batch's row arguments (<c>Head</c>, <c>Keep</c>), checked the same way by every backend:
+    /// each row in 0..<paramref name="count"/>−1, strictly ascending where <paramref name="ascending"/>.
+    /// </summary>
+    /// <returns>True when the rows are exactly 0..count−1 (the whole batch in order), so a backend may skip a gather.</returns>
+    public static bool ValidateRows(ReadOnlySpan<int> rows, int count, bool ascending)
+    {
+        bool identity = rows.Length == count;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            int row = rows[i];
+            if ((uint)row >= (uint)count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(rows), row, $"row {row} is not in 0..{count - 1}");
+            }
+            if (ascending && i > 0 && row <= rows[i - 1])
+            {
+                throw new ArgumentException("rows must be strictly ascending", nameof(rows));
+            }
+            identity &= row == i;
+        }
+        return identity;
+    }
+
+    /// <summary>Throws <see cref="InvalidOperationException"/> unless a layer has run (the UEM and the head read its hidden state).</summary>
+    public static void RequireLayerRun(int layersRun)
+    {
+        if (layersRun == 0)
+        {
+            throw new InvalidOperationException("run at least one layer first");
+        }
+    }
 }
