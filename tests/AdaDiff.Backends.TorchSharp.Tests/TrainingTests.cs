@@ -20,6 +20,20 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void UemTarget_IsOneMinusTanhOfTheDistanceAndCarriesNoGradient()
+    {
+        using var scope = NewDisposeScope();
+        Tensor prediction = tensor(new[] { 0.5f, -1f, 2f }).requires_grad_(true);
+        Tensor reference = tensor(new[] { 0.5f, 0f, 0f });
+        Tensor target = AdaDiffLoss.UemTarget(prediction, reference);
+        float[] values = target.data<float>().ToArray();
+        Assert.Equal(1f, values[0], 6);                          // agrees: fully certain
+        Assert.Equal(1 - Math.Tanh(1.0), values[1], 5);
+        Assert.Equal(1 - Math.Tanh(2.0), values[2], 5);
+        Assert.False(target.requires_grad);                      // a target, never a path into the backbone
+    }
+
+    [Fact]
     public void Compute_KnownValues_MatchesFormula()
     {
         using var scope = NewDisposeScope();

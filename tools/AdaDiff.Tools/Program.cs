@@ -6,6 +6,7 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
     Console.Error.WriteLine("usage: adadiff-tools <command> [options]");
     Console.Error.WriteLine("  " + InitModelCommand.Usage);
     Console.Error.WriteLine("  " + TrainCommand.Usage);
+    Console.Error.WriteLine("  " + TrainUemCommand.Usage);
     Console.Error.WriteLine("  " + ExportOnnxCommand.Usage);
     Console.Error.WriteLine("  eval [options]                    (adadiff-tools eval --help)");
     return args.Length == 0 ? 2 : 0;
@@ -16,6 +17,7 @@ try
     {
         "init-model" => InitModelCommand.Run(args),
         "train" => TrainCommand.Run(args),
+        "train-uem" => TrainUemCommand.Run(args),
         "export-onnx" => ExportOnnxCommand.Run(args),
         "eval" => await RunEvalAsync(args[1..]),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),

@@ -371,7 +371,7 @@ internal sealed class Trainer : IDisposable
         }
     }
 
-    private static int[] Permutation(int count, int seed, long epoch)
+    internal static int[] Permutation(int count, int seed, long epoch)
     {
         var random = new Random(unchecked(seed * 7919 + (int)epoch));
         int[] result = Enumerable.Range(0, count).ToArray();

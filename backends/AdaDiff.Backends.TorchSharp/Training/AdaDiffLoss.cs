@@ -35,11 +35,25 @@ public static class AdaDiffLoss
         for (int i = 0; i < depth; i++)
         {
             Tensor error = (predictions[i] - noise).square().mean();               // []
-            Tensor target = (1 - (predictions[i].detach() - noise).abs().tanh());  // [B, C, H, W]
+            Tensor target = UemTarget(predictions[i], noise);                     // [B, C, H, W]
             uem = uem + (certainties[i] - target).square().mean();                // []
             layerLoss = layerLoss + weights[i] * error;                           // []
         }
         Tensor total = layerwise ? final + uem + layerLoss : final + uem;         // []
         return (total.MoveToOuterDisposeScope(), final.MoveToOuterDisposeScope(), uem.MoveToOuterDisposeScope(), layerLoss.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The UEM's per-pixel target <c>1 − tanh|ε̂_i − reference|</c> (detached), [B, C, H, W]: the paper's with the true
+    /// noise ε as reference; with the full-depth prediction ε̂_L as reference it asks instead whether the remaining
+    /// layers would change this layer's prediction.
+    /// </summary>
+    public static Tensor UemTarget(Tensor prediction, Tensor reference)
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(reference);
+        using var scope = NewDisposeScope();
+        Tensor target = 1 - (prediction.detach() - reference.detach()).abs().tanh(); // [B, C, H, W]
+        return target.MoveToOuterDisposeScope();
     }
 }

@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Backends.TorchSharp.Model;
+using AdaDiff.Backends.TorchSharp.Training;
+using AdaDiff.Engine;
+using AdaDiff.Engine.Sampling;
+using static TorchSharp.torch;
+
+namespace AdaDiff.Tools;
+
+/// <summary>What a UEM learns to predict, per pixel: <c>1 − tanh|ε̂_i − reference|</c>.</summary>
+internal enum UemTargetKind
+{
+    /// <summary>The paper's: the true noise ε (how wrong layer i is).</summary>
+    Noise,
+
+    /// <summary>The full-depth prediction ε̂_L (whether the remaining layers would change layer i's prediction).</summary>
+    Final,
+}
+
+/// <summary>Settings of <c>adadiff-tools train-uem</c>.</summary>
+internal sealed record UemTuneOptions
+{
+    public required string From { get; init; }
+    public required string PackageDir { get; init; }
+    public UemTargetKind Target { get; init; } = UemTargetKind.Final;
+    public string DataDir { get; init; } = FashionMnist.DefaultDirectory;
+    public int Steps { get; init; } = 1500;
+    public int Batch { get; init; } = 128;
+    public double LearningRate { get; init; } = 1e-3;
+    public int WarmupSteps { get; init; } = 100;
+    public double LabelDropout { get; init; } = 0.1;
+    public int Seed { get; init; }
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    public int LogEvery { get; init; } = 50;
+    public required string Command { get; init; }
+}
+
+/// <summary>
+/// Retrains only the uncertainty heads (UEMs) of a trained package on its frozen backbone, against a chosen target, and
+/// writes the result as a new package: the backbone, the output head and so every full-depth image stay bit-identical,
+/// only the exit decisions change. The UEMs read detached hidden states in training too, so this is the same objective
+/// as the UEM term of the training loss, with the reference of the target as the one difference.
+/// </summary>
+internal sealed class UemTuner : IDisposable
+{
+    private readonly UemTuneOptions options;
+    private readonly ModelManifest source;
+    private readonly UViT model;
+    private readonly AdamW optimizer;
+    private readonly Tensor alphasBar;
+
+    public UemTuner(UemTuneOptions options)
+    {
+        this.options = options;
+        set_num_threads(options.Threads);
+        (source, model) = ModelPackage.Load(options.From);
+        var trainable = new List<(string, Tensor)>();
+        foreach ((string name, var parameter) in model.named_parameters())
+        {
+            bool isUem = name.StartsWith("uem.", StringComparison.Ordinal);
+            parameter.requires_grad = isUem;
+            if (isUem)
+            {
+                trainable.Add((name, (Tensor)parameter));
+            }
+        }
+        if (trainable.Count == 0)
+        {
+            throw new InvalidDataException($"{options.From}: the model has no uem.* parameters to train");
+        }
+        optimizer = new AdamW(trainable, 0.9, 0.999, 1e-8, weightDecay: 0);
+        var schedule = new NoiseSchedule(source.NoiseSchedule);
+        var ab = new float[source.NoiseSchedule.Timesteps];
+        for (int t = 0; t < ab.Length; t++)
+        {
+            ab[t] = (float)schedule.AlphaBar(t);
+        }
+        alphasBar = tensor(ab); // [T]
+    }
+
+    /// <summary>Trains <see cref="UemTuneOptions.Steps"/> steps (or until <paramref name="stop"/>) and writes the package.</summary>
+    public int Run(TextWriter log, CancellationToken stop = default)
+    {
+        FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
+        int batch = options.Batch, stepsPerEpoch = data.Count / batch;
+        var images = new float[batch * FashionMnist.Pixels];
+        var labels = new long[batch];
+        int[] permutation = [];
+        long permutationEpoch = -1;
+        using var generator = new Generator(0);
+        var clock = Stopwatch.StartNew();
+        double average = double.NaN;
+        int step = 0;
+        log.WriteLine($"train-uem: {options.Steps} steps of batch {batch} against the {options.Target.ToString().ToLowerInvariant()} reference, from {options.From} (weights sha256 {source.Weights.Sha256?[..12]})");
+        model.eval(); // no dropout in this model; the backbone is frozen either way
+        for (; step < options.Steps && !stop.IsCancellationRequested; step++)
+        {
+            long epoch = step / stepsPerEpoch;
+            if (epoch != permutationEpoch)
+            {
+                permutation = Trainer.Permutation(data.Count, options.Seed, epoch);
+                permutationEpoch = epoch;
+            }
+            int offset = (int)(step % stepsPerEpoch) * batch;
+            for (int i = 0; i < batch; i++)
+            {
+                int index = permutation[offset + i];
+                Array.Copy(data.Images, (long)index * FashionMnist.Pixels, images, (long)i * FashionMnist.Pixels, FashionMnist.Pixels);
+                labels[i] = data.Labels[index];
+            }
+            double loss = Step(images, labels, generator, step);
+            average = double.IsNaN(average) ? loss : (0.95 * average) + (0.05 * loss);
+            if ((step + 1) % options.LogEvery == 0 || step + 1 == options.Steps)
+            {
+                double perSecond = (step + 1) * batch / clock.Elapsed.TotalSeconds;
+                double eta = (options.Steps - step - 1) * batch / perSecond;
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"step {step + 1}/{options.Steps} UEM loss {loss:F5} (avg {average:F5}) {perSecond:F0} img/s ETA {TimeSpan.FromSeconds(eta):h\\:mm\\:ss}"));
+            }
+        }
+        if (step < options.Steps)
+        {
+            log.WriteLine($"stopped at step {step}: writing the package as it is");
+        }
+        ModelManifest written = WritePackage(step, average);
+        log.WriteLine($"package: {options.PackageDir} (weights sha256 {written.Weights.Sha256?[..12]}) after {clock.Elapsed.TotalMinutes:F1} min");
+        return 0;
+    }
+
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        model.Dispose();
+        alphasBar.Dispose();
+    }
+
+    private double Step(float[] images, long[] labels, Generator generator, int step)
+    {
+        int batch = labels.Length;
+        using var scope = NewDisposeScope();
+        generator.manual_seed(unchecked((options.Seed * 1_000_003L) + step));
+        Tensor x0 = tensor(images, [batch, 1, FashionMnist.Side, FashionMnist.Side]);                // [B, 1, 28, 28]
+        Tensor y = tensor(labels);                                                                    // [B]
+        Tensor drop = rand([batch], generator: generator).lt(options.LabelDropout);                   // [B]
+        y = where(drop, full_like(y, source.NullClass), y);                                           // [B]
+        Tensor t = randint(0, alphasBar.shape[0], [batch], generator: generator);                     // [B]
+        Tensor noise = randn([batch, 1, FashionMnist.Side, FashionMnist.Side], generator: generator); // [B, 1, 28, 28]
+        Tensor ab = alphasBar.index_select(0, t).view(batch, 1, 1, 1);                                // [B, 1, 1, 1]
+        Tensor xt = (ab.sqrt() * x0) + ((1 - ab).sqrt() * noise);                                     // [B, 1, 28, 28]
+
+        // The frozen backbone: every layer's hidden state and prediction, without a graph.
+        int depth = model.Depth;
+        var hidden = new Tensor[depth];
+        var predictions = new Tensor[depth];
+        Tensor temb;
+        using (no_grad())
+        {
+            temb = model.TimestepEmbedding(t.to_type(ScalarType.Float32));     // [B, D]
+            Tensor h = model.Embed(xt, temb, y);                             // [B, T, D]
+            var skips = new Stack<Tensor>();
+            for (int i = 0; i < depth; i++)
+            {
+                h = model.Layer(i, h, model.PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
+                if (model.PushesSkip(i))
+                {
+                    skips.Push(h);
+                }
+                hidden[i] = h;
+                predictions[i] = model.Head(h);                              // [B, 1, 28, 28]
+            }
+        }
+        Tensor reference = options.Target == UemTargetKind.Final ? predictions[depth - 1] : noise; // [B, 1, 28, 28]
+        Tensor loss = zeros(1).squeeze();                                                          // []
+        for (int i = 0; i < depth; i++)
+        {
+            Tensor u = model.Unpatchify(model.UemPatches(i, hidden[i], temb));                   // [B, 1, 28, 28]
+            loss = loss + (u - AdaDiffLoss.UemTarget(predictions[i], reference)).square().mean(); // []
+        }
+        model.zero_grad();
+        loss.backward();
+        optimizer.Step(options.LearningRate * Math.Min(1.0, (step + 1.0) / Math.Max(1, options.WarmupSteps)));
+        return loss.item<float>();
+    }
+
+    private ModelManifest WritePackage(int steps, double lossAverage)
+    {
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.PackageDir)));
+        string target = options.Target.ToString().ToLowerInvariant();
+        var training = new
+        {
+            uemRetrained = new
+            {
+                command = options.Command,
+                from = options.From,
+                fromSha256 = source.Weights.Sha256,
+                target,
+                targetFormula = options.Target == UemTargetKind.Final ? "1 - tanh|eps_i - eps_L|" : "1 - tanh|eps_i - eps|",
+                steps,
+                batch = options.Batch,
+                learningRate = options.LearningRate,
+                warmupSteps = options.WarmupSteps,
+                labelDropout = options.LabelDropout,
+                seed = options.Seed,
+                lossAverage = Math.Round(lossAverage, 6),
+            },
+            backbone = source.Training,
+        };
+        ModelManifest manifest = source with
+        {
+            Name = name,
+            Description = $"{source.Name} with its UEMs retrained for {steps} steps on the frozen backbone against the {target} reference (1 − tanh|ε̂_i − {(options.Target == UemTargetKind.Final ? "ε̂_L" : "ε")}|); backbone and full-depth images identical to {source.Name}.",
+            DefaultThreshold = 0.9f, // the source's threshold was chosen for other certainties: choose again with eval --write-default
+            Training = JsonSerializer.SerializeToElement(training, ModelManifest.JsonOptions),
+        };
+        return ModelPackage.Save(options.PackageDir, manifest, model);
+    }
+}
