@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using AdaDiff.Tools.Shared;
 
 namespace AdaDiff.Tools;
@@ -41,14 +40,7 @@ internal static class TrainCommand
             throw new ArgumentException("--epochs, --batch, --threads and --log-every must be positive");
         }
         // SIGTERM (kill, a scheduler's stop) and Ctrl+C end training at the next step boundary with a checkpoint.
-        using var stop = new CancellationTokenSource();
-        void RequestStop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, RequestStop);
-        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, RequestStop);
+        using var stop = new StopSignal();
         using var trainer = new Trainer(options);
         return trainer.Run(stop.Token);
     }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using AdaDiff.Tools.Shared;
 
 namespace AdaDiff.Tools;
@@ -36,14 +35,7 @@ internal static class TrainUemCommand
         {
             throw new ArgumentException("--package must be another folder than --from (the source package is kept as it is)");
         }
-        using var stop = new CancellationTokenSource();
-        void RequestStop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
-        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, RequestStop);
-        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, RequestStop);
+        using var stop = new StopSignal();
         using var tuner = new UemTuner(options);
         return tuner.Run(Console.Error, stop.Token);
     }

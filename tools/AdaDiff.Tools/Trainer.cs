@@ -129,7 +129,8 @@ internal sealed class Trainer : IDisposable
     {
         FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
         int batch = options.Batch;
-        int stepsPerEpoch = data.Count / batch;
+        var batches = new TrainingBatches(data, batch, options.Seed);
+        int stepsPerEpoch = batches.StepsPerEpoch;
         long totalSteps = (long)options.Epochs * stepsPerEpoch;
         long stopAt = options.MaxSteps > 0 ? Math.Min(totalSteps, step + options.MaxSteps) : totalSteps;
         Log($"start: step {step}/{totalSteps} ({stepsPerEpoch} steps/epoch, batch {batch}, {options.Threads} threads), config {JsonSerializer.Serialize(config, ModelManifest.JsonOptions).Replace("\n", "", StringComparison.Ordinal).Replace("  ", "", StringComparison.Ordinal)}");
@@ -142,8 +143,6 @@ internal sealed class Trainer : IDisposable
 
         var images = new float[batch * FashionMnist.Pixels];
         var labels = new long[batch];
-        int[] permutation = [];
-        long permutationEpoch = -1;
         var clock = Stopwatch.StartNew();
         var checkpointClock = Stopwatch.StartNew();
         var windowClock = Stopwatch.StartNew();
@@ -155,19 +154,7 @@ internal sealed class Trainer : IDisposable
         bool checkpointed = true;
         while (step < stopAt && !stop.IsCancellationRequested)
         {
-            long epoch = step / stepsPerEpoch;
-            if (epoch != permutationEpoch)
-            {
-                permutation = Permutation(data.Count, options.Seed, epoch);
-                permutationEpoch = epoch;
-            }
-            int offset = (int)(step % stepsPerEpoch) * batch;
-            for (int i = 0; i < batch; i++)
-            {
-                int index = permutation[offset + i];
-                Array.Copy(data.Images, (long)index * FashionMnist.Pixels, images, (long)i * FashionMnist.Pixels, FashionMnist.Pixels);
-                labels[i] = data.Labels[index];
-            }
+            batches.Fill(step, images, labels);
             double loss = TrainStep(images, labels, genOwner);
             checkpointed = false;
             lossAverage = double.IsNaN(lossAverage) ? loss : 0.98 * lossAverage + 0.02 * loss;
@@ -227,25 +214,12 @@ internal sealed class Trainer : IDisposable
 
     private double TrainStep(float[] images, long[] labels, Generator generator)
     {
-        int batch = labels.Length;
         using var scope = NewDisposeScope();
         // Per-step generator state from (seed, step): a resumed run draws the same noise it would have.
         generator.manual_seed(unchecked((options.Seed * 1_000_003L) + step));
-        Tensor x0 = tensor(images, [batch, 1, FashionMnist.Side, FashionMnist.Side]);          // [B, 1, 28, 28]
-        if (options.HorizontalFlip)
-        {
-            Tensor flip = rand([batch], generator: generator).lt(0.5).view(batch, 1, 1, 1);   // [B, 1, 1, 1]
-            x0 = where(flip, x0.flip(3), x0);                                                   // [B, 1, 28, 28]
-        }
-        Tensor y = tensor(labels);                                                              // [B]
-        Tensor drop = rand([batch], generator: generator).lt(options.LabelDropout);             // [B]
-        y = where(drop, full_like(y, nullClass), y);                                            // [B]
-        Tensor t = randint(0, alphasBar.shape[0], [batch], generator: generator);               // [B]
-        Tensor noise = randn([batch, 1, FashionMnist.Side, FashionMnist.Side], generator: generator); // [B, 1, 28, 28]
-        Tensor ab = alphasBar.index_select(0, t).view(batch, 1, 1, 1);                          // [B, 1, 1, 1]
-        Tensor xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise;                                   // [B, 1, 28, 28]
+        (Tensor xt, Tensor t, Tensor y, Tensor noise) = NoisedBatch.Draw(images, labels, alphasBar, nullClass, options.LabelDropout, options.HorizontalFlip, generator);
 
-        (Tensor[] predictions, Tensor[] certainties) = model.ForwardExits(xt, t.to_type(ScalarType.Float32), y);
+        (Tensor[] predictions, Tensor[] certainties) = model.ForwardExits(xt, t.to_type(ScalarType.Float32), y); // ε̂_i, u_i: each [B, 1, 28, 28]
         (Tensor loss, _, _, _) = AdaDiffLoss.Compute(predictions, certainties, noise, options.LayerwiseLoss);
         model.zero_grad();
         loss.backward();
@@ -369,18 +343,6 @@ internal sealed class Trainer : IDisposable
             source.MoveNext();
             target.copy_(source.Current);
         }
-    }
-
-    internal static int[] Permutation(int count, int seed, long epoch)
-    {
-        var random = new Random(unchecked(seed * 7919 + (int)epoch));
-        int[] result = Enumerable.Range(0, count).ToArray();
-        for (int i = result.Length - 1; i > 0; i--)
-        {
-            int j = random.Next(i + 1);
-            (result[i], result[j]) = (result[j], result[i]);
-        }
-        return result;
     }
 
     private static string FormatDuration(double seconds)

@@ -85,11 +85,10 @@ internal sealed class UemTuner : IDisposable
     public int Run(TextWriter log, CancellationToken stop = default)
     {
         FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
-        int batch = options.Batch, stepsPerEpoch = data.Count / batch;
+        int batch = options.Batch;
+        var batches = new TrainingBatches(data, batch, options.Seed);
         var images = new float[batch * FashionMnist.Pixels];
         var labels = new long[batch];
-        int[] permutation = [];
-        long permutationEpoch = -1;
         using var generator = new Generator(0);
         var clock = Stopwatch.StartNew();
         double average = double.NaN;
@@ -98,19 +97,7 @@ internal sealed class UemTuner : IDisposable
         model.eval(); // no dropout in this model; the backbone is frozen either way
         for (; step < options.Steps && !stop.IsCancellationRequested; step++)
         {
-            long epoch = step / stepsPerEpoch;
-            if (epoch != permutationEpoch)
-            {
-                permutation = Trainer.Permutation(data.Count, options.Seed, epoch);
-                permutationEpoch = epoch;
-            }
-            int offset = (int)(step % stepsPerEpoch) * batch;
-            for (int i = 0; i < batch; i++)
-            {
-                int index = permutation[offset + i];
-                Array.Copy(data.Images, (long)index * FashionMnist.Pixels, images, (long)i * FashionMnist.Pixels, FashionMnist.Pixels);
-                labels[i] = data.Labels[index];
-            }
+            batches.Fill(step, images, labels);
             double loss = Step(images, labels, generator, step);
             average = double.IsNaN(average) ? loss : (0.95 * average) + (0.05 * loss);
             if ((step + 1) % options.LogEvery == 0 || step + 1 == options.Steps)
@@ -139,17 +126,9 @@ internal sealed class UemTuner : IDisposable
 
     private double Step(float[] images, long[] labels, Generator generator, int step)
     {
-        int batch = labels.Length;
         using var scope = NewDisposeScope();
         generator.manual_seed(unchecked((options.Seed * 1_000_003L) + step));
-        Tensor x0 = tensor(images, [batch, 1, FashionMnist.Side, FashionMnist.Side]);                // [B, 1, 28, 28]
-        Tensor y = tensor(labels);                                                                    // [B]
-        Tensor drop = rand([batch], generator: generator).lt(options.LabelDropout);                   // [B]
-        y = where(drop, full_like(y, source.NullClass), y);                                           // [B]
-        Tensor t = randint(0, alphasBar.shape[0], [batch], generator: generator);                     // [B]
-        Tensor noise = randn([batch, 1, FashionMnist.Side, FashionMnist.Side], generator: generator); // [B, 1, 28, 28]
-        Tensor ab = alphasBar.index_select(0, t).view(batch, 1, 1, 1);                                // [B, 1, 1, 1]
-        Tensor xt = (ab.sqrt() * x0) + ((1 - ab).sqrt() * noise);                                     // [B, 1, 28, 28]
+        (Tensor xt, Tensor t, Tensor y, Tensor noise) = NoisedBatch.Draw(images, labels, alphasBar, source.NullClass, options.LabelDropout, horizontalFlip: false, generator);
 
         // The frozen backbone: every layer's hidden state and prediction, without a graph.
         int depth = model.Depth;
