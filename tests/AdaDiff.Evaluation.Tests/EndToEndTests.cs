@@ -90,6 +90,25 @@ public sealed class EndToEndTests : IDisposable
         File.Delete(Path.Combine(root, "results.md"));
         Assert.Equal(0, await EvalCommand.RunAsync(["render", "--out", outDir], stdout, stderr, CancellationToken.None));
         Assert.Equal(markdown, await File.ReadAllTextAsync(Path.Combine(root, "results.md")));
+
+        // Two evaluations of one backbone compare on one plot, against static truncation at equal depth.
+        string compareDir = Path.Combine(root, "compare");
+        Assert.Equal(0, await EvalCommand.RunAsync(["compare", "--runs", $"first={outDir},second={Path.Combine(outDir, "results.json")}", "--out", compareDir], stdout, stderr, CancellationToken.None));
+        string comparison = await File.ReadAllTextAsync(Path.Combine(root, "compare.md"));
+        Assert.Contains("## Against static truncation at equal mean depth", comparison, StringComparison.Ordinal);
+        Assert.Equal(2 * 2, comparison.Split('\n').Count(l => l.StartsWith("| first |", StringComparison.Ordinal) || l.StartsWith("| second |", StringComparison.Ordinal)) - 2); // 2 sweep rows each, plus one summary row each
+        Assert.True(Image.Identify(Path.Combine(compareDir, "pareto-zoom.png")).Width > 50);
+
+        // Sweeps of other settings are not comparable: a clear error, nothing written.
+        string other = Path.Combine(root, "other");
+        Directory.CreateDirectory(other);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "results.json")))!;
+        node["settings"]!["samples"] = 99;
+        await File.WriteAllTextAsync(Path.Combine(other, "results.json"), node.ToJsonString());
+        var compareErr = new StringWriter();
+        Assert.Equal(2, await EvalCommand.RunAsync(["compare", "--runs", $"first={outDir},other={other}", "--out", Path.Combine(root, "bad")], stdout, compareErr, CancellationToken.None));
+        Assert.Contains("not comparable", compareErr.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(root, "bad")));
     }
 
     /// <summary>An untrained 1×28×28, 10-class U-ViT with 3 layers (D = 32), saved as a package.</summary>

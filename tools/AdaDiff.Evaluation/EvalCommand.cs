@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using AdaDiff.Evaluation.Classifier;
 using AdaDiff.Evaluation.Internal;
 using AdaDiff.Evaluation.Reporting;
@@ -17,6 +18,9 @@ public static class EvalCommand
     public const string Usage = """
         usage: adadiff-tools eval [options]
                adadiff-tools eval render [--out DIR] [--markdown PATH]   (rewrite the markdown from OUT/results.json)
+               adadiff-tools eval compare --runs "LABEL=RESULTS,LABEL=RESULTS[,...]" --out DIR [--markdown PATH]
+                                 (per-sample sweeps of one backbone's evaluations on one plot, against the first
+                                 one's static truncation at equal mean depth; DIR/pareto*.png, DIR.md)
                adadiff-tools eval classifier [--out PATH] [--epochs 5] [--seed 0] [--batch-size 128] [--lr 0.001] [--data DIR] [--init WEIGHTS]
 
         eval options:
@@ -87,6 +91,10 @@ public static class EvalCommand
             {
                 return await RenderAsync(args[1..], stdout, stderr, cancellationToken);
             }
+            if (args.Length > 0 && args[0] == "compare")
+            {
+                return await CompareAsync(args[1..], stdout, stderr);
+            }
             EvalOptions options;
             try
             {
@@ -129,6 +137,29 @@ public static class EvalCommand
         }
         string markdown = await Evaluator.RenderAsync(options, cancellationToken);
         await stdout.WriteLineAsync($"wrote {markdown}");
+        return 0;
+    }
+
+    private static async Task<int> CompareAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        List<ComparedReport> reports;
+        string outDir, markdown;
+        try
+        {
+            var reader = new CommandLine(args, new HashSet<string>(StringComparer.Ordinal));
+            string runs = reader.Required("runs");
+            outDir = reader.Required("out");
+            markdown = reader.String("markdown") ?? Path.TrimEndingDirectorySeparator(outDir) + ".md";
+            reader.RejectUnknown();
+            reports = Comparison.Read(runs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or JsonException)
+        {
+            await stderr.WriteLineAsync($"eval compare: {e.Message}\n\n{Usage}");
+            return 2;
+        }
+        string written = Comparison.Write(reports, outDir, markdown, "adadiff-tools eval compare " + string.Join(' ', args.Select(a => a.Contains(' ', StringComparison.Ordinal) || a.Contains(',', StringComparison.Ordinal) ? $"\"{a}\"" : a)));
+        await stdout.WriteLineAsync($"wrote {written}");
         return 0;
     }
 

@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using AdaDiff.Evaluation.Internal;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace AdaDiff.Evaluation.Reporting;
+
+/// <summary>One evaluation's results and the name it goes by in a comparison.</summary>
+/// <param name="Label">Legend name.</param>
+/// <param name="Path">Its results.json.</param>
+/// <param name="Report">The results.</param>
+internal sealed record ComparedReport(string Label, string Path, EvalReport Report);
+
+/// <summary>
+/// <c>adadiff-tools eval compare</c>: the per-sample sweeps of several evaluations of one backbone (e.g. two UEMs on
+/// the same weights) on one Pareto plot beside the first one's static truncation and per-batch rule, and a table of
+/// each point against static truncation at equal mean depth. The runs must share sampler, steps, sample size, seeds
+/// and guidance, so that they differ only in their exit decisions.
+/// </summary>
+internal static class Comparison
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static readonly Rgb24[] Colors = [Plots.Blue, Plots.Green, Plots.Purple, Plots.Red];
+
+    /// <summary>Reads <c>LABEL=PATH</c> entries (PATH a results.json or the folder holding one).</summary>
+    public static List<ComparedReport> Read(IEnumerable<string> entries)
+    {
+        var reports = new List<ComparedReport>();
+        foreach (string entry in entries)
+        {
+            int eq = entry.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == entry.Length - 1)
+            {
+                throw new ArgumentException($"--runs: '{entry}' is not LABEL=PATH");
+            }
+            string label = entry[..eq].Trim(), path = entry[(eq + 1)..].Trim();
+            if (Directory.Exists(path))
+            {
+                path = System.IO.Path.Combine(path, Evaluator.ResultsFileName);
+            }
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"--runs: {path}: no results (run eval first)", path);
+            }
+            EvalReport report = JsonSerializer.Deserialize<EvalReport>(File.ReadAllText(path), JsonOutput.Options)
+                ?? throw new InvalidDataException($"{path}: empty");
+            reports.Add(new ComparedReport(label, path, report));
+        }
+        if (reports.Count < 2)
+        {
+            throw new ArgumentException("--runs: give at least two LABEL=PATH entries, comma-separated");
+        }
+        EvalSettings first = reports[0].Report.Settings;
+        foreach (ComparedReport r in reports.Skip(1))
+        {
+            EvalSettings s = r.Report.Settings;
+            if (s.Sampler != first.Sampler || s.Steps != first.Steps || s.Samples != first.Samples || s.Seed != first.Seed || s.Guidance != first.Guidance)
+            {
+                throw new ArgumentException($"{r.Path}: its sweep ({Describe(s)}) is not comparable with {reports[0].Path}'s ({Describe(first)}): sampler, steps, samples, seed and guidance must match");
+            }
+            if (r.Report.Model.Depth != reports[0].Report.Model.Depth)
+            {
+                throw new ArgumentException($"{r.Path}: depth {r.Report.Model.Depth} differs from {reports[0].Report.Model.Depth}");
+            }
+        }
+        return reports;
+    }
+
+    /// <summary>Writes <c>OUT/pareto.png</c>, <c>OUT/pareto-zoom.png</c> and the markdown; returns the markdown's path.</summary>
+    public static string Write(IReadOnlyList<ComparedReport> reports, string outDir, string markdownPath, string command)
+    {
+        Directory.CreateDirectory(outDir);
+        EvalReport first = reports[0].Report;
+        int depth = first.Model.Depth, samples = first.Settings.Samples;
+        RunRecord full = Sweep(first, "full").Single();
+        List<RunRecord> statics = [.. Sweep(first, "static").Append(full)];
+        var staticFid = statics.Select(r => (r.MeanLayers, r.Fid ?? double.NaN)).ToList();
+        var staticAccuracy = statics.Select(r => (r.MeanLayers, r.ClassAccuracy ?? double.NaN)).ToList();
+
+        var series = new List<PlotSeries>
+        {
+            new("static truncation", Plots.Grey, [.. staticFid], Connect: true, Hollow: true),
+        };
+        List<RunRecord> perBatch = Sweep(first, "per-batch");
+        if (perBatch.Count > 0)
+        {
+            series.Add(new PlotSeries($"per-batch ({reports[0].Label})", Plots.Orange, [.. perBatch.Select(r => (r.MeanLayers, r.Fid ?? double.NaN))], Connect: true, Hollow: true));
+        }
+        for (int i = 0; i < reports.Count; i++)
+        {
+            List<RunRecord> sweep = Sweep(reports[i].Report, "adaptive");
+            series.Add(new PlotSeries(reports[i].Label, Colors[i % Colors.Length], [.. sweep.Select(r => (r.MeanLayers, r.Fid ?? double.NaN))], Connect: true));
+        }
+        double? floor = first.Floors.FirstOrDefault(f => f.Samples == samples)?.Fid;
+        Plots.Pareto(System.IO.Path.Combine(outDir, "pareto.png"), series, floor, depth);
+        Plots.Pareto(System.IO.Path.Combine(outDir, "pareto-zoom.png"), series, floor, depth, zoom: true);
+
+        string markdownDir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(markdownPath)) ?? ".";
+        string pictures = System.IO.Path.GetRelativePath(markdownDir, System.IO.Path.GetFullPath(outDir)).Replace('\\', '/');
+        var sb = new StringBuilder();
+        sb.AppendLine("# Exit decisions compared on one backbone");
+        sb.AppendLine();
+        sb.AppendLine("<!-- Generated by `adadiff-tools eval compare`; re-run the command below. -->");
+        sb.AppendLine();
+        sb.AppendLine(Inv, $"Reproduce: `{command}`");
+        sb.AppendLine();
+        sb.AppendLine(Inv, $"{SamplerName(first.Settings)}, guidance {first.Settings.Guidance:0.##}, N = {samples} class-conditional images per point (the same seeds in every run), real-vs-real floor at this N {floor?.ToString("F3", Inv) ?? "—"}. Static truncation, full depth and the per-batch rule are from the first evaluation; every sweep below runs per-sample exits.");
+        sb.AppendLine();
+        sb.AppendLine("| evaluation | results | weights sha256 | min layers | full depth FID-proxy | full depth class accuracy |");
+        sb.AppendLine("|---|---|---|---:|---:|---:|");
+        foreach (ComparedReport r in reports)
+        {
+            RunRecord f = Sweep(r.Report, "full").Single();
+            sb.AppendLine(Inv, $"| {r.Label} | `{System.IO.Path.GetRelativePath(markdownDir, System.IO.Path.GetFullPath(r.Path)).Replace('\\', '/')}` | {r.Report.Model.WeightsSha256?[..Math.Min(12, r.Report.Model.WeightsSha256.Length)]} | {r.Report.Settings.MinLayers} | {f.Fid:F3} | {f.ClassAccuracy:P1} |");
+        }
+        sb.AppendLine();
+        sb.AppendLine(Inv, $"![FID-proxy against mean layers]({pictures}/pareto-zoom.png)");
+        sb.AppendLine();
+        sb.AppendLine(Inv, $"Legend: grey hollow = static truncation (FIXED_DEPTH); orange hollow = per-batch rule; {string.Join("; ", reports.Select((r, i) => $"{ColorName(i)} = {r.Label}"))}. Full y range: [pareto.png]({pictures}/pareto.png).");
+        sb.AppendLine();
+        sb.AppendLine("## Against static truncation at equal mean depth");
+        sb.AppendLine();
+        sb.AppendLine("Static truncation's FID-proxy and class accuracy are interpolated linearly between the whole depths measured. Lower FID-proxy is better; a negative Δ means the exits beat truncation.");
+        sb.AppendLine();
+        sb.AppendLine("| evaluation | threshold | mean layers | fewer layers | FID-proxy | static at that depth | Δ FID-proxy | class accuracy | static | PSNR vs full (dB) |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var rows = new List<object>();
+        foreach (ComparedReport r in reports)
+        {
+            foreach (RunRecord run in Sweep(r.Report, "adaptive"))
+            {
+                double? sf = Evaluator.Interpolate(staticFid, run.MeanLayers);
+                double? sa = Evaluator.Interpolate(staticAccuracy, run.MeanLayers);
+                sb.AppendLine(Inv, $"| {r.Label} | {run.Threshold:0.####} | {run.MeanLayers:F2} | {run.AccelerationRatio:P1} | {run.Fid:F3} | {Num(sf, "F3")} | {(sf is double s && run.Fid is double fid ? (fid - s).ToString("+0.000;-0.000", Inv) : "—")} | {run.ClassAccuracy:P1} | {(sa is double a ? a.ToString("P1", Inv) : "—")} | {run.PsnrVsFull:F2} |");
+                rows.Add(new { evaluation = r.Label, run.Threshold, run.MeanLayers, run.AccelerationRatio, run.Fid, staticFid = sf, run.ClassAccuracy, staticAccuracy = sa, run.PsnrVsFull });
+            }
+        }
+        File.WriteAllText(System.IO.Path.Combine(outDir, "comparison.json"), JsonSerializer.Serialize(new { command, rows }, JsonOutput.Options) + "\n");
+        Directory.CreateDirectory(markdownDir);
+        File.WriteAllText(markdownPath, sb.ToString());
+        return markdownPath;
+    }
+
+    private static List<RunRecord> Sweep(EvalReport report, string group) =>
+        [.. report.Runs.Where(r => r.Group == group && r.Samples == report.Settings.Samples && r.Sampler == report.Settings.Sampler && r.Steps == report.Settings.Steps).OrderBy(r => r.MeanLayers)];
+
+    private static string Describe(EvalSettings s) => string.Create(Inv, $"{SamplerName(s)}, N = {s.Samples}, seed {s.Seed}, guidance {s.Guidance:0.##}");
+
+    private static string SamplerName(EvalSettings s) => string.Create(Inv, $"{s.Sampler.ToString().ToUpperInvariant()}-{s.Steps}");
+
+    private static string ColorName(int i) => (i % 4) switch { 0 => "blue", 1 => "green", 2 => "purple", _ => "red" };
+
+    private static string Num(double? value, string format) => value is double v ? v.ToString(format, Inv) : "—";
+}
