@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AdaDiff.Backends.TorchSharp;
@@ -32,7 +33,9 @@ internal static class ManifestUpdate
             ["accuracyMargin"] = Math.Round(selection.AccuracyMargin, 5),
             ["run"] = selection.RunId,
         };
-        string text = root.ToJsonString(ModelManifest.JsonOptions) + "\n";
+        // Readable text in the file: "≤ 1.05×", not "\u2264 1.05\u00D7" (the default encoder escapes non-ASCII).
+        var options = new JsonSerializerOptions(ModelManifest.JsonOptions) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        string text = root.ToJsonString(options) + "\n";
         string temporary = path + ".tmp";
         File.WriteAllText(temporary, text);
         try
