@@ -28,9 +28,7 @@ curl -fs "http://127.0.0.1:$http_port/readyz" >/dev/null || { echo "demo: the se
 
 cli=(dotnet clients/dotnet/AdaDiff.Cli/bin/Release/net10.0/linux-x64/adadiff.dll --server "http://127.0.0.1:$grpc_port")
 "${cli[@]}" models
-# Class-conditional models are sampled with classifier-free guidance (scale 3, as the evaluation); an explicit
-# --guidance among the arguments wins.
-guidance=(--guidance 3)
-for arg in "$@"; do [[ $arg == --guidance* ]] && guidance=(); done
-"${cli[@]}" generate --class 7 --images 4 --seed 42 --out out "${guidance[@]}" "$@"
+# The model's default exit policy and guidance scale apply (model.json; `models` lists them); any
+# 'adadiff generate' option among the arguments overrides them, e.g. --guidance 1 or --full-depth.
+"${cli[@]}" generate --class 7 --images 4 --seed 42 --out out "$@"
 echo "demo: images and stats.json are in out/; the server's metrics were at http://127.0.0.1:$http_port/metrics" >&2
