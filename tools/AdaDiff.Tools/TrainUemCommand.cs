@@ -22,7 +22,7 @@ internal static class TrainUemCommand
             },
             Steps = line.Int("steps", 1500, min: 1),
             Batch = line.Int("batch", 128, min: 1),
-            LearningRate = line.DoubleOrNull("lr") is double lr && lr > 0 ? lr : line.String("lr") is null ? 1e-3 : throw new ArgumentException("--lr: must be positive"),
+            LearningRate = line.Double("lr", 1e-3),
             WarmupSteps = line.Int("warmup", 100, min: 0),
             Seed = line.Int("seed", 0, min: 0),
             Threads = line.Int("threads", Environment.ProcessorCount, min: 1),
@@ -31,6 +31,10 @@ internal static class TrainUemCommand
             Command = FashionMnistModel.CommandText(args),
         };
         line.RejectUnknown();
+        if (!(options.LearningRate > 0))
+        {
+            throw new ArgumentException("--lr: must be positive");
+        }
         if (Path.GetFullPath(options.From) == Path.GetFullPath(options.PackageDir))
         {
             throw new ArgumentException("--package must be another folder than --from (the source package is kept as it is)");
