@@ -181,7 +181,7 @@ public static class Evaluator
             Command = options.CommandLine,
             StartedUtc = started,
             Model = new ModelInfo(manifest.Name, options.Model, manifest.Description, manifest.Weights.Sha256, depth, TrainingSteps(manifest), options.WeightsNote ?? WeightsNote(manifest)),
-            Classifier = new ClassifierInfo(RelativeToWorkingDirectory(options.ClassifierPath), classifierAccuracy, classifier.Metadata),
+            Classifier = new ClassifierInfo(ClassifierPathForReport(options.ClassifierPath), classifierAccuracy, classifier.Metadata),
             Settings = new EvalSettings(options.Samples, options.TargetSamples, options.Sampler, options.Steps, thresholds, pictureThreshold, minLayers, options.GuidanceFor(manifest), options.Seed,
                 options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DdimSteps, options.DpmSolverSteps) { Backend = backend.Name },
             Floors = scorer.Floors,
@@ -373,6 +373,10 @@ public static class Evaluator
         }
         return new HeatmapRecord(set.Spec.Id, set.Timesteps, fractions, mean);
     }
+
+    // The shipped classifier is named as such wherever the tools were copied to; any other by its path.
+    private static string ClassifierPathForReport(string path) =>
+        Path.GetFullPath(path) == Path.GetFullPath(ClassifierModel.DefaultPath) ? $"classifier/{ClassifierModel.FileName}" : RelativeToWorkingDirectory(path);
 
     // Reports name paths as the user typed them from the working directory, never a machine's absolute path.
     private static string RelativeToWorkingDirectory(string path)
