@@ -282,10 +282,29 @@ public static class Evaluator
         return (double)correct / predictions.Length;
     }
 
-    private static long? TrainingSteps(ModelManifest manifest) =>
-        manifest.Training is JsonElement t && t.ValueKind == JsonValueKind.Object && t.TryGetProperty("steps", out JsonElement s) && s.TryGetInt64(out long steps) ? steps : null;
+    private static long? TrainingSteps(ModelManifest manifest) => TrainingSteps(manifest.Training);
 
-    private static string WeightsNote(ModelManifest manifest)
+    private static long? TrainingSteps(JsonElement? training) =>
+        training is JsonElement t && t.ValueKind == JsonValueKind.Object && t.TryGetProperty("steps", out JsonElement s) && s.TryGetInt64(out long steps) ? steps : null;
+
+    internal static string WeightsNote(ModelManifest manifest)
+    {
+        // A package from train-uem: its UEMs were retrained on the backbone recorded under "backbone".
+        if (manifest.Training is JsonElement u && u.ValueKind == JsonValueKind.Object && u.TryGetProperty("uemRetrained", out JsonElement uem)
+            && u.TryGetProperty("backbone", out JsonElement backbone))
+        {
+            string target = uem.TryGetProperty("target", out JsonElement tg) ? tg.GetString() ?? "?" : "?";
+            string uemSteps = uem.TryGetProperty("steps", out JsonElement us) ? us.ToString() : "?";
+            string from = uem.TryGetProperty("fromSha256", out JsonElement fs) && fs.GetString() is string sha ? sha[..Math.Min(12, sha.Length)] : "?";
+            string backboneState = Describe(manifest with { Training = backbone });
+            return string.Create(CultureInfo.InvariantCulture, $"UEMs retrained {uemSteps} steps against the {target} reference on the frozen backbone of weights {from} ({backboneState}); weights sha256 {Short(manifest.Weights.Sha256)}");
+        }
+        return $"{Describe(manifest)}; weights sha256 {Short(manifest.Weights.Sha256)}";
+    }
+
+    private static string Short(string? sha) => sha?[..Math.Min(12, sha.Length)] ?? "?";
+
+    private static string Describe(ModelManifest manifest)
     {
         long? steps = TrainingSteps(manifest);
         string state = steps switch
@@ -308,7 +327,7 @@ public static class Evaluator
                 state += ", training unfinished";
             }
         }
-        return $"{state}; weights sha256 {manifest.Weights.Sha256?[..Math.Min(12, manifest.Weights.Sha256.Length)] ?? "?"}";
+        return state;
     }
 
     /// <summary>Linear interpolation of y at <paramref name="x"/> along points sorted by x; null outside their range.</summary>
