@@ -98,6 +98,12 @@ public sealed class EndToEndTests : IDisposable
         string comparison = await File.ReadAllTextAsync(Path.Combine(root, "compare.md"));
         Assert.Contains("## Against static truncation at equal mean depth", comparison, StringComparison.Ordinal);
         Assert.Equal(2 * 2, comparison.Split('\n').Count(l => l.StartsWith("| first |", StringComparison.Ordinal) || l.StartsWith("| second |", StringComparison.Ordinal)) - 2); // 2 sweep rows each, plus one summary row each
+        Assert.Contains("# Exit decisions compared on one backbone", comparison, StringComparison.Ordinal);
+        // The same sweep against itself: every point equals the first's curve at its depth (Δ column 8).
+        foreach (string row in comparison.Split('\n').Where(l => l.StartsWith("| second |", StringComparison.Ordinal) && l.Split('|').Length == 13))
+        {
+            Assert.Equal("+0.000", row.Split('|')[8].Trim());
+        }
         Assert.True(Image.Identify(Path.Combine(compareDir, "pareto-zoom.png")).Width > 50);
 
         // Sweeps of other settings are not comparable: a clear error, nothing written.
@@ -112,21 +118,60 @@ public sealed class EndToEndTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(root, "bad")));
     }
 
-    /// <summary>An untrained 1×28×28, 10-class U-ViT with 3 layers (D = 32), saved as a package.</summary>
-    private static void WriteTinyPackage(string dir)
+    [Fact]
+    public async Task RunAsync_BaselinePackage_IsSweptAtThresholdsFromItsOwnProbe()
+    {
+        string package = Path.Combine(root, "tiny-fmnist"), other = Path.Combine(root, "other-seed");
+        WriteTinyPackage(package);
+        WriteTinyPackage(other, seed: 5);
+        string outDir = Path.Combine(root, "results");
+        var stderr = new StringWriter();
+
+        int rc = await EvalCommand.RunAsync(
+            ["--model", package, "--baseline-model", other, "--baseline-label", "other seed", "--samples", "10", "--steps", "2",
+             "--auto-targets", "0.3", "--probe-rows", "40", "--min-layers", "1", "--no-static", "--no-per-batch", "--no-steps",
+             "--unconditional", "0", "--target-samples", "0", "--job-images", "10", "--threads", "1", "--out", outDir],
+            new StringWriter(), stderr, CancellationToken.None);
+
+        Assert.True(rc == 0, stderr.ToString());
+        using JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "results.json")));
+        JsonElement probe = json.RootElement.GetProperty("baselineProbe");
+        float otherThreshold = probe.GetProperty("choices")[0].GetProperty("threshold").GetSingle();
+        var baseline = json.RootElement.GetProperty("runs").EnumerateArray().Where(r => r.GetProperty("group").GetString() == "baseline").ToList();
+        Assert.All(baseline, r => Assert.Equal("other seed", r.GetProperty("package").GetString()));
+        Assert.Single(baseline, r => r.GetProperty("mode").GetString() == "FullDepth");
+        var sweptAt = baseline.Where(r => r.GetProperty("mode").GetString() == "Adaptive").Select(r => r.GetProperty("threshold").GetSingle()).ToHashSet();
+        Assert.Equal(new HashSet<float> { otherThreshold, 0.6f }, sweptAt); // its probe's choice for 30% saved, and its default
+        string markdown = await File.ReadAllTextAsync(Path.Combine(root, "results.md"));
+        Assert.Contains("## Baseline package: other seed", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("needs a separately trained package", markdown, StringComparison.Ordinal);
+
+        // A baseline of another depth cannot be compared at equal depth: a clear error.
+        string shallow = Path.Combine(root, "shallow");
+        WriteTinyPackage(shallow, depth: 5);
+        var err = new StringWriter();
+        Assert.Equal(1, await EvalCommand.RunAsync(
+            ["--model", package, "--baseline-model", shallow, "--samples", "10", "--steps", "2", "--thresholds", "0.5", "--no-static", "--no-per-batch",
+             "--no-steps", "--unconditional", "0", "--target-samples", "0", "--threads", "1", "--min-layers", "1", "--out", Path.Combine(root, "shallow-out")],
+            new StringWriter(), err, CancellationToken.None));
+        Assert.Contains("depth 5 differs", err.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>An untrained 1×28×28, 10-class U-ViT (D = 32, 3 layers unless told), saved as a package.</summary>
+    private static void WriteTinyPackage(string dir, int seed = 4, int depth = 3)
     {
         var config = new UViTConfig
         {
-            Channels = 1, Height = 28, Width = 28, PatchSize = 4, EmbedDim = 32, Depth = 3, NumHeads = 2, MlpRatio = 2.0, NumClasses = 10,
+            Channels = 1, Height = 28, Width = 28, PatchSize = 4, EmbedDim = 32, Depth = depth, NumHeads = 2, MlpRatio = 2.0, NumClasses = 10,
         };
-        manual_seed(4);
+        manual_seed(seed);
         using var model = new UViT(config);
         var manifest = new ModelManifest
         {
             Name = "tiny-fmnist",
             Description = "UNTRAINED tiny test model",
             Architecture = "uvit-adadiff",
-            Channels = 1, Height = 28, Width = 28, PatchSize = 4, EmbedDim = 32, Depth = 3, NumHeads = 2, MlpRatio = 2.0, NumClasses = 10,
+            Channels = 1, Height = 28, Width = 28, PatchSize = 4, EmbedDim = 32, Depth = depth, NumHeads = 2, MlpRatio = 2.0, NumClasses = 10,
             SupportsUnconditional = true,
             NoiseSchedule = new NoiseScheduleSpec(),
             DefaultThreshold = 0.6f,

@@ -35,6 +35,9 @@ public sealed record EvalReport
     /// <summary>The certainty probe: per-layer certainty of the weights and how thresholds were chosen.</summary>
     public required ProbeRecord Probe { get; init; }
 
+    /// <summary>The baseline package's own probe (its sweep's thresholds); null without <c>--baseline-model</c>.</summary>
+    public ProbeRecord? BaselineProbe { get; init; }
+
     /// <summary>The targets at the chosen threshold; null in reports written before they existed.</summary>
     public TargetsRecord? Targets { get; init; }
 

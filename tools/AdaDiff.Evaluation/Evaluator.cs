@@ -41,30 +41,14 @@ public static class Evaluator
         log.WriteLine($"[eval] {options.Model} on {backend.Name} ({backend.ExecutionProvider})");
         ModelManifest manifest = backend.Manifest;
         CheckFits(manifest, options.Model);
+        if (options.BaselineModel is string baselineDir)
+        {
+            // Checked before the hour of sampling, not after it.
+            CheckComparable(ModelManifest.Load(Path.Combine(baselineDir, ModelPackage.ManifestFileName)), baselineDir, manifest);
+        }
         int minLayers = options.MinLayers ?? manifest.DefaultMinLayers;
         int depth = manifest.Depth;
-        log.WriteLine($"[eval] certainty probe on {options.ProbeRows} noised test images");
-        CertaintyProbe probe = CertaintyProbe.Run(backend, test, options.ProbeRows, (int)(options.Seed % int.MaxValue));
-        var choices = new List<ThresholdChoice>();
-        float[] thresholds;
-        if (options.Thresholds is null)
-        {
-            foreach (float target in options.AutoTargets)
-            {
-                float t = probe.ThresholdFor(depth * (1.0 - target), minLayers);
-                choices.Add(new ThresholdChoice(target, t, probe.MeanExit(t, minLayers)));
-            }
-            thresholds = [.. choices.Select(c => c.Threshold).Append(manifest.DefaultThreshold)];
-        }
-        else
-        {
-            thresholds = [.. options.Thresholds];
-        }
-        if (options.Threshold is float given)
-        {
-            thresholds = [.. thresholds, given];
-        }
-        thresholds = [.. thresholds.Distinct().Order()];
+        (CertaintyProbe probe, List<ThresholdChoice> choices, float[] thresholds) = SweepThresholds(backend, test, options, minLayers, log);
 
         var plan = new Plan(options, manifest, thresholds, minLayers);
         var progress = new Progress(log, plan.EstimatedWork);
@@ -150,13 +134,19 @@ public static class Evaluator
 
         // 5. A second package (e.g. exit heads without the layer-wise loss), swept the same way.
         var baseline = new List<MeasuredRun>();
+        ProbeRecord? baselineProbe = null;
         if (options.BaselineModel is string baselinePath)
         {
             using IDenoiserBackend other = OpenBackend(options, baselinePath);
-            CheckFits(other.Manifest, baselinePath);
+            CheckComparable(other.Manifest, baselinePath, manifest);
+            // Its certainties are calibrated differently: the same thresholds would land at other depths, so its own
+            // probe picks the thresholds that hit the same --auto-targets (given --thresholds are swept as they are).
+            (CertaintyProbe otherProbe, List<ThresholdChoice> otherChoices, float[] otherThresholds) = SweepThresholds(other, test, options, minLayers, log);
+            baselineProbe = new ProbeRecord(otherProbe.Rows, otherProbe.MeanPerLayer(), otherChoices);
+            progress.Replan((long)(otherThresholds.Length - thresholds.Length) * options.Samples * options.Steps);
             MeasuredRun otherFull = await Run(other, plan.Full(options.Sampler, options.Steps, options.Samples, group: "baseline", package: options.BaselineLabel), null);
             baseline.Add(otherFull);
-            foreach (float t in thresholds)
+            foreach (float t in otherThresholds)
             {
                 baseline.Add(await Run(other, plan.Adaptive(options.Sampler, options.Steps, options.Samples, t, perBatch: false, group: "baseline", package: options.BaselineLabel), otherFull));
             }
@@ -186,6 +176,7 @@ public static class Evaluator
                 options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DdimSteps, options.DpmSolverSteps) { Backend = backend.Name },
             Floors = scorer.Floors,
             Probe = new ProbeRecord(probe.Rows, probe.MeanPerLayer(), choices),
+            BaselineProbe = baselineProbe,
             Runs = [.. runs.Select(r => r.Record)],
             EqualDepth = equalDepth,
             Targets = targets,
@@ -204,6 +195,37 @@ public static class Evaluator
         }
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] done in {clock.Elapsed.TotalMinutes:F1} min: {markdownPath}, {Path.Combine(options.Out, ResultsFileName)}"));
         return report;
+    }
+
+    /// <summary>
+    /// The thresholds swept on one package: <c>--thresholds</c> as given, or (auto) the ones its own certainty probe
+    /// says save each of <c>--auto-targets</c>, plus the package's default threshold; <c>--threshold</c> is added.
+    /// </summary>
+    private static (CertaintyProbe Probe, List<ThresholdChoice> Choices, float[] Thresholds) SweepThresholds(
+        IDenoiserBackend backend, FashionMnist test, EvalOptions options, int minLayers, TextWriter log)
+    {
+        log.WriteLine($"[eval] certainty probe of {backend.Manifest.Name} on {options.ProbeRows} noised test images");
+        CertaintyProbe probe = CertaintyProbe.Run(backend, test, options.ProbeRows, (int)(options.Seed % int.MaxValue));
+        var choices = new List<ThresholdChoice>();
+        float[] thresholds;
+        if (options.Thresholds is null)
+        {
+            foreach (float target in options.AutoTargets)
+            {
+                float t = probe.ThresholdFor(backend.Manifest.Depth * (1.0 - target), minLayers);
+                choices.Add(new ThresholdChoice(target, t, probe.MeanExit(t, minLayers)));
+            }
+            thresholds = [.. choices.Select(c => c.Threshold).Append(backend.Manifest.DefaultThreshold)];
+        }
+        else
+        {
+            thresholds = [.. options.Thresholds];
+        }
+        if (options.Threshold is float given)
+        {
+            thresholds = [.. thresholds, given];
+        }
+        return (probe, choices, [.. thresholds.Distinct().Order()]);
     }
 
     /// <summary>Name of the JSON results inside the output folder.</summary>
@@ -269,6 +291,16 @@ public static class Evaluator
         if (manifest.Channels != 1 || manifest.Height != FashionClassifier.Side || manifest.Width != FashionClassifier.Side || manifest.NumClasses != FashionClassifier.Classes)
         {
             throw new InvalidDataException($"{path}: the evaluation's classifier needs 1×28×28 images in 10 classes (Fashion-MNIST); the model makes {manifest.Channels}×{manifest.Height}×{manifest.Width} in {manifest.NumClasses}");
+        }
+    }
+
+    /// <summary>A baseline package is compared at equal mean depth: it must make the same images with as many layers.</summary>
+    private static void CheckComparable(ModelManifest baseline, string path, ModelManifest model)
+    {
+        CheckFits(baseline, path);
+        if (baseline.Depth != model.Depth)
+        {
+            throw new InvalidDataException($"--baseline-model {path}: depth {baseline.Depth} differs from the model's {model.Depth}; equal mean depth needs the same number of layers");
         }
     }
 

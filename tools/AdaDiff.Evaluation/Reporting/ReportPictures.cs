@@ -68,7 +68,8 @@ internal static class ReportPictures
         var baseline = Points(r => r.Group == "baseline");
         if (baseline.Count > 0)
         {
-            series.Insert(2, new("baseline package", Plots.Green, baseline, Connect: true));
+            string label = report.Runs.First(r => r.Group == "baseline").Package;
+            series.Insert(2, new($"{label} (baseline package)", Plots.Green, baseline, Connect: true));
         }
         return series;
     }

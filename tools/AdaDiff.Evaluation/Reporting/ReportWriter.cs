@@ -155,6 +155,8 @@ internal static class ReportWriter
         }
         sb.AppendLine();
 
+        AppendBaseline(sb, report);
+
         var stepRuns = report.Runs.Where(r => r.Group == "steps" || ((r.Group is "full" or "adaptive") && r.Sampler == s.Sampler && r.Steps == s.Steps && (r.Group == "full" || r.Threshold == s.PictureThreshold))).ToList();
         if (report.Runs.Any(r => r.Group == "steps"))
         {
@@ -229,6 +231,37 @@ internal static class ReportWriter
         sb.AppendLine("- Wall-clock speed, the PyTorch reference and the FLOP/s against the machine's peak belong to the benchmark.");
         sb.AppendLine("- Numbers come from one set of seeds, without confidence intervals: repeat with another `--seed` to see the spread before reading small differences.");
         return sb.ToString();
+    }
+
+    /// <summary>The baseline package's sweep beside this model's per-sample curve at the same mean depth.</summary>
+    private static void AppendBaseline(StringBuilder sb, EvalReport report)
+    {
+        EvalSettings s = report.Settings;
+        List<RunRecord> baseline = [.. report.Runs.Where(r => r.Group == "baseline").OrderBy(r => r.MeanLayers)];
+        if (baseline.Count == 0)
+        {
+            return;
+        }
+        int depth = report.Model.Depth;
+        bool Main(RunRecord r) => r.Sampler == s.Sampler && r.Steps == s.Steps && r.Samples == s.Samples;
+        RunRecord full = report.Runs.First(r => r.Group == "full" && Main(r));
+        List<RunRecord> ours = [.. report.Runs.Where(r => r.Group == "adaptive" && Main(r)).Append(full).OrderBy(r => r.MeanLayers)];
+        var oursFid = ours.Select(r => (r.MeanLayers, r.Fid ?? double.NaN)).ToList();
+        var oursAccuracy = ours.Select(r => (r.MeanLayers, r.ClassAccuracy ?? double.NaN)).ToList();
+        sb.AppendLine(Inv, $"## Baseline package: {baseline[0].Package}");
+        sb.AppendLine();
+        sb.AppendLine("Swept with the same sampler, seeds and guidance; its thresholds come from its own certainty probe (the same targets of layers saved). Each point against this model's per-sample exits interpolated to the same mean depth (— outside their range); a positive Δ means this model is better there.");
+        sb.AppendLine();
+        sb.AppendLine("| threshold | mean layers | fewer layers | FID-proxy | ours at that depth | Δ FID-proxy | class acc. | ours at that depth | PSNR vs its full depth (dB) |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (RunRecord r in baseline)
+        {
+            double? of = Evaluator.Interpolate(oursFid, r.MeanLayers), oa = Evaluator.Interpolate(oursAccuracy, r.MeanLayers);
+            string delta = of is double o && r.Fid is double f ? (f - o).ToString("+0.000;-0.000", Inv) : "—";
+            string threshold = r.Mode == ExitMode.FullDepth ? "full depth" : r.Threshold?.ToString("0.####", Inv) ?? "—";
+            sb.AppendLine(Inv, $"| {threshold} | {r.MeanLayers:F2} | {1 - (r.MeanLayers / depth):P1} | {Num(r.Fid, "F3")} | {Num(of, "F3")} | {delta} | {Pct(r.ClassAccuracy)} | {Pct(oa)} | {Num(r.PsnrVsFull, "F2")} |");
+        }
+        sb.AppendLine();
     }
 
     private static string[] ClassNames() =>
