@@ -104,6 +104,8 @@ public sealed class EndToEndTests : IDisposable
         {
             Assert.Equal("+0.000", row.Split('|')[8].Trim());
         }
+        Assert.All(comparison.Split('\n').Where(l => l.StartsWith("| first |", StringComparison.Ordinal) && l.Split('|').Length == 13),
+            row => Assert.Equal("—", row.Split('|')[8].Trim())); // not against itself
         Assert.True(Image.Identify(Path.Combine(compareDir, "pareto-zoom.png")).Width > 50);
 
         // Sweeps of other settings are not comparable: a clear error, nothing written.

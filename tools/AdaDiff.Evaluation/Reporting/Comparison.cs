@@ -135,7 +135,7 @@ internal static class Comparison
             {
                 double? sf = Evaluator.Interpolate(staticFid, run.MeanLayers);
                 double? sa = Evaluator.Interpolate(staticAccuracy, run.MeanLayers);
-                double? ff = Evaluator.Interpolate(firstFid, run.MeanLayers);
+                double? ff = ReferenceEquals(r, reports[0]) ? null : Evaluator.Interpolate(firstFid, run.MeanLayers); // not against itself
                 sb.AppendLine(Inv, $"| {r.Label} | {run.Threshold:0.####} | {run.MeanLayers:F2} | {run.AccelerationRatio:P1} | {run.Fid:F3} | {Num(sf, "F3")} | {Delta(run.Fid, sf)} | {Delta(run.Fid, ff)} | {run.ClassAccuracy:P1} | {(sa is double a ? a.ToString("P1", Inv) : "—")} | {run.PsnrVsFull:F2} |");
                 rows.Add(new { evaluation = r.Label, run.Threshold, run.MeanLayers, run.AccelerationRatio, run.Fid, staticFid = sf, firstFid = ff, run.ClassAccuracy, staticAccuracy = sa, run.PsnrVsFull });
             }
