@@ -14,17 +14,19 @@ internal static partial class TestPaths
     public static string ModelRepository => Path.Combine(RepositoryRoot, "models");
 
     /// <summary>The built server: server/AdaDiff.Server/bin/&lt;same configuration as the tests&gt;/…/AdaDiff.Server.dll, newest first.</summary>
-    public static string ServerDll
+    public static string ServerDll => BuiltDll(Path.Combine("server", "AdaDiff.Server"), "AdaDiff.Server.dll");
+
+    /// <summary>The built model tooling: tools/AdaDiff.Tools/bin/&lt;same configuration&gt;/…/adadiff-tools.dll, newest first.</summary>
+    public static string ToolsDll => BuiltDll(Path.Combine("tools", "AdaDiff.Tools"), "adadiff-tools.dll");
+
+    private static string BuiltDll(string project, string dllName)
     {
-        get
-        {
-            string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-            string bin = Path.Combine(RepositoryRoot, "server", "AdaDiff.Server", "bin", configuration);
-            string? dll = Directory.Exists(bin)
-                ? Directory.GetFiles(bin, "AdaDiff.Server.dll", SearchOption.AllDirectories).OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
-                : null;
-            return dll ?? throw new FileNotFoundException($"AdaDiff.Server.dll not found under {bin}; build the server first.");
-        }
+        string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        string bin = Path.Combine(RepositoryRoot, project, "bin", configuration);
+        string? dll = Directory.Exists(bin)
+            ? Directory.GetFiles(bin, dllName, SearchOption.AllDirectories).OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
+            : null;
+        return dll ?? throw new FileNotFoundException($"{dllName} not found under {bin}; build {project} first.");
     }
 
     private static string FindRoot()
