@@ -381,15 +381,17 @@ public static class Evaluator
         return null;
     }
 
+    /// <summary>The points (mean layers, <paramref name="y"/>) of <paramref name="runs"/> that measured it, for <see cref="Interpolate"/>.</summary>
+    internal static List<(double X, double Y)> Curve(IEnumerable<RunRecord> runs, Func<RunRecord, double?> y) =>
+        [.. runs.Where(r => y(r) is not null).Select(r => (r.MeanLayers, y(r)!.Value))];
+
     private static List<EqualDepthRecord> EqualDepth(List<MeasuredRun> perSample, List<MeasuredRun> perBatch, List<MeasuredRun> statics, MeasuredRun full, List<MeasuredRun> baseline)
     {
-        static List<(double, double)> Curve(IEnumerable<MeasuredRun> runs, Func<RunRecord, double?> y) =>
-            [.. runs.Where(r => y(r.Record) is not null).Select(r => (r.Record.MeanLayers, y(r.Record)!.Value))];
-        var staticRuns = statics.Append(full).ToList();
-        var batchCurve = Curve(perBatch, r => r.Fid);
+        var staticRuns = statics.Append(full).Select(r => r.Record).ToList();
+        var batchCurve = Curve(perBatch.Select(r => r.Record), r => r.Fid);
         var staticCurve = Curve(staticRuns, r => r.Fid);
         var staticAccuracy = Curve(staticRuns, r => r.ClassAccuracy);
-        var baselineCurve = Curve(baseline, r => r.Fid);
+        var baselineCurve = Curve(baseline.Select(r => r.Record), r => r.Fid);
         var rows = new List<EqualDepthRecord>();
         foreach (MeasuredRun r in perSample)
         {

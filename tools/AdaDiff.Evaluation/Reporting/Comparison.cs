@@ -76,9 +76,9 @@ internal static class Comparison
         int depth = first.Model.Depth, samples = first.Settings.Samples;
         RunRecord full = Sweep(first, "full").Single();
         List<RunRecord> statics = [.. Sweep(first, "static").Append(full)];
-        var staticFid = statics.Select(r => (r.MeanLayers, r.Fid ?? double.NaN)).ToList();
-        var staticAccuracy = statics.Select(r => (r.MeanLayers, r.ClassAccuracy ?? double.NaN)).ToList();
-        var firstFid = Sweep(first, "adaptive").Append(full).OrderBy(r => r.MeanLayers).Select(r => (r.MeanLayers, r.Fid ?? double.NaN)).ToList();
+        var staticFid = Evaluator.Curve(statics, r => r.Fid);
+        var staticAccuracy = Evaluator.Curve(statics, r => r.ClassAccuracy);
+        var firstFid = Evaluator.Curve(Sweep(first, "adaptive").Append(full), r => r.Fid);
         bool oneBackbone = reports.All(r => r.Report.Model.WeightsSha256 == first.Model.WeightsSha256);
 
         var series = new List<PlotSeries>

@@ -245,9 +245,9 @@ internal static class ReportWriter
         int depth = report.Model.Depth;
         bool Main(RunRecord r) => r.Sampler == s.Sampler && r.Steps == s.Steps && r.Samples == s.Samples;
         RunRecord full = report.Runs.First(r => r.Group == "full" && Main(r));
-        List<RunRecord> ours = [.. report.Runs.Where(r => r.Group == "adaptive" && Main(r)).Append(full).OrderBy(r => r.MeanLayers)];
-        var oursFid = ours.Select(r => (r.MeanLayers, r.Fid ?? double.NaN)).ToList();
-        var oursAccuracy = ours.Select(r => (r.MeanLayers, r.ClassAccuracy ?? double.NaN)).ToList();
+        List<RunRecord> ours = [.. report.Runs.Where(r => r.Group == "adaptive" && Main(r)).Append(full)];
+        var oursFid = Evaluator.Curve(ours, r => r.Fid);
+        var oursAccuracy = Evaluator.Curve(ours, r => r.ClassAccuracy);
         sb.AppendLine(Inv, $"## Baseline package: {baseline[0].Package}");
         sb.AppendLine();
         sb.AppendLine("Swept with the same sampler, seeds and guidance; its thresholds come from its own certainty probe (the same targets of layers saved). Each point against this model's per-sample exits interpolated to the same mean depth (— outside their range); a positive Δ means this model is better there.");
