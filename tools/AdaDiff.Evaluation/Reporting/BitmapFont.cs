@@ -3,7 +3,7 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace AdaDiff.Evaluation.Reporting;
 
 /// <summary>
-/// A 3×5 pixel font for digits, '.', '-', '%', '=' and the capitals the plots use, for tick labels (no text-rendering library is
+/// A 3×5 pixel font for digits, '.', '-', '%', '=', parentheses and the capitals the plots use, for tick labels (no text-rendering library is
 /// available here). Each glyph is 5 rows of 3 bits, most significant bit on the left.
 /// </summary>
 internal static class BitmapFont
@@ -43,6 +43,10 @@ internal static class BitmapFont
         ['N'] = [0b110, 0b101, 0b101, 0b101, 0b101],
         ['P'] = [0b110, 0b101, 0b110, 0b100, 0b100],
         ['C'] = [0b111, 0b100, 0b100, 0b100, 0b111],
+        ['G'] = [0b111, 0b100, 0b101, 0b101, 0b111],
+        ['O'] = [0b010, 0b101, 0b101, 0b101, 0b010],
+        ['('] = [0b001, 0b010, 0b010, 0b010, 0b001],
+        [')'] = [0b100, 0b010, 0b010, 0b010, 0b100],
     };
 
     /// <summary>Width in pixels of <paramref name="text"/> at <paramref name="scale"/> (one blank column between glyphs).</summary>

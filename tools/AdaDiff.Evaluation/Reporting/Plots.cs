@@ -27,9 +27,11 @@ internal static class Plots
     private const int Scale = 2;
 
     /// <summary>
-    /// FID-proxy (y, from 0; or, <paramref name="zoom"/>ed, over the points' range) against mean layers executed (x,
-    /// integer ticks up to <paramref name="depth"/>), with a dashed horizontal line at the real-vs-real floor when in
-    /// range. Tick labels in the built-in font.
+    /// FID-proxy (y, from 0; or, <paramref name="zoom"/>ed, over the points' range: linear, never below 0, or
+    /// logarithmic when the points span more than <see cref="LogSpan"/>×, so that a collapsed sweep in the thousands
+    /// does not flatten the curves near the floor) against mean layers executed (x, integer ticks up to
+    /// <paramref name="depth"/>), with a dashed horizontal line at the real-vs-real floor when in range. Tick labels
+    /// in the built-in font.
     /// </summary>
     public static void Pareto(string path, IReadOnlyList<PlotSeries> series, double? floor, int depth, bool zoom = false)
     {
@@ -52,14 +54,33 @@ internal static class Plots
         }
         xMin = Math.Max(0, Math.Floor(xMin) - 1);
         double xMax = depth + 0.5;
-        // Full view: y from 0 with the floor in sight. Zoomed: y spans the measured points only.
+        // Full view: y from 0 with the floor in sight. Zoomed: y spans the measured points only, on a log axis when
+        // they span more than LogSpan×.
+        bool log = zoom && yLow > 0 && yMax / yLow > LogSpan;
         double span = zoom ? Math.Max(yMax - yLow, Math.Abs(yMax) * 1e-6 + 1e-12) * 1.2 : (yMax <= 0 ? 1 : yMax * 1.1);
         double yStep = NiceStep(span, 6);
-        double yBottom = zoom ? Math.Floor((yLow - (0.1 * span)) / yStep) * yStep : 0;
-        double yTop = zoom ? Math.Ceiling((yMax + (0.1 * span)) / yStep) * yStep : Math.Ceiling((yMax <= 0 ? 1 : yMax * 1.05) / yStep) * yStep;
+        double yBottom, yTop;
+        if (log)
+        {
+            yBottom = yLow / 1.2;
+            yTop = yMax * 1.2;
+        }
+        else if (zoom)
+        {
+            yBottom = Math.Floor((yLow - (0.1 * span)) / yStep) * yStep;
+            yBottom = yLow >= 0 ? Math.Max(0, yBottom) : yBottom; // FID-proxy is never negative: no axis below 0
+            yTop = Math.Ceiling((yMax + (0.1 * span)) / yStep) * yStep;
+        }
+        else
+        {
+            yBottom = 0;
+            yTop = Math.Ceiling((yMax <= 0 ? 1 : yMax * 1.05) / yStep) * yStep;
+        }
         int plotW = width - left - right, plotH = height - top - bottom;
         double Px(double x) => left + ((x - xMin) / (xMax - xMin) * plotW);
-        double Py(double y) => top + plotH - ((y - yBottom) / (yTop - yBottom) * plotH);
+        double Py(double y) => log
+            ? top + plotH - ((Math.Log(y / yBottom) / Math.Log(yTop / yBottom)) * plotH)
+            : top + plotH - ((y - yBottom) / (yTop - yBottom) * plotH);
 
         for (int tick = (int)Math.Ceiling(xMin); tick <= depth; tick++)
         {
@@ -69,17 +90,17 @@ internal static class Plots
             string label = tick.ToString(CultureInfo.InvariantCulture);
             canvas.Text((int)x - (BitmapFont.Measure(label, Scale) / 2), top + plotH + 12, label, Black, Scale);
         }
-        for (double y = yBottom; y <= yTop + (yStep / 2); y += yStep)
+        foreach ((double y, double step) in log ? LogTicks(yBottom, yTop) : LinearTicks(yBottom, yTop, yStep))
         {
             double py = Py(y);
             canvas.Line(left, py, left + plotW, py, Grid);
             canvas.Line(left - 6, py, left, py, Black, 2);
-            string label = FormatTick(y, yStep);
+            string label = FormatTick(y, step);
             canvas.Text(left - 10 - BitmapFont.Measure(label, Scale), (int)py - 5, label, Black, Scale);
         }
         canvas.Line(left, top, left, top + plotH, Black, 2);
         canvas.Line(left, top + plotH, left + plotW, top + plotH, Black, 2);
-        canvas.Text(8, 8, "FID", Black, Scale + 1);
+        canvas.Text(8, 8, log ? "FID (LOG SCALE)" : "FID", Black, Scale + 1);
         string xLabel = "MEAN LAYERS";
         canvas.Text(left + (plotW / 2) - (BitmapFont.Measure(xLabel, Scale + 1) / 2), height - 22, xLabel, Black, Scale + 1);
 
@@ -183,6 +204,34 @@ internal static class Plots
         double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
         double norm = raw / magnitude;
         return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * magnitude;
+    }
+
+    /// <summary>Zoomed plots switch to a log y axis when the largest FID-proxy is more than this many times the smallest.</summary>
+    public const double LogSpan = 8;
+
+    private static IEnumerable<(double Value, double Step)> LinearTicks(double bottom, double top, double step)
+    {
+        for (double y = bottom; y <= top + (step / 2); y += step)
+        {
+            yield return (y, step);
+        }
+    }
+
+    /// <summary>1, 2 and 5 times each power of ten between <paramref name="bottom"/> and <paramref name="top"/> (both &gt; 0).</summary>
+    private static IEnumerable<(double Value, double Step)> LogTicks(double bottom, double top)
+    {
+        for (int power = (int)Math.Floor(Math.Log10(bottom)); power <= (int)Math.Ceiling(Math.Log10(top)); power++)
+        {
+            double decade = Math.Pow(10, power);
+            foreach (int m in (int[])[1, 2, 5])
+            {
+                double y = m * decade;
+                if (y >= bottom && y <= top)
+                {
+                    yield return (y, decade);
+                }
+            }
+        }
     }
 
     private static string FormatTick(double value, double step)
