@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace AdaDiff.Tests.Shared;
 
@@ -27,10 +26,9 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>How long to wait, once the process has exited, for the last lines of its output (the reason it exited).</summary>
     private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly DotnetProcess _process;
 
-    private ServerProcess(Process process, int grpcPort, int httpPort)
+    private ServerProcess(DotnetProcess process, int grpcPort, int httpPort)
     {
         _process = process;
         GrpcPort = grpcPort;
@@ -45,16 +43,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     public string GrpcAddress => $"http://127.0.0.1:{GrpcPort}";
 
     /// <summary>Everything the process wrote so far, stdout and stderr.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     public bool HasExited => _process.HasExited;
 
@@ -69,32 +58,21 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         int grpcPort = FreePort();
         int httpPort = FreePort();
-        var start = new ProcessStartInfo("dotnet")
+        string[] args =
+        [
+            "--AdaDiff:BindAddress=127.0.0.1",
+            $"--AdaDiff:GrpcPort={grpcPort}",
+            $"--AdaDiff:HttpPort={httpPort}",
+            .. extraArgs,
+        ];
+        var environment = new Dictionary<string, string?>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(), // the server must find its models without the source tree as cwd
+            ["ASPNETCORE_URLS"] = null,
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
         };
-        start.ArgumentList.Add(TestPaths.ServerDll);
-        start.ArgumentList.Add("--AdaDiff:BindAddress=127.0.0.1");
-        start.ArgumentList.Add($"--AdaDiff:GrpcPort={grpcPort}");
-        start.ArgumentList.Add($"--AdaDiff:HttpPort={httpPort}");
-        foreach (string arg in extraArgs)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment.Remove("ASPNETCORE_URLS");
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        var process = new Process { StartInfo = start };
-        var server = new ServerProcess(process, grpcPort, httpPort);
-        process.OutputDataReceived += (_, e) => server.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return server;
+        // the server must find its models without the source tree as cwd
+        return new ServerProcess(DotnetProcess.Start(TestPaths.ServerDll, args, Path.GetTempPath(), environment), grpcPort, httpPort);
     }
 
     /// <summary>
@@ -157,20 +135,12 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Waits for the process to exit by itself (and for the last of its output); returns its exit code.</summary>
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
-        return _process.ExitCode;
-    }
+    public Task<int> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
     /// <summary>Lines of the server's output (stdout and stderr) that contain <paramref name="text"/>.</summary>
     public int CountLines(string text)
     {
-        lock (_output)
-        {
-            return _output.ToString().Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
-        }
+        return Output.Split('\n').Count(l => l.Contains(text, StringComparison.Ordinal));
     }
 
     /// <summary>A loopback port free at the time of the call.</summary>
@@ -183,22 +153,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         return port;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // never started, already reaped or already disposed (kept from the copy that had it: disposing twice is harmless)
-        }
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     /// <summary>After an exit, lets the asynchronous readers deliver the last lines (the reason) before they are reported.</summary>
     private async Task DrainOutputAsync()
@@ -210,18 +165,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             // report what arrived
-        }
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_output)
-        {
-            _output.AppendLine(line);
         }
     }
 }
