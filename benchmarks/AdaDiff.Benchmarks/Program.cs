@@ -11,7 +11,8 @@ using AdaDiff.Engine.Scheduling;
 // adadiff-bench: both backends on the same weights in one process, measured in alternation (ABAB) so that
 // load from other processes hits both alike. Usage:
 //   adadiff-bench [--package models/fashion-mnist-uvit] [--threads 2] [--steps 20] [--rounds 3]
-//                 [--threshold 0.5] [--out docs/benchmarks]   (writes <out>.md and <out>.json)
+//                 [--threshold T] [--min-layers N] [--guidance G] [--out docs/benchmarks]   (writes <out>.md and <out>.json)
+// Threshold, min layers and guidance default to the package's model.json (what a client gets by leaving them at 0).
 var options = new Dictionary<string, string>(StringComparer.Ordinal);
 for (int i = 0; i + 1 < args.Length; i += 2)
 {
@@ -23,7 +24,6 @@ string package = Get("package", "models/fashion-mnist-uvit");
 int threads = int.Parse(Get("threads", "2"), inv);
 int steps = int.Parse(Get("steps", "20"), inv);
 int rounds = int.Parse(Get("rounds", "3"), inv);
-float threshold = float.Parse(Get("threshold", "0.5"), inv);
 string outPrefix = Get("out", "docs/benchmarks");
 string command = "dotnet run -c Release --project benchmarks/AdaDiff.Benchmarks -- " + string.Join(' ', args);
 
@@ -39,30 +39,41 @@ using var torch = TorchSharpBackend.Load(dir, new TorchSharpBackendOptions { Thr
 using var onnx = OnnxBackend.Load(dir, new OnnxBackendOptions { Threads = threads, ReexportWhenStale = false });
 IDenoiserBackend[] backends = [torch, onnx];
 ModelManifest m = torch.Manifest;
+float threshold = float.Parse(Get("threshold", m.DefaultThreshold.ToString(inv)), inv);
+int minLayers = int.Parse(Get("min-layers", m.DefaultMinLayers.ToString(inv)), inv);
+float guidance = float.Parse(Get("guidance", m.DefaultGuidanceScale.ToString(inv)), inv);
 
+// Every (exit mode, backend) configuration of a batch size is measured once per round, in turn, so the ratios
+// between backends and between full depth and exits come from the same stretch of time (best of the rounds).
+string[] modes = ["full", "adaptive"];
 var throughput = new List<Dictionary<string, object>>();
 foreach (int batch in new[] { 1, 16 })
 {
-    foreach (string mode in new[] { "full", "adaptive" })
+    GenerationRequest Request(string mode) => new()
     {
-        var request = new GenerationRequest
-        {
-            NumImages = batch,
-            Seed = 7,
-            Sampler = SamplerKind.Ddim,
-            Steps = steps,
-            ClassLabel = 3,
-            Exit = mode == "full" ? ExitPolicySettings.Full : new ExitPolicySettings(ExitMode.Adaptive, threshold, 1, 0),
-        };
-        int generations = batch == 1 ? 4 : 1;
-        var best = new double[backends.Length];
-        var layers = new double[backends.Length];
+        NumImages = batch,
+        Seed = 7,
+        Sampler = SamplerKind.Ddim,
+        Steps = steps,
+        ClassLabel = 3,
+        GuidanceScale = guidance,
+        Exit = mode == "full" ? ExitPolicySettings.Full : new ExitPolicySettings(ExitMode.Adaptive, threshold, minLayers, 0),
+    };
+    int generations = batch == 1 ? 4 : 1;
+    var best = new double[modes.Length, backends.Length];
+    var layers = new double[modes.Length, backends.Length];
+    for (int mi = 0; mi < modes.Length; mi++)
+    {
         foreach (IDenoiserBackend backend in backends)
         {
-            await GenerationRunner.RunAsync(backend, request); // warm-up
+            await GenerationRunner.RunAsync(backend, Request(modes[mi])); // warm-up
         }
-        for (int round = 0; round < rounds; round++)
+    }
+    for (int round = 0; round < rounds; round++)
+    {
+        for (int mi = 0; mi < modes.Length; mi++)
         {
+            GenerationRequest request = Request(modes[mi]);
             for (int b = 0; b < backends.Length; b++)
             {
                 long start = Stopwatch.GetTimestamp();
@@ -74,18 +85,21 @@ foreach (int batch in new[] { 1, 16 })
                     full += run.Completed.Compute.LayersFull;
                 }
                 double ips = batch * generations / Stopwatch.GetElapsedTime(start).TotalSeconds;
-                best[b] = Math.Max(best[b], ips);
-                layers[b] = (double)executed / full * m.Depth;
+                best[mi, b] = Math.Max(best[mi, b], ips);
+                layers[mi, b] = (double)executed / full * m.Depth;
             }
         }
+    }
+    for (int mi = 0; mi < modes.Length; mi++)
+    {
         for (int b = 0; b < backends.Length; b++)
         {
             throughput.Add(new()
             {
-                ["backend"] = backends[b].Name, ["batch"] = batch, ["mode"] = mode,
-                ["imagesPerSecond"] = Math.Round(best[b], 2), ["meanLayers"] = Math.Round(layers[b], 2),
+                ["backend"] = backends[b].Name, ["batch"] = batch, ["mode"] = modes[mi],
+                ["imagesPerSecond"] = Math.Round(best[mi, b], 2), ["meanLayers"] = Math.Round(layers[mi, b], 2),
             });
-            Console.WriteLine($"{backends[b].Name,-12} batch {batch,2} {mode,-8} {best[b],8:F2} images/s  mean depth {layers[b]:F2}");
+            Console.WriteLine($"{backends[b].Name,-12} batch {batch,2} {modes[mi],-8} {best[mi, b],8:F2} images/s  mean depth {layers[mi, b]:F2}");
         }
     }
 }
@@ -174,7 +188,7 @@ var report = new Dictionary<string, object>
     ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", inv),
     ["machine"] = $"{Environment.ProcessorCount} logical CPUs, {threads} threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
     ["model"] = new { m.Name, m.EmbedDim, m.Depth, weightsSha256 = weights.Sha256 },
-    ["sampler"] = $"DDIM, {steps} steps, class 3, adaptive threshold {threshold.ToString(inv)}",
+    ["sampler"] = $"DDIM, {steps} steps, class 3, guidance {guidance.ToString(inv)}{(guidance != 1f ? " (two network rows per image)" : "")}, adaptive threshold {threshold.ToString("0.####", inv)}, min layers {minLayers}",
     ["throughput"] = throughput,
     ["perStage"] = perLayer,
 };
@@ -195,11 +209,12 @@ static string Markdown(Dictionary<string, object> report, List<Dictionary<string
 {
     CultureInfo inv = CultureInfo.InvariantCulture;
     var md = new StringBuilder();
-    md.AppendLine("# Backend benchmark: TorchSharp vs ONNX Runtime");
+    md.AppendLine("# Benchmark: TorchSharp vs ONNX Runtime, full depth vs exits");
     md.AppendLine();
-    md.AppendLine("Both backends load the same weights in one process and are measured in alternation (best of the rounds).");
+    md.AppendLine("Both backends load the same weights in one process; every backend and exit mode of a batch size is measured");
+    md.AppendLine("once per round, in turn (best of the rounds), so each ratio below compares figures from the same minutes.");
     md.AppendLine("Generated by the command below; the numbers are this machine's, shared with other work, so read the");
-    md.AppendLine("ratios between backends rather than the absolute values.");
+    md.AppendLine("ratios (between backends, between exits and full depth) rather than the absolute values.");
     md.AppendLine();
     md.AppendLine(inv, $"- command: `{report["command"]}`");
     md.AppendLine(inv, $"- date: {report["date"]}; machine: {report["machine"]}");
@@ -214,6 +229,22 @@ static string Markdown(Dictionary<string, object> report, List<Dictionary<string
         Dictionary<string, object> a = throughput[i], b = throughput[i + 1];
         double ra = (double)a["imagesPerSecond"], rb = (double)b["imagesPerSecond"];
         md.AppendLine(inv, $"| {a["batch"]} | {a["mode"]} | {ra:F2} | {rb:F2} | {rb / ra:F2}× | {a["meanLayers"]:F2} of {depth} |");
+    }
+    md.AppendLine();
+    md.AppendLine("## What the exits save in wall-clock time");
+    md.AppendLine();
+    md.AppendLine("Adaptive against full depth on the same backend, batch and seeds, measured in the same rounds: the layer");
+    md.AppendLine("ratio is the compute the exits skip; the speed-up is what reaches the images per second after the exit");
+    md.AppendLine("heads, the embedding and the output head, which every step runs at any depth.");
+    md.AppendLine();
+    md.AppendLine("| backend | batch | full / mean layers | speed-up (adaptive / full images per second) | share of the layer saving realised |");
+    md.AppendLine("|---|---:|---:|---:|---:|");
+    foreach (Dictionary<string, object> full in throughput.Where(r => (string)r["mode"] == "full"))
+    {
+        Dictionary<string, object> adaptive = throughput.Single(r => (string)r["mode"] == "adaptive" && (string)r["backend"] == (string)full["backend"] && (int)r["batch"] == (int)full["batch"]);
+        double layerRatio = depth / (double)adaptive["meanLayers"];
+        double speedup = (double)adaptive["imagesPerSecond"] / (double)full["imagesPerSecond"];
+        md.AppendLine(inv, $"| {full["backend"]} | {full["batch"]} | {layerRatio:F2}× | {speedup:F2}× | {(layerRatio > 1.0001 ? ((speedup - 1) / (layerRatio - 1)).ToString("P0", inv) : "—")} |");
     }
     md.AppendLine();
     md.AppendLine("## Time per stage (median, ms)");
@@ -231,5 +262,18 @@ static string Markdown(Dictionary<string, object> report, List<Dictionary<string
     {
         md.AppendLine(inv, $"- {s["backend"]}, batch {s["batch"]}: {string.Join(", ", ((double[])s["layerMs"]).Select(v => v.ToString("F3", inv)))}");
     }
+    Dictionary<string, object> torchOne = throughput.Single(r => (string)r["backend"] == "torchsharp" && (int)r["batch"] == 1 && (string)r["mode"] == "full");
+    Dictionary<string, object> onnxOne = throughput.Single(r => (string)r["backend"] == "onnxruntime" && (int)r["batch"] == 1 && (string)r["mode"] == "full");
+    string faster = (double)onnxOne["imagesPerSecond"] >= (double)torchOne["imagesPerSecond"] ? "ONNX Runtime" : "TorchSharp";
+    md.AppendLine();
+    md.AppendLine("## Notes");
+    md.AppendLine();
+    md.AppendLine(inv, $"- {faster} is the faster backend at batch 1 in this run. The server's default is ONNX Runtime");
+    md.AppendLine("  (`AdaDiff:Backend`, per model `AdaDiff:Models:<name>:Backend`); TorchSharp remains selectable and is the one");
+    md.AppendLine("  that trains.");
+    md.AppendLine("- The adaptive depth depends on the weights (SHA-256 in `benchmarks.json`) and on the threshold, min layers and");
+    md.AppendLine("  guidance above; they default to the package's model.json, the settings a client gets by leaving them at 0.");
+    md.AppendLine("- ONNX Runtime's global thread pool runs without spinning: with spinning on, a loaded 2-core machine gave it");
+    md.AppendLine("  0.4 images/s at batch 1 instead of ≈10 (the idle stage sessions' workers took the CPU from the running one).");
     return md.ToString();
 }
