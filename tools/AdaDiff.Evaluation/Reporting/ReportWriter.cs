@@ -140,7 +140,7 @@ internal static class ReportWriter
         sb.AppendLine("|---|---|");
         sb.AppendLine(Inv, $"| ![Pareto curve]({pic(ReportPictures.Pareto)}) | ![Pareto curve, zoomed]({pic(ReportPictures.ParetoZoom)}) |");
         sb.AppendLine();
-        sb.AppendLine(Inv, $"{SamplerName(s.Sampler)}-{s.Steps}, N = {s.Samples}. Blue ■: per-sample exits (this project), one point per threshold. Orange ■: the per-batch decision of the official code. Grey □: static truncation (FIXED_DEPTH) and full depth. Green ■ (if present): the baseline package. Red dashed line: real-vs-real floor. X axis: mean layers executed (ticks at whole layers, {depth} = full depth); Y axis: FID-proxy, from 0 on the left, over the points' range on the right (tick values printed on the axes).");
+        sb.AppendLine(Inv, $"{SamplerName(s.Sampler)}-{s.Steps}, N = {s.Samples}. Blue ■: per-sample exits (this project), one point per threshold. Orange ■: the per-batch decision of the official code. Grey □: static truncation (FIXED_DEPTH) and full depth. Green ■ (if present): the baseline package. Red dashed line: real-vs-real floor. X axis: mean layers executed (ticks at whole layers, {depth} = full depth); Y axis: FID-proxy, from 0 on the left, over the points' range on the right, logarithmic there when they span more than {Plots.LogSpan:0}× (tick values printed on the axes).");
         sb.AppendLine();
 
         sb.AppendLine("## At equal mean depth");
