@@ -35,7 +35,12 @@ public enum ExitMode
 /// The official AdaDiff code's rule (exit when the batch-mean certainty passes) instead of this
 /// project's per-sample rule; for comparisons only.
 /// </param>
-public sealed record ExitPolicySettings(ExitMode Mode, float Threshold, int MinLayers, int FixedDepth, bool PerBatchDecision = false)
+/// <param name="DepthSchedule">
+/// FIXED_DEPTH per sampling step: step k (in sampling order, 0 first) exits at <c>DepthSchedule[k]</c> instead of
+/// <paramref name="FixedDepth"/>, one entry per step. A static timestep schedule, the baseline that asks whether
+/// per-sample exits beat a depth that depends on the step alone; for comparisons only (not in the contract).
+/// </param>
+public sealed record ExitPolicySettings(ExitMode Mode, float Threshold, int MinLayers, int FixedDepth, bool PerBatchDecision = false, IReadOnlyList<int>? DepthSchedule = null)
 {
     /// <summary>Full depth.</summary>
     public static ExitPolicySettings Full { get; } = new(ExitMode.FullDepth, 1f, 1, 0);

@@ -56,6 +56,16 @@ public class ExitPolicyTests
     }
 
     [Fact]
+    public void Check_DepthSchedule_NeedsFixedDepthAndDepthsInRange()
+    {
+        Assert.Null(ExitPolicy.Check(new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 0, DepthSchedule: [6, 6, 13]), Depth));
+        Assert.Equal("DepthSchedule", ExitPolicy.Check(new ExitPolicySettings(ExitMode.Adaptive, 0.5f, 1, 0, DepthSchedule: [6]), Depth)?.Field);
+        Assert.Equal("DepthSchedule", ExitPolicy.Check(new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 0, DepthSchedule: [6, 0]), Depth)?.Field);
+        Assert.Equal("DepthSchedule", ExitPolicy.Check(new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 0, DepthSchedule: [14]), Depth)?.Field);
+        Assert.Equal("DepthSchedule", ExitPolicy.Check(new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 0, DepthSchedule: []), Depth)?.Field);
+    }
+
+    [Fact]
     public void Check_ValidPolicies_Null()
     {
         Assert.Null(ExitPolicy.Check(new ExitPolicySettings(ExitMode.Adaptive, 1f, 13, 0), Depth));

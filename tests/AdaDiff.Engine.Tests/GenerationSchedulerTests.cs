@@ -71,6 +71,35 @@ public sealed class GenerationSchedulerTests : IDisposable
     }
 
     [Fact]
+    public async Task DepthSchedule_EachStepExitsAtItsScheduledDepth_AndMatchesThatFixedDepthStep()
+    {
+        int[] schedule = [2, 2, 3, 5, 1];
+        var exit = new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 0, DepthSchedule: schedule);
+
+        GenerationRun run = await GenerationRunner.RunAsync(backend, Request(SamplerKind.Ddim, 5, 2, 40, guidance: 2f, exit: exit), timeout.Token);
+
+        Assert.Equal(schedule, run.Steps.Select(s => s.ExitLayers[0]));
+        Assert.All(run.Steps, s => Assert.Equal(s.ExitLayers[0], s.ExitLayers[1]));
+        Assert.Equal(2L * schedule.Sum(), run.Completed.Compute.LayersExecuted);
+        // Constant schedules are static truncation: the same images as FIXED_DEPTH.
+        GenerationRun constant = await GenerationRunner.RunAsync(backend, Request(SamplerKind.Ddim, 5, 2, 40, exit: exit with { DepthSchedule = [3, 3, 3, 3, 3] }), timeout.Token);
+        GenerationRun fixed3 = await GenerationRunner.RunAsync(backend, Request(SamplerKind.Ddim, 5, 2, 40, exit: new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 3)), timeout.Token);
+        Assert.Equal(fixed3.Completed.Images, constant.Completed.Images);
+    }
+
+    [Fact]
+    public async Task DepthSchedule_OfAnotherLength_RefusedNamingTheField()
+    {
+        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions());
+        var exit = new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 0, DepthSchedule: [2, 2, 3]);
+
+        ArgumentException e = Assert.Throws<ArgumentException>(() => scheduler.TryEnqueue(Request(SamplerKind.Ddim, 5, 1, 1, exit: exit), default));
+
+        Assert.Equal("Exit.DepthSchedule", e.ParamName);
+        Assert.Contains("3 depths for 5 steps", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SameSeed_AloneAndInsideBatchWithOtherJobsAtOtherTimesteps_SameImage()
     {
         var exit = new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 3);

@@ -63,6 +63,18 @@ public static class ExitPolicy
     public static (string Field, string Message)? Check(ExitPolicySettings policy, int depth)
     {
         ArgumentNullException.ThrowIfNull(policy);
+        if (policy.DepthSchedule is { } schedule)
+        {
+            if (policy.Mode != ExitMode.FixedDepth)
+            {
+                return (nameof(policy.DepthSchedule), "a depth schedule needs the fixed-depth mode");
+            }
+            if (schedule.Count == 0 || schedule.Any(d => d < 1 || d > depth))
+            {
+                return (nameof(policy.DepthSchedule), $"needs one depth per step, each in 1..{depth}");
+            }
+            return null;
+        }
         return policy.Mode switch
         {
             ExitMode.Adaptive when !(policy.Threshold > 0f && policy.Threshold <= 1f) =>

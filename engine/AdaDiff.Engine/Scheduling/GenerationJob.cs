@@ -124,7 +124,10 @@ public sealed class GenerationJob : IDisposable
     {
         Sampler s = sampler!;
         float timestep = s.Timesteps[s.NextStep];
-        int group = batch.AddGroup(Request.Exit, token);
+        ExitPolicySettings exit = Request.Exit.DepthSchedule is { } schedule
+            ? Request.Exit with { FixedDepth = schedule[s.NextStep], DepthSchedule = null }
+            : Request.Exit;
+        int group = batch.AddGroup(exit, token);
         int label = Request.ClassLabel ?? manifest.NullClass;
         int? nullClass = Request.UsesGuidance ? manifest.NullClass : null;
         for (int k = 0; k < Request.NumImages; k++)

@@ -58,6 +58,10 @@ public static class GenerationRequestValidator
         {
             return new($"{nameof(request.Exit)}.{exit.Field}", exit.Message);
         }
+        if (request.Exit.DepthSchedule is { } schedule && schedule.Count != request.Steps)
+        {
+            return new($"{nameof(request.Exit)}.{nameof(request.Exit.DepthSchedule)}", $"has {schedule.Count} depths for {request.Steps} steps; give one per step");
+        }
         if (request.LatentEveryNSteps < 0)
         {
             return new(nameof(request.LatentEveryNSteps), "must be ≥ 0");
