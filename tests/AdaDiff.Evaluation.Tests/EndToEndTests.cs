@@ -39,7 +39,13 @@ public sealed class EndToEndTests : IDisposable
         using JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "results.json")));
         JsonElement runs = json.RootElement.GetProperty("runs");
         var groups = runs.EnumerateArray().Select(r => r.GetProperty("group").GetString()).ToHashSet();
-        Assert.Superset(new HashSet<string?> { "full", "adaptive", "per-batch", "steps", "unconditional", "target" }, groups);
+        Assert.Superset(new HashSet<string?> { "full", "adaptive", "per-batch", "steps", "unconditional", "target", "schedule" }, groups);
+        // The timestep schedule: one depth per step, every image at that depth, so its mean depth is the schedule's mean.
+        JsonElement schedule = runs.EnumerateArray().Single(r => r.GetProperty("group").GetString() == "schedule");
+        int[] depths = [.. schedule.GetProperty("depthSchedule").EnumerateArray().Select(d => d.GetInt32())];
+        Assert.Equal(3, depths.Length);
+        Assert.All(depths, d => Assert.InRange(d, 1, 3));
+        Assert.Equal(depths.Average(), schedule.GetProperty("meanLayers").GetDouble(), 9);
         foreach (JsonElement run in runs.EnumerateArray())
         {
             double layers = run.GetProperty("meanLayers").GetDouble();
@@ -78,6 +84,8 @@ public sealed class EndToEndTests : IDisposable
         Assert.Contains("Sample size: 20", markdown, StringComparison.Ordinal);
         Assert.Contains("untrained", markdown, StringComparison.Ordinal);
         Assert.Contains("](results/pareto-zoom.png)", markdown, StringComparison.Ordinal);
+        Assert.Contains("## Per-sample exits against a timestep schedule", markdown, StringComparison.Ordinal);
+        Assert.Contains("| timestep schedule |", markdown, StringComparison.Ordinal);
         Assert.Contains("## Targets (DDIM-3, guidance 2.5, N = 30)", markdown, StringComparison.Ordinal); // the package's default scale
         foreach (string picture in new[] { "pareto.png", "pareto-zoom.png", "exit-heatmap.png", "samples-full.png", "samples-adaptive.png", "unconditional-full.png", "unconditional-adaptive.png" })
         {

@@ -18,7 +18,7 @@ public class EvalOptionsTests
         Assert.Equal("docs/results", options.Out);
         Assert.Equal(Path.GetFullPath("docs/results.md"), options.ResolvedMarkdown);
         Assert.Equal(50, options.ResolvedDdpmSamples);
-        Assert.True(options.StaticTruncation && options.PerBatch && options.StepComparison);
+        Assert.True(options.StaticTruncation && options.PerBatch && options.StepComparison && options.TimestepSchedule);
         Assert.Null(options.Thresholds); // automatic
         Assert.Equal([0.1f, 0.25f, 0.4f, 0.45f, 0.5f, 0.6f], options.AutoTargets);
         Assert.Equal("onnxruntime", options.Backend);
@@ -37,7 +37,7 @@ public class EvalOptionsTests
     [Fact]
     public void Parse_Options_AreRead()
     {
-        EvalOptions options = EvalOptions.Parse(["--samples", "64", "--sampler", "dpm-solver++", "--steps", "20", "--thresholds", "0.6,0.9", "--guidance", "2", "--seed", "7", "--no-static", "--target-samples", "0", "--write-default"]);
+        EvalOptions options = EvalOptions.Parse(["--samples", "64", "--sampler", "dpm-solver++", "--steps", "20", "--thresholds", "0.6,0.9", "--guidance", "2", "--seed", "7", "--no-static", "--no-schedule", "--target-samples", "0", "--write-default"]);
 
         Assert.Equal(64, options.Samples);
         Assert.Equal(SamplerKind.DpmSolverPP2M, options.Sampler);
@@ -45,6 +45,7 @@ public class EvalOptionsTests
         Assert.Equal(2f, options.Guidance);
         Assert.Equal(7UL, options.Seed);
         Assert.False(options.StaticTruncation);
+        Assert.False(options.TimestepSchedule);
         Assert.Equal(10, options.ResolvedDdpmSamples);
         Assert.Equal(0, options.TargetSamples);
         Assert.True(options.WriteDefault);

@@ -52,6 +52,8 @@ public static class EvalCommand
           --baseline-model DIR   a second package swept the same way (e.g. exit heads on a frozen backbone
                                  without the layer-wise loss); --baseline-label TEXT names it
           --no-static            skip static truncation (FIXED_DEPTH)
+          --no-schedule          skip the timestep schedule (each step at the depth the per-sample exits took
+                                 there on average at the chosen threshold, the same for every image)
           --no-per-batch         skip the per-batch exit decision
           --no-steps             skip the sampler comparison (DDPM, DDIM, DPM-Solver++ with and without exits)
           --ddpm-samples N       images of the DDPM comparison (default samples/10, at least 10)

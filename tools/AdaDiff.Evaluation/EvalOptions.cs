@@ -106,6 +106,12 @@ public sealed record EvalOptions
     /// <summary>Compare static truncation (FIXED_DEPTH) at the depths around each adaptive point.</summary>
     public bool StaticTruncation { get; init; } = true;
 
+    /// <summary>
+    /// Compare a timestep schedule: every image at step k runs the depth the per-sample exits at the chosen threshold
+    /// took on average at step k (rounded), so the depth depends on the step alone.
+    /// </summary>
+    public bool TimestepSchedule { get; init; } = true;
+
     /// <summary>Compare the per-batch exit decision of the official code.</summary>
     public bool PerBatch { get; init; } = true;
 
@@ -163,7 +169,7 @@ public sealed record EvalOptions
     public static EvalOptions Parse(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var reader = new CommandLine(args, new HashSet<string>(StringComparer.Ordinal) { "no-static", "no-per-batch", "no-steps", "write-default" });
+        var reader = new CommandLine(args, new HashSet<string>(StringComparer.Ordinal) { "no-static", "no-schedule", "no-per-batch", "no-steps", "write-default" });
         var defaults = new EvalOptions();
         var options = new EvalOptions
         {
@@ -188,6 +194,7 @@ public sealed record EvalOptions
             ClassifierPath = reader.String("classifier") ?? defaults.ClassifierPath,
             DataDirectory = reader.String("data") ?? defaults.DataDirectory,
             StaticTruncation = !reader.Flag("no-static"),
+            TimestepSchedule = !reader.Flag("no-schedule"),
             PerBatch = !reader.Flag("no-per-batch"),
             StepComparison = !reader.Flag("no-steps"),
             DdpmSamples = reader.IntOrNull("ddpm-samples", min: 1),

@@ -125,7 +125,11 @@ public sealed record RunRecord(
     double? ClassAccuracy,
     double? PsnrVsFull,
     double WallSeconds,
-    double ImagesPerSecond);
+    double ImagesPerSecond)
+{
+    /// <summary>The depth of each step (sampling order) of a timestep-schedule run; null for every other policy.</summary>
+    public IReadOnlyList<int>? DepthSchedule { get; init; }
+}
 
 /// <summary>A per-sample adaptive point and the others at its mean depth (linear interpolation between measured points; null outside their range).</summary>
 public sealed record EqualDepthRecord(

@@ -77,6 +77,7 @@ public static class Evaluator
             : ThresholdSelection.Choose(full.Record, [.. perSample.Select(r => r.Record)]);
         selection = selection with { MinLayers = minLayers };
         float pictureThreshold = selection.Threshold;
+        MeasuredRun pictureRun = perSample.First(r => r.Record.Threshold == pictureThreshold);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] chosen threshold {pictureThreshold:0.####} ({selection.Rule}; quality bar {(selection.MetQualityBar ? "met" : "not met")} on N = {options.Samples})"));
 
         var perBatch = new List<MeasuredRun>();
@@ -104,6 +105,13 @@ public static class Evaluator
             {
                 statics.Add(await Run(backend, plan.Static(d), full));
             }
+        }
+
+        // 2b. A timestep schedule at the chosen threshold's depth: does the per-sample decision beat a depth that
+        // depends on the step alone?
+        if (options.TimestepSchedule)
+        {
+            await Run(backend, plan.Schedule(ScheduleOf(Heatmap(pictureRun.Set), depth), pictureThreshold), full);
         }
 
         // 3. Fewer steps: each sampler with and without exits at the picture threshold.
@@ -161,7 +169,6 @@ public static class Evaluator
         }
         progress.Stage("writing the report");
 
-        MeasuredRun pictureRun = perSample.First(r => r.Record.Threshold == pictureThreshold);
         List<EqualDepthRecord> equalDepth = EqualDepth(perSample, perBatch, statics, full, baseline);
         double? targetFloor = targetFull.Record.Samples >= 2 ? scorer.Floor(targetFull.Record.Samples) : null;
         var targets = new TargetsRecord(targetFull.Record.Samples, targetFull.Record.Id, targetAdaptive.Record.Id, selection,
@@ -402,6 +409,10 @@ public static class Evaluator
         }
         return rows;
     }
+
+    /// <summary>The depth of each step: the mean exit layer of the per-sample run at that step, rounded half up, in 1..depth.</summary>
+    internal static int[] ScheduleOf(HeatmapRecord heatmap, int depth) =>
+        [.. heatmap.MeanExitLayer.Select(m => Math.Clamp((int)Math.Round(m, MidpointRounding.AwayFromZero), 1, depth))];
 
     private static HeatmapRecord Heatmap(GeneratedSet set)
     {

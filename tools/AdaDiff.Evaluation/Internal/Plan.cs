@@ -19,7 +19,7 @@ internal sealed class Plan(EvalOptions options, ModelManifest manifest, IReadOnl
 
     /// <summary>Configurations expected (for the progress line).</summary>
     public int EstimatedRuns =>
-        1 + (thresholds.Count * (options.PerBatch ? 2 : 1)) + EstimatedStaticRuns
+        1 + (thresholds.Count * (options.PerBatch ? 2 : 1)) + EstimatedStaticRuns + (options.TimestepSchedule ? 1 : 0)
         + (options.StepComparison ? 2 * SamplerComparisons.Count(IsExtra) : 0)
         + (options.BaselineModel is null ? 0 : 1 + thresholds.Count)
         + (options.UnconditionalSamples > 0 ? 2 : 0)
@@ -34,7 +34,7 @@ internal sealed class Plan(EvalOptions options, ModelManifest manifest, IReadOnl
         get
         {
             long main = (long)options.Samples * options.Steps;
-            long work = main * (1 + (thresholds.Count * (options.PerBatch ? 2 : 1)) + EstimatedStaticRuns);
+            long work = main * (1 + (thresholds.Count * (options.PerBatch ? 2 : 1)) + EstimatedStaticRuns + (options.TimestepSchedule ? 1 : 0));
             if (options.StepComparison)
             {
                 foreach (var c in SamplerComparisons.Where(IsExtra))
@@ -69,6 +69,11 @@ internal sealed class Plan(EvalOptions options, ModelManifest manifest, IReadOnl
     public GenerationSpec Static(int depth) =>
         new($"{Name(options.Sampler, options.Steps)}-n{options.Samples}-fixed{depth}", "static", manifest.Name, options.Sampler, options.Steps, options.Samples,
             new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, depth), true, options.GuidanceFor(manifest));
+
+    /// <summary>Every image at step k exits at <paramref name="depths"/>[k], derived from the per-sample run at <paramref name="threshold"/>.</summary>
+    public GenerationSpec Schedule(IReadOnlyList<int> depths, float threshold) =>
+        new($"{Name(options.Sampler, options.Steps)}-n{options.Samples}-schedule-t{Tag(threshold)}", "schedule", manifest.Name, options.Sampler, options.Steps, options.Samples,
+            new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 0, DepthSchedule: depths), true, options.GuidanceFor(manifest));
 
     public GenerationSpec Unconditional(ExitPolicySettings exit, string id) =>
         new($"{Name(options.Sampler, options.Steps)}-{id}", "unconditional", manifest.Name, options.Sampler, options.Steps, options.UnconditionalSamples, exit, false, 1f);

@@ -69,12 +69,15 @@ internal sealed class Scorer(ClassifierModel classifier, FeatureStatistics test,
         var record = new RunRecord(
             spec.Id, spec.Group, spec.Package, spec.Sampler, spec.Steps, n, spec.Exit.Mode,
             spec.Exit.Mode == Engine.ExitMode.Adaptive ? spec.Exit.Threshold : null,
-            spec.Exit.Mode == Engine.ExitMode.FixedDepth ? spec.Exit.FixedDepth : null,
+            spec.Exit.Mode == Engine.ExitMode.FixedDepth && spec.Exit.DepthSchedule is null ? spec.Exit.FixedDepth : null,
             spec.Exit.PerBatchDecision,
             set.MeanLayers,
             c.AccelerationRatio,
             c.FlopsFull == 0 ? 0 : c.FlopsExecuted / c.FlopsFull,
-            fid, accuracy, psnr, set.WallSeconds, n / Math.Max(set.WallSeconds, 1e-9));
+            fid, accuracy, psnr, set.WallSeconds, n / Math.Max(set.WallSeconds, 1e-9))
+        {
+            DepthSchedule = spec.Exit.DepthSchedule,
+        };
         return new MeasuredRun(set, record);
     }
 }

@@ -65,6 +65,11 @@ internal static class ReportPictures
             new("per-sample exits (ours)", Plots.Blue, Points(r => r.Group == "adaptive"), Connect: true),
             new("full depth", Plots.Black, Points(r => r.Group == "full"), Connect: false),
         };
+        var schedule = Points(r => r.Group == "schedule");
+        if (schedule.Count > 0)
+        {
+            series.Add(new("timestep schedule", Plots.Purple, schedule, Connect: false));
+        }
         var baseline = Points(r => r.Group == "baseline");
         if (baseline.Count > 0)
         {

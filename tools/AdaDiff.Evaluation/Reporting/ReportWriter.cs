@@ -140,7 +140,7 @@ internal static class ReportWriter
         sb.AppendLine("|---|---|");
         sb.AppendLine(Inv, $"| ![Pareto curve]({pic(ReportPictures.Pareto)}) | ![Pareto curve, zoomed]({pic(ReportPictures.ParetoZoom)}) |");
         sb.AppendLine();
-        sb.AppendLine(Inv, $"{SamplerName(s.Sampler)}-{s.Steps}, N = {s.Samples}. Blue ■: per-sample exits (this project), one point per threshold. Orange ■: the per-batch decision of the official code. Grey □: static truncation (FIXED_DEPTH) and full depth. Green ■ (if present): the baseline package. Red dashed line: real-vs-real floor. X axis: mean layers executed (ticks at whole layers, {depth} = full depth); Y axis: FID-proxy, from 0 on the left, over the points' range on the right, logarithmic there when they span more than {Plots.LogSpan:0}× (tick values printed on the axes).");
+        sb.AppendLine(Inv, $"{SamplerName(s.Sampler)}-{s.Steps}, N = {s.Samples}. Blue ■: per-sample exits (this project), one point per threshold. Orange ■: the per-batch decision of the official code. Grey □: static truncation (FIXED_DEPTH) and full depth. Green ■ (if present): the baseline package. Purple ■ (if present): the timestep schedule. Red dashed line: real-vs-real floor. X axis: mean layers executed (ticks at whole layers, {depth} = full depth); Y axis: FID-proxy, from 0 on the left, over the points' range on the right, logarithmic there when they span more than {Plots.LogSpan:0}× (tick values printed on the axes).");
         sb.AppendLine();
 
         sb.AppendLine("## At equal mean depth");
@@ -155,6 +155,7 @@ internal static class ReportWriter
         }
         sb.AppendLine();
 
+        AppendSchedule(sb, report);
         AppendBaseline(sb, report);
 
         var stepRuns = report.Runs.Where(r => r.Group == "steps" || ((r.Group is "full" or "adaptive") && r.Sampler == s.Sampler && r.Steps == s.Steps && (r.Group == "full" || r.Threshold == s.PictureThreshold))).ToList();
@@ -233,6 +234,64 @@ internal static class ReportWriter
         return sb.ToString();
     }
 
+    /// <summary>The timestep-schedule run against the per-sample exits it was derived from and the curves at its mean depth.</summary>
+    private static void AppendSchedule(StringBuilder sb, EvalReport report)
+    {
+        EvalSettings s = report.Settings;
+        RunRecord? schedule = report.Runs.FirstOrDefault(r => r.Group == "schedule");
+        if (schedule?.DepthSchedule is not { } depths)
+        {
+            return;
+        }
+        int depth = report.Model.Depth;
+        bool Main(RunRecord r) => r.Sampler == s.Sampler && r.Steps == s.Steps && r.Samples == s.Samples;
+        RunRecord full = report.Runs.First(r => r.Group == "full" && Main(r));
+        RunRecord? perSample = report.Runs.FirstOrDefault(r => r.Group == "adaptive" && Main(r) && r.Threshold == s.PictureThreshold);
+        List<RunRecord> adaptive = [.. report.Runs.Where(r => r.Group == "adaptive" && Main(r)).Append(full)];
+        List<RunRecord> statics = [.. report.Runs.Where(r => r.Group == "static" && Main(r)).Append(full)];
+        double? Curve(List<RunRecord> runs, Func<RunRecord, double?> y) => Evaluator.Interpolate(Evaluator.Curve(runs, y), schedule.MeanLayers);
+        double? perSampleFid = Curve(adaptive, r => r.Fid), perSampleAccuracy = Curve(adaptive, r => r.ClassAccuracy);
+        double? staticFid = statics.Count > 1 ? Curve(statics, r => r.Fid) : null;
+        double? staticAccuracy = statics.Count > 1 ? Curve(statics, r => r.ClassAccuracy) : null;
+
+        sb.AppendLine("## Per-sample exits against a timestep schedule");
+        sb.AppendLine();
+        sb.AppendLine(Inv, $"Does the per-sample decision beat a depth that depends on the step alone? The schedule runs every image at step k to the depth the per-sample exits at threshold {s.PictureThreshold:0.####} took on average at step k (rounded), with no uncertainty heads and the same seeds. Steps in sampling order (first = most noise), depth × consecutive steps: {RunLengths(depths)}.");
+        sb.AppendLine();
+        sb.AppendLine("| policy | mean layers | FID-proxy | class acc. | PSNR vs full (dB) | FLOPs ratio |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|");
+        if (perSample is not null)
+        {
+            sb.AppendLine(Inv, $"| per-sample exits, t={perSample.Threshold:0.####} | {perSample.MeanLayers:F2} | {Num(perSample.Fid, "F3")} | {Pct(perSample.ClassAccuracy)} | {Num(perSample.PsnrVsFull, "F2")} | {perSample.FlopsRatio:P1} |");
+        }
+        sb.AppendLine(Inv, $"| timestep schedule | {schedule.MeanLayers:F2} | {Num(schedule.Fid, "F3")} | {Pct(schedule.ClassAccuracy)} | {Num(schedule.PsnrVsFull, "F2")} | {schedule.FlopsRatio:P1} |");
+        sb.AppendLine(Inv, $"| per-sample exits at {schedule.MeanLayers:F2} layers (interpolated) | {schedule.MeanLayers:F2} | {Num(perSampleFid, "F3")} | {Pct(perSampleAccuracy)} | — | — |");
+        sb.AppendLine(Inv, $"| static truncation at {schedule.MeanLayers:F2} layers (interpolated) | {schedule.MeanLayers:F2} | {Num(staticFid, "F3")} | {Pct(staticAccuracy)} | — | — |");
+        sb.AppendLine();
+        if (perSampleFid is double p && schedule.Fid is double f)
+        {
+            sb.AppendLine(Inv, $"At equal mean depth the schedule's FID-proxy is {f - p:+0.000;-0.000} against the per-sample exits' ({(f > p ? "the per-sample decision is better" : "the schedule is as good or better: the uncertainty heads buy nothing a step-indexed depth does not")}). One seed set: read differences below about 1 FID-proxy point at this N as noise.");
+            sb.AppendLine();
+        }
+    }
+
+    /// <summary>"6 ×37, 7, 8 ×2": each depth with the number of consecutive steps that run it.</summary>
+    internal static string RunLengths(IReadOnlyList<int> depths)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < depths.Count;)
+        {
+            int j = i;
+            while (j < depths.Count && depths[j] == depths[i])
+            {
+                j++;
+            }
+            parts.Add(j - i == 1 ? depths[i].ToString(Inv) : string.Create(Inv, $"{depths[i]} ×{j - i}"));
+            i = j;
+        }
+        return string.Join(", ", parts);
+    }
+
     /// <summary>The baseline package's sweep beside this model's per-sample curve at the same mean depth.</summary>
     private static void AppendBaseline(StringBuilder sb, EvalReport report)
     {
@@ -280,6 +339,7 @@ internal static class ReportWriter
     private static string Policy(RunRecord r) => r.Mode switch
     {
         ExitMode.FullDepth => "full depth",
+        ExitMode.FixedDepth when r.DepthSchedule is not null => "timestep schedule",
         ExitMode.FixedDepth => string.Create(Inv, $"fixed depth {r.FixedDepth}"),
         _ => string.Create(Inv, $"{(r.PerBatchDecision ? "per-batch" : "per-sample")} t={r.Threshold:0.####}"),
     };
