@@ -48,13 +48,13 @@ public sealed class ParetoPlotTests : IDisposable
         Assert.InRange(rows[0], XAxisRow() - 2, XAxisRow() + 2);
     }
 
-    private string Path1 => Path.Combine(folder, "pareto-zoom.png");
+    private string PlotPath => Path.Combine(folder, "pareto-zoom.png");
 
     /// <summary>Draws one unconnected blue series, zoomed, and returns each marker's centre row (top = 0), in x order.</summary>
     private double[] MarkerRows(IReadOnlyList<(double X, double Y)> points)
     {
-        Plots.Pareto(Path1, [new PlotSeries("sweep", Plots.Blue, points, Connect: false)], floor: null, depth: 13, zoom: true);
-        using Image<Rgb24> image = Image.Load<Rgb24>(Path1);
+        Plots.Pareto(PlotPath, [new PlotSeries("sweep", Plots.Blue, points, Connect: false)], floor: null, depth: 13, zoom: true);
+        using Image<Rgb24> image = Image.Load<Rgb24>(PlotPath);
         var blue = new List<(int X, int Y)>();
         for (int y = 0; y < image.Height; y++)
         {
@@ -89,7 +89,7 @@ public sealed class ParetoPlotTests : IDisposable
     /// <summary>The row of the x axis: the longest horizontal black run in the picture.</summary>
     private double XAxisRow()
     {
-        using Image<Rgb24> image = Image.Load<Rgb24>(Path1);
+        using Image<Rgb24> image = Image.Load<Rgb24>(PlotPath);
         var black = new Rgb24(0, 0, 0);
         int bestRow = -1, bestCount = 0;
         for (int y = 0; y < image.Height; y++)

@@ -109,21 +109,10 @@ internal sealed class DotnetProcess : IDisposable, IAsyncDisposable
         _process.Dispose();
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // as in Dispose
-        }
-        _process.Dispose();
+        Dispose(); // the kill is immediate; waiting for the exit is short enough to block on
+        return ValueTask.CompletedTask;
     }
 
     private void Append(StringBuilder stream, string? line)

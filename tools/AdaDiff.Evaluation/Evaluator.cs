@@ -78,6 +78,7 @@ public static class Evaluator
         selection = selection with { MinLayers = minLayers };
         float pictureThreshold = selection.Threshold;
         MeasuredRun pictureRun = perSample.First(r => r.Record.Threshold == pictureThreshold);
+        HeatmapRecord heatmap = Heatmap(pictureRun.Set);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] chosen threshold {pictureThreshold:0.####} ({selection.Rule}; quality bar {(selection.MetQualityBar ? "met" : "not met")} on N = {options.Samples})"));
 
         var perBatch = new List<MeasuredRun>();
@@ -111,7 +112,7 @@ public static class Evaluator
         // depends on the step alone?
         if (options.TimestepSchedule)
         {
-            await Run(backend, plan.Schedule(ScheduleOf(Heatmap(pictureRun.Set), depth), pictureThreshold), full);
+            await Run(backend, plan.Schedule(ScheduleOf(heatmap, depth), pictureThreshold), full);
         }
 
         // 3. Fewer steps: each sampler with and without exits at the picture threshold.
@@ -187,7 +188,7 @@ public static class Evaluator
             Runs = [.. runs.Select(r => r.Record)],
             EqualDepth = equalDepth,
             Targets = targets,
-            Heatmap = Heatmap(pictureRun.Set),
+            Heatmap = heatmap,
             Pictures = [],
         };
         var pictures = ReportPictures.Write(options.Out, report, full.Set, pictureRun.Set, uncondFull?.Set, uncondAdaptive?.Set, manifest);
@@ -387,6 +388,10 @@ public static class Evaluator
         }
         return null;
     }
+
+    /// <summary>The runs of <paramref name="group"/> with the report's main sampler, steps and sample size, by mean depth.</summary>
+    internal static List<RunRecord> Sweep(EvalReport report, string group) =>
+        [.. report.Runs.Where(r => r.Group == group && r.Samples == report.Settings.Samples && r.Sampler == report.Settings.Sampler && r.Steps == report.Settings.Steps).OrderBy(r => r.MeanLayers)];
 
     /// <summary>The points (mean layers, <paramref name="y"/>) of <paramref name="runs"/> that measured it, for <see cref="Interpolate"/>.</summary>
     internal static List<(double X, double Y)> Curve(IEnumerable<RunRecord> runs, Func<RunRecord, double?> y) =>

@@ -74,25 +74,25 @@ internal static class Comparison
         Directory.CreateDirectory(outDir);
         EvalReport first = reports[0].Report;
         int depth = first.Model.Depth, samples = first.Settings.Samples;
-        RunRecord full = Sweep(first, "full").Single();
-        List<RunRecord> statics = [.. Sweep(first, "static").Append(full)];
+        RunRecord full = Evaluator.Sweep(first, "full").Single();
+        List<RunRecord> statics = [.. Evaluator.Sweep(first, "static").Append(full)];
         var staticFid = Evaluator.Curve(statics, r => r.Fid);
         var staticAccuracy = Evaluator.Curve(statics, r => r.ClassAccuracy);
-        var firstFid = Evaluator.Curve(Sweep(first, "adaptive").Append(full), r => r.Fid);
+        var firstFid = Evaluator.Curve(Evaluator.Sweep(first, "adaptive").Append(full), r => r.Fid);
         bool oneBackbone = reports.All(r => r.Report.Model.WeightsSha256 == first.Model.WeightsSha256);
 
         var series = new List<PlotSeries>
         {
             new("static truncation", Plots.Grey, [.. staticFid], Connect: true, Hollow: true),
         };
-        List<RunRecord> perBatch = Sweep(first, "per-batch");
+        List<RunRecord> perBatch = Evaluator.Sweep(first, "per-batch");
         if (perBatch.Count > 0)
         {
             series.Add(new PlotSeries($"per-batch ({reports[0].Label})", Plots.Orange, [.. perBatch.Select(r => (r.MeanLayers, r.Fid ?? double.NaN))], Connect: true, Hollow: true));
         }
         for (int i = 0; i < reports.Count; i++)
         {
-            List<RunRecord> sweep = Sweep(reports[i].Report, "adaptive");
+            List<RunRecord> sweep = Evaluator.Sweep(reports[i].Report, "adaptive");
             series.Add(new PlotSeries(reports[i].Label, Colors[i % Colors.Length], [.. sweep.Select(r => (r.MeanLayers, r.Fid ?? double.NaN))], Connect: true));
         }
         double? floor = first.Floors.FirstOrDefault(f => f.Samples == samples)?.Fid;
@@ -114,7 +114,7 @@ internal static class Comparison
         sb.AppendLine("|---|---|---|---:|---:|---:|");
         foreach (ComparedReport r in reports)
         {
-            RunRecord f = Sweep(r.Report, "full").Single();
+            RunRecord f = Evaluator.Sweep(r.Report, "full").Single();
             sb.AppendLine(Inv, $"| {r.Label} | `{System.IO.Path.GetRelativePath(markdownDir, System.IO.Path.GetFullPath(r.Path)).Replace('\\', '/')}` | {r.Report.Model.WeightsSha256?[..Math.Min(12, r.Report.Model.WeightsSha256.Length)]} | {r.Report.Settings.MinLayers} | {f.Fid:F3} | {f.ClassAccuracy:P1} |");
         }
         sb.AppendLine();
@@ -131,7 +131,7 @@ internal static class Comparison
         var rows = new List<object>();
         foreach (ComparedReport r in reports)
         {
-            foreach (RunRecord run in Sweep(r.Report, "adaptive"))
+            foreach (RunRecord run in Evaluator.Sweep(r.Report, "adaptive"))
             {
                 double? sf = Evaluator.Interpolate(staticFid, run.MeanLayers);
                 double? sa = Evaluator.Interpolate(staticAccuracy, run.MeanLayers);
@@ -145,9 +145,6 @@ internal static class Comparison
         File.WriteAllText(markdownPath, sb.ToString());
         return markdownPath;
     }
-
-    private static List<RunRecord> Sweep(EvalReport report, string group) =>
-        [.. report.Runs.Where(r => r.Group == group && r.Samples == report.Settings.Samples && r.Sampler == report.Settings.Sampler && r.Steps == report.Settings.Steps).OrderBy(r => r.MeanLayers)];
 
     private static string Describe(EvalSettings s) => string.Create(Inv, $"{SamplerName(s)}, N = {s.Samples}, seed {s.Seed}, guidance {s.Guidance:0.##}");
 

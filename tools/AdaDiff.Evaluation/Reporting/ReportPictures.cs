@@ -55,22 +55,21 @@ internal static class ReportPictures
     /// <summary>The plotted series, in legend order (the markdown names the colours).</summary>
     public static List<PlotSeries> ParetoSeries(EvalReport report)
     {
-        EvalSettings s = report.Settings;
-        bool Main(RunRecord r) => r.Sampler == s.Sampler && r.Steps == s.Steps && r.Samples == s.Samples && r.Fid is not null;
-        List<(double, double)> Points(Func<RunRecord, bool> pick) => [.. report.Runs.Where(r => Main(r) && pick(r)).Select(r => (r.MeanLayers, r.Fid!.Value))];
+        List<(double, double)> Points(params string[] groups) =>
+            [.. groups.SelectMany(g => Evaluator.Sweep(report, g)).Where(r => r.Fid is not null).Select(r => (r.MeanLayers, r.Fid!.Value))];
         var series = new List<PlotSeries>
         {
-            new("static truncation (FIXED_DEPTH) + full depth", Plots.Grey, Points(r => r.Group is "static" or "full"), Connect: true, Hollow: true),
-            new("per-batch decision", Plots.Orange, Points(r => r.Group == "per-batch"), Connect: true),
-            new("per-sample exits (ours)", Plots.Blue, Points(r => r.Group == "adaptive"), Connect: true),
-            new("full depth", Plots.Black, Points(r => r.Group == "full"), Connect: false),
+            new("static truncation (FIXED_DEPTH) + full depth", Plots.Grey, Points("static", "full"), Connect: true, Hollow: true),
+            new("per-batch decision", Plots.Orange, Points("per-batch"), Connect: true),
+            new("per-sample exits (ours)", Plots.Blue, Points("adaptive"), Connect: true),
+            new("full depth", Plots.Black, Points("full"), Connect: false),
         };
-        var schedule = Points(r => r.Group == "schedule");
+        var schedule = Points("schedule");
         if (schedule.Count > 0)
         {
             series.Add(new("timestep schedule", Plots.Purple, schedule, Connect: false));
         }
-        var baseline = Points(r => r.Group == "baseline");
+        var baseline = Points("baseline");
         if (baseline.Count > 0)
         {
             string label = report.Runs.First(r => r.Group == "baseline").Package;

@@ -243,12 +243,10 @@ internal static class ReportWriter
         {
             return;
         }
-        int depth = report.Model.Depth;
-        bool Main(RunRecord r) => r.Sampler == s.Sampler && r.Steps == s.Steps && r.Samples == s.Samples;
-        RunRecord full = report.Runs.First(r => r.Group == "full" && Main(r));
-        RunRecord? perSample = report.Runs.FirstOrDefault(r => r.Group == "adaptive" && Main(r) && r.Threshold == s.PictureThreshold);
-        List<RunRecord> adaptive = [.. report.Runs.Where(r => r.Group == "adaptive" && Main(r)).Append(full)];
-        List<RunRecord> statics = [.. report.Runs.Where(r => r.Group == "static" && Main(r)).Append(full)];
+        RunRecord full = Evaluator.Sweep(report, "full").First();
+        RunRecord? perSample = Evaluator.Sweep(report, "adaptive").FirstOrDefault(r => r.Threshold == s.PictureThreshold);
+        List<RunRecord> adaptive = [.. Evaluator.Sweep(report, "adaptive").Append(full)];
+        List<RunRecord> statics = [.. Evaluator.Sweep(report, "static").Append(full)];
         double? Curve(List<RunRecord> runs, Func<RunRecord, double?> y) => Evaluator.Interpolate(Evaluator.Curve(runs, y), schedule.MeanLayers);
         double? perSampleFid = Curve(adaptive, r => r.Fid), perSampleAccuracy = Curve(adaptive, r => r.ClassAccuracy);
         double? staticFid = statics.Count > 1 ? Curve(statics, r => r.Fid) : null;
@@ -310,9 +308,8 @@ internal static class ReportWriter
             return;
         }
         int depth = report.Model.Depth;
-        bool Main(RunRecord r) => r.Sampler == s.Sampler && r.Steps == s.Steps && r.Samples == s.Samples;
-        RunRecord full = report.Runs.First(r => r.Group == "full" && Main(r));
-        List<RunRecord> ours = [.. report.Runs.Where(r => r.Group == "adaptive" && Main(r)).Append(full)];
+        RunRecord full = Evaluator.Sweep(report, "full").First();
+        List<RunRecord> ours = [.. Evaluator.Sweep(report, "adaptive").Append(full)];
         var oursFid = Evaluator.Curve(ours, r => r.Fid);
         var oursAccuracy = Evaluator.Curve(ours, r => r.ClassAccuracy);
         sb.AppendLine(Inv, $"## Baseline package: {baseline[0].Package}");
