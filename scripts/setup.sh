@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 # Debian packages: the Fashion-MNIST data set (training, evaluation, loader tests); PyTorch with
 # OpenBLAS for the reference model in reference/ (parity tests, speed baseline; /usr/bin/python3).
 # The Python client's gRPC and test runner (stubs are generated from protos/ with python3-grpc-tools).
+# The deployment tests (tests/deploy): Prometheus and promtool (rules, a real scrape), yamllint (chart values),
+# Go with sprig and sigs.k8s.io/yaml for ../shared/tools/chart-render (renders the Helm chart without helm).
 apt_packages=(dataset-fashion-mnist python3-torch python3-numpy libopenblas0
-  python3-grpcio python3-grpc-tools python3-pytest)
+  python3-grpcio python3-grpc-tools python3-pytest
+  prometheus yamllint golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -23,9 +26,11 @@ fi
 command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
 dotnet restore AdaDiff.Grpc.sln --verbosity quiet
 
-# The Node client's pinned packages (package-lock.json), when Node is there.
+# The Node client's and the deployment tests' pinned packages (package-lock.json), when Node is there.
 if command -v npm >/dev/null; then
-  (cd clients/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { echo "setup: npm ci in clients/node failed" >&2; exit 1; }
+  for dir in clients/node tests/deploy; do
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { echo "setup: npm ci in $dir failed" >&2; exit 1; }
+  done
 else
   echo "setup: npm not found; the Node client's tests will be skipped" >&2
 fi

@@ -46,21 +46,26 @@ if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import grpc, grpc_tools, pyte
 else
   echo "test: /usr/bin/python3 lacks grpcio, grpc_tools or pytest (scripts/setup.sh installs them)" >&2; failed=$((failed + 1))
 fi
-if command -v node >/dev/null && [ -d clients/node/node_modules ]; then
-  echo "test: Node client (clients/node)" >&2
-  node_xml="$(cd "$results" && pwd)/node.xml"
-  (cd clients/node && node --test --test-reporter=spec --test-reporter-destination=stderr \
-    --test-reporter=junit --test-reporter-destination="$node_xml")
-  nd=$?
-  if [ -s "$node_xml" ]; then
-    read -r p f < <(junit_counts "$node_xml")
-    passed=$((passed + p)); failed=$((failed + f))
-    if [ "$nd" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); fi
+# Node suites: the Node client (clients/node) and the deployment tests (tests/deploy: chart, rules, dashboard,
+# the real server scraped by a real Prometheus).
+for suite in clients/node tests/deploy; do
+  name=$(echo "$suite" | tr '/' '-')
+  if command -v node >/dev/null && [ -d "$suite/node_modules" ]; then
+    echo "test: Node suite ($suite)" >&2
+    node_xml="$(cd "$results" && pwd)/$name.xml"
+    (cd "$suite" && node --test --test-reporter=spec --test-reporter-destination=stderr \
+      --test-reporter=junit --test-reporter-destination="$node_xml")
+    nd=$?
+    if [ -s "$node_xml" ]; then
+      read -r p f < <(junit_counts "$node_xml")
+      passed=$((passed + p)); failed=$((failed + f))
+      if [ "$nd" -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); fi
+    else
+      failed=$((failed + 1))
+    fi
   else
-    failed=$((failed + 1))
+    echo "test: node or $suite/node_modules missing (scripts/setup.sh runs npm ci)" >&2; failed=$((failed + 1))
   fi
-else
-  echo "test: node or clients/node/node_modules missing (scripts/setup.sh runs npm ci)" >&2; failed=$((failed + 1))
-fi
+done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

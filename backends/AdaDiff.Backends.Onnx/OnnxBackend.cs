@@ -2,6 +2,7 @@ using AdaDiff.Backends.Onnx.Internal;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
 using Microsoft.ML.OnnxRuntime;
+using AdaDiff.Packaging;
 
 namespace AdaDiff.Backends.Onnx;
 

@@ -1,7 +1,7 @@
-using System.Security.Cryptography;
 using AdaDiff.Backends.Onnx.Internal;
-using AdaDiff.Backends.TorchSharp.Safetensors;
 using AdaDiff.Engine;
+using AdaDiff.Packaging;
+using AdaDiff.Packaging.Safetensors;
 using Google.Protobuf;
 
 namespace AdaDiff.Backends.Onnx;
@@ -77,14 +77,14 @@ public sealed class OnnxExport
         foreach ((string name, byte[] bytes) in built)
         {
             byName[name] = bytes;
-            stages.Add(new OnnxStageFile(name, name + ".onnx", Sha256(bytes)));
+            stages.Add(new OnnxStageFile(name, name + ".onnx", ModelPackage.Sha256(bytes)));
         }
         var exportManifest = new OnnxExportManifest
         {
             Model = manifest.Name,
             Opset = Opset,
             WeightsFile = manifest.Weights.File,
-            WeightsSha256 = Sha256(weights),
+            WeightsSha256 = ModelPackage.Sha256(weights),
             Command = command,
             Stages = stages,
         };
@@ -144,7 +144,7 @@ public sealed class OnnxExport
                 throw new InvalidDataException($"{path}: graph of stage '{stage.Name}' named by {manifestPath} not found; re-run adadiff-tools export-onnx");
             }
             byte[] bytes = File.ReadAllBytes(path);
-            string actual = Sha256(bytes);
+            string actual = ModelPackage.Sha256(bytes);
             if (!string.Equals(actual, stage.Sha256, StringComparison.OrdinalIgnoreCase))
             {
                 throw new InvalidDataException($"{path}: SHA-256 {actual} does not match {manifestPath} ({stage.Sha256}); re-run adadiff-tools export-onnx");
@@ -153,7 +153,4 @@ public sealed class OnnxExport
         }
         return new OnnxExport(manifest, graphs);
     }
-
-    /// <summary>Lower-case hex SHA-256.</summary>
-    public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 }

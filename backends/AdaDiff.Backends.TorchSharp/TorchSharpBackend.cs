@@ -48,7 +48,7 @@ public sealed class TorchSharpBackend : IDenoiserBackend
     public static TorchSharpBackend Load(string packageDir, TorchSharpBackendOptions? options = null)
     {
         options ??= new TorchSharpBackendOptions();
-        (ModelManifest manifest, UViT model) = ModelPackage.Load(packageDir, options.VerifySha256);
+        (ModelManifest manifest, UViT model) = UViTPackage.Load(packageDir, options.VerifySha256);
         return new TorchSharpBackend(manifest, model, options);
     }
 

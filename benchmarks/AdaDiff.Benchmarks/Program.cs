@@ -7,6 +7,7 @@ using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
 using AdaDiff.Engine.Scheduling;
+using AdaDiff.Packaging;
 
 // adadiff-bench: both backends on the same weights in one process, measured in alternation (ABAB) so that
 // load from other processes hits both alike. Usage:

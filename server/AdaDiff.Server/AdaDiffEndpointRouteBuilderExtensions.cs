@@ -1,4 +1,5 @@
 using AdaDiff.Server;
+using AdaDiff.Server.Internal;
 using AdaDiff.Server.Services;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -16,17 +17,18 @@ public static class AdaDiffEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         AdaDiffOptions options = endpoints.ServiceProvider.GetRequiredService<IOptions<AdaDiffOptions>>().Value;
-        string httpHost = $"*:{options.HttpPort}";
+        // Bound to the port the request arrived on, not the Host header's port (see ListenPortMatcherPolicy).
+        var httpPort = new ListenPortMetadata(options.HttpPort);
 
         endpoints.MapGrpcService<DiffusionService>();
         endpoints.MapGrpcHealthChecksService();
         endpoints.MapGrpcReflectionService();
 
-        endpoints.MapPrometheusScrapingEndpoint().RequireHost(httpHost);
+        endpoints.MapPrometheusScrapingEndpoint().WithMetadata(httpPort);
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(AdaDiffServiceCollectionExtensions.LiveTag) })
-            .RequireHost(httpHost);
+            .WithMetadata(httpPort);
         endpoints.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(AdaDiffServiceCollectionExtensions.ReadyTag) })
-            .RequireHost(httpHost);
+            .WithMetadata(httpPort);
         return endpoints;
     }
 }

@@ -77,6 +77,14 @@ public sealed class AdaDiffOptions
     /// <summary>Seconds a client is told to wait (google.rpc.RetryInfo) when a queue is full, 0..3600. Default 1.</summary>
     public double RetryAfterSeconds { get; set; } = 1;
 
+    /// <summary>
+    /// Seconds that generations in flight may run after SIGTERM, 0..3600. Default 30. From the signal on, readiness
+    /// is false and new calls get UNAVAILABLE; streams still running when the period ends get UNAVAILABLE with a
+    /// message and the server exits with code 3 (0 when everything drained). Kubernetes' terminationGracePeriodSeconds
+    /// must exceed it (the chart adds its preStop pause and a margin).
+    /// </summary>
+    public int DrainTimeoutSeconds { get; set; } = 30;
+
     /// <summary>Send exception messages to clients (development only). Default false.</summary>
     public bool EnableDetailedErrors { get; set; }
 }

@@ -1,10 +1,12 @@
 using System.Net;
 using AdaDiff.Server;
+using AdaDiff.Server.Backends;
 using AdaDiff.Server.Internal;
 using AdaDiff.Server.Metrics;
 using AdaDiff.Server.Models;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -56,15 +58,32 @@ public static class AdaDiffServiceCollectionExtensions
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks(o =>
         {
+            // "" (what a Kubernetes gRPC liveness probe asks by default) is the process alone: a draining or
+            // loading server is alive, and restarting it would cut the streams the drain lets finish.
+            o.Services.Map("", r => r.Tags.Contains(LiveTag));
             o.Services.Map(AdaDiff.Grpc.V1.DiffusionService.Descriptor.FullName, r => r.Tags.Contains(ReadyTag));
         })
             .AddCheck("process", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy(), [LiveTag])
             .AddCheck<ModelsReadyHealthCheck>("models", tags: [ReadyTag]);
 
+        // The backends compiled in (build property AdaDiffBackends), one extension method each.
+#if ADADIFF_ONNXRUNTIME
+        services.AddOnnxRuntimeBackend();
+#endif
+#if ADADIFF_TORCHSHARP
+        services.AddTorchSharpBackend();
+#endif
+        services.AddSingleton<ModelBackends>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.Routing.MatcherPolicy, ListenPortMatcherPolicy>());
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton(sp => new AdaDiffMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<ModelCatalog>().MaxDepth));
         services.AddSingleton<ModelRegistry>();
         services.AddHostedService<ModelLoaderService>();
+        // Last, so that it stops first: the drain runs before the models are released and Kestrel closes connections.
+        services.AddSingleton<ServerDrain>();
+        services.AddHostedService<DrainService>();
+        services.AddOptions<HostOptions>().Configure<IOptions<AdaDiffOptions>>((host, adadiff) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(adadiff.Value.DrainTimeoutSeconds) + DrainService.EndTimeout + TimeSpan.FromSeconds(5));
 
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("adadiff-server"))

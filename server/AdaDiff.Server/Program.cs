@@ -2,7 +2,8 @@ using Microsoft.Extensions.Options;
 
 // Settings: appsettings.json beside the executable, then ADADIFF__… environment variables, then
 // command-line flags such as --AdaDiff:ModelRepository=/models --AdaDiff:GrpcPort=50051.
-// Exit codes: 0 stopped normally, 1 could not start or load the models, 2 invalid configuration.
+// Exit codes: 0 stopped normally (every stream drained), 1 could not start or load the models, 2 invalid configuration,
+// 3 stopped with streams still running when the drain period (AdaDiff:DrainTimeoutSeconds) ended.
 try
 {
     WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions

@@ -1,6 +1,7 @@
 using AdaDiff.Backends.Onnx;
 using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Engine.Backends;
+using AdaDiff.Packaging;
 
 namespace AdaDiff.Backends.Conformance.Tests;
 

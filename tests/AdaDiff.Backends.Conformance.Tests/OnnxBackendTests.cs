@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using AdaDiff.Backends.Onnx;
-using AdaDiff.Backends.TorchSharp.Safetensors;
 using AdaDiff.Engine;
+using AdaDiff.Packaging;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Backends.Conformance.Tests;
 
@@ -21,7 +22,7 @@ public sealed class OnnxBackendTests(BackendsFixture fixture) : IDisposable
         Assert.Equal(2 + (2 * weights.Manifest.Depth), export.Manifest.Stages.Count);
         foreach (OnnxStageFile stage in export.Manifest.Stages)
         {
-            Assert.Equal(OnnxExport.Sha256(File.ReadAllBytes(Path.Combine(fixture.Directory, "onnx", stage.File))), stage.Sha256);
+            Assert.Equal(ModelPackage.Sha256(File.ReadAllBytes(Path.Combine(fixture.Directory, "onnx", stage.File))), stage.Sha256);
         }
     }
 

@@ -2,6 +2,7 @@ using AdaDiff.Backends.Onnx;
 using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Grpc.V1;
 using Grpc.Net.Client;
+using AdaDiff.Packaging;
 
 namespace AdaDiff.Backends.Conformance.Tests;
 

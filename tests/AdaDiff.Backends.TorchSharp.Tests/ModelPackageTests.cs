@@ -3,6 +3,8 @@ using AdaDiff.Backends.TorchSharp.Safetensors;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
 using static TorchSharp.torch;
+using AdaDiff.Packaging;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Backends.TorchSharp.Tests;
 
@@ -17,7 +19,7 @@ public sealed class ModelPackageTests : IDisposable
     {
         UViTConfig config = UViTConfig.Tiny();
         using TorchSharpBackend original = TestModels.Backend(config, seed: 3);
-        ModelManifest written = ModelPackage.Save(dir, original.Manifest, original.Model);
+        ModelManifest written = UViTPackage.Save(dir, original.Manifest, original.Model);
         using TorchSharpBackend loaded = TorchSharpBackend.Load(dir, new TorchSharpBackendOptions { Threads = 1 });
 
         Assert.Equal(64, written.Weights.Sha256!.Length);
@@ -61,7 +63,7 @@ public sealed class ModelPackageTests : IDisposable
     {
         UViTConfig config = UViTConfig.Tiny();
         using TorchSharpBackend backend = TestModels.Backend(config);
-        ModelPackage.Save(dir, backend.Manifest, backend.Model);
+        UViTPackage.Save(dir, backend.Manifest, backend.Model);
         string weights = Path.Combine(dir, ModelPackage.WeightsFileName);
         byte[] bytes = File.ReadAllBytes(weights);
         bytes[^1] ^= 0x55;
@@ -84,7 +86,7 @@ public sealed class ModelPackageTests : IDisposable
     {
         UViTConfig config = UViTConfig.Tiny();
         using TorchSharpBackend backend = TestModels.Backend(config);
-        ModelManifest manifest = ModelPackage.Save(dir, backend.Manifest, backend.Model);
+        ModelManifest manifest = UViTPackage.Save(dir, backend.Manifest, backend.Model);
         string weights = Path.Combine(dir, ModelPackage.WeightsFileName);
         byte[] bytes = File.ReadAllBytes(weights);
         File.WriteAllBytes(weights, bytes[..(bytes.Length / 2)]);

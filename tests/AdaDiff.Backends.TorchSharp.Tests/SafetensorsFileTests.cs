@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using AdaDiff.Backends.TorchSharp.Safetensors;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Backends.TorchSharp.Tests;
 

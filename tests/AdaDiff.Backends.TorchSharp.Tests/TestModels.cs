@@ -2,6 +2,7 @@ using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Engine;
 using static TorchSharp.torch;
+using AdaDiff.Packaging;
 
 namespace AdaDiff.Backends.TorchSharp.Tests;
 

@@ -1,8 +1,8 @@
 using AdaDiff.Backends.TorchSharp.Model;
-using AdaDiff.Backends.TorchSharp.Safetensors;
 using AdaDiff.Backends.TorchSharp.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Backends.TorchSharp.Tests;
 

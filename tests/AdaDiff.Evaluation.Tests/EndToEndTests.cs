@@ -4,6 +4,7 @@ using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Engine;
 using SixLabors.ImageSharp;
 using static TorchSharp.torch;
+using AdaDiff.Packaging;
 
 namespace AdaDiff.Evaluation.Tests;
 
@@ -189,6 +190,6 @@ public sealed class EndToEndTests : IDisposable
             Flops = FlopCounter.Count(config),
             Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
         };
-        ModelPackage.Save(dir, manifest, model);
+        UViTPackage.Save(dir, manifest, model);
     }
 }

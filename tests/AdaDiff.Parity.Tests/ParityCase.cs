@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
-using AdaDiff.Backends.TorchSharp.Safetensors;
 using AdaDiff.Engine;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Parity.Tests;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using AdaDiff.Backends.TorchSharp.Safetensors;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Parity.Tests;
 

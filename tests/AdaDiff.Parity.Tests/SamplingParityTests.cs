@@ -1,10 +1,10 @@
 using System.Globalization;
 using AdaDiff.Backends.TorchSharp;
-using AdaDiff.Backends.TorchSharp.Safetensors;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Exits;
 using AdaDiff.Engine.Sampling;
 using Xunit.Abstractions;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Parity.Tests;
 

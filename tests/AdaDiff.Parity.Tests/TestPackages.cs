@@ -2,6 +2,7 @@ using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Engine;
 using static TorchSharp.torch;
+using AdaDiff.Packaging;
 
 namespace AdaDiff.Parity.Tests;
 
@@ -43,7 +44,7 @@ internal static class TestPackages
         manual_seed(seed);
         using var model = new UViT(config);
         Randomize(model, seed);
-        ModelPackage.Save(dir, manifest, model);
+        UViTPackage.Save(dir, manifest, model);
         return dir;
     }
 

@@ -1,9 +1,10 @@
 using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
-using AdaDiff.Backends.TorchSharp.Safetensors;
 using AdaDiff.Engine;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using AdaDiff.Packaging;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Parity.Tests;
 

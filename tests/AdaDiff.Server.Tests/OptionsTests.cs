@@ -1,3 +1,4 @@
+using AdaDiff.Server.Backends;
 using AdaDiff.Server.Internal;
 using Microsoft.Extensions.Options;
 
@@ -7,7 +8,7 @@ public sealed class OptionsTests
 {
     private static AdaDiffOptions Valid() => new() { ModelRepository = TestPaths.ModelRepository };
 
-    private static ValidateOptionsResult Validate(AdaDiffOptions options) => new AdaDiffOptionsValidator().Validate(null, options);
+    private static ValidateOptionsResult Validate(AdaDiffOptions options) => new AdaDiffOptionsValidator(ModelBackends.KnownBackends).Validate(null, options);
 
     [Fact]
     public void Validate_Defaults_Succeed()

@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using AdaDiff.Backends.TorchSharp;
-using AdaDiff.Backends.TorchSharp.Safetensors;
 using AdaDiff.Engine;
+using AdaDiff.Packaging;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Tools.Tests;
 

@@ -10,6 +10,7 @@ using AdaDiff.Evaluation.Classifier;
 using AdaDiff.Evaluation.Internal;
 using AdaDiff.Evaluation.Metrics;
 using AdaDiff.Evaluation.Reporting;
+using AdaDiff.Packaging;
 
 namespace AdaDiff.Evaluation;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AdaDiff.Backends.Onnx;
 using AdaDiff.Tools.Shared;
+using AdaDiff.Packaging;
 
 namespace AdaDiff.Tools;
 

@@ -31,7 +31,7 @@ internal static class InitModelCommand
             "UNTRAINED: randomly initialised U-ViT with AdaDiff exits for Fashion-MNIST (28x28 grey, 10 classes); its samples are noise. Train it with adadiff-tools train.",
             new { command = FashionMnistModel.CommandText(args), seed, config, steps = 0, epochs = 0 },
             labelDropout: 0); // untrained: the null class means nothing yet, so no guidance by default (train writes its own)
-        ModelManifest written = ModelPackage.Save(outDir, manifest, model);
+        ModelManifest written = UViTPackage.Save(outDir, manifest, model);
         long bytes = new FileInfo(Path.Combine(outDir, written.Weights.File)).Length;
         Console.WriteLine($"wrote {outDir}: {bytes / 1e6:F1} MB weights, {written.Flops.FullForward / 1e9:F3} GFLOP per full forward, sha256 {written.Weights.Sha256}");
         return 0;

@@ -8,6 +8,7 @@ using AdaDiff.Backends.TorchSharp.Training;
 using AdaDiff.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Tools;
 
@@ -325,7 +326,7 @@ internal sealed class Trainer : IDisposable
             data = "Fashion-MNIST train split (60,000 images, Debian dataset-fashion-mnist), scaled to [-1, 1]",
         };
         ModelManifest manifest = FashionMnistModel.Manifest(name, config, description, training, options.LabelDropout);
-        ModelPackage.Save(options.PackageDir, manifest, ema);
+        UViTPackage.Save(options.PackageDir, manifest, ema);
         Log($"package: EMA weights at step {step} → {options.PackageDir}");
     }
 

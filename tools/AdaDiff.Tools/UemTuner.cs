@@ -56,7 +56,7 @@ internal sealed class UemTuner : IDisposable
     {
         this.options = options;
         set_num_threads(options.Threads);
-        (source, model) = ModelPackage.Load(options.From);
+        (source, model) = UViTPackage.Load(options.From);
         var trainable = new List<(string, Tensor)>();
         foreach ((string name, var parameter) in model.named_parameters())
         {
@@ -194,6 +194,6 @@ internal sealed class UemTuner : IDisposable
             DefaultThreshold = 0.9f, // the source's threshold was chosen for other certainties: choose again with eval --write-default
             Training = JsonSerializer.SerializeToElement(training, ModelManifest.JsonOptions),
         };
-        return ModelPackage.Save(options.PackageDir, manifest, model);
+        return UViTPackage.Save(options.PackageDir, manifest, model);
     }
 }

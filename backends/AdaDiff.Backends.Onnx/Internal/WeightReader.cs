@@ -1,4 +1,4 @@
-using AdaDiff.Backends.TorchSharp.Safetensors;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Backends.Onnx.Internal;
 

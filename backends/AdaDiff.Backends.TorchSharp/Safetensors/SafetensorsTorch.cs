@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Backends.TorchSharp.Safetensors;
 

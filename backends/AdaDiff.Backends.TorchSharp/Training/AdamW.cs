@@ -1,5 +1,6 @@
 using AdaDiff.Backends.TorchSharp.Safetensors;
 using static TorchSharp.torch;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Backends.TorchSharp.Training;
 

@@ -1,12 +1,20 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using AdaDiff.Server.Backends;
 using Microsoft.Extensions.Options;
 
 namespace AdaDiff.Server.Internal;
 
 /// <summary>Checks <see cref="AdaDiffOptions"/> at start; every failure names the setting and what it must be.</summary>
-internal sealed partial class AdaDiffOptionsValidator : IValidateOptions<AdaDiffOptions>
+/// <param name="available">Backends compiled into this build (<see cref="ModelBackends.Available"/>).</param>
+internal sealed partial class AdaDiffOptionsValidator(IReadOnlyList<string> available) : IValidateOptions<AdaDiffOptions>
 {
+    /// <summary>Validates against the backends registered with the container.</summary>
+    public AdaDiffOptionsValidator(ModelBackends backends)
+        : this(backends?.Available ?? throw new ArgumentNullException(nameof(backends)))
+    {
+    }
+
     // ModelNamePattern with \z for $: in .NET, $ also matches before a final newline.
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z", RegexOptions.CultureInvariant)]
     internal static partial Regex ModelName();
@@ -56,6 +64,7 @@ internal sealed partial class AdaDiffOptionsValidator : IValidateOptions<AdaDiff
         Range(options.MaxActiveJobs, 1, 1024, nameof(options.MaxActiveJobs));
         Range(options.MaxBatchRows, 1, 4096, nameof(options.MaxBatchRows));
         Range(options.Threads, 0, 1024, nameof(options.Threads));
+        Range(options.DrainTimeoutSeconds, 0, 3600, nameof(options.DrainTimeoutSeconds));
         void Choice(string? value, string setting, params string[] allowed)
         {
             if (value is not null && Array.IndexOf(allowed, value) < 0)
@@ -63,12 +72,28 @@ internal sealed partial class AdaDiffOptionsValidator : IValidateOptions<AdaDiff
                 failures.Add($"{s}:{setting} is '{value}'; it must be one of {string.Join(", ", allowed)}.");
             }
         }
-        Choice(options.Backend, nameof(options.Backend), BackendLoader.Backends);
-        Choice(options.ExecutionProvider, nameof(options.ExecutionProvider), BackendLoader.Providers);
+        void Backend(string? value, string setting)
+        {
+            if (value is null)
+            {
+                return;
+            }
+            if (Array.IndexOf(ModelBackends.KnownBackends, value) < 0)
+            {
+                Choice(value, setting, ModelBackends.KnownBackends);
+            }
+            else if (!available.Contains(value))
+            {
+                failures.Add($"{s}:{setting} is '{value}', which this build leaves out (it has {string.Join(", ", available)}); " +
+                    $"build the server with -p:AdaDiffBackends={string.Join(",", ModelBackends.KnownBackends)} to serve it.");
+            }
+        }
+        Backend(options.Backend, nameof(options.Backend));
+        Choice(options.ExecutionProvider, nameof(options.ExecutionProvider), ModelBackends.Providers);
         foreach ((string model, ModelBackendOptions perModel) in options.Models)
         {
-            Choice(perModel.Backend, $"Models:{model}:Backend", BackendLoader.Backends);
-            Choice(perModel.ExecutionProvider, $"Models:{model}:ExecutionProvider", BackendLoader.Providers);
+            Backend(perModel.Backend, $"Models:{model}:Backend");
+            Choice(perModel.ExecutionProvider, $"Models:{model}:ExecutionProvider", ModelBackends.Providers);
         }
         if (options.MaxBatchRows < options.MaxImagesPerRequest)
         {

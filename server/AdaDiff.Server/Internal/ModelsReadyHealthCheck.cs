@@ -3,12 +3,13 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AdaDiff.Server.Internal;
 
-/// <summary>Readiness: healthy once every model is loaded.</summary>
-internal sealed class ModelsReadyHealthCheck(ModelRegistry registry) : IHealthCheck
+/// <summary>Readiness: healthy once every model is loaded, unhealthy again from the start of the drain.</summary>
+internal sealed class ModelsReadyHealthCheck(ModelRegistry registry, ServerDrain drain) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(
-            registry.IsReady ? HealthCheckResult.Healthy($"{registry.Models.Count} models loaded")
+            drain.IsDraining ? HealthCheckResult.Unhealthy("Draining: the server is stopping")
+            : registry.IsReady ? HealthCheckResult.Healthy($"{registry.Models.Count} models loaded")
             : registry.LoadError is { } error ? HealthCheckResult.Unhealthy("Loading the models failed", error)
             : HealthCheckResult.Unhealthy("Loading the models"));
 }

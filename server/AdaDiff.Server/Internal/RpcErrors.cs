@@ -52,6 +52,18 @@ internal static class RpcErrors
         new Google.Rpc.Status { Code = (int)Code.Unavailable, Message = "The server is still loading its models; retry shortly." }.ToRpcException();
 
     /// <summary>UNAVAILABLE while the server shuts down.</summary>
+    public static RpcException Draining() =>
+        new Google.Rpc.Status { Code = (int)Code.Unavailable, Message = "The server is draining before it stops and takes no new generations; retry on another instance." }.ToRpcException();
+
+    /// <summary>UNAVAILABLE: the drain period ended before this generation did.</summary>
+    public static RpcException DrainTimedOut(double seconds) =>
+        new Google.Rpc.Status
+        {
+            Code = (int)Code.Unavailable,
+            Message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The server is stopping and its drain period ({seconds:0.#} s) ended before this generation finished; retry on another instance."),
+        }.ToRpcException();
+
+    /// <summary>UNAVAILABLE: the server is stopping.</summary>
     public static RpcException ShuttingDown() =>
         new Google.Rpc.Status { Code = (int)Code.Unavailable, Message = "The server is shutting down; retry on another instance." }.ToRpcException();
 

@@ -24,6 +24,15 @@ internal static partial class ServerLog
     [LoggerMessage(104, LogLevel.Critical, "Loading the models failed; stopping")]
     public static partial void ModelLoadFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(120, LogLevel.Information, "Draining: {InFlight} generations in flight may run for up to {Seconds} s; new calls get UNAVAILABLE")]
+    public static partial void DrainStarted(ILogger logger, int inFlight, double seconds);
+
+    [LoggerMessage(121, LogLevel.Information, "Drained: every generation in flight finished")]
+    public static partial void Drained(ILogger logger);
+
+    [LoggerMessage(122, LogLevel.Warning, "The drain period of {Seconds} s ended; {Remaining} generations still running were ended with UNAVAILABLE")]
+    public static partial void DrainTimedOut(ILogger logger, double seconds, int remaining);
+
     [LoggerMessage(200, LogLevel.Debug, "Generate: model {Model}, {Images} images, {Steps} steps of {Sampler}, exit {ExitMode}")]
     public static partial void GenerateStarted(ILogger logger, string model, int images, int steps, AdaDiff.Engine.SamplerKind sampler, AdaDiff.Engine.ExitMode exitMode);
 
@@ -38,6 +47,12 @@ internal static partial class ServerLog
 
     [LoggerMessage(204, LogLevel.Error, "Generate on model {Model} failed")]
     public static partial void GenerateFailed(ILogger logger, string model, Exception exception);
+
+    [LoggerMessage(206, LogLevel.Information, "Generate on model {Model} ended: the server's drain period ended first")]
+    public static partial void GenerateDrainTimedOut(ILogger logger, string model);
+
+    [LoggerMessage(207, LogLevel.Information, "Generate refused: the server is draining")]
+    public static partial void GenerateRefusedDraining(ILogger logger);
 
     [LoggerMessage(205, LogLevel.Debug, "Invalid request to {Method}: {Violations} field violations")]
     public static partial void InvalidRequest(ILogger logger, string method, int violations);

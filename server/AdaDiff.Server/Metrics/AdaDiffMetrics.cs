@@ -50,6 +50,8 @@ public sealed class AdaDiffMetrics
         GenerationsActive = meter.CreateGauge<int>("adadiff.generations.active", "{generation}", "Generations being sampled.");
         QueueDepth = meter.CreateGauge<int>("adadiff.queue.depth", "{generation}", "Generations waiting in the queue.");
         Images = meter.CreateCounter<long>("adadiff.images", "{image}", "Images generated (completed generations only).");
+        Requests = meter.CreateCounter<long>("adadiff.requests", "{request}", "Generate calls by the gRPC status code they ended with (tag code: OK, CANCELLED, INVALID_ARGUMENT, UNAVAILABLE, ...).");
+        UnresolvedRequests = new RequestCounter(this, UnresolvedModel, UnresolvedModel);
         Steps = meter.CreateCounter<long>("adadiff.steps", "{step}", "Sampling steps run, counted once per generation step.");
     }
 
@@ -94,6 +96,15 @@ public sealed class AdaDiffMetrics
 
     /// <summary>adadiff.images.</summary>
     public Counter<long> Images { get; }
+
+    /// <summary>The model and backend tags of calls refused before they named a served model (not ready, draining, unknown model).</summary>
+    public const string UnresolvedModel = "(none)";
+
+    /// <summary>Generate calls refused before a served model was resolved (tags model and backend <see cref="UnresolvedModel"/>).</summary>
+    public RequestCounter UnresolvedRequests { get; }
+
+    /// <summary>adadiff.requests (tags model, backend, code).</summary>
+    public Counter<long> Requests { get; }
 
     /// <summary>adadiff.steps.</summary>
     public Counter<long> Steps { get; }

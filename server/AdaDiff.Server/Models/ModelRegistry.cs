@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using AdaDiff.Engine.Backends;
 using AdaDiff.Engine.Scheduling;
+using AdaDiff.Server.Backends;
 using AdaDiff.Server.Internal;
 using AdaDiff.Server.Metrics;
 using Microsoft.Extensions.Options;
@@ -15,6 +16,7 @@ namespace AdaDiff.Server.Models;
 public sealed class ModelRegistry : IAsyncDisposable
 {
     private readonly ModelCatalog _catalog;
+    private readonly ModelBackends _backends;
     private readonly AdaDiffMetrics _metrics;
     private readonly AdaDiffOptions _options;
     private readonly ILoggerFactory _loggerFactory;
@@ -26,11 +28,12 @@ public sealed class ModelRegistry : IAsyncDisposable
     private bool _disposed;
 
     /// <summary>Creates an empty registry; <see cref="Load"/> fills it.</summary>
-    public ModelRegistry(ModelCatalog catalog, AdaDiffMetrics metrics, IOptions<AdaDiffOptions> options, ILoggerFactory loggerFactory)
+    public ModelRegistry(ModelCatalog catalog, ModelBackends backends, AdaDiffMetrics metrics, IOptions<AdaDiffOptions> options, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _catalog = catalog;
+        _backends = backends;
         _metrics = metrics;
         _options = options.Value;
         _loggerFactory = loggerFactory;
@@ -91,7 +94,7 @@ public sealed class ModelRegistry : IAsyncDisposable
     private ServedModel LoadOne(ModelCatalog.Entry entry)
     {
         long start = Stopwatch.GetTimestamp();
-        IDenoiserBackend backend = BackendLoader.Load(entry.Name, entry.Directory, _options, _logger);
+        IDenoiserBackend backend = _backends.Load(entry.Name, entry.Directory, _options, _logger);
         try
         {
             PngCodec.EnsureSupported(entry.Manifest.Channels, entry.Name);
@@ -110,7 +113,7 @@ public sealed class ModelRegistry : IAsyncDisposable
             observer.Occupancy(0, 0);
             ServerLog.ModelLoaded(_logger, entry.Name, backend.Name, backend.ExecutionProvider, entry.Manifest.Depth,
                 entry.Manifest.Height, entry.Manifest.Width, entry.Manifest.Channels, Stopwatch.GetElapsedTime(start).TotalSeconds);
-            return new ServedModel(entry.Name, backend.Manifest, backend, scheduler, entry.Name == _catalog.DefaultModel);
+            return new ServedModel(entry.Name, backend.Manifest, backend, scheduler, entry.Name == _catalog.DefaultModel, new RequestCounter(_metrics, entry.Name, backend.Name));
         }
         catch
         {

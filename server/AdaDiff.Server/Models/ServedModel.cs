@@ -1,6 +1,7 @@
 using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
 using AdaDiff.Engine.Scheduling;
+using AdaDiff.Server.Metrics;
 
 namespace AdaDiff.Server.Models;
 
@@ -10,4 +11,5 @@ namespace AdaDiff.Server.Models;
 /// <param name="Backend">The backend that runs it.</param>
 /// <param name="Scheduler">The scheduler of its generations.</param>
 /// <param name="IsDefault">True for the server's default model.</param>
-public sealed record ServedModel(string Name, ModelManifest Manifest, IDenoiserBackend Backend, GenerationScheduler Scheduler, bool IsDefault);
+/// <param name="Requests">Its Generate calls by final status (<c>adadiff.requests</c>).</param>
+public sealed record ServedModel(string Name, ModelManifest Manifest, IDenoiserBackend Backend, GenerationScheduler Scheduler, bool IsDefault, RequestCounter Requests);

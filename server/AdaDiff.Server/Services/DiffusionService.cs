@@ -3,6 +3,7 @@ using AdaDiff.Engine;
 using AdaDiff.Engine.Scheduling;
 using AdaDiff.Grpc.V1;
 using AdaDiff.Server.Internal;
+using AdaDiff.Server.Metrics;
 using AdaDiff.Server.Models;
 using Google.Rpc;
 using Grpc.Core;
@@ -14,7 +15,8 @@ namespace AdaDiff.Server.Services;
 /// The <c>adadiff.v1.DiffusionService</c>: validates requests, maps protobuf to engine types and back, and
 /// hands generations to the model's <see cref="GenerationScheduler"/>. No tensors or policy live here.
 /// </summary>
-public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOptions> options, IHostApplicationLifetime lifetime, ILogger<DiffusionService> logger)
+public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOptions> options, IHostApplicationLifetime lifetime,
+    AdaDiffMetrics metrics, ServerDrain drain, ILogger<DiffusionService> logger)
     : Grpc.V1.DiffusionService.DiffusionServiceBase
 {
     private readonly AdaDiffOptions _options = options.Value;
@@ -26,22 +28,60 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
         long callStart = Stopwatch.GetTimestamp();
-        EnsureReady();
-
-        List<BadRequest.Types.FieldViolation> violations = [];
-        ServedModel? model = ResolveModel(request.Model, "model", violations, out string requestedName);
-        ValidatedGenerate? validated = GenerateRequestValidator.Validate(request, model?.Manifest, _options, violations);
-        if (violations.Count > 0)
+        RequestCounter counter = metrics.UnresolvedRequests;
+        StatusCode code = StatusCode.Unknown;
+        bool admitted = false;
+        try
         {
-            ServerLog.InvalidRequest(logger, nameof(Generate), violations.Count);
-            throw RpcErrors.InvalidArgument(violations);
-        }
-        if (model is null || validated is null)
-        {
-            throw RpcErrors.ModelNotFound(requestedName);
-        }
+            if (!drain.TryEnter())
+            {
+                ServerLog.GenerateRefusedDraining(logger);
+                throw RpcErrors.Draining();
+            }
+            admitted = true;
+            EnsureReady();
 
-        CancellationToken cancellationToken = context.CancellationToken;
+            List<BadRequest.Types.FieldViolation> violations = [];
+            ServedModel? model = ResolveModel(request.Model, "model", violations, out string requestedName);
+            if (model is not null)
+            {
+                counter = model.Requests;
+            }
+            ValidatedGenerate? validated = GenerateRequestValidator.Validate(request, model?.Manifest, _options, violations);
+            if (violations.Count > 0)
+            {
+                ServerLog.InvalidRequest(logger, nameof(Generate), violations.Count);
+                throw RpcErrors.InvalidArgument(violations);
+            }
+            if (model is null || validated is null)
+            {
+                throw RpcErrors.ModelNotFound(requestedName);
+            }
+            await StreamAsync(model, validated, responseStream, context, callStart).ConfigureAwait(false);
+            code = StatusCode.OK;
+        }
+        catch (RpcException e)
+        {
+            code = e.StatusCode;
+            throw;
+        }
+        finally
+        {
+            counter.Add(code);
+            if (admitted)
+            {
+                drain.Exit();
+            }
+        }
+    }
+
+    /// <summary>Queues the generation and streams its events; every way it can end becomes the status it ends with.</summary>
+    private async Task StreamAsync(ServedModel model, ValidatedGenerate validated, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context, long callStart)
+    {
+        // The job stops when the caller goes (cancel, deadline) or when the drain period ends first.
+        CancellationToken callToken = context.CancellationToken;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(callToken, drain.GraceOver);
+        CancellationToken cancellationToken = stop.Token;
         GenerationRequest engineRequest = validated.Request;
         GenerationJob? job;
         try
@@ -86,10 +126,15 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
                 await responseStream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is not RpcException && IsCallerGone(e, cancellationToken))
+        catch (Exception e) when (e is not RpcException && IsCallerGone(e, callToken))
         {
             ServerLog.GenerateCancelled(logger, model.Name);
             throw CallerGone(context);
+        }
+        catch (OperationCanceledException) when (drain.GraceOver.IsCancellationRequested)
+        {
+            ServerLog.GenerateDrainTimedOut(logger, model.Name);
+            throw RpcErrors.DrainTimedOut(_options.DrainTimeoutSeconds);
         }
         catch (OperationCanceledException)
         {
@@ -103,7 +148,7 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
         }
         if (!completed)
         {
-            if (cancellationToken.IsCancellationRequested)
+            if (callToken.IsCancellationRequested)
             {
                 ServerLog.GenerateCancelled(logger, model.Name);
                 throw CallerGone(context);
@@ -149,7 +194,8 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
     /// or the job was cancelled while the server is not stopping (the job's token is linked to the call's).
     /// </summary>
     private bool IsCallerGone(Exception e, CancellationToken callToken) =>
-        callToken.IsCancellationRequested || (e is OperationCanceledException && !lifetime.ApplicationStopping.IsCancellationRequested);
+        callToken.IsCancellationRequested
+        || (e is OperationCanceledException && !lifetime.ApplicationStopping.IsCancellationRequested && !drain.GraceOver.IsCancellationRequested);
 
     private static RpcException CallerGone(ServerCallContext context) =>
         context.Deadline <= DateTime.UtcNow ? RpcErrors.DeadlineExceeded() : RpcErrors.Cancelled();

@@ -3,6 +3,7 @@ using AdaDiff.Backends.TorchSharp.Safetensors;
 using AdaDiff.Backends.TorchSharp.Training;
 using AdaDiff.Evaluation.Internal;
 using static TorchSharp.torch;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Evaluation.Classifier;
 

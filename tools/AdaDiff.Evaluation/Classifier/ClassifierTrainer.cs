@@ -3,6 +3,7 @@ using System.Globalization;
 using AdaDiff.Backends.TorchSharp.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using AdaDiff.Packaging.Safetensors;
 
 namespace AdaDiff.Evaluation.Classifier;
 
@@ -26,7 +27,7 @@ public static class ClassifierTrainer
         {
             if (options.InitialWeights is string init)
             {
-                var file = Backends.TorchSharp.Safetensors.SafetensorsFile.Read(init);
+                var file = Packaging.Safetensors.SafetensorsFile.Read(init);
                 Backends.TorchSharp.Safetensors.SafetensorsTorch.LoadInto(network, file, init);
                 initial = file.Metadata;
             }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Engine;
+using AdaDiff.Packaging;
 
 namespace AdaDiff.Evaluation.Internal;
 

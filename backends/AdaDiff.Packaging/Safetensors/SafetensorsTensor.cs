@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace AdaDiff.Backends.TorchSharp.Safetensors;
+namespace AdaDiff.Packaging.Safetensors;
 
 /// <summary>One named tensor of a safetensors file: dtype, shape and its raw little-endian bytes.</summary>
 public sealed class SafetensorsTensor

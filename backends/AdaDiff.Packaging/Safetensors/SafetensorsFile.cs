@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json;
 
-namespace AdaDiff.Backends.TorchSharp.Safetensors;
+namespace AdaDiff.Packaging.Safetensors;
 
 /// <summary>
 /// The safetensors format: an 8-byte little-endian header length, a JSON header

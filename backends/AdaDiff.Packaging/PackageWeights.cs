@@ -1,7 +1,6 @@
-using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Engine;
 
-namespace AdaDiff.Backends.Onnx;
+namespace AdaDiff.Packaging;
 
 /// <summary>A package's manifest and the bytes of its weights file, with their SHA-256, read consistently.</summary>
 /// <param name="Manifest">model.json.</param>
@@ -26,7 +25,7 @@ public sealed record PackageWeights(ModelManifest Manifest, string Path, byte[] 
                 throw new FileNotFoundException($"{path}: weights file named by {ModelPackage.ManifestFileName} not found", path);
             }
             byte[] bytes = File.ReadAllBytes(path);
-            string sha = OnnxExport.Sha256(bytes);
+            string sha = ModelPackage.Sha256(bytes);
             if (verifySha256 && !string.IsNullOrEmpty(manifest.Weights.Sha256)
                 && !string.Equals(sha, manifest.Weights.Sha256, StringComparison.OrdinalIgnoreCase))
             {

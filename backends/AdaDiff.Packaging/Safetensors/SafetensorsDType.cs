@@ -1,4 +1,4 @@
-namespace AdaDiff.Backends.TorchSharp.Safetensors;
+namespace AdaDiff.Packaging.Safetensors;
 
 /// <summary>Element types this reader/writer understands, spelled as in the safetensors header.</summary>
 public enum SafetensorsDType

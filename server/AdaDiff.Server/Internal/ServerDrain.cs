@@ -1,0 +1,119 @@
+namespace AdaDiff.Server.Internal;
+
+/// <summary>
+/// Counts the Generate streams in flight and runs the drain on shutdown: from its start no new stream is
+/// admitted (callers get UNAVAILABLE and retry elsewhere) and readiness turns false; streams in flight run to
+/// completion until the grace period ends, then <see cref="GraceOver"/> fires and ends the rest with UNAVAILABLE
+/// and proper trailers before Kestrel closes the connections.
+/// </summary>
+public sealed class ServerDrain : IDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _graceOver = new();
+    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _inFlight;
+    private bool _draining;
+
+    /// <summary>True from the start of the drain.</summary>
+    public bool IsDraining
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _draining;
+            }
+        }
+    }
+
+    /// <summary>Streams in flight now.</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _inFlight;
+            }
+        }
+    }
+
+    /// <summary>Fires when the grace period ends with streams still running: they must end now.</summary>
+    public CancellationToken GraceOver => _graceOver.Token;
+
+    /// <summary>Admits a stream; false once draining. Every true is paired with one <see cref="Exit"/>.</summary>
+    public bool TryEnter()
+    {
+        lock (_lock)
+        {
+            if (_draining)
+            {
+                return false;
+            }
+            _inFlight++;
+            return true;
+        }
+    }
+
+    /// <summary>A stream admitted by <see cref="TryEnter"/> ended.</summary>
+    public void Exit()
+    {
+        lock (_lock)
+        {
+            if (--_inFlight == 0 && _draining)
+            {
+                _idle.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Stops admitting streams; returns how many were in flight.</summary>
+    public int Begin()
+    {
+        lock (_lock)
+        {
+            _draining = true;
+            if (_inFlight == 0)
+            {
+                _idle.TrySetResult();
+            }
+            return _inFlight;
+        }
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="grace"/> for the streams in flight; true when all finished. Otherwise fires
+    /// <see cref="GraceOver"/> and waits up to <paramref name="endTimeout"/> for them to write their trailers.
+    /// </summary>
+    public async Task<bool> WaitAsync(TimeSpan grace, TimeSpan endTimeout, CancellationToken cancellationToken)
+    {
+        Task idle = _idle.Task;
+        if (await Completes(idle, grace, cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+        await _graceOver.CancelAsync().ConfigureAwait(false);
+        await Completes(idle, endTimeout, cancellationToken).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _graceOver.Dispose();
+
+    private static async Task<bool> Completes(Task task, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
