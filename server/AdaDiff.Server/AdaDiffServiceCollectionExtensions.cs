@@ -79,7 +79,7 @@ public static class AdaDiffServiceCollectionExtensions
         services.AddSingleton(sp => new AdaDiffMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<ModelCatalog>().MaxDepth));
         services.AddSingleton<ModelRegistry>();
         services.AddHostedService<ModelLoaderService>();
-        // Last, so that it stops first: the drain runs before the models are released and Kestrel closes connections.
+        // The drain runs in the host's Stopping phase, before any hosted service (Kestrel included) stops.
         services.AddSingleton<ServerDrain>();
         services.AddHostedService<DrainService>();
         services.AddOptions<HostOptions>().Configure<IOptions<AdaDiffOptions>>((host, adadiff) =>

@@ -21,7 +21,7 @@ public sealed class BackendsFixture : IDisposable
         File.WriteAllBytes(Path.Combine(Directory, weights.Manifest.Weights.File), weights.Bytes);
         PackageWeights copy = PackageWeights.Read(Directory);
         OnnxExport.Create(copy.Manifest, copy.Bytes, copy.Path).Write(Directory);
-        TorchSharp = TorchSharpBackend.Load(Directory, new TorchSharpBackendOptions { Threads = 2 });
+        TorchSharp = TorchSharpBackend.Load(Directory, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
         Onnx = OnnxBackend.Load(Directory, new OnnxBackendOptions { Threads = 2, ReexportWhenStale = false });
     }
 

@@ -20,7 +20,7 @@ public sealed class ModelPackageTests : IDisposable
         UViTConfig config = UViTConfig.Tiny();
         using TorchSharpBackend original = TestModels.Backend(config, seed: 3);
         ModelManifest written = UViTPackage.Save(dir, original.Manifest, original.Model);
-        using TorchSharpBackend loaded = TorchSharpBackend.Load(dir, new TorchSharpBackendOptions { Threads = 1 });
+        using TorchSharpBackend loaded = TorchSharpBackend.Load(dir, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
 
         Assert.Equal(64, written.Weights.Sha256!.Length);
         (float[] latents, float[] timesteps, int[] labels) = TestModels.Inputs(original.Manifest, 2);

@@ -21,7 +21,7 @@ public sealed class ShippedModelTests
     [Fact]
     public void Load_ShippedFashionMnistPackage_RunsFullDepth()
     {
-        using TorchSharpBackend backend = TorchSharpBackend.Load(PackageDir, new TorchSharpBackendOptions { Threads = 1 });
+        using TorchSharpBackend backend = TorchSharpBackend.Load(PackageDir, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
         var manifest = backend.Manifest;
         Assert.Equal("fashion-mnist-uvit", manifest.Name);
         Assert.Equal(13, manifest.Depth);

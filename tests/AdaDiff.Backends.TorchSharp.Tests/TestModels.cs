@@ -33,7 +33,7 @@ internal static class TestModels
         manual_seed(seed);
         var model = new UViT(config);
         RandomizeBiases(model, seed);
-        return new TorchSharpBackend(Manifest(config), model, new TorchSharpBackendOptions { Threads = 1 });
+        return new TorchSharpBackend(Manifest(config), model, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
     }
 
     /// <summary>Non-zero biases and norms so a test notices a wrong tensor or token order.</summary>

@@ -6,8 +6,8 @@ namespace AdaDiff.Client.Tests;
 
 /// <summary>
 /// A real server with room for one running and one waiting generation (MaxActiveJobs=1, MaxQueuedJobs=1) and
-/// its Generate log at Debug, so each attempt that reaches it leaves a line: "rejected: its queue is full" for
-/// RESOURCE_EXHAUSTED, "Invalid request to Generate" for INVALID_ARGUMENT. Its own collection: it runs beside
+/// its Generate log at Debug, so each attempt that reaches it leaves a line ("rejected: its queue is full" for
+/// RESOURCE_EXHAUSTED); the attempts themselves are counted from adadiff_requests_total. Its own collection: it runs beside
 /// the shared server's tests.
 /// </summary>
 public sealed class TinyQueueServerFixture : IAsyncLifetime
@@ -35,7 +35,6 @@ public sealed class TinyQueueServerFixture : IAsyncLifetime
 public sealed class RetrySystemTests(TinyQueueServerFixture fixture) : IClassFixture<TinyQueueServerFixture>
 {
     private const string Rejected = "rejected: its queue is full";
-    private const string Invalid = "Invalid request to Generate";
     private const string Started = "Generate: model";
     private const string Stopped = "stopped: the caller cancelled";
 
@@ -54,17 +53,15 @@ public sealed class RetrySystemTests(TinyQueueServerFixture fixture) : IClassFix
     {
         await using Blockers blockers = await Blockers.FillAsync(fixture.Server);
         using AdaDiffClient client = NewClient(attempts: 3, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400));
-        int before = fixture.Server.CountLines(Rejected);
-        var clock = Stopwatch.StartNew();
+        double before = await RequestsAsync("RESOURCE_EXHAUSTED");
 
         var e = await Assert.ThrowsAsync<RpcException>(() => client.GenerateToEndAsync(Small, timeout: TimeSpan.FromSeconds(30)));
 
-        clock.Stop();
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(1), RpcErrors.RetryDelay(e)); // the server's RetryInfo (RetryAfterSeconds)
-        Assert.Equal(3, await SettledCountAsync(Rejected, before + 3) - before); // every attempt reached the server
-        // Two backoffs, each random up to its bound (0.1 s, then 0.2 s): bounded, not the server's 1 s hint.
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"3 attempts took {clock.Elapsed}");
+        // Retries happen inside the call, and the server counts each attempt before it answers: once the call
+        // has failed, all three are counted.
+        Assert.Equal(3, await RequestsAsync("RESOURCE_EXHAUSTED") - before);
     }
 
     [Fact]
@@ -72,14 +69,15 @@ public sealed class RetrySystemTests(TinyQueueServerFixture fixture) : IClassFix
     {
         Blockers blockers = await Blockers.FillAsync(fixture.Server);
         using AdaDiffClient client = NewClient(attempts: 5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
-        int before = fixture.Server.CountLines(Rejected);
-        int startedBefore = fixture.Server.CountLines(Started);
+        double before = await RequestsAsync("RESOURCE_EXHAUSTED");
+        double okBefore = await RequestsAsync("OK");
+        int rejectedLinesBefore = fixture.Server.CountLines(Rejected);
 
         Task<GenerationResult> call = client.GenerateToEndAsync(Small, timeout: TimeSpan.FromSeconds(60));
         try
         {
             // The first attempt is turned away; then the queue frees while the client waits out its backoff.
-            await WaitForCountAsync(Rejected, before + 1);
+            await WaitForCountAsync(Rejected, rejectedLinesBefore + 1);
         }
         finally
         {
@@ -88,24 +86,31 @@ public sealed class RetrySystemTests(TinyQueueServerFixture fixture) : IClassFix
         GenerationResult result = await call;
 
         Assert.Single(result.Images);
-        int rejected = fixture.Server.CountLines(Rejected) - before;
+        double rejected = await RequestsAsync("RESOURCE_EXHAUSTED") - before;
         Assert.InRange(rejected, 1, 4); // at least one retry, and the last of the 5 attempts was not needed
-        Assert.Equal(1, fixture.Server.CountLines(Started) - startedBefore); // only the attempt that got in started a generation
+        Assert.Equal(1, await RequestsAsync("OK") - okBefore); // only the attempt that got in generated
     }
 
     [Fact]
     public async Task GenerateAsync_InvalidArgument_OneAttemptOnly()
     {
         using AdaDiffClient client = NewClient(attempts: 5, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200));
-        int before = fixture.Server.CountLines(Invalid);
+        double before = await RequestsAsync("INVALID_ARGUMENT");
 
         var e = await Assert.ThrowsAsync<RpcException>(() => client.GenerateToEndAsync(new GenerateRequest { Steps = 100000 }));
 
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains(RpcErrors.FieldViolations(e), v => v.Field == "steps");
-        await WaitForCountAsync(Invalid, before + 1);
-        await Task.Delay(TimeSpan.FromSeconds(1)); // a retry would have come within 0.1 s
-        Assert.Equal(1, fixture.Server.CountLines(Invalid) - before);
+        // A retry would have been made inside the call, before it failed, and counted before its answer.
+        Assert.Equal(1, await RequestsAsync("INVALID_ARGUMENT") - before);
+    }
+
+    /// <summary>Generate calls the server has counted with <paramref name="code"/> (adadiff_requests_total on /metrics).</summary>
+    private async Task<double> RequestsAsync(string code)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        string text = await http.GetStringAsync(new Uri($"http://127.0.0.1:{fixture.Server.HttpPort}/metrics"));
+        return PrometheusText.Sum(text, "adadiff_requests_total", "fashion-mnist-uvit", "code", code);
     }
 
     /// <summary>Waits until the server logged <paramref name="atLeast"/> lines with <paramref name="text"/>.</summary>
@@ -117,14 +122,6 @@ public sealed class RetrySystemTests(TinyQueueServerFixture fixture) : IClassFix
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the server logged {fixture.Server.CountLines(text)} of {atLeast} '{text}':\n{fixture.Server.Output}");
             await Task.Delay(50);
         }
-    }
-
-    /// <summary>Waits for <paramref name="atLeast"/> lines, then a little longer for any more, and returns the count.</summary>
-    private async Task<int> SettledCountAsync(string text, int atLeast)
-    {
-        await WaitForCountAsync(text, atLeast);
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
-        return fixture.Server.CountLines(text);
     }
 
     /// <summary>Two long generations: one running, one waiting; together they fill the tiny queue.</summary>

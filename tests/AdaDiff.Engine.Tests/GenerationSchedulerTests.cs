@@ -108,18 +108,26 @@ public sealed class GenerationSchedulerTests : IDisposable
         GenerationRun secondImageAlone = await GenerationRunner.RunAsync(backend, target with { NumImages = 1, Seed = 101 }, timeout.Token);
 
         var observer = new RecordingObserver();
-        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions(), observer);
-        // Long enough (400 steps) that it is still running when the target arrives, even on an idle machine.
+        var held = new InstrumentedBackend(backend);
+        await using var scheduler = new GenerationScheduler(held, new SchedulerOptions(), observer);
+        // The other job runs 5 steps, then the worker is held at its 6th pass until both newcomers are queued:
+        // they join it mid-run however fast the machine is.
+        InstrumentedBackend.PassHold hold = held.HoldAt(5);
         GenerationJob other = scheduler.TryEnqueue(Request(SamplerKind.Ddim, 400, 3, 7, label: 0, guidance: 2f), timeout.Token)!;
         List<StepCompleted> early = await ReadSteps(other, 5);
+        await hold.Reached.WaitAsync(timeout.Token);
         GenerationJob sameSeedOtherSettings = scheduler.TryEnqueue(Request(SamplerKind.DpmSolverPP2M, 10, 1, 100, label: null), timeout.Token)!;
         GenerationJob job = scheduler.TryEnqueue(target, timeout.Token)!;
+        hold.Release();
         GenerationRun shared = await GenerationRunner.CollectAsync(job, timeout.Token);
         GenerationRun otherRun = await GenerationRunner.CollectAsync(other, timeout.Token);
         await GenerationRunner.CollectAsync(sameSeedOtherSettings, timeout.Token);
 
-        // The target shared passes with the guided job (6 rows, at other timesteps).
-        Assert.True(observer.MaxRows >= 2 + 6, $"max rows per pass {observer.MaxRows}");
+        // From the 7th pass on, the target shared passes with the guided job (6 rows, at other timesteps) and the third.
+        int none = backend.Manifest.NullClass;
+        Assert.Equal([0, 0, 0, none, none, none], held.LabelsPerPass[5].Order());
+        Assert.Equal(6 + 1 + 2, held.LabelsPerPass[6].Length);
+        Assert.Equal(6 + 1 + 2, observer.MaxRows);
         Assert.NotEqual(early[^1].Timestep, shared.Steps[0].Timestep);
         Assert.True(TinyModel.MaxAbsDiff(alone.Completed.Images, shared.Completed.Images) < 1e-5f);
         for (int i = 0; i < alone.Steps.Count; i++)
@@ -138,13 +146,18 @@ public sealed class GenerationSchedulerTests : IDisposable
     public async Task Cancel_StopsThatJob_OthersContinue()
     {
         var observer = new RecordingObserver();
-        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions(), observer);
+        var held = new InstrumentedBackend(backend);
+        await using var scheduler = new GenerationScheduler(held, new SchedulerOptions(), observer);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+        // Held at the 4th pass: the doomed job has run exactly 3 steps when it is cancelled.
+        InstrumentedBackend.PassHold hold = held.HoldAt(3);
         GenerationJob doomed = scheduler.TryEnqueue(Request(SamplerKind.Ddpm, 1000, 2, 1), cancel.Token)!;
         GenerationJob survivor = scheduler.TryEnqueue(Request(SamplerKind.Ddim, 30, 1, 2), timeout.Token)!;
 
         await ReadSteps(doomed, 3);
+        await hold.Reached.WaitAsync(timeout.Token);
         await cancel.CancelAsync();
+        hold.Release();
         var drained = new List<GenerationEvent>();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
@@ -156,8 +169,7 @@ public sealed class GenerationSchedulerTests : IDisposable
         GenerationRun survived = await GenerationRunner.CollectAsync(survivor, timeout.Token);
 
         Assert.False(timeout.IsCancellationRequested);
-        Assert.DoesNotContain(drained, e => e is GenerationCompleted);
-        Assert.True(drained.Count < 997, $"{drained.Count} steps after cancelling");
+        Assert.Empty(drained); // cancelled before its 4th pass ended: no step after the three it had run
         Assert.Equal(30, survived.Steps.Count);
         Assert.True(doomed.IsFinished);
         await WaitUntil(() => scheduler.ActiveJobs == 0);
@@ -168,9 +180,13 @@ public sealed class GenerationSchedulerTests : IDisposable
     [Fact]
     public async Task TryEnqueue_QueueFull_ReturnsNull_QueuedJobCancelsAtOnce()
     {
-        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions { MaxActiveJobs = 1, MaxQueuedJobs = 1 });
+        var held = new InstrumentedBackend(backend);
+        await using var scheduler = new GenerationScheduler(held, new SchedulerOptions { MaxActiveJobs = 1, MaxQueuedJobs = 1 });
+        // The running job is held at its 2nd pass, so it is still running while the queue fills and empties.
+        InstrumentedBackend.PassHold first = held.HoldAt(1);
         GenerationJob running = scheduler.TryEnqueue(Request(SamplerKind.Ddpm, 1000, 1, 1), timeout.Token)!;
         await ReadSteps(running, 1);
+        await first.Reached.WaitAsync(timeout.Token);
         Assert.Equal(1, scheduler.ActiveJobs);
         Assert.Equal(0, scheduler.QueueDepth);
 
@@ -180,22 +196,33 @@ public sealed class GenerationSchedulerTests : IDisposable
         Assert.Null(scheduler.TryEnqueue(Request(SamplerKind.Ddim, 5, 1, 3), timeout.Token));
 
         queued.Cancel();
+        // Let the worker finish that pass and admit (dropping the cancelled job), then hold it at the next pass.
+        InstrumentedBackend.PassHold second = held.HoldNext();
+        first.Release();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => GenerationRunner.CollectAsync(queued, timeout.Token));
+        await second.Reached.WaitAsync(timeout.Token);
         Assert.False(timeout.IsCancellationRequested);
-        await WaitUntil(() => scheduler.QueueDepth == 0);
+        Assert.Equal(0, scheduler.QueueDepth);
         Assert.False(running.IsFinished);
         Assert.NotNull(scheduler.TryEnqueue(Request(SamplerKind.Ddim, 5, 1, 4), timeout.Token));
+        second.Release();
     }
 
     [Fact]
     public async Task DisposeAsync_CancelsRunningAndQueuedJobs()
     {
-        var scheduler = new GenerationScheduler(backend, new SchedulerOptions { MaxActiveJobs = 1 });
+        var held = new InstrumentedBackend(backend);
+        var scheduler = new GenerationScheduler(held, new SchedulerOptions { MaxActiveJobs = 1 });
+        InstrumentedBackend.PassHold hold = held.HoldAt(1);
         GenerationJob running = scheduler.TryEnqueue(Request(SamplerKind.Ddpm, 1000, 1, 1), timeout.Token)!;
         GenerationJob queued = scheduler.TryEnqueue(Request(SamplerKind.Ddpm, 1000, 1, 2), timeout.Token)!;
         await ReadSteps(running, 1);
+        await hold.Reached.WaitAsync(timeout.Token);
 
-        await scheduler.DisposeAsync();
+        // Disposed while the running job is mid-pass, 999 steps from its end.
+        Task disposing = scheduler.DisposeAsync().AsTask();
+        hold.Release();
+        await disposing;
 
         Assert.True(running.IsFinished);
         Assert.True(queued.Events.Completion.IsCompleted);
@@ -211,11 +238,17 @@ public sealed class GenerationSchedulerTests : IDisposable
     public async Task JobsThatDoNotFit_WaitATick_AllComplete()
     {
         var observer = new RecordingObserver();
-        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions { MaxBatchRows = 4 }, observer);
+        var held = new InstrumentedBackend(backend);
+        await using var scheduler = new GenerationScheduler(held, new SchedulerOptions { MaxBatchRows = 4 }, observer);
         const int steps = 40;
-        GenerationJob a = scheduler.TryEnqueue(Request(SamplerKind.Ddim, steps, 3, 1), timeout.Token)!;
-        GenerationJob b = scheduler.TryEnqueue(Request(SamplerKind.Ddim, steps, 3, 2), timeout.Token)!;
-        GenerationJob c = scheduler.TryEnqueue(Request(SamplerKind.Ddim, steps, 1, 3), timeout.Token)!;
+        // All three are queued before the second pass: a (3 rows, class 0) and b (3 rows, class 1) cannot share a
+        // 4-row pass; c (1 row, class 2) fits beside either.
+        InstrumentedBackend.PassHold hold = held.HoldAt(0);
+        GenerationJob a = scheduler.TryEnqueue(Request(SamplerKind.Ddim, steps, 3, 1, label: 0), timeout.Token)!;
+        await hold.Reached.WaitAsync(timeout.Token);
+        GenerationJob b = scheduler.TryEnqueue(Request(SamplerKind.Ddim, steps, 3, 2, label: 1), timeout.Token)!;
+        GenerationJob c = scheduler.TryEnqueue(Request(SamplerKind.Ddim, steps, 1, 3, label: 2), timeout.Token)!;
+        hold.Release();
 
         GenerationRun[] runs = await Task.WhenAll(
             GenerationRunner.CollectAsync(a, timeout.Token),
@@ -223,9 +256,23 @@ public sealed class GenerationSchedulerTests : IDisposable
             GenerationRunner.CollectAsync(c, timeout.Token));
 
         Assert.All(runs, run => Assert.Equal(steps, run.Steps.Count));
-        // b waited one tick (about 1/40 of a's time), not until a finished (all of it): the two alternate. The
-        // bound is loose because the first tick also pays warm-up and a loaded machine stretches single ticks.
-        Assert.True(runs[1].Completed.QueueSeconds < runs[0].Completed.WallSeconds * 0.75, $"b queued {runs[1].Completed.QueueSeconds} s, a took {runs[0].Completed.WallSeconds} s");
+        // Which jobs ran in each pass, read from the class labels the backend saw.
+        List<bool[]> present = [.. held.LabelsPerPass.Select(labels => new[] { labels.Contains(0), labels.Contains(1), labels.Contains(2) })];
+        Assert.All(present, p => Assert.False(p[0] && p[1], "a and b never share a 4-row pass"));
+        Assert.All(held.LabelsPerPass, labels => Assert.True(labels.Length <= 4));
+        for (int job = 0; job < 3; job++)
+        {
+            int firstPass = present.FindIndex(p => p[job]);
+            int lastPass = present.FindLastIndex(p => p[job]);
+            Assert.Equal(steps, present.Count(p => p[job]));
+            // While a job is running it waits at most one tick, never two in a row (b does not wait for a's end).
+            for (int pass = firstPass; pass < lastPass; pass++)
+            {
+                Assert.True(present[pass][job] || present[pass + 1][job], $"job {job} missed passes {pass} and {pass + 1}");
+            }
+        }
+        Assert.True(present.FindIndex(p => p[1]) < present.FindLastIndex(p => p[0]), "b started before a finished");
+        Assert.Equal(2 * steps, held.Passes); // a and b alternate; c rides along in every pass it fits
         Assert.True(observer.MaxRows <= 4);
         Assert.Equal((3 * steps) + (3 * steps) + steps, observer.ImageSteps);
         Assert.Equal(3 * steps, observer.JobSteps);

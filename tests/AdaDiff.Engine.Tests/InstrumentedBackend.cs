@@ -3,12 +3,22 @@ using AdaDiff.Engine.Backends;
 namespace AdaDiff.Engine.Tests;
 
 /// <summary>
-/// The real backend with instruments: counts rows per layer and Certainty calls, and runs a callback after
-/// a given layer (to cancel a job mid-pass). Every call goes to the wrapped backend.
+/// The real backend with instruments: counts rows per layer and Certainty calls, records the class labels of
+/// every pass, runs a callback after a given layer (to cancel a job mid-pass), and can hold the scheduler's worker
+/// at the start of a pass until the test releases it, so that a test decides what is in flight when, on a fast
+/// machine and a loaded one alike. Every call goes to the wrapped backend.
 /// </summary>
 internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBackend
 {
+    private readonly Lock _holdLock = new();
+    private int _holdAt = -1;
+    private PassHold? _holdAtPass;
+    private PassHold? _holdNext;
+
     public List<int> RowsPerLayer { get; } = [];
+
+    /// <summary>The class label of every row of every pass, in pass order (written by the worker).</summary>
+    public List<int[]> LabelsPerPass { get; } = [];
 
     public int CertaintyCalls { get; private set; }
 
@@ -24,13 +34,63 @@ internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBac
 
     public ModelManifest Manifest => inner.Manifest;
 
+    /// <summary>Holds the worker when pass <paramref name="pass"/> (0-based) begins, until the hold is released.</summary>
+    public PassHold HoldAt(int pass)
+    {
+        lock (_holdLock)
+        {
+            _holdAt = pass;
+            return _holdAtPass = new PassHold();
+        }
+    }
+
+    /// <summary>Holds the worker when the next pass begins (after the one running now, if any).</summary>
+    public PassHold HoldNext()
+    {
+        lock (_holdLock)
+        {
+            return _holdNext = new PassHold();
+        }
+    }
+
     public IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
     {
-        Passes++;
+        PassHold? hold;
+        lock (_holdLock)
+        {
+            int index = Passes++;
+            LabelsPerPass.Add(classLabels.ToArray());
+            hold = index == _holdAt ? _holdAtPass : _holdNext;
+            if (hold == _holdNext)
+            {
+                _holdNext = null;
+            }
+        }
+        hold?.Hold();
         return new Batch(this, inner.Begin(latents, timesteps, classLabels));
     }
 
     public void Dispose() => inner.Dispose();
+
+    /// <summary>One hold of the worker: <see cref="Reached"/> tells the test it is held, <see cref="Release"/> lets it go.</summary>
+    internal sealed class PassHold
+    {
+        // A bound, so that a test that fails before releasing does not hang the run: its own assertion reports.
+        private static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(60);
+        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ManualResetEventSlim _released = new(false);
+
+        /// <summary>Completes when the worker is held.</summary>
+        public Task Reached => _reached.Task;
+
+        public void Release() => _released.Set();
+
+        internal void Hold()
+        {
+            _reached.TrySetResult();
+            _released.Wait(MaxHold);
+        }
+    }
 
     private sealed class Batch(InstrumentedBackend owner, IDenoiserBatch inner) : IDenoiserBatch
     {

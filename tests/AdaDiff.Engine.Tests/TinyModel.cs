@@ -46,7 +46,7 @@ internal static class TinyModel
                 }
             }
         }
-        return new TorchSharpBackend(Manifest(timesteps), model, new TorchSharpBackendOptions { Threads = 1 });
+        return new TorchSharpBackend(Manifest(timesteps), model, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
     }
 
     /// <summary>Per-layer certainties [depth][rows] and predictions [depth][rows × size] of a full pass, taken directly from the backend.</summary>

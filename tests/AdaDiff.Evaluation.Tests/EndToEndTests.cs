@@ -77,7 +77,7 @@ public sealed class EndToEndTests : IDisposable
             Assert.Contains("--write-default", manifestJson.RootElement.GetProperty("defaultThresholdChosenBy").GetProperty("command").GetString(), StringComparison.Ordinal);
             Assert.Contains("≤ 1.05×", await File.ReadAllTextAsync(Path.Combine(package, "model.json")), StringComparison.Ordinal); // readable, not \u-escaped
         }
-        using (TorchSharpBackend reloaded = TorchSharpBackend.Load(package, new TorchSharpBackendOptions { Threads = 1 }))
+        using (TorchSharpBackend reloaded = TorchSharpBackend.Load(package, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned }))
         {
             Assert.Equal(chosen, reloaded.Manifest.DefaultThreshold);
         }

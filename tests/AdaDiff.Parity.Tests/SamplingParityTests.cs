@@ -35,7 +35,7 @@ public sealed class SamplingParityTests(ITestOutputHelper output) : IDisposable
     {
         PythonReference.RequireTorch();
         string package = TestPackages.WriteRandom(temp, "conditional-d64-l5", seed: 5);
-        using TorchSharpBackend backend = TorchSharpBackend.Load(package, new TorchSharpBackendOptions { Threads = 1 });
+        using TorchSharpBackend backend = TorchSharpBackend.Load(package, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
         const int label = 1;
         var policy = mode switch
         {

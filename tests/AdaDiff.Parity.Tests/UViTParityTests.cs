@@ -77,7 +77,7 @@ public sealed class UViTParityTests(ITestOutputHelper output) : IDisposable
     private void AssertParity(string package, int seed)
     {
         PythonReference.RequireTorch();
-        using TorchSharpBackend backend = TorchSharpBackend.Load(package, new TorchSharpBackendOptions { Threads = 1 });
+        using TorchSharpBackend backend = TorchSharpBackend.Load(package, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
         var parityCase = ParityCase.Create(backend.Manifest, seed);
         string inputs = Path.Combine(temp, "inputs.safetensors");
         string reference = Path.Combine(temp, "reference.safetensors");

@@ -44,8 +44,17 @@ public sealed class MetricsTests(ServerFixture server)
         Assert.Equal(1, Delta("adadiff.generation.duration"));
         Assert.Equal(1, Delta("adadiff.queue.wait"));
         Assert.Equal(1, Delta("adadiff.first_step.latency"));
-        Assert.True(Delta("adadiff.batch.size") >= 5);
-        Assert.True(Delta("adadiff.compute.saved") >= 0);
+        Assert.Equal(5, Delta("adadiff.batch.size")); // one network pass per step: nothing else ran (WaitIdleAsync)
+        // Device-seconds saved = skipped row-layers × measured seconds per row-layer: positive when layers were
+        // skipped, and at most (depth − min layers) / min layers times the time the passes took, within the call.
+        Assert.True(stats.LayersExecuted < stats.LayersFull, $"precondition: exits skipped layers ({stats.LayersExecuted}/{stats.LayersFull})");
+        double computeSaved = Delta("adadiff.compute.saved");
+        Assert.True(computeSaved > 0, $"compute saved {computeSaved} s");
+        double maxSavedPerExecuted = (server.Model.Depth - 2.0) / 2.0;
+        Assert.True(computeSaved <= maxSavedPerExecuted * stats.WallSeconds, $"compute saved {computeSaved} s in a {stats.WallSeconds} s call");
+        Assert.Equal(1, Delta("adadiff.requests"));
+        Assert.Equal(1, MetricReader.Points(after, "adadiff.requests", Model).Where(p => MetricReader.Tag(p, "code") == "OK").Sum(p => p.GetSumLong())
+            - MetricReader.Points(before, "adadiff.requests", Model).Where(p => MetricReader.Tag(p, "code") == "OK").Sum(p => p.GetSumLong()));
         Assert.Equal(0, MetricReader.Gauge(after, "adadiff.generations.active", Model));
         Assert.Equal(0, MetricReader.Gauge(after, "adadiff.queue.depth", Model));
     }
@@ -95,16 +104,35 @@ public sealed class MetricsTests(ServerFixture server)
     }
 
     [Fact]
-    public void Meter_Instruments_CarryOnlyModelAndBackendTags()
+    public async Task Meter_Instruments_CarryOnlyModelAndBackendTags()
     {
+        await Generation.RunAsync(server.Client, Request());
         IReadOnlyList<MetricSnapshot> snapshots = server.CollectMetrics();
 
-        Assert.All(snapshots.Where(s => s.MeterName == AdaDiffMetrics.MeterName && s.Name != "adadiff.exit.layer"), s =>
+        // Every instrument has points after a generation; each carries model and backend, and only the exit
+        // histogram (timestep_bucket) and the request counter (code) one more, of few values.
+        string[] expected =
+        [
+            "adadiff.batch.size", "adadiff.compute.saved", "adadiff.exit.layer", "adadiff.first_step.latency", "adadiff.flops.executed",
+            "adadiff.flops.saved", "adadiff.generation.duration", "adadiff.generations.active", "adadiff.images", "adadiff.layers.executed",
+            "adadiff.layers.full", "adadiff.queue.depth", "adadiff.queue.wait", "adadiff.requests", "adadiff.step.duration", "adadiff.steps",
+        ];
+        MetricSnapshot[] ours = [.. snapshots.Where(s => s.MeterName == AdaDiffMetrics.MeterName)];
+        Assert.Equal(expected, ours.Select(s => s.Name).Distinct().Order(StringComparer.Ordinal));
+        foreach (MetricSnapshot snapshot in ours)
         {
-            foreach (MetricPoint point in s.MetricPoints)
+            Assert.NotEmpty(snapshot.MetricPoints);
+            string[] keys = snapshot.Name switch
             {
-                Assert.Equal(["backend", "model"], MetricReader.TagKeys(point).Order(StringComparer.Ordinal));
+                "adadiff.exit.layer" => ["backend", "model", "timestep_bucket"],
+                "adadiff.requests" => ["backend", "code", "model"],
+                _ => ["backend", "model"],
+            };
+            foreach (MetricPoint point in snapshot.MetricPoints)
+            {
+                Assert.Equal(keys, MetricReader.TagKeys(point).Order(StringComparer.Ordinal));
             }
-        });
+        }
+        Assert.All(MetricReader.Points(snapshots, "adadiff.requests", Model), p => Assert.Matches("^[A-Z_]+$", MetricReader.Tag(p, "code")));
     }
 }

@@ -134,6 +134,9 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends SIGTERM, as Kubernetes does when it stops a pod.</summary>
+    public void Terminate() => _process.Terminate();
+
     /// <summary>Waits for the process to exit by itself (and for the last of its output); returns its exit code.</summary>
     public Task<int> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 

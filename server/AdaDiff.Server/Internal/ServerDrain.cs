@@ -82,19 +82,21 @@ public sealed class ServerDrain : IDisposable
     }
 
     /// <summary>
-    /// Waits up to <paramref name="grace"/> for the streams in flight; true when all finished. Otherwise fires
-    /// <see cref="GraceOver"/> and waits up to <paramref name="endTimeout"/> for them to write their trailers.
+    /// Waits up to <paramref name="grace"/> for the streams in flight; returns 0 when all finished. Otherwise fires
+    /// <see cref="GraceOver"/>, waits up to <paramref name="endTimeout"/> for them to write their trailers, and
+    /// returns how many were still running when the grace period ended.
     /// </summary>
-    public async Task<bool> WaitAsync(TimeSpan grace, TimeSpan endTimeout, CancellationToken cancellationToken)
+    public async Task<int> WaitAsync(TimeSpan grace, TimeSpan endTimeout, CancellationToken cancellationToken)
     {
         Task idle = _idle.Task;
         if (await Completes(idle, grace, cancellationToken).ConfigureAwait(false))
         {
-            return true;
+            return 0;
         }
+        int remaining = InFlight;
         await _graceOver.CancelAsync().ConfigureAwait(false);
         await Completes(idle, endTimeout, cancellationToken).ConfigureAwait(false);
-        return false;
+        return Math.Max(remaining, 1);
     }
 
     /// <inheritdoc/>
