@@ -69,6 +69,9 @@ public sealed class GenerationJob : IDisposable
     /// <summary>True when the job was left out of the last pass for lack of rows (it goes first in the next).</summary>
     internal bool Waiting { get; set; }
 
+    /// <summary>Taken into the pass being gathered (the scheduler's worker sets and clears it within one tick).</summary>
+    internal bool InBatch { get; set; }
+
     /// <summary>Steps taken.</summary>
     public int StepsDone => sampler?.NextStep ?? 0;
 

@@ -213,12 +213,14 @@ public sealed class GenerationScheduler : IAsyncDisposable
         inBatch.Clear();
         // Jobs left out of the last pass go first, so that none waits more than a tick while others run;
         // within each set, oldest first. A job that does not fit in the rows left waits for the next tick.
+        // The second round looks only at jobs that were not waiting: one taken in the first round is in the
+        // batch already (before, it was looked at again, marked waiting, and two large jobs could starve a third).
         for (int round = 0; round < 2; round++)
         {
             bool waitingRound = round == 0;
             foreach (GenerationJob job in active)
             {
-                if (job.Waiting != waitingRound)
+                if (job.Waiting != waitingRound || job.InBatch)
                 {
                     continue;
                 }
@@ -226,13 +228,18 @@ public sealed class GenerationScheduler : IAsyncDisposable
                 {
                     inBatch.Add((job, job.AddTo(batch)));
                     job.MarkTick(tickStartedAt);
-                    job.Waiting = false;
+                    job.InBatch = true;
                 }
                 else
                 {
                     job.Waiting = true;
                 }
             }
+        }
+        foreach ((GenerationJob job, _) in inBatch)
+        {
+            job.InBatch = false;
+            job.Waiting = false;
         }
         if (inBatch.Count == 0)
         {
