@@ -1,5 +1,6 @@
 using AdaDiff.Server;
 using AdaDiff.Server.Internal;
+using AdaDiff.Server.Security;
 using AdaDiff.Server.Services;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -19,6 +20,13 @@ public static class AdaDiffEndpointRouteBuilderExtensions
         AdaDiffOptions options = endpoints.ServiceProvider.GetRequiredService<IOptions<AdaDiffOptions>>().Value;
         // Bound to the port the request arrived on, not the Host header's port (see ListenPortMatcherPolicy).
         var httpPort = new ListenPortMetadata(options.HttpPort);
+
+        // Bearer tokens, when AdaDiff:Auth:TokenFile is set: a middleware, so that gRPC, HTTP/JSON and the HTTP
+        // endpoints are checked alike (WebApplication is both the endpoint builder and the pipeline).
+        if (endpoints is IApplicationBuilder app)
+        {
+            app.UseMiddleware<BearerTokenMiddleware>();
+        }
 
         endpoints.MapGrpcService<DiffusionService>();
         endpoints.MapGrpcHealthChecksService();

@@ -85,6 +85,12 @@ public sealed class AdaDiffOptions
     /// </summary>
     public int DrainTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>Bearer-token authentication on both ports (<c>AdaDiff:Auth:TokenFile</c>, …); off by default.</summary>
+    public Security.AuthOptions Auth { get; set; } = new();
+
+    /// <summary>TLS on both ports from PEM files (<c>AdaDiff:Tls:CertificateFile</c>, …); off by default.</summary>
+    public Security.TlsOptions Tls { get; set; } = new();
+
     /// <summary>Send exception messages to clients (development only). Default false.</summary>
     public bool EnableDetailedErrors { get; set; }
 }

@@ -4,6 +4,7 @@ using AdaDiff.Server.Backends;
 using AdaDiff.Server.Internal;
 using AdaDiff.Server.Metrics;
 using AdaDiff.Server.Models;
+using AdaDiff.Server.Security;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -44,8 +45,16 @@ public static class AdaDiffServiceCollectionExtensions
         {
             AdaDiffOptions o = adadiff.Value;
             IPAddress address = IPAddress.Parse(o.BindAddress);
-            kestrel.Listen(address, o.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
-            kestrel.Listen(address, o.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(address, o.GrpcPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                TlsSetup.Apply(listen, o.Tls);
+            });
+            kestrel.Listen(address, o.HttpPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                TlsSetup.Apply(listen, o.Tls);
+            });
         });
 
         // JSON transcoding: the google.api.http routes of the contract (GET /v1/models, POST /v1/generate…) for

@@ -65,6 +65,36 @@ internal sealed partial class AdaDiffOptionsValidator(IReadOnlyList<string> avai
         Range(options.MaxBatchRows, 1, 4096, nameof(options.MaxBatchRows));
         Range(options.Threads, 0, 1024, nameof(options.Threads));
         Range(options.DrainTimeoutSeconds, 0, 3600, nameof(options.DrainTimeoutSeconds));
+        void ExistingFile(string? path, string setting)
+        {
+            if (!string.IsNullOrEmpty(path) && !File.Exists(path))
+            {
+                failures.Add($"{s}:{setting} '{path}' does not exist.");
+            }
+        }
+        ExistingFile(options.Auth.TokenFile, "Auth:TokenFile");
+        if (!string.IsNullOrEmpty(options.Auth.TokenFile) && File.Exists(options.Auth.TokenFile))
+        {
+            try
+            {
+                _ = Security.TokenSet.Load(options.Auth.TokenFile);
+            }
+            catch (InvalidDataException e)
+            {
+                failures.Add($"{s}:Auth:TokenFile: {e.Message}.");
+            }
+        }
+        ExistingFile(options.Tls.CertificateFile, "Tls:CertificateFile");
+        ExistingFile(options.Tls.KeyFile, "Tls:KeyFile");
+        ExistingFile(options.Tls.ClientCaFile, "Tls:ClientCaFile");
+        if (string.IsNullOrEmpty(options.Tls.CertificateFile) != string.IsNullOrEmpty(options.Tls.KeyFile))
+        {
+            failures.Add($"{s}:Tls:CertificateFile and {s}:Tls:KeyFile go together; set both (PEM files) or neither.");
+        }
+        if (!string.IsNullOrEmpty(options.Tls.ClientCaFile) && string.IsNullOrEmpty(options.Tls.CertificateFile))
+        {
+            failures.Add($"{s}:Tls:ClientCaFile (mutual TLS) needs {s}:Tls:CertificateFile and {s}:Tls:KeyFile.");
+        }
         void Choice(string? value, string setting, params string[] allowed)
         {
             if (value is not null && Array.IndexOf(allowed, value) < 0)

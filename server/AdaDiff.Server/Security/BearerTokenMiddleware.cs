@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Options;
+
+namespace AdaDiff.Server.Security;
+
+/// <summary>
+/// Lets a request through only with an accepted bearer token, on both ports and for gRPC and HTTP/JSON alike.
+/// Open without a token: grpc.health.v1, <c>/healthz</c> and <c>/readyz</c> (unless <see cref="AuthOptions.ProtectHealth"/>),
+/// <c>/metrics</c> and server reflection (unless <see cref="AuthOptions.ProtectMetrics"/>). A refused gRPC call gets
+/// UNAUTHENTICATED as a trailers-only response; a refused HTTP request gets 401 with <c>WWW-Authenticate: Bearer</c>.
+/// </summary>
+internal sealed class BearerTokenMiddleware(RequestDelegate next, IOptions<AdaDiffOptions> options)
+{
+    private readonly AuthOptions _auth = options.Value.Auth;
+    private readonly TokenSet? _tokens = string.IsNullOrEmpty(options.Value.Auth.TokenFile) ? null : TokenSet.Load(options.Value.Auth.TokenFile);
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (_tokens is null || IsOpen(context.Request.Path) || _tokens.Accepts(context.Request.Headers.Authorization))
+        {
+            return next(context);
+        }
+        HttpResponse response = context.Response;
+        if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
+        {
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "application/grpc";
+            response.Headers["grpc-status"] = "16";
+            response.Headers["grpc-message"] = "A valid bearer token is required (authorization: Bearer <token>).";
+            return Task.CompletedTask;
+        }
+        response.StatusCode = StatusCodes.Status401Unauthorized;
+        response.Headers.WWWAuthenticate = "Bearer";
+        response.ContentType = "application/json";
+        return response.WriteAsync("{\"code\":16,\"message\":\"A valid bearer token is required (Authorization: Bearer <token>).\",\"details\":[]}");
+    }
+
+    private bool IsOpen(PathString path)
+    {
+        if (path.StartsWithSegments("/grpc.health.v1.Health") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz"))
+        {
+            return !_auth.ProtectHealth;
+        }
+        if (path.StartsWithSegments("/metrics") || path.StartsWithSegments("/grpc.reflection.v1alpha.ServerReflection") || path.StartsWithSegments("/grpc.reflection.v1.ServerReflection"))
+        {
+            return !_auth.ProtectMetrics;
+        }
+        return false;
+    }
+}
