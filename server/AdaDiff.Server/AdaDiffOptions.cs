@@ -50,6 +50,28 @@ public sealed class AdaDiffOptions
     /// </summary>
     public int MaxBatchRows { get; set; } = 64;
 
+    /// <summary>
+    /// Events (step updates) a stream may hold unread before its generation pauses, 1..1000. Default 8. A paused
+    /// generation keeps its slot but leaves the batch until the client reads, so an unread stream holds at most this
+    /// many events (8 × 16 images × 3136 B ≈ 400 KB of FLOAT32 latents for the default model) instead of its whole run.
+    /// </summary>
+    public int MaxUnreadEventsPerStream { get; set; } = 8;
+
+    /// <summary>
+    /// Seconds a generation may stay paused for an unread stream before it is ended with RESOURCE_EXHAUSTED, 1..3600.
+    /// Default 60.
+    /// </summary>
+    public double SlowReaderTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// Generate streams open at once, 1..100000, counted until each call ends (queued, running, and finished with its
+    /// results unread). Beyond: RESOURCE_EXHAUSTED with RetryInfo. Default 256.
+    /// </summary>
+    public int MaxOpenStreams { get; set; } = 256;
+
+    /// <summary>Concurrent HTTP/2 streams one connection may open (Kestrel's limit), 1..10000. Default 100.</summary>
+    public int MaxStreamsPerConnection { get; set; } = 100;
+
     /// <summary>Intra-op threads of the backend (process-wide for libtorch), 0..1024; 0 uses every processor. Default 0.</summary>
     public int Threads { get; set; }
 

@@ -45,6 +45,7 @@ public static class AdaDiffServiceCollectionExtensions
         {
             AdaDiffOptions o = adadiff.Value;
             IPAddress address = IPAddress.Parse(o.BindAddress);
+            kestrel.Limits.Http2.MaxStreamsPerConnection = o.MaxStreamsPerConnection;
             kestrel.Listen(address, o.GrpcPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;

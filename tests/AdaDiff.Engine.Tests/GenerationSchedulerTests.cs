@@ -343,6 +343,74 @@ public sealed class GenerationSchedulerTests : IDisposable
     }
 
     [Fact]
+    public async Task BackendFailsOnOneJobsRows_OnlyThatJobFails_TheOthersInItsBatchComplete()
+    {
+        GenerationRequest good0 = Request(SamplerKind.Ddim, 6, 2, 50, label: 0);
+        GenerationRequest good1 = Request(SamplerKind.Ddim, 6, 1, 60, label: 1);
+        GenerationRun alone0 = await GenerationRunner.RunAsync(backend, good0, timeout.Token);
+        GenerationRun alone1 = await GenerationRunner.RunAsync(backend, good1, timeout.Token);
+        var failing = new InstrumentedBackend(backend) { FailOnLabel = 2 };
+        var observer = new RecordingObserver();
+        await using var scheduler = new GenerationScheduler(failing, new SchedulerOptions(), observer);
+        // All three are queued before the first shared pass, which the poisoned job's rows make fail.
+        InstrumentedBackend.PassHold hold = failing.HoldAt(0);
+        GenerationJob first = scheduler.TryEnqueue(good0, timeout.Token)!;
+        await hold.Reached.WaitAsync(timeout.Token);
+        GenerationJob poisoned = scheduler.TryEnqueue(Request(SamplerKind.Ddim, 6, 1, 70, label: 2), timeout.Token)!;
+        GenerationJob second = scheduler.TryEnqueue(good1, timeout.Token)!;
+        hold.Release();
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => GenerationRunner.CollectAsync(poisoned, timeout.Token));
+        GenerationRun run0 = await GenerationRunner.CollectAsync(first, timeout.Token);
+        GenerationRun run1 = await GenerationRunner.CollectAsync(second, timeout.Token);
+
+        Assert.Equal("the backend rejects rows of class 2", e.Message);
+        Assert.Contains(failing.LabelsPerPass, labels => labels.Contains(0) && labels.Contains(1) && labels.Contains(2)); // they did share a pass
+        Assert.Equal(alone0.Completed.Images, run0.Completed.Images);   // the retried passes give the same images
+        Assert.Equal(alone1.Completed.Images, run1.Completed.Images);
+        Assert.Equal(2, observer.Completed);
+        Assert.Equal(1, observer.Abandoned);
+    }
+
+    [Fact]
+    public async Task UnreadEventsBound_ReaderStops_JobPausesAtTheBoundUntilRead_ThenTheSameImages()
+    {
+        GenerationRequest request = Request(SamplerKind.Ddim, 12, 2, 80, label: 1);
+        GenerationRun alone = await GenerationRunner.RunAsync(backend, request, timeout.Token);
+        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions { MaxUnreadEvents = 3 });
+        GenerationJob unread = scheduler.TryEnqueue(request, timeout.Token)!;
+        GenerationJob other = scheduler.TryEnqueue(Request(SamplerKind.Ddim, 20, 1, 90, label: 0), timeout.Token)!;
+
+        // The other job runs to its end while nobody reads the first, which pauses with 3 events unread.
+        GenerationRun otherRun = await GenerationRunner.CollectAsync(other, timeout.Token);
+        Assert.Equal(20, otherRun.Steps.Count);
+        Assert.Equal(3, unread.StepsDone);
+        Assert.Equal(3, unread.UnreadEvents);
+        Assert.False(unread.IsFinished);
+
+        GenerationRun resumed = await GenerationRunner.CollectAsync(unread, timeout.Token);
+        Assert.Equal(12, resumed.Steps.Count);
+        Assert.Equal(alone.Completed.Images, resumed.Completed.Images);
+    }
+
+    [Fact]
+    public async Task SlowReaderTimeout_PausedTooLong_EndsWithSlowReaderException_UnreadEventsDropped()
+    {
+        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions { MaxUnreadEvents = 2, SlowReaderTimeout = TimeSpan.FromMilliseconds(50) });
+        GenerationJob job = scheduler.TryEnqueue(Request(SamplerKind.Ddpm, 1000, 1, 3), timeout.Token)!;
+
+        await WaitUntil(() => job.IsFinished);
+
+        Assert.True(job.EndedForSlowReader);
+        Assert.Equal(2, job.StepsDone);
+        Assert.Equal(0, job.UnreadEvents); // dropped: the memory they held is free at once
+        await WaitUntil(() => scheduler.ActiveJobs == 0);
+        var e = await Assert.ThrowsAsync<SlowReaderException>(() => GenerationRunner.CollectAsync(job, timeout.Token));
+        Assert.Equal(2, e.UnreadEvents);
+        Assert.True(e.PausedSeconds > 0.05);
+    }
+
+    [Fact]
     public async Task TryEnqueue_InvalidRequest_ThrowsNamingTheField()
     {
         await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions { MaxBatchRows = 8 });

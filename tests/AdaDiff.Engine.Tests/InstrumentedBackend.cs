@@ -28,6 +28,9 @@ internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBac
 
     public Action? OnAfterLayer { get; set; }
 
+    /// <summary>When set, a pass with a row of this class label fails in Begin (a backend that cannot run one job's rows).</summary>
+    public int? FailOnLabel { get; set; }
+
     public string Name => inner.Name;
 
     public string ExecutionProvider => inner.ExecutionProvider;
@@ -67,6 +70,10 @@ internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBac
             }
         }
         hold?.Hold();
+        if (FailOnLabel is { } poison && classLabels.Contains(poison))
+        {
+            throw new InvalidOperationException($"the backend rejects rows of class {poison}");
+        }
         return new Batch(this, inner.Begin(latents, timesteps, classLabels));
     }
 

@@ -134,6 +134,22 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The server's process id (to read its memory from /proc).</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>Resident memory of the server now, in bytes (VmRSS of /proc/&lt;pid&gt;/status).</summary>
+    public long ResidentBytes()
+    {
+        foreach (string line in File.ReadLines($"/proc/{ProcessId}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+        throw new InvalidOperationException($"no VmRSS in /proc/{ProcessId}/status");
+    }
+
     /// <summary>Sends SIGTERM, as Kubernetes does when it stops a pod.</summary>
     public void Terminate() => _process.Terminate();
 

@@ -26,6 +26,12 @@ internal static partial class SchedulerLog
     [LoggerMessage(EventId = 1007, Level = LogLevel.Error, Message = "Network pass over {Rows} rows failed; its {Jobs} jobs fail")]
     public static partial void PassFailed(ILogger logger, Exception exception, int rows, int jobs);
 
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Job {JobId} ended: its reader left {Unread} events unread for {Seconds:F0} s")]
+    public static partial void JobEndedSlowReader(ILogger logger, long jobId, int unread, double seconds);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Network pass over {Rows} rows of {Jobs} jobs failed; running each job alone to find the one that fails")]
+    public static partial void PassFailedIsolating(ILogger logger, Exception exception, int rows, int jobs);
+
     [LoggerMessage(EventId = 1008, Level = LogLevel.Critical, Message = "Scheduler worker for {Model} crashed")]
     public static partial void WorkerCrashed(ILogger logger, Exception exception, string model);
 }

@@ -34,6 +34,7 @@ public sealed class GenerationJob : IDisposable
     private long firstStepStartedAt;
     private int finished;
     private int disposed;
+    private int slowReader;
 
     internal GenerationJob(long id, GenerationRequest request, ModelManifest manifest, CancellationToken requestToken, CancellationToken shutdownToken)
     {
@@ -71,6 +72,15 @@ public sealed class GenerationJob : IDisposable
 
     /// <summary>Taken into the pass being gathered (the scheduler's worker sets and clears it within one tick).</summary>
     internal bool InBatch { get; set; }
+
+    /// <summary>Events written and not yet read.</summary>
+    public int UnreadEvents => events.Reader.Count;
+
+    /// <summary>Timestamp since which the job has been paused by its unread events; 0 while it is not paused.</summary>
+    internal long PausedSince { get; set; }
+
+    /// <summary>True once the job was ended for a slow reader (<see cref="SlowReaderException"/>).</summary>
+    public bool EndedForSlowReader => Volatile.Read(ref slowReader) != 0;
 
     /// <summary>Steps taken.</summary>
     public int StepsDone => sampler?.NextStep ?? 0;
@@ -247,6 +257,24 @@ public sealed class GenerationJob : IDisposable
             return false;
         }
         events.Writer.TryComplete(error);
+        return true;
+    }
+
+    /// <summary>
+    /// Ends the job for a reader that left its events unread: the channel completes with <paramref name="error"/> and
+    /// the events it held are dropped, so the memory they took is free at once; the reader, when it comes back, finds
+    /// the error. Returns false if the job had already finished.
+    /// </summary>
+    internal bool FinishSlowReader(SlowReaderException error)
+    {
+        Volatile.Write(ref slowReader, 1);
+        if (!Finish(error))
+        {
+            return false;
+        }
+        while (events.Reader.TryRead(out _))
+        {
+        }
         return true;
     }
 

@@ -18,6 +18,9 @@ namespace AdaDiff.Engine.Scheduling;
 /// </summary>
 public sealed class GenerationScheduler : IAsyncDisposable
 {
+    /// <summary>How often a worker whose every job is paused for its reader looks again (they do not wake it).</summary>
+    private static readonly TimeSpan PausedPollInterval = TimeSpan.FromMilliseconds(5);
+
     private readonly IDenoiserBackend backend;
     private readonly SchedulerOptions options;
     private readonly IGenerationObserver? observer;
@@ -52,6 +55,8 @@ public sealed class GenerationScheduler : IAsyncDisposable
             MaxBatchRows = options.MaxBatchRows,
             MaxQueuedJobs = options.MaxQueuedJobs,
             MaxActiveJobs = options.MaxActiveJobs,
+            MaxUnreadEvents = options.MaxUnreadEvents,
+            SlowReaderTimeout = options.SlowReaderTimeout,
         };
         this.observer = observer;
         this.logger = logger ?? (ILogger)NullLogger.Instance;
@@ -209,6 +214,7 @@ public sealed class GenerationScheduler : IAsyncDisposable
     {
         DropCancelledActive();
         long tickStartedAt = Stopwatch.GetTimestamp();
+        PauseBackloggedJobs(tickStartedAt);
         batch.Clear();
         inBatch.Clear();
         // Jobs left out of the last pass go first, so that none waits more than a tick while others run;
@@ -220,7 +226,7 @@ public sealed class GenerationScheduler : IAsyncDisposable
             bool waitingRound = round == 0;
             foreach (GenerationJob job in active)
             {
-                if (job.Waiting != waitingRound || job.InBatch)
+                if (job.Waiting != waitingRound || job.InBatch || job.PausedSince != 0)
                 {
                     continue;
                 }
@@ -243,6 +249,9 @@ public sealed class GenerationScheduler : IAsyncDisposable
         }
         if (inBatch.Count == 0)
         {
+            // Every active job waits for its reader: look again shortly (or at once when a job arrives or is
+            // cancelled), rather than spinning. A reader draining its events does not wake the worker.
+            wake.Wait(PausedPollInterval);
             return;
         }
 
@@ -253,14 +262,27 @@ public sealed class GenerationScheduler : IAsyncDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            SchedulerLog.PassFailed(logger, e, batch.Rows, inBatch.Count);
-            foreach ((GenerationJob job, _) in inBatch)
+            if (inBatch.Count == 1)
             {
-                Fail(job, e);
+                SchedulerLog.PassFailed(logger, e, batch.Rows, 1);
+                Fail(inBatch[0].Job, e);
+                RemoveFinished();
+                return;
             }
+            // One job's rows may be what the backend cannot run: run each job alone, so that only the jobs whose
+            // own pass fails end (with that pass's exception) and the others take their step.
+            SchedulerLog.PassFailedIsolating(logger, e, batch.Rows, inBatch.Count);
+            RunEachAlone(tickStartedAt);
             RemoveFinished();
             return;
         }
+        AdvanceAll(pass, tickStartedAt);
+        RemoveFinished();
+    }
+
+    /// <summary>Advances every job of <see cref="inBatch"/> by the results of <paramref name="pass"/>.</summary>
+    private void AdvanceAll(DenoisePass pass, long tickStartedAt)
+    {
         observer?.NetworkPass(pass.Rows, pass.RowLayers, pass.Seconds);
         double secondsPerLayer = pass.RowLayers > 0 ? pass.Seconds / pass.RowLayers : 0;
 
@@ -288,7 +310,87 @@ public sealed class GenerationScheduler : IAsyncDisposable
                 Fail(job, e);
             }
         }
-        RemoveFinished();
+    }
+
+    /// <summary>After a failed shared pass: each job of the tick in a pass of its own; a job whose own pass fails ends.</summary>
+    private void RunEachAlone(long tickStartedAt)
+    {
+        // inBatch is reused for each single-job pass: keep the tick's jobs aside (at most MaxActiveJobs).
+        GenerationJob[] jobs = new GenerationJob[inBatch.Count];
+        for (int i = 0; i < jobs.Length; i++)
+        {
+            jobs[i] = inBatch[i].Job;
+        }
+        foreach (GenerationJob job in jobs)
+        {
+            if (job.IsFinished)
+            {
+                continue;
+            }
+            batch.Clear();
+            inBatch.Clear();
+            inBatch.Add((job, job.AddTo(batch)));
+            DenoisePass alone;
+            try
+            {
+                alone = denoiser.Run(batch);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                SchedulerLog.PassFailed(logger, e, batch.Rows, 1);
+                Fail(job, e);
+                continue;
+            }
+            AdvanceAll(alone, tickStartedAt);
+        }
+        inBatch.Clear();
+    }
+
+    /// <summary>
+    /// Pauses the jobs whose readers left <see cref="SchedulerOptions.MaxUnreadEvents"/> events unread (they stay
+    /// active but sit out this tick) and ends those paused for longer than <see cref="SchedulerOptions.SlowReaderTimeout"/>.
+    /// </summary>
+    private void PauseBackloggedJobs(long now)
+    {
+        if (options.MaxUnreadEvents == 0)
+        {
+            return;
+        }
+        bool ended = false;
+        foreach (GenerationJob job in active)
+        {
+            int unread = job.UnreadEvents;
+            if (unread < options.MaxUnreadEvents)
+            {
+                job.PausedSince = 0;
+                continue;
+            }
+            if (job.PausedSince == 0)
+            {
+                job.PausedSince = now;
+                continue;
+            }
+            TimeSpan paused = Stopwatch.GetElapsedTime(job.PausedSince, now);
+            if (options.SlowReaderTimeout is { } limit && paused > limit)
+            {
+                var error = new SlowReaderException($"The client read none of the last {unread} events for {paused.TotalSeconds:0} s; the generation was stopped to free its memory.")
+                {
+                    PausedSeconds = paused.TotalSeconds,
+                    UnreadEvents = unread,
+                };
+                if (job.FinishSlowReader(error))
+                {
+                    SchedulerLog.JobEndedSlowReader(logger, job.Id, unread, paused.TotalSeconds);
+                    observer?.JobFinished(false, job.Request.NumImages, job.SecondsSinceEnqueue);
+                    job.Dispose();
+                    ended = true;
+                }
+            }
+        }
+        if (ended)
+        {
+            RemoveFinished();
+        }
     }
 
     private void DropCancelledActive()

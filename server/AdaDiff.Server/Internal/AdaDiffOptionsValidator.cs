@@ -65,6 +65,13 @@ internal sealed partial class AdaDiffOptionsValidator(IReadOnlyList<string> avai
         Range(options.MaxBatchRows, 1, 4096, nameof(options.MaxBatchRows));
         Range(options.Threads, 0, 1024, nameof(options.Threads));
         Range(options.DrainTimeoutSeconds, 0, 3600, nameof(options.DrainTimeoutSeconds));
+        Range(options.MaxUnreadEventsPerStream, 1, 1000, nameof(options.MaxUnreadEventsPerStream));
+        Range(options.MaxOpenStreams, 1, 100_000, nameof(options.MaxOpenStreams));
+        Range(options.MaxStreamsPerConnection, 1, 10_000, nameof(options.MaxStreamsPerConnection));
+        if (!(options.SlowReaderTimeoutSeconds >= 1 && options.SlowReaderTimeoutSeconds <= 3600))
+        {
+            failures.Add($"{s}:SlowReaderTimeoutSeconds is {options.SlowReaderTimeoutSeconds}; it must be in 1..3600.");
+        }
         void ExistingFile(string? path, string setting)
         {
             if (!string.IsNullOrEmpty(path) && !File.Exists(path))

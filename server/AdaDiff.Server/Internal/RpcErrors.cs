@@ -51,6 +51,28 @@ internal static class RpcErrors
     public static RpcException NotReady() =>
         new Google.Rpc.Status { Code = (int)Code.Unavailable, Message = "The server is still loading its models; retry shortly." }.ToRpcException();
 
+    /// <summary>RESOURCE_EXHAUSTED: the client left its events unread for too long.</summary>
+    public static RpcException SlowReader(int unread, double seconds) =>
+        new Google.Rpc.Status
+        {
+            Code = (int)Code.ResourceExhausted,
+            Message = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The client read none of the {unread} events the server holds for a stream for {seconds:0.#} s; the generation was stopped to free its memory. Read the stream as it arrives."),
+        }.ToRpcException();
+
+    /// <summary>RESOURCE_EXHAUSTED with RetryInfo: the server already serves its most open streams.</summary>
+    public static RpcException TooManyStreams(int max, TimeSpan retryAfter) =>
+        new Google.Rpc.Status
+        {
+            Code = (int)Code.ResourceExhausted,
+            Message = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The server already serves {max} open Generate streams (finished ones whose results are unread included); retry later."),
+            Details =
+            {
+                Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }),
+                Any.Pack(new QuotaFailure { Violations = { new QuotaFailure.Types.Violation { Subject = "server:open-streams", Description = "open Generate streams" } } }),
+            },
+        }.ToRpcException();
+
     /// <summary>UNAVAILABLE while the server shuts down.</summary>
     public static RpcException Draining() =>
         new Google.Rpc.Status { Code = (int)Code.Unavailable, Message = "The server is draining before it stops and takes no new generations; retry on another instance." }.ToRpcException();

@@ -41,17 +41,25 @@ public sealed class ServerDrain : IDisposable
     /// <summary>Fires when the grace period ends with streams still running: they must end now.</summary>
     public CancellationToken GraceOver => _graceOver.Token;
 
-    /// <summary>Admits a stream; false once draining. Every true is paired with one <see cref="Exit"/>.</summary>
-    public bool TryEnter()
+    /// <summary>
+    /// Admits a stream unless draining or <paramref name="maxOpen"/> streams are open (a stream stays open until its
+    /// handler returns: a finished generation whose results the client has not read still counts). Every
+    /// <see cref="StreamAdmission.Admitted"/> is paired with one <see cref="Exit"/>.
+    /// </summary>
+    public StreamAdmission TryEnter(int maxOpen)
     {
         lock (_lock)
         {
             if (_draining)
             {
-                return false;
+                return StreamAdmission.Draining;
+            }
+            if (_inFlight >= maxOpen)
+            {
+                return StreamAdmission.TooMany;
             }
             _inFlight++;
-            return true;
+            return StreamAdmission.Admitted;
         }
     }
 
@@ -118,4 +126,17 @@ public sealed class ServerDrain : IDisposable
             return false;
         }
     }
+}
+
+/// <summary>What <see cref="ServerDrain.TryEnter"/> decided.</summary>
+public enum StreamAdmission
+{
+    /// <summary>The stream may run; call <see cref="ServerDrain.Exit"/> when it ends.</summary>
+    Admitted,
+
+    /// <summary>The server is draining: UNAVAILABLE.</summary>
+    Draining,
+
+    /// <summary>The most open streams are open: RESOURCE_EXHAUSTED.</summary>
+    TooMany,
 }

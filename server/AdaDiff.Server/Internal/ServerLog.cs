@@ -54,6 +54,12 @@ internal static partial class ServerLog
     [LoggerMessage(207, LogLevel.Information, "Generate refused: the server is draining")]
     public static partial void GenerateRefusedDraining(ILogger logger);
 
+    [LoggerMessage(208, LogLevel.Warning, "Generate on model {Model} stopped: the client read nothing for {Seconds} s")]
+    public static partial void GenerateSlowReader(ILogger logger, string model, double seconds);
+
+    [LoggerMessage(209, LogLevel.Warning, "Generate refused: {Max} streams are open")]
+    public static partial void GenerateRefusedTooManyStreams(ILogger logger, int max);
+
     [LoggerMessage(205, LogLevel.Debug, "Invalid request to {Method}: {Violations} field violations")]
     public static partial void InvalidRequest(ILogger logger, string method, int violations);
 }

@@ -107,6 +107,8 @@ public sealed class ModelRegistry : IAsyncDisposable
                     MaxBatchRows = _options.MaxBatchRows,
                     MaxQueuedJobs = _options.MaxQueuedJobs,
                     MaxActiveJobs = _options.MaxActiveJobs,
+                    MaxUnreadEvents = _options.MaxUnreadEventsPerStream,
+                    SlowReaderTimeout = TimeSpan.FromSeconds(_options.SlowReaderTimeoutSeconds),
                 },
                 observer,
                 _loggerFactory.CreateLogger<GenerationScheduler>());

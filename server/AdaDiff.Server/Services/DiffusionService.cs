@@ -33,12 +33,18 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
         bool admitted = false;
         try
         {
-            if (!drain.TryEnter())
+            switch (drain.TryEnter(_options.MaxOpenStreams))
             {
-                ServerLog.GenerateRefusedDraining(logger);
-                throw RpcErrors.Draining();
+                case StreamAdmission.Draining:
+                    ServerLog.GenerateRefusedDraining(logger);
+                    throw RpcErrors.Draining();
+                case StreamAdmission.TooMany:
+                    ServerLog.GenerateRefusedTooManyStreams(logger, _options.MaxOpenStreams);
+                    throw RpcErrors.TooManyStreams(_options.MaxOpenStreams, TimeSpan.FromSeconds(_options.RetryAfterSeconds));
+                default:
+                    admitted = true;
+                    break;
             }
-            admitted = true;
             EnsureReady();
 
             List<BadRequest.Types.FieldViolation> violations = [];
@@ -125,6 +131,14 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
                 }
                 await responseStream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
             }
+        }
+        catch (SlowReaderException)
+        {
+            // The scheduler ended the job and dropped its unread events; the write that was blocked on this client
+            // went through once it read again. (A write is never cancelled for slowness: Kestrel would reset the
+            // stream, and the client would not learn why.)
+            ServerLog.GenerateSlowReader(logger, model.Name, _options.SlowReaderTimeoutSeconds);
+            throw RpcErrors.SlowReader(_options.MaxUnreadEventsPerStream, _options.SlowReaderTimeoutSeconds);
         }
         catch (Exception e) when (e is not RpcException && IsCallerGone(e, callToken))
         {
