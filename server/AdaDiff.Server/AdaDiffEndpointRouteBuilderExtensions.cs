@@ -35,8 +35,23 @@ public static class AdaDiffEndpointRouteBuilderExtensions
         endpoints.MapPrometheusScrapingEndpoint().WithMetadata(httpPort);
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(AdaDiffServiceCollectionExtensions.LiveTag) })
             .WithMetadata(httpPort);
-        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(AdaDiffServiceCollectionExtensions.ReadyTag) })
+        // /readyz says why: "Healthy: 2 models loaded", "Degraded: 1 models serve; unavailable: …" (still 200), "Unhealthy: …" (503).
+        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(AdaDiffServiceCollectionExtensions.ReadyTag), ResponseWriter = WriteReport })
             .WithMetadata(httpPort);
         return endpoints;
+    }
+
+    private static Task WriteReport(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        var text = new System.Text.StringBuilder(report.Status.ToString());
+        foreach ((string _, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReportEntry entry) in report.Entries)
+        {
+            if (!string.IsNullOrEmpty(entry.Description))
+            {
+                text.Append(": ").Append(entry.Description);
+            }
+        }
+        return context.Response.WriteAsync(text.Append('\n').ToString());
     }
 }

@@ -93,6 +93,13 @@ public sealed class AdaDiffOptions
     /// </summary>
     public bool ReexportStaleOnnx { get; set; } = true;
 
+    /// <summary>
+    /// When a model package other than the default fails to load (its manifest, weights or graphs): false (default)
+    /// marks it unavailable (ListModels and /readyz say which and why; calls naming it get FAILED_PRECONDITION) and
+    /// serves the others; true stops the start with exit code 1. The default model failing always stops the start.
+    /// </summary>
+    public bool StrictModelLoading { get; set; }
+
     /// <summary>Per-model overrides of <see cref="Backend"/> and <see cref="ExecutionProvider"/>, by model name.</summary>
     public Dictionary<string, ModelBackendOptions> Models { get; set; } = new(StringComparer.Ordinal);
 

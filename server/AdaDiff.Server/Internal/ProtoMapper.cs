@@ -96,4 +96,7 @@ internal static class ProtoMapper
         info.ClassNames.Add(m.ClassNames);
         return info;
     }
+
+    /// <summary>The ModelInfo of a package that failed to load: its name and why.</summary>
+    public static ModelInfo ToModelInfo(UnavailableModel model) => new() { Name = model.Name, UnavailableReason = model.Reason };
 }

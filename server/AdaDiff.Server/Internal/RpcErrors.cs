@@ -47,6 +47,15 @@ internal static class RpcErrors
             },
         }.ToRpcException();
 
+    /// <summary>FAILED_PRECONDITION: the model's package failed to load.</summary>
+    public static RpcException ModelUnavailable(string model) =>
+        new Google.Rpc.Status
+        {
+            Code = (int)Code.FailedPrecondition,
+            Message = $"Model '{model}' failed to load and is not served; ListModels gives the reason.",
+            Details = { Any.Pack(new ResourceInfo { ResourceType = "model", ResourceName = model, Description = "failed to load" }) },
+        }.ToRpcException();
+
     /// <summary>UNAVAILABLE while the models are still loading.</summary>
     public static RpcException NotReady() =>
         new Google.Rpc.Status { Code = (int)Code.Unavailable, Message = "The server is still loading its models; retry shortly." }.ToRpcException();

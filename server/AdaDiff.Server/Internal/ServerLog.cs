@@ -18,6 +18,9 @@ internal static partial class ServerLog
     [LoggerMessage(102, LogLevel.Warning, "Skipping {Folder} in the model repository: {Reason}")]
     public static partial void ModelFolderSkipped(ILogger logger, string folder, string reason);
 
+    [LoggerMessage(105, LogLevel.Error, "Model {Model} is unavailable and will not be served: {Reason}")]
+    public static partial void ModelUnavailable(ILogger logger, string model, string reason);
+
     [LoggerMessage(103, LogLevel.Information, "All {Count} models loaded; ready")]
     public static partial void ModelsReady(ILogger logger, int count);
 

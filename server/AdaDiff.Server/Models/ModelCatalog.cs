@@ -18,7 +18,7 @@ public sealed class ModelCatalog
 
     /// <summary>Reads every model package of <see cref="AdaDiffOptions.ModelRepository"/>.</summary>
     /// <exception cref="InvalidOperationException">The default model is missing.</exception>
-    /// <exception cref="InvalidDataException">A manifest is invalid.</exception>
+    /// <exception cref="InvalidDataException">The default model's manifest is invalid, or any with <see cref="AdaDiffOptions.StrictModelLoading"/>.</exception>
     public ModelCatalog(IOptions<AdaDiffOptions> options, ILogger<ModelCatalog> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -27,6 +27,7 @@ public sealed class ModelCatalog
         DefaultModel = o.DefaultModel;
 
         List<Entry> entries = [];
+        List<UnavailableModel> unavailable = [];
         foreach (string dir in Directory.EnumerateDirectories(Repository).Order(StringComparer.Ordinal))
         {
             string name = Path.GetFileName(dir);
@@ -41,8 +42,16 @@ public sealed class ModelCatalog
                 ServerLog.ModelFolderSkipped(logger, dir, "no model.json");
                 continue;
             }
-            ModelManifest manifest = ModelManifest.Load(manifestPath);
-            entries.Add(new Entry(name, dir, manifest));
+            try
+            {
+                entries.Add(new Entry(name, dir, ModelManifest.Load(manifestPath)));
+            }
+            catch (Exception e) when (name != DefaultModel && !o.StrictModelLoading && e is InvalidDataException or IOException or System.Text.Json.JsonException)
+            {
+                // Another model's broken manifest does not stop the default one from serving.
+                ServerLog.ModelUnavailable(logger, name, e.Message);
+                unavailable.Add(UnavailableModel.From(name, e, Repository));
+            }
         }
 
         int defaultIndex = entries.FindIndex(e => e.Name == DefaultModel);
@@ -57,6 +66,7 @@ public sealed class ModelCatalog
         entries.RemoveAt(defaultIndex);
         entries.Insert(0, defaultEntry);
         Entries = entries;
+        Unavailable = unavailable;
         MaxDepth = entries.Max(e => e.Manifest.Depth);
     }
 
@@ -68,6 +78,9 @@ public sealed class ModelCatalog
 
     /// <summary>The packages, default model first, then by name.</summary>
     public IReadOnlyList<Entry> Entries { get; }
+
+    /// <summary>Packages whose manifest could not be read (only without <see cref="AdaDiffOptions.StrictModelLoading"/>).</summary>
+    public IReadOnlyList<UnavailableModel> Unavailable { get; }
 
     /// <summary>Depth of the deepest model.</summary>
     public int MaxDepth { get; }

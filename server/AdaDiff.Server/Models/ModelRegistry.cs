@@ -24,6 +24,7 @@ public sealed class ModelRegistry : IAsyncDisposable
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile ServedModel[] _models = [];
     private volatile Dictionary<string, ServedModel> _byName = new(StringComparer.Ordinal);
+    private volatile UnavailableModel[] _unavailable = [];
     private int _loadStarted;
     private bool _disposed;
 
@@ -52,6 +53,12 @@ public sealed class ModelRegistry : IAsyncDisposable
     /// <summary>Loaded models, default first (empty until ready).</summary>
     public IReadOnlyList<ServedModel> Models => _models;
 
+    /// <summary>Packages of the repository that failed to load and are not served (empty until ready).</summary>
+    public IReadOnlyList<UnavailableModel> Unavailable => _unavailable;
+
+    /// <summary>The unavailable package named <paramref name="name"/>, or null.</summary>
+    public UnavailableModel? FindUnavailable(string name) => Array.Find(_unavailable, u => u.Name == name);
+
     /// <summary>The default model's name.</summary>
     public string DefaultModel => _catalog.DefaultModel;
 
@@ -69,13 +76,24 @@ public sealed class ModelRegistry : IAsyncDisposable
         try
         {
             ServerLog.LoadingModels(_logger, _catalog.Repository, _catalog.DefaultModel);
+            List<UnavailableModel> unavailable = [.. _catalog.Unavailable];
             foreach (ModelCatalog.Entry entry in _catalog.Entries)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                loaded.Add(LoadOne(entry));
+                try
+                {
+                    loaded.Add(LoadOne(entry));
+                }
+                catch (Exception e) when (entry.Name != _catalog.DefaultModel && !_options.StrictModelLoading && e is not OperationCanceledException)
+                {
+                    // One broken package is marked unavailable; the others serve.
+                    ServerLog.ModelUnavailable(_logger, entry.Name, e.Message);
+                    unavailable.Add(UnavailableModel.From(entry.Name, e, _catalog.Repository));
+                }
             }
             ServedModel[] models = [.. loaded];
             _byName = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
+            _unavailable = [.. unavailable];
             _models = models;
             ServerLog.ModelsReady(_logger, models.Length);
             _ready.TrySetResult();

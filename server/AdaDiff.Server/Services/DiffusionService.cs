@@ -61,7 +61,7 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
             }
             if (model is null || validated is null)
             {
-                throw RpcErrors.ModelNotFound(requestedName);
+                throw registry.FindUnavailable(requestedName) is not null ? RpcErrors.ModelUnavailable(requestedName) : RpcErrors.ModelNotFound(requestedName);
             }
             await StreamAsync(model, validated, responseStream, context, callStart).ConfigureAwait(false);
             code = StatusCode.OK;
@@ -182,6 +182,10 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
         {
             response.Models.Add(ProtoMapper.ToModelInfo(model));
         }
+        foreach (UnavailableModel model in registry.Unavailable)
+        {
+            response.Models.Add(ProtoMapper.ToModelInfo(model));
+        }
         return Task.FromResult(response);
     }
 
@@ -200,7 +204,11 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
         {
             throw RpcErrors.InvalidArgument(violations);
         }
-        return model is null ? throw RpcErrors.ModelNotFound(name) : Task.FromResult(ProtoMapper.ToModelInfo(model));
+        if (model is null)
+        {
+            return registry.FindUnavailable(name) is { } unavailable ? Task.FromResult(ProtoMapper.ToModelInfo(unavailable)) : throw RpcErrors.ModelNotFound(name);
+        }
+        return Task.FromResult(ProtoMapper.ToModelInfo(model));
     }
 
     /// <summary>
