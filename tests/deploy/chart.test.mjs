@@ -332,7 +332,9 @@ describe('the pod', () => {
   test('the startup probe waits minutes for the models on /readyz of the metrics port', () => {
     for (const [label, docs] of Object.entries(renders())) {
       const p = server(docs).startupProbe;
-      assert.deepEqual(p.httpGet, { path: '/readyz', port: 'metrics' }, label);
+      // With TLS the server serves HTTPS on the metrics port too (all-on turns TLS on).
+      const scheme = label === 'all-on' ? { scheme: 'HTTPS' } : {};
+      assert.deepEqual(p.httpGet, { path: '/readyz', port: 'metrics', ...scheme }, label);
       assert.ok(p.periodSeconds * p.failureThreshold >= 300, `${label}: startup allows ${p.periodSeconds * p.failureThreshold} s, under 5 minutes`);
     }
     const p = server(gpu()).startupProbe;
@@ -353,10 +355,10 @@ describe('the pod', () => {
     assert.equal(env(render({ set: ['containerPorts.grpc=50052'] })).ADADIFF__GRPCPORT, '50052');
   });
 
-  test('with TLS the probes use HTTP on the metrics port (the kubelet gRPC probe has no TLS)', () => {
+  test('with TLS the probes use HTTPS on the metrics port (the kubelet gRPC probe has no TLS; the server serves TLS on both ports)', () => {
     const c = server(allOn());
-    assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: 'metrics' });
-    assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 'metrics' });
+    assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: 'metrics', scheme: 'HTTPS' });
+    assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 'metrics', scheme: 'HTTPS' });
     assert.equal(c.readinessProbe.grpc, undefined);
   });
 
