@@ -99,6 +99,8 @@ public static class AdaDiffServiceCollectionExtensions
             .ConfigureResource(resource => resource.AddService("adadiff-server"))
             .WithMetrics(metrics => metrics
             .AddMeter(AdaDiffMetrics.MeterName)
+            // .NET runtime metrics (GC heap, working set, thread pool, exceptions): what a soak watches for growth.
+            .AddMeter("System.Runtime")
             // Scrapes must see every update at once (the system test compares two scrapes around one call).
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return services;
