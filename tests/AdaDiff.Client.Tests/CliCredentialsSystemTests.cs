@@ -62,7 +62,7 @@ public sealed class CliCredentialsSystemTests(SecureServersFixture fixture) : ID
         string nowhere = $"http://127.0.0.1:{ServerProcess.FreePort()}";
         var (code, _, err) = await RunAsync("--server", nowhere, "--token-file", missing, "models");
         Assert.Equal(CliApp.ExitCodes.BadArgument, code);
-        Assert.Equal($"error: The token file {missing} does not exist.", err.Trim());
+        Assert.Equal($"error: the token file {missing} does not exist.", err.Trim());
 
         string empty = Credentials.Write("empty-token", "\n  \n");
         (code, _, err) = await RunAsync("--server", nowhere, "--token-file", empty, "health");

@@ -214,7 +214,7 @@ public static class CliApp
         catch (Exception e) when (e is FileNotFoundException or InvalidDataException or CryptographicException or IOException or UnauthorizedAccessException)
         {
             // A credentials file that is missing, empty or unreadable: said before any call is made.
-            return await output.FailAsync("INVALID_ARGUMENT", ExitCodes.BadArgument, $"error: {e.Message}");
+            return await output.FailAsync("INVALID_ARGUMENT", ExitCodes.BadArgument, $"error: {char.ToLowerInvariant(e.Message[0])}{e.Message[1..]}");
         }
         catch (FormatException)
         {
@@ -293,9 +293,9 @@ public static class CliApp
                 return $"error: server unavailable at {address} ({e.Status.Detail}). Is it running? Start it with scripts/serve.sh."
                     + (settings.Secure(new Uri(address)) ? "" : " If it serves TLS, use an https:// address.");
             case StatusCode.Unauthenticated when settings.TokenSource is null:
-                return $"error: the server requires a bearer token ({e.Status.Detail}). Pass it with --token-file FILE or in the {TokenVariable} environment variable.";
+                return $"error: the server requires a bearer token ({e.Status.Detail.TrimEnd('.')}). Pass it with --token-file FILE or in the {TokenVariable} environment variable.";
             case StatusCode.Unauthenticated:
-                return $"error: the server refused the bearer token from {settings.TokenSource} ({e.Status.Detail}). "
+                return $"error: the server refused the bearer token from {settings.TokenSource} ({e.Status.Detail.TrimEnd('.')}). "
                     + $"Check it against the server's token file, or pass another with --token-file FILE or {TokenVariable}.";
             case StatusCode.DeadlineExceeded:
                 return $"error: the deadline passed before the server answered ({e.Status.Detail}); raise --timeout.";
