@@ -289,9 +289,10 @@ public static class CliApp
                     + (settings.ClientCertificate is null
                         ? "A server that requires a client certificate (mutual TLS) closes the connection without one: pass --client-cert and --client-key."
                         : "A server that does not accept the client certificate closes the connection: check --client-cert against the server's client CA.");
-            case StatusCode.Unavailable or StatusCode.Internal when IsConnectionFailure(e) || e.StatusCode == StatusCode.Unavailable:
-                return $"error: server unavailable at {address} ({e.Status.Detail}). Is it running? Start it with scripts/serve.sh."
-                    + (settings.Secure(new Uri(address)) ? "" : " If it serves TLS, use an https:// address.");
+            case StatusCode.Unavailable or StatusCode.Internal when IsConnectionFailure(e):
+                return $"error: server unavailable at {address} ({e.Status.Detail}). Is it running? Start it with scripts/serve.sh. If it serves TLS, use an https:// address.";
+            case StatusCode.Unavailable:
+                return $"error: server unavailable at {address} ({e.Status.Detail}). Is it running? Start it with scripts/serve.sh.";
             case StatusCode.Unauthenticated when settings.TokenSource is null:
                 return $"error: the server requires a bearer token ({e.Status.Detail.TrimEnd('.')}). Pass it with --token-file FILE or in the {TokenVariable} environment variable.";
             case StatusCode.Unauthenticated:
