@@ -14,6 +14,8 @@ public sealed class ChannelTests
         Assert.Equal(5, retry.MaxAttempts);
         Assert.Equal([StatusCode.Unavailable, StatusCode.ResourceExhausted], retry.RetryableStatusCodes);
         Assert.DoesNotContain(StatusCode.InvalidArgument, retry.RetryableStatusCodes);
+        Assert.DoesNotContain(StatusCode.Unauthenticated, retry.RetryableStatusCodes); // the same token would be refused again
+        Assert.False(RpcErrors.IsRetryable(StatusCode.Unauthenticated));
         Assert.Empty(config.LoadBalancingConfigs);
         Assert.False(RpcErrors.IsRetryable(StatusCode.InvalidArgument));
         Assert.True(RpcErrors.IsRetryable(StatusCode.ResourceExhausted));

@@ -1,18 +1,71 @@
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace AdaDiff.Client.Tests;
 
 /// <summary>
+/// The README's credentials setup run as written in a folder standing for the repository root (its openssl and
+/// token commands; then the server started with the flags of its <c>scripts/serve.sh</c> line, the built server
+/// rather than a build and a foreground process), for the credentials examples of every client to call.
+/// </summary>
+public sealed class ReadmeCredentialsFixture : IAsyncLifetime
+{
+    private const string Serve = "scripts/serve.sh ";
+    private ServerProcess? _server;
+
+    /// <summary>Where the setup wrote server.crt, server.key and token; the C# examples run here too (one build folder).</summary>
+    public string Root { get; } = ReadmeExampleTests.MirrorRepositoryRoot();
+
+    internal ServerProcess Server => _server ?? throw new InvalidOperationException("not started");
+
+    public async Task InitializeAsync()
+    {
+        string setup = ReadmeExampleTests.ReadmeBlocks("Command line", "bash")[2];
+        string[] lines = setup.TrimEnd().Split('\n');
+        Assert.StartsWith(Serve, lines[^1], StringComparison.Ordinal);
+        await ReadmeExampleTests.RunProcessAsync(Root, null, "bash", "-ec", string.Join('\n', lines[..^1]));
+
+        // The flags name files relative to the repository root, where serve.sh runs the server: here, Root.
+        string[] flags = [.. lines[^1][Serve.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(flag =>
+        {
+            int eq = flag.IndexOf('=', StringComparison.Ordinal);
+            string value = flag[(eq + 1)..];
+            return flag.EndsWith("File=" + value, StringComparison.Ordinal) ? $"{flag[..(eq + 1)]}{Path.Combine(Root, value)}" : flag;
+        })];
+        string certificate = flags.Single(f => f.StartsWith("--AdaDiff:Tls:CertificateFile=", StringComparison.Ordinal)).Split('=', 2)[1];
+        _server = ServerProcess.Start(flags);
+        using X509Certificate2 trusted = X509CertificateLoader.LoadCertificateFromFile(certificate); // the self-signed certificate trusts itself
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented is not null && presented.RawDataMemory.Span.SequenceEqual(trusted.RawDataMemory.Span),
+        };
+        using var https = new HttpClient(handler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(10) };
+        await _server.WaitReadyAsync(https, https: true);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+        ReadmeExampleTests.DeleteMirror(Root);
+    }
+}
+
+/// <summary>
 /// Runs the README's client examples (command line, C# library, Python, Node) as written against the real server:
 /// each fenced block is taken from README.md by its section heading, only the server address is changed (the
 /// command line reads it from ADADIFF_SERVER; the C# file's <c>#:project</c> path is made absolute because the file
 /// is not saved in the repository itself; npm ci is taken as done), and each runs in a fresh folder that stands for the repository root
-/// (symbolic links to every top-level entry but <c>out/</c>), so what it writes lands there and is checked.
+/// (symbolic links to every top-level entry but <c>out/</c>), so what it writes lands there and is checked. The
+/// credentials examples run in the folder of <see cref="ReadmeCredentialsFixture"/>, against the server its setup
+/// started; so do both C# examples, which then share one build folder of the file-based app.
 /// </summary>
 [Collection(ServerCollection.Name)]
-public sealed class ReadmeExampleTests(ServerFixture fixture) : IDisposable
+public sealed class ReadmeExampleTests(ServerFixture fixture, ReadmeCredentialsFixture credentials) : IDisposable, IClassFixture<ReadmeCredentialsFixture>
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(4);
     private readonly string _root = MirrorRepositoryRoot();
@@ -23,7 +76,7 @@ public sealed class ReadmeExampleTests(ServerFixture fixture) : IDisposable
     public async Task CommandLineExample_BuildsThenWritesImagesOfBothRuns()
     {
         IReadOnlyList<string> bash = ReadmeBlocks("Command line", "bash");
-        Assert.Equal(2, bash.Count);
+        Assert.Equal(4, bash.Count); // build, examples; the credentials setup and examples
         Assert.Contains("dotnet build", bash[0], StringComparison.Ordinal);
         // The address comes from ADADIFF_SERVER, the one thing changed: no command may name another.
         Assert.DoesNotContain(bash[1].Split('\n'), l => l.StartsWith("$adadiff", StringComparison.Ordinal) && l.Contains("--server", StringComparison.Ordinal));
@@ -46,27 +99,77 @@ public sealed class ReadmeExampleTests(ServerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task CommandLineCredentialsExample_TokenFileAndAdadiffToken_OverTls()
+    {
+        string block = WithAddress(ReadmeBlocks("Command line", "bash")[3], credentials.Server);
+        Assert.Contains("--token-file token", block, StringComparison.Ordinal);
+        Assert.Contains("ADADIFF_TOKEN=", block, StringComparison.Ordinal);
+
+        string output = await RunAsync(credentials.Root, "bash", "-ec", block);
+
+        Assert.Contains("fashion-mnist-uvit (default)", output, StringComparison.Ordinal);
+        AssertPng28(Path.Combine(credentials.Root, "out-tls", "image-0-seed5.png"));
+        AssertPng28(Path.Combine(credentials.Root, "out-tls", "image-1-seed6.png"));
+    }
+
+    [Fact]
     public async Task CSharpLibraryExample_RunsAsFileBasedApp_WritesTwoImages()
     {
         string command = Assert.Single(ReadmeBlocks("C# library", "bash"));
-        string code = WithAddress(Assert.Single(ReadmeBlocks("C# library", "csharp")));
-        const string Directive = "#:project clients/";
-        Assert.StartsWith(Directive, code, StringComparison.Ordinal);
-        code = $"#:project {TestPaths.RepositoryRoot}/clients/{code[Directive.Length..]}";
-        await File.WriteAllTextAsync(Path.Combine(_root, "generate.cs"), code);
+        string code = CSharpExample(WithAddress(ReadmeBlocks("C# library", "csharp")[0]));
 
-        string output = await RunAsync(_root, "bash", "-ec", command);
+        string output = await RunCSharpAsync(command, code);
 
         Assert.Contains("step 20:", output, StringComparison.Ordinal);
-        AssertPng28("image-0.png");
-        AssertPng28("image-1.png");
+    }
+
+    [Fact]
+    public async Task CSharpCredentialsExample_InTheExampleInsteadOfItsClient_WritesTwoImagesOverTls()
+    {
+        string command = Assert.Single(ReadmeBlocks("C# library", "bash"));
+        IReadOnlyList<string> blocks = ReadmeBlocks("C# library", "csharp");
+        Assert.Equal(2, blocks.Count);
+        string[] example = blocks[0].Split('\n');
+        int clientLine = Array.FindIndex(example, l => l.StartsWith("using var client = new AdaDiffClient(", StringComparison.Ordinal));
+        Assert.True(clientLine > 0, "the C# example creates no client");
+        string credentialsClient = WithAddress(blocks[1], credentials.Server);
+        string code = CSharpExample(string.Join('\n', [.. example[..clientLine], credentialsClient.TrimEnd(), .. example[(clientLine + 1)..]]));
+
+        string output = await RunCSharpAsync(command, code);
+
+        Assert.Contains("step 20:", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Runs a C# example as generate.cs in the credentials folder, where every C# example runs so the second build of
+    /// the file-based app is incremental; checks the two images it writes there.
+    /// </summary>
+    private async Task<string> RunCSharpAsync(string command, string code)
+    {
+        foreach (string png in new[] { "image-0.png", "image-1.png" })
+        {
+            File.Delete(Path.Combine(credentials.Root, png));
+        }
+        await File.WriteAllTextAsync(Path.Combine(credentials.Root, "generate.cs"), code);
+        string output = await RunAsync(credentials.Root, "bash", "-ec", command);
+        AssertPng28(Path.Combine(credentials.Root, "image-0.png"));
+        AssertPng28(Path.Combine(credentials.Root, "image-1.png"));
+        return output;
+    }
+
+    /// <summary>The README's C# file with its <c>#:project</c> path made absolute (the file is not saved in the repository).</summary>
+    private static string CSharpExample(string code)
+    {
+        const string Directive = "#:project clients/";
+        Assert.StartsWith(Directive, code, StringComparison.Ordinal);
+        return $"#:project {TestPaths.RepositoryRoot}/clients/{code[Directive.Length..]}";
     }
 
     [Fact]
     public async Task PythonExamples_ScriptAndSnippet_WriteTwoImagesEach()
     {
         string command = WithAddress(Assert.Single(ReadmeBlocks("Python", "bash")));
-        string code = WithAddress(Assert.Single(ReadmeBlocks("Python", "python")));
+        string code = WithAddress(ReadmeBlocks("Python", "python")[0]);
         await File.WriteAllTextAsync(Path.Combine(_root, "generate.py"), code);
 
         await RunAsync(_root, "bash", "-ec", command);
@@ -79,6 +182,18 @@ public sealed class ReadmeExampleTests(ServerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task PythonCredentialsExample_ListsModelsOverTls()
+    {
+        IReadOnlyList<string> blocks = ReadmeBlocks("Python", "python");
+        Assert.Equal(2, blocks.Count);
+        await File.WriteAllTextAsync(Path.Combine(credentials.Root, "models.py"), WithAddress(blocks[1], credentials.Server));
+
+        string output = await RunAsync(credentials.Root, "/usr/bin/python3", "models.py");
+
+        Assert.StartsWith("['fashion-mnist-uvit']\n", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task NodeExamples_ScriptAndSnippet_WriteTwoImagesEach()
     {
         IReadOnlyList<string> bash = ReadmeBlocks("Node", "bash");
@@ -88,7 +203,7 @@ public sealed class ReadmeExampleTests(ServerFixture fixture) : IDisposable
         Assert.Contains("npm ci", bash[0], StringComparison.Ordinal);
         Assert.True(Directory.Exists(Path.Combine(TestPaths.RepositoryRoot, "clients", "node", "node_modules", "@grpc", "grpc-js")),
             "clients/node/node_modules is missing: run the README's setup step (cd clients/node && npm ci)");
-        string code = WithAddress(Assert.Single(ReadmeBlocks("Node", "js")));
+        string code = WithAddress(ReadmeBlocks("Node", "js")[0]);
         await File.WriteAllTextAsync(Path.Combine(_root, "generate.js"), code);
 
         await RunAsync(_root, "bash", "-ec", WithAddress(bash[1]));
@@ -100,17 +215,35 @@ public sealed class ReadmeExampleTests(ServerFixture fixture) : IDisposable
         AssertPng28("image-1.png");
     }
 
-    /// <summary>The README's gRPC address replaced by the test server's; every example must name it.</summary>
-    private string WithAddress(string block)
+    [Fact]
+    public async Task NodeCredentialsExample_ListsModelsOverTls()
     {
-        Assert.Contains("127.0.0.1:50051", block, StringComparison.Ordinal);
-        return block.Replace("127.0.0.1:50051", GrpcHostPort, StringComparison.Ordinal);
+        IReadOnlyList<string> blocks = ReadmeBlocks("Node", "js");
+        Assert.Equal(2, blocks.Count);
+        await File.WriteAllTextAsync(Path.Combine(credentials.Root, "models.js"), WithAddress(blocks[1], credentials.Server));
+
+        string output = await RunAsync(credentials.Root, "node", "models.js");
+
+        // stdout first; stderr may follow with Node's DEP0123 warning (grpc-js names an IP address as the TLS server name)
+        Assert.StartsWith("[ 'fashion-mnist-uvit' ]\n", output, StringComparison.Ordinal);
     }
 
+    /// <summary>The README's gRPC address replaced by the test server's; every example must name it.</summary>
+    private string WithAddress(string block) => WithAddress(block, fixture.Server);
+
+    /// <summary>The README's gRPC address replaced by <paramref name="server"/>'s.</summary>
+    private static string WithAddress(string block, ServerProcess server)
+    {
+        Assert.Contains("127.0.0.1:50051", block, StringComparison.Ordinal);
+        return block.Replace("127.0.0.1:50051", $"127.0.0.1:{server.GrpcPort}", StringComparison.Ordinal);
+    }
+
+    /// <summary>Checks a PNG written by an example: a path relative to the test's own folder, or an absolute one.</summary>
     private void AssertPng28(string relativePath)
     {
         string path = Path.Combine(_root, relativePath);
-        Assert.True(File.Exists(path), $"{relativePath} was not written; the folder holds: {string.Join(", ", Directory.GetFileSystemEntries(_root, "*", SearchOption.AllDirectories).Where(e => !IsLink(e)).Select(e => Path.GetRelativePath(_root, e)))}");
+        string folder = path.StartsWith(credentials.Root, StringComparison.Ordinal) ? credentials.Root : _root;
+        Assert.True(File.Exists(path), $"{relativePath} was not written; the folder holds: {string.Join(", ", Directory.GetFileSystemEntries(folder, "*", SearchOption.AllDirectories).Where(e => !IsLink(e)).Select(e => Path.GetRelativePath(folder, e)))}");
         using Image<L8> image = Image.Load<L8>(path); // decodes every pixel, not only the header
         Assert.Equal((28, 28), (image.Width, image.Height));
     }
@@ -118,7 +251,11 @@ public sealed class ReadmeExampleTests(ServerFixture fixture) : IDisposable
     private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
 
     /// <summary>Runs a command with the test server's address in ADADIFF_SERVER; fails with its output unless it exits 0.</summary>
-    private async Task<string> RunAsync(string workingDirectory, string fileName, params string[] args)
+    private Task<string> RunAsync(string workingDirectory, string fileName, params string[] args) =>
+        RunProcessAsync(workingDirectory, fixture.Server.GrpcAddress, fileName, args);
+
+    /// <summary>Runs a command (ADADIFF_SERVER set when given, ADADIFF_TOKEN unset); fails with its output unless it exits 0.</summary>
+    internal static async Task<string> RunProcessAsync(string workingDirectory, string? server, string fileName, params string[] args)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -131,7 +268,11 @@ public sealed class ReadmeExampleTests(ServerFixture fixture) : IDisposable
         {
             start.ArgumentList.Add(arg);
         }
-        start.Environment["ADADIFF_SERVER"] = fixture.Server.GrpcAddress;
+        if (server is not null)
+        {
+            start.Environment["ADADIFF_SERVER"] = server;
+        }
+        start.Environment.Remove("ADADIFF_TOKEN"); // a token only where an example sets one
         start.Environment["CI"] = "true"; // plain output from the command line, never the live view
         using Process process = Process.Start(start)!;
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
@@ -176,7 +317,7 @@ public sealed class ReadmeExampleTests(ServerFixture fixture) : IDisposable
     }
 
     /// <summary>A fresh folder standing for the repository root: links to its top-level entries, without out/.</summary>
-    private static string MirrorRepositoryRoot()
+    internal static string MirrorRepositoryRoot()
     {
         string root = Directory.CreateTempSubdirectory("adadiff-readme-").FullName;
         foreach (string entry in Directory.GetFileSystemEntries(TestPaths.RepositoryRoot))
@@ -199,16 +340,18 @@ public sealed class ReadmeExampleTests(ServerFixture fixture) : IDisposable
         return root;
     }
 
-    public void Dispose()
+    public void Dispose() => DeleteMirror(_root);
+
+    /// <summary>Deletes a folder of <see cref="MirrorRepositoryRoot"/>: the links themselves, never what they point to.</summary>
+    internal static void DeleteMirror(string root)
     {
-        // Delete the links themselves, never what they point to.
-        foreach (string entry in Directory.GetFileSystemEntries(_root))
+        foreach (string entry in Directory.GetFileSystemEntries(root))
         {
             if (IsLink(entry))
             {
                 File.Delete(entry);
             }
         }
-        Directory.Delete(_root, recursive: true);
+        Directory.Delete(root, recursive: true);
     }
 }

@@ -100,10 +100,14 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// Polls /readyz until it answers 200; throws <see cref="InvalidOperationException"/> if the process exits and
     /// <see cref="TimeoutException"/> if <paramref name="timeout"/> (default <see cref="DefaultReadyTimeout"/>)
     /// passes, each with the server's output. Exceptions rather than xunit asserts (as one copy had), so fixtures can
-    /// call it too; the message is built only on failure, not on every poll.
+    /// call it too; the message is built only on failure, not on every poll. With <paramref name="https"/> it asks
+    /// <c>https://127.0.0.1:&lt;HttpPort&gt;/readyz</c> (a server started with <c>AdaDiff:Tls</c>): then
+    /// <paramref name="http"/>'s handler must trust the server's certificate (and present a client certificate
+    /// under mutual TLS); a handshake it refuses reads as "not listening yet" until the deadline.
     /// </summary>
-    public async Task WaitReadyAsync(HttpClient http, TimeSpan? timeout = null)
+    public async Task WaitReadyAsync(HttpClient http, TimeSpan? timeout = null, bool https = false)
     {
+        var readyz = new Uri($"{(https ? "https" : "http")}://127.0.0.1:{HttpPort}/readyz");
         TimeSpan limit = timeout ?? DefaultReadyTimeout;
         var wait = Stopwatch.StartNew();
         while (true)
@@ -115,7 +119,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             }
             try
             {
-                using HttpResponseMessage response = await http.GetAsync(new Uri($"http://127.0.0.1:{HttpPort}/readyz"));
+                using HttpResponseMessage response = await http.GetAsync(readyz);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return;

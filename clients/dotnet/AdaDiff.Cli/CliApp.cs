@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Security.Cryptography;
 using AdaDiff.Cli.Internal;
 using AdaDiff.Client;
 using AdaDiff.Grpc.V1;
@@ -22,7 +23,11 @@ public static class CliApp
         public const int BadArgument = 2;
         public const int NotFound = 3;
         public const int Unavailable = 4;
+        public const int Unauthenticated = 5;
     }
+
+    /// <summary>The environment variable holding the bearer token when --token-file is not given.</summary>
+    internal const string TokenVariable = "ADADIFF_TOKEN";
 
     /// <summary>Parses <paramref name="args"/> and runs the command.</summary>
     /// <param name="args">Command-line arguments.</param>
@@ -32,7 +37,7 @@ public static class CliApp
     {
         var server = new Option<string>("--server")
         {
-            Description = "Server address: http://host:port, or dns:///host:port to balance round-robin over every address (env ADADIFF_SERVER)",
+            Description = "Server address: http://host:port, https://host:port (TLS), or dns:///host:port to balance round-robin over every address (env ADADIFF_SERVER)",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ADADIFF_SERVER") ?? "http://127.0.0.1:50051",
             Recursive = true,
         };
@@ -43,6 +48,19 @@ public static class CliApp
             DefaultValueFactory = _ => 3,
             Recursive = true,
         };
+        var tokenFile = new Option<string?>("--token-file")
+        {
+            Description = $"File holding the bearer token sent with every call (trimmed); without it, the token in {TokenVariable} if set",
+            Recursive = true,
+        };
+        var tls = new Option<bool>("--tls") { Description = "TLS with a dns:/// address (an https:// address selects TLS by itself)", Recursive = true };
+        var caFile = new Option<string?>("--ca-file")
+        {
+            Description = "PEM CA certificate(s) to trust for the server's TLS certificate instead of the system's (a private CA, or a self-signed certificate itself)",
+            Recursive = true,
+        };
+        var clientCert = new Option<string?>("--client-cert") { Description = "PEM client certificate for mutual TLS (with --client-key)", Recursive = true };
+        var clientKey = new Option<string?>("--client-key") { Description = "Unencrypted PEM private key of --client-cert", Recursive = true };
         attempts.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 5)
@@ -112,7 +130,7 @@ public static class CliApp
                 request.ClassLabel = (uint)label;
             }
             bool live = !output.Json && !parse.GetValue(plain) && IsInteractiveConsole(stdout);
-            return Guarded(output, parse.GetValue(server)!, parse.GetValue(attempts), client => GenerateAsync(
+            return Guarded(output, Connection(parse), client => GenerateAsync(
                 client, request, parse.GetValue(outDir)!, TimeSpan.FromSeconds(parse.GetValue(timeout)), output, live, ct));
         });
 
@@ -120,17 +138,24 @@ public static class CliApp
         models.SetAction((parse, ct) =>
         {
             var output = new Output(stdout, stderr, parse.GetValue(json));
-            return Guarded(output, parse.GetValue(server)!, parse.GetValue(attempts), client => ListModelsAsync(client, output, ct));
+            return Guarded(output, Connection(parse), client => ListModelsAsync(client, output, ct));
         });
 
         var health = new Command("health", "Ask the server's grpc.health.v1 service");
         health.SetAction((parse, ct) =>
         {
             var output = new Output(stdout, stderr, parse.GetValue(json));
-            return Guarded(output, parse.GetValue(server)!, parse.GetValue(attempts), client => HealthAsync(client, output, ct));
+            return Guarded(output, Connection(parse), client => HealthAsync(client, output, ct));
         });
 
-        var root = new RootCommand("adadiff: call an AdaDiff diffusion server") { server, json, attempts, generate, models, health };
+        ConnectionSettings Connection(ParseResult parse) => new(
+            parse.GetValue(server)!, parse.GetValue(attempts), parse.GetValue(tokenFile), Environment.GetEnvironmentVariable(TokenVariable),
+            parse.GetValue(tls), parse.GetValue(caFile), parse.GetValue(clientCert), parse.GetValue(clientKey));
+
+        var root = new RootCommand("adadiff: call an AdaDiff diffusion server")
+        {
+            server, json, attempts, tokenFile, tls, caFile, clientCert, clientKey, generate, models, health,
+        };
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -153,21 +178,50 @@ public static class CliApp
         && Environment.GetEnvironmentVariable("TERM") is not (null or "" or "dumb")
         && AnsiConsole.Profile.Capabilities.Interactive;
 
-    private static async Task<int> Guarded(Output output, string address, int attempts, Func<AdaDiffClient, Task<int>> action)
+    private static async Task<int> Guarded(Output output, ConnectionSettings settings, Func<AdaDiffClient, Task<int>> action)
     {
+        string address = settings.Address;
+        Uri uri;
+        try
+        {
+            uri = new Uri(address);
+        }
+        catch (UriFormatException e)
+        {
+            return await output.FailAsync("INVALID_ARGUMENT", ExitCodes.BadArgument, $"error: bad --server address '{address}': {e.Message}");
+        }
+        if (settings.CredentialsError(uri) is string problem)
+        {
+            return await output.FailAsync("INVALID_ARGUMENT", ExitCodes.BadArgument, $"error: {problem}");
+        }
         AdaDiffClient client;
         try
         {
-            var uri = new Uri(address);
             client = new AdaDiffClient(new AdaDiffClientOptions
             {
                 Address = uri,
                 RoundRobin = uri.Scheme == "dns",
-                MaxAttempts = attempts,
+                MaxAttempts = settings.Attempts,
                 DefaultTimeout = null, // each command sets its own
+                TokenFile = settings.TokenFile,
+                Token = settings.TokenSource == TokenVariable ? settings.EnvironmentToken : null,
+                UseTls = settings.Tls,
+                CaFile = settings.CaFile,
+                ClientCertificateFile = settings.ClientCertificate,
+                ClientKeyFile = settings.ClientKey,
             });
         }
-        catch (Exception e) when (e is UriFormatException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            // A credentials file that is missing, empty or unreadable: said before any call is made.
+            return await output.FailAsync("INVALID_ARGUMENT", ExitCodes.BadArgument, $"error: {char.ToLowerInvariant(e.Message[0])}{e.Message[1..]}");
+        }
+        catch (FormatException)
+        {
+            return await output.FailAsync("INVALID_ARGUMENT", ExitCodes.BadArgument,
+                $"error: the token in {TokenVariable} is empty or holds a space or a character outside visible ASCII, which an authorization header cannot carry.");
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             return await output.FailAsync("INVALID_ARGUMENT", ExitCodes.BadArgument, $"error: bad --server address '{address}': {e.Message}");
         }
@@ -184,9 +238,11 @@ public static class CliApp
                     StatusCode.InvalidArgument => ExitCodes.BadArgument,
                     StatusCode.NotFound => ExitCodes.NotFound,
                     StatusCode.Unavailable or StatusCode.DeadlineExceeded => ExitCodes.Unavailable,
+                    StatusCode.Unauthenticated => ExitCodes.Unauthenticated,
+                    _ when IsConnectionFailure(e) => ExitCodes.Unavailable, // grpc-dotnet: INTERNAL for a TLS handshake that failed
                     _ => ExitCodes.Failed,
                 };
-                return await output.FailAsync(CodeName(e.StatusCode), code, Describe(e, address));
+                return await output.FailAsync(CodeName(e.StatusCode), code, Describe(e, settings));
             }
             catch (OperationCanceledException)
             {
@@ -219,12 +275,29 @@ public static class CliApp
         return sb.ToString();
     }
 
-    private static string Describe(RpcException e, string address)
+    private static string Describe(RpcException e, ConnectionSettings settings)
     {
+        string address = settings.Address;
         switch (e.StatusCode)
         {
+            case StatusCode.Unavailable or StatusCode.Internal when IsTlsFailure(e):
+                return $"error: TLS with {address} failed ({e.Status.Detail}). If the server's certificate is self-signed or from a private CA, "
+                    + "pass that CA with --ca-file; if the server requires a client certificate, pass --client-cert and --client-key; "
+                    + "if it serves plaintext, use an http:// address.";
+            case StatusCode.Unavailable or StatusCode.Internal when IsConnectionFailure(e) && settings.Secure(new Uri(address)):
+                return $"error: server unavailable at {address} ({e.Status.Detail}). Is it running? Start it with scripts/serve.sh. "
+                    + (settings.ClientCertificate is null
+                        ? "A server that requires a client certificate (mutual TLS) closes the connection without one: pass --client-cert and --client-key."
+                        : "A server that does not accept the client certificate closes the connection: check --client-cert against the server's client CA.");
+            case StatusCode.Unavailable or StatusCode.Internal when IsConnectionFailure(e):
+                return $"error: server unavailable at {address} ({e.Status.Detail}). Is it running? Start it with scripts/serve.sh. If it serves TLS, use an https:// address.";
             case StatusCode.Unavailable:
                 return $"error: server unavailable at {address} ({e.Status.Detail}). Is it running? Start it with scripts/serve.sh.";
+            case StatusCode.Unauthenticated when settings.TokenSource is null:
+                return $"error: the server requires a bearer token ({e.Status.Detail.TrimEnd('.')}). Pass it with --token-file FILE or in the {TokenVariable} environment variable.";
+            case StatusCode.Unauthenticated:
+                return $"error: the server refused the bearer token from {settings.TokenSource} ({e.Status.Detail.TrimEnd('.')}). "
+                    + $"Check it against the server's token file, or pass another with --token-file FILE or {TokenVariable}.";
             case StatusCode.DeadlineExceeded:
                 return $"error: the deadline passed before the server answered ({e.Status.Detail}); raise --timeout.";
             case StatusCode.NotFound:
@@ -240,6 +313,32 @@ public static class CliApp
                 }
                 return text;
         }
+    }
+
+    /// <summary>A failed TLS handshake (untrusted or mismatched certificate, no client certificate, plaintext server) anywhere in the cause.</summary>
+    private static bool IsTlsFailure(RpcException e)
+    {
+        for (Exception? inner = e.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Security.Authentication.AuthenticationException)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The call never reached the server: the connection or its TLS handshake failed (HttpRequestException in the cause).</summary>
+    private static bool IsConnectionFailure(RpcException e)
+    {
+        for (Exception? inner = e.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is HttpRequestException)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static async Task<int> GenerateAsync(AdaDiffClient client, GenerateRequest request, string outDir, TimeSpan timeout, Output output, bool live, CancellationToken ct)
@@ -393,6 +492,36 @@ public static class CliApp
         HealthCheckResponse.Types.ServingStatus.ServiceUnknown => "SERVICE_UNKNOWN",
         _ => "UNKNOWN",
     };
+
+    /// <summary>How to reach the server: the connection options of the command line and the environment's token.</summary>
+    private sealed record ConnectionSettings(
+        string Address, int Attempts, string? TokenFile, string? EnvironmentToken, bool Tls, string? CaFile, string? ClientCertificate, string? ClientKey)
+    {
+        /// <summary>Where the token comes from, for messages: --token-file FILE, else ADADIFF_TOKEN when set and not blank, else null (none).</summary>
+        public string? TokenSource => TokenFile is not null ? $"--token-file {TokenFile}"
+            : !string.IsNullOrWhiteSpace(EnvironmentToken) ? TokenVariable
+            : null;
+
+        public bool Secure(Uri uri) => uri.Scheme == Uri.UriSchemeHttps || Tls;
+
+        /// <summary>Options that cannot go together, said with the command line's names; null when they can.</summary>
+        public string? CredentialsError(Uri uri)
+        {
+            if (Tls && uri.Scheme == Uri.UriSchemeHttp)
+            {
+                return $"--tls with the http:// address {Address}; use https://host:port (or leave --tls out).";
+            }
+            if ((ClientCertificate is null) != (ClientKey is null))
+            {
+                return "--client-cert and --client-key go together (the certificate and its private key).";
+            }
+            if (!Secure(uri) && (CaFile is not null || ClientCertificate is not null))
+            {
+                return $"{(CaFile is not null ? "--ca-file" : "--client-cert")} needs TLS, but {Address} is plaintext: use an https:// --server address (or --tls with dns:///).";
+            }
+            return null;
+        }
+    }
 
     /// <summary>Where a command's output goes: text or JSON lines on stdout, messages on stderr.</summary>
     private sealed class Output(TextWriter stdout, TextWriter stderr, bool json)

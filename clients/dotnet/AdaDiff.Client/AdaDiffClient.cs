@@ -14,18 +14,37 @@ namespace AdaDiff.Client;
 public sealed class AdaDiffClient : IDisposable
 {
     private readonly GrpcChannel _channel;
+    private readonly ClientCredentials _credentials;
     private readonly AdaDiffClientOptions _options;
     private readonly DiffusionService.DiffusionServiceClient _diffusion;
     private readonly Health.HealthClient _health;
 
-    /// <summary>Connects (lazily) to <paramref name="options"/>' address.</summary>
+    /// <summary>
+    /// Connects (lazily) to <paramref name="options"/>' address. The credentials files it names (token, CA, client
+    /// certificate and key) are read here: a missing or unusable one throws now, not at the first call.
+    /// </summary>
+    /// <exception cref="ArgumentException">Settings that contradict each other or the address (a CA file with http://).</exception>
+    /// <exception cref="FileNotFoundException">A token, CA, certificate or key file that does not exist.</exception>
+    /// <exception cref="InvalidDataException">A token file without exactly one token, or a CA file without a PEM certificate.</exception>
+    /// <exception cref="FormatException">A <see cref="AdaDiffClientOptions.Token"/> that is blank or holds spaces or non-ASCII characters.</exception>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">A client certificate or key that cannot be loaded.</exception>
     public AdaDiffClient(AdaDiffClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _channel = ChannelFactory.Create(options);
-        _diffusion = new DiffusionService.DiffusionServiceClient(_channel);
-        _health = new Health.HealthClient(_channel);
+        _credentials = ClientCredentials.Load(options);
+        try
+        {
+            _channel = ChannelFactory.Create(options, _credentials);
+        }
+        catch
+        {
+            _credentials.Dispose();
+            throw;
+        }
+        CallInvoker invoker = ChannelFactory.WithToken(_channel, _credentials);
+        _diffusion = new DiffusionService.DiffusionServiceClient(invoker);
+        _health = new Health.HealthClient(invoker);
     }
 
     /// <summary>Connects (lazily) to one server at <paramref name="address"/> (e.g. <c>http://127.0.0.1:50051</c>) with default options.</summary>
@@ -34,7 +53,7 @@ public sealed class AdaDiffClient : IDisposable
     {
     }
 
-    /// <summary>The generated gRPC client, for calls this wrapper does not cover.</summary>
+    /// <summary>The generated gRPC client, for calls this wrapper does not cover (with the same credentials).</summary>
     public DiffusionService.DiffusionServiceClient Raw => _diffusion;
 
     /// <summary>
@@ -122,5 +141,9 @@ public sealed class AdaDiffClient : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _channel.Dispose();
+    public void Dispose()
+    {
+        _channel.Dispose();
+        _credentials.Dispose();
+    }
 }

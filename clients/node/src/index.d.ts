@@ -80,8 +80,31 @@ export interface ModelInfo {
   [field: string]: unknown;
 }
 
+export interface ClientOptions {
+  /** Attempts per call, 1..5; retried on UNAVAILABLE and RESOURCE_EXHAUSTED only (never UNAUTHENTICATED). Default 3. */
+  maxAttempts?: number;
+  /** Balance round-robin over every address of a dns:/// name. */
+  roundRobin?: boolean;
+  /**
+   * Bearer token sent as `authorization: Bearer <token>` on every call: call credentials over TLS, metadata over
+   * plaintext (readable on the network path). Set this or tokenFile.
+   */
+  token?: string;
+  /** File holding the bearer token, read in the constructor and trimmed; a missing or empty file throws there. */
+  tokenFile?: string;
+  /** TLS with a dns:/// target (https://host:port selects TLS by itself). */
+  tls?: boolean;
+  /** PEM CA certificate(s) to trust for the server's certificate instead of Node's roots (private CA, self-signed). Needs TLS. */
+  caFile?: string;
+  /** PEM client certificate for mutual TLS, with clientKey. Needs TLS. */
+  clientCert?: string;
+  /** Unencrypted PEM private key of clientCert. */
+  clientKey?: string;
+}
+
 export class AdaDiffClient {
-  constructor(target?: string, options?: { maxAttempts?: number; roundRobin?: boolean });
+  /** target: host:port, https://host:port (TLS) or dns:///host:port. Throws on credentials it cannot use (before any call). */
+  constructor(target?: string, options?: ClientOptions);
   raw: grpc.Client;
   close(): void;
   listModels(options?: { timeoutMs?: number }): Promise<ModelInfo[]>;
@@ -90,4 +113,6 @@ export class AdaDiffClient {
 
 export function decodeLatent(tensor: { shape: (number | string)[]; dtype: string; data: Buffer }): Latent;
 export function pngSize(png: Buffer): { width: number; height: number };
+/** The one bearer token of a token file, trimmed (blank lines and '#' comments skipped); throws if missing, empty or several. */
+export function readTokenFile(file: string): string;
 export { grpc };

@@ -1,6 +1,7 @@
 'use strict';
 // Node client of the AdaDiff gRPC service: a small typed wrapper (see index.d.ts) over @grpc/grpc-js with the
 // contract loaded at run time from the repository's protos/ by @grpc/proto-loader.
+const fs = require('node:fs');
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
@@ -76,18 +77,100 @@ function pngSize(png) {
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
+function checkToken(token, what) {
+  const trimmed = token.trim();
+  if (!trimmed) throw new Error(`${what} is empty`);
+  if (!/^[\x21-\x7e]+$/.test(trimmed)) {
+    throw new Error(`${what} holds a space or a character outside visible ASCII, which an authorization header cannot carry`);
+  }
+  return trimmed;
+}
+
+/**
+ * The bearer token in a file, trimmed; blank lines and '#' comments are skipped (the server's format, one token).
+ * Throws if the file does not exist, or holds no token or several.
+ */
+function readTokenFile(file) {
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new Error(`the token file ${file} does not exist`);
+  const tokens = fs.readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  if (tokens.length === 0) throw new Error(`the token file ${file} is empty; it must hold the bearer token`);
+  if (tokens.length > 1) throw new Error(`the token file ${file} holds ${tokens.length} tokens; a client sends one, so the file must hold one`);
+  return checkToken(tokens[0], `the token in the token file ${file}`);
+}
+
+function readPem(file, what) {
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new Error(`the ${what} ${file} does not exist`);
+  const pem = fs.readFileSync(file);
+  if (!pem.includes('-----BEGIN ')) throw new Error(`the ${what} ${file} is not a PEM file`);
+  return pem;
+}
+
+/** Adds authorization: Bearer <token> to every call without one (plaintext: grpc-js composes call credentials only with TLS). */
+function bearerInterceptor(token) {
+  const header = `Bearer ${token}`;
+  return (options, nextCall) => new grpc.InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      if (metadata.get('authorization').length === 0) metadata.set('authorization', header);
+      next(metadata, listener);
+    },
+  });
+}
+
 class AdaDiffClient {
   /**
-   * @param {string} target host:port (one server) or dns:///host:port (every address of a headless service)
-   * @param {{maxAttempts?: number, roundRobin?: boolean}} [options]
+   * @param {string} target host:port (one server), https://host:port (TLS; http://host:port is plaintext) or
+   *   dns:///host:port (every address of a headless service; tls: true for TLS)
+   * @param {{maxAttempts?: number, roundRobin?: boolean, token?: string, tokenFile?: string, tls?: boolean,
+   *   caFile?: string, clientCert?: string, clientKey?: string}} [options] see index.d.ts
    */
-  constructor(target = '127.0.0.1:50051', { maxAttempts = 3, roundRobin = false } = {}) {
+  constructor(target = '127.0.0.1:50051', {
+    maxAttempts = 3, roundRobin = false, token, tokenFile, tls = false, caFile, clientCert, clientKey,
+  } = {}) {
     if (!(maxAttempts >= 1 && maxAttempts <= 5)) throw new RangeError('maxAttempts must be 1..5');
-    this.raw = new v1.DiffusionService(target, grpc.credentials.createInsecure(), {
+    let address = target;
+    let secure = tls;
+    if (address.startsWith('https://')) {
+      address = address.slice('https://'.length);
+      secure = true;
+    } else if (address.startsWith('http://')) {
+      if (tls) throw new Error(`tls: true with the http:// target ${target}; use https://host:port`);
+      address = address.slice('http://'.length);
+    }
+    address = address.replace(/\/+$/, '');
+    if (!secure && (caFile != null || clientCert != null || clientKey != null)) {
+      throw new Error(`${caFile != null ? 'caFile' : 'clientCert/clientKey'} needs TLS, but the target ${target} is plaintext: use https://host:port (or tls: true with dns:///)`);
+    }
+    if ((clientCert == null) !== (clientKey == null)) throw new Error('clientCert and clientKey go together (the certificate and its private key)');
+    if (token != null && tokenFile != null) throw new Error('both token and tokenFile are set; set one');
+    let bearer = null;
+    if (tokenFile != null) bearer = readTokenFile(tokenFile);
+    else if (token != null) bearer = checkToken(token, 'the token');
+
+    const options = {
       'grpc.service_config': serviceConfig(maxAttempts, roundRobin),
       'grpc.enable_retries': 1,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    });
+    };
+    let credentials;
+    if (secure) {
+      credentials = grpc.credentials.createSsl(
+        caFile != null ? readPem(caFile, 'CA file') : null,
+        clientKey != null ? readPem(clientKey, 'client key file') : null,
+        clientCert != null ? readPem(clientCert, 'client certificate file') : null,
+      );
+      if (bearer !== null) {
+        const header = `Bearer ${bearer}`;
+        credentials = grpc.credentials.combineChannelCredentials(credentials, grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+          const metadata = new grpc.Metadata();
+          metadata.set('authorization', header);
+          callback(null, metadata);
+        }));
+      }
+    } else {
+      credentials = grpc.credentials.createInsecure();
+      if (bearer !== null) options.interceptors = [bearerInterceptor(bearer)];
+    }
+    this.raw = new v1.DiffusionService(address, credentials, options);
   }
 
   close() {
@@ -165,4 +248,4 @@ class AdaDiffClient {
   }
 }
 
-module.exports = { AdaDiffClient, decodeLatent, pngSize, grpc, v1 };
+module.exports = { AdaDiffClient, decodeLatent, pngSize, readTokenFile, grpc, v1 };

@@ -2,6 +2,7 @@
 // Starts the real AdaDiff server (the built AdaDiff.Server.dll) on free loopback ports.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const https = require('node:https');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
@@ -29,13 +30,30 @@ function freePort() {
   });
 }
 
-async function startServer() {
+/** GET url over https trusting tls.ca (and presenting tls.cert/tls.key); resolves to the status code. */
+function httpsStatus(url, tls) {
+  return new Promise((resolve, reject) => {
+    const request = https.get(url, { ca: tls.ca, cert: tls.cert, key: tls.key, timeout: 2000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', reject);
+  });
+}
+
+/**
+ * Starts the server; `args` follow the port flags (e.g. --AdaDiff:Auth:TokenFile=…). With `tls` ({ ca, cert?, key? }:
+ * PEM buffers) /readyz is polled over https trusting `ca`, presenting the client certificate when given, and the
+ * returned target is https://127.0.0.1:<port>.
+ */
+async function startServer({ args = [], tls = null } = {}) {
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const env = { ...process.env, DOTNET_ENVIRONMENT: 'Production', ASPNETCORE_ENVIRONMENT: 'Production' };
   delete env.ASPNETCORE_URLS;
   const child = spawn('dotnet', [serverDll(), '--AdaDiff:BindAddress=127.0.0.1',
-    `--AdaDiff:GrpcPort=${grpcPort}`, `--AdaDiff:HttpPort=${httpPort}`], { cwd: os.tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    `--AdaDiff:GrpcPort=${grpcPort}`, `--AdaDiff:HttpPort=${httpPort}`, ...args], { cwd: os.tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
@@ -45,8 +63,10 @@ async function startServer() {
   for (;;) {
     if (exited !== null) throw new Error(`the server exited with ${exited}:\n${output}`);
     try {
-      const response = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
-      if (response.status === 200) break;
+      const status = tls
+        ? await httpsStatus(`https://127.0.0.1:${httpPort}/readyz`, tls)
+        : (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status;
+      if (status === 200) break;
     } catch {
       // not listening yet
     }
@@ -59,7 +79,7 @@ async function startServer() {
   return {
     grpcPort,
     httpPort,
-    target: `127.0.0.1:${grpcPort}`,
+    target: `${tls ? 'https://' : ''}127.0.0.1:${grpcPort}`,
     async stop() {
       if (exited !== null) return;
       const done = new Promise((r) => child.once('exit', r));

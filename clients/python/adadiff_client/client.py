@@ -1,7 +1,9 @@
 """A small typed wrapper over the generated AdaDiff stubs."""
 from __future__ import annotations
 
+import collections
 import json
+import os
 import struct
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Sequence, Union
@@ -93,23 +95,136 @@ def _service_config(max_attempts: int, round_robin: bool) -> str:
     return json.dumps(config)
 
 
+def read_token_file(path: Union[str, os.PathLike]) -> str:
+    """The bearer token in ``path``, trimmed; blank lines and ``#`` comments are skipped (the server's format, one token).
+
+    Raises FileNotFoundError if the file does not exist and ValueError if it holds no token, several, or one that an
+    authorization header cannot carry.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"the token file {path} does not exist")
+    with open(path, encoding="utf-8") as f:
+        tokens = [line.strip() for line in f if line.strip() and not line.strip().startswith("#")]
+    if not tokens:
+        raise ValueError(f"the token file {path} is empty; it must hold the bearer token")
+    if len(tokens) > 1:
+        raise ValueError(f"the token file {path} holds {len(tokens)} tokens; a client sends one, so the file must hold one")
+    return _check_token(tokens[0], f"the token in the token file {path}")
+
+
+def _check_token(token: str, what: str) -> str:
+    token = token.strip()
+    if not token:
+        raise ValueError(f"{what} is empty")
+    if any(not "!" <= c <= "~" for c in token):
+        raise ValueError(f"{what} holds a space or a character outside visible ASCII, which an authorization header cannot carry")
+    return token
+
+
+def _read_pem(path: Union[str, os.PathLike], what: str) -> bytes:
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"the {what} {path} does not exist")
+    with open(path, "rb") as f:
+        data = f.read()
+    if b"-----BEGIN " not in data:
+        raise ValueError(f"the {what} {path} is not a PEM file")
+    return data
+
+
+class _CallDetails(collections.namedtuple("_CallDetails", ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression")),
+                   grpc.ClientCallDetails):
+    pass
+
+
+class _BearerMetadata(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                      grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+    """Adds ``authorization: Bearer <token>`` to every call that carries none (plaintext channels: grpc sends call
+    credentials only over TLS)."""
+
+    def __init__(self, token: str):
+        self._header = ("authorization", f"Bearer {token}")
+
+    def _with_token(self, details):
+        metadata = list(details.metadata or ())
+        if not any(key == "authorization" for key, _ in metadata):
+            metadata.append(self._header)
+        return _CallDetails(details.method, details.timeout, metadata, details.credentials,
+                            getattr(details, "wait_for_ready", None), getattr(details, "compression", None))
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        return continuation(self._with_token(client_call_details), request)
+
+    def intercept_unary_stream(self, continuation, client_call_details, request):
+        return continuation(self._with_token(client_call_details), request)
+
+    def intercept_stream_unary(self, continuation, client_call_details, request_iterator):
+        return continuation(self._with_token(client_call_details), request_iterator)
+
+    def intercept_stream_stream(self, continuation, client_call_details, request_iterator):
+        return continuation(self._with_token(client_call_details), request_iterator)
+
+
 class AdaDiffClient:
     """Client of an AdaDiff server.
 
-    ``target`` is ``host:port`` (one server) or ``dns:///host:port`` (every address of a headless service; with
-    ``round_robin=True`` calls are spread over them). Calls fail with ``grpc.RpcError`` (``.code()``, ``.details()``).
+    ``target`` is ``host:port`` (one server; ``https://host:port`` for TLS, ``http://host:port`` also accepted) or
+    ``dns:///host:port`` (every address of a headless service; with ``round_robin=True`` calls are spread over them;
+    ``tls=True`` for TLS). Calls fail with ``grpc.RpcError`` (``.code()``, ``.details()``); a server that requires a
+    bearer token answers a call without the right one with ``grpc.StatusCode.UNAUTHENTICATED``, never retried.
+
+    Credentials (a server started with ``--AdaDiff:Auth:TokenFile`` and ``--AdaDiff:Tls:*``):
+
+    * ``token`` or ``token_file``: the bearer token, sent as ``authorization: Bearer <token>`` on every call; as
+      call credentials over TLS, as metadata over plaintext (readable on the network path: trusted networks only).
+      A token file is read here, trimmed; a missing or empty one raises before any call.
+    * ``ca_file``: PEM CA certificate(s) to trust for the server's certificate instead of grpc's default roots
+      (a private CA, or a self-signed certificate itself). Needs TLS.
+    * ``client_cert`` and ``client_key``: PEM certificate and unencrypted key for mutual TLS. Need TLS.
     """
 
-    def __init__(self, target: str = "127.0.0.1:50051", *, max_attempts: int = 3, round_robin: bool = False):
+    def __init__(self, target: str = "127.0.0.1:50051", *, max_attempts: int = 3, round_robin: bool = False,
+                 token: Optional[str] = None, token_file: Optional[Union[str, os.PathLike]] = None, tls: bool = False,
+                 ca_file: Optional[Union[str, os.PathLike]] = None, client_cert: Optional[Union[str, os.PathLike]] = None,
+                 client_key: Optional[Union[str, os.PathLike]] = None):
         if not 1 <= max_attempts <= 5:
             raise ValueError("max_attempts must be 1..5")
+        if target.startswith("https://"):
+            target, tls = target[len("https://"):], True
+        elif target.startswith("http://"):
+            if tls:
+                raise ValueError(f"tls=True with the http:// target {target}; use https://host:port")
+            target = target[len("http://"):]
+        target = target.rstrip("/")
+        if not tls and (ca_file is not None or client_cert is not None or client_key is not None):
+            what = "ca_file" if ca_file is not None else "client_cert/client_key"
+            raise ValueError(f"{what} needs TLS, but the target {target} is plaintext: use https://host:port (or tls=True with dns:///)")
+        if (client_cert is None) != (client_key is None):
+            raise ValueError("client_cert and client_key go together (the certificate and its private key)")
+        if token is not None and token_file is not None:
+            raise ValueError("both token and token_file are set; set one")
+        if token_file is not None:
+            token = read_token_file(token_file)
+        elif token is not None:
+            token = _check_token(token, "the token")
+
         options = [
             ("grpc.enable_retries", 1),
             ("grpc.service_config", _service_config(max_attempts, round_robin)),
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
         ]
-        self._channel = grpc.insecure_channel(target, options=options)
-        self._stub = pb2_grpc.DiffusionServiceStub(self._channel)
+        if tls:
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=_read_pem(ca_file, "CA file") if ca_file is not None else None,
+                private_key=_read_pem(client_key, "client key file") if client_key is not None else None,
+                certificate_chain=_read_pem(client_cert, "client certificate file") if client_cert is not None else None)
+            if token is not None:
+                credentials = grpc.composite_channel_credentials(credentials, grpc.access_token_call_credentials(token))
+            self._channel = grpc.secure_channel(target, credentials, options=options)
+            calls = self._channel
+        else:
+            self._channel = grpc.insecure_channel(target, options=options)
+            calls = grpc.intercept_channel(self._channel, _BearerMetadata(token)) if token is not None else self._channel
+        self._stub = pb2_grpc.DiffusionServiceStub(calls)
 
     def __enter__(self) -> "AdaDiffClient":
         return self
