@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 # OpenBLAS for the reference model in reference/ (parity tests, speed baseline; /usr/bin/python3).
 # The Python client's gRPC and test runner (stubs are generated from protos/ with python3-grpc-tools).
 # The deployment tests (tests/deploy): Prometheus and promtool (rules, a real scrape), yamllint (chart values),
-# Go with sprig and sigs.k8s.io/yaml for ../shared/tools/chart-render (renders the Helm chart without helm).
+# Go with sprig and sigs.k8s.io/yaml for ../shared/tools/chart-render (renders the Helm chart without helm);
+# openssl makes the certificates of the clients' TLS tests and of the README's credentials example.
 apt_packages=(dataset-fashion-mnist python3-torch python3-numpy libopenblas0
   python3-grpcio python3-grpc-tools python3-pytest
-  prometheus yamllint golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev)
+  prometheus yamllint golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
+  openssl)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
