@@ -65,6 +65,17 @@ internal sealed partial class AdaDiffOptionsValidator(IReadOnlyList<string> avai
         Range(options.MaxBatchRows, 1, 4096, nameof(options.MaxBatchRows));
         Range(options.Threads, 0, 1024, nameof(options.Threads));
         Range(options.DrainTimeoutSeconds, 0, 3600, nameof(options.DrainTimeoutSeconds));
+        if (options.Limits is null)
+        {
+            failures.Add($"{s}:Limits must not be null.");
+        }
+        else
+        {
+            Range(options.Limits.MaxRequestHeadersBytes, 1024, 1024 * 1024, "Limits:MaxRequestHeadersBytes");
+            Range(options.Limits.MaxRequestHeaderCount, 16, 10_000, "Limits:MaxRequestHeaderCount");
+            Range(options.Limits.MaxReceiveMessageBytes, 1024, 1024 * 1024 * 1024, "Limits:MaxReceiveMessageBytes");
+            Range(options.Limits.MaxSendMessageBytes, 1024, 1024 * 1024 * 1024, "Limits:MaxSendMessageBytes");
+        }
         void ExistingFile(string? path, string setting)
         {
             if (!string.IsNullOrEmpty(path) && !File.Exists(path))
