@@ -29,6 +29,7 @@ public sealed class FuzzSystemTests(ITestOutputHelper output)
     private const string ListModelsPath = "/adadiff.v1.DiffusionService/ListModels";
     private const string GetModelPath = "/adadiff.v1.DiffusionService/GetModel";
     private const string HealthPath = "/grpc.health.v1.Health/Check";
+    private const string ReflectionPath = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
 
     /// <summary>Calls that could run long (a wild but valid Generate) are cut by their deadline; DEADLINE_EXCEEDED is a fine answer.</summary>
     private static readonly KeyValuePair<string, string>[] Deadline = [new("grpc-timeout", "5S")];
@@ -203,6 +204,7 @@ public sealed class FuzzSystemTests(ITestOutputHelper output)
         (GetModelPath, new GetModelRequest { Name = Model }.ToByteArray()),
         (ListModelsPath, new ListModelsRequest().ToByteArray()),
         (HealthPath, new HealthCheckRequest { Service = "adadiff.v1.DiffusionService" }.ToByteArray()),
+        (ReflectionPath, new global::Grpc.Reflection.V1Alpha.ServerReflectionRequest { FileContainingSymbol = "adadiff.v1.DiffusionService" }.ToByteArray()),
     ];
 
     private static IEnumerable<FuzzCase> GrpcCases(Random random)

@@ -20,14 +20,16 @@ namespace AdaDiff.Server.Internal;
 /// not decompress, protobuf that does not parse: random bytes, bad tags, lengths past the end, nesting past the
 /// protobuf recursion limit), RESOURCE_EXHAUSTED for a message over <see cref="LimitsOptions.MaxReceiveMessageBytes"/>
 /// (as declared in its prefix, or once decompressed). The messages name the protobuf type, never a .NET type or stack.
+/// Calls that stream requests (server reflection) get the same checks message by message, as grpc-dotnet reads them.
 /// </summary>
 /// <remarks>
 /// Without it, grpc-dotnet deserializes the message inside its call handler, before interceptors run, and turns a
 /// parse failure into UNKNOWN "Exception was thrown by handler." and framing errors into INTERNAL. A custom marshaller
 /// could map only the parse failures, and only of the services it is bound to; this covers framing as well, for every
 /// service (DiffusionService, grpc.health.v1). The message is read once here (as grpc-dotnet would, without waiting
-/// for more than the one frame it declares) and handed on in memory. Calls that stream requests (server reflection)
-/// are passed through unchecked. HTTP/JSON needs none of this: JSON transcoding already answers malformed JSON with
+/// for more than the one frame it declares) and handed on in memory. For a call that streams requests the body is
+/// wrapped instead: each frame is checked as it is read, and a bad one fails the read with the RpcException that
+/// becomes the call's status. HTTP/JSON needs none of this: JSON transcoding already answers malformed JSON with
 /// INVALID_ARGUMENT (400).
 /// </remarks>
 internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOptions<AdaDiffOptions> options, ILogger<GrpcRequestValidationMiddleware> logger)
@@ -36,6 +38,7 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
     private static readonly ICompressionProvider[] Decompressors = [new GzipCompressionProvider(System.IO.Compression.CompressionLevel.Fastest), new DeflateCompressionProvider(System.IO.Compression.CompressionLevel.Fastest)];
     private readonly ConcurrentDictionary<IMethod, RequestType?> _requestTypes = new();
     private readonly int _maxMessage = options.Value.Limits.MaxReceiveMessageBytes;
+    private readonly ILogger _logger = logger;
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -43,10 +46,17 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
         if (!RequestRejection.IsGrpc(request)
             || !(HttpProtocol.IsHttp2(request.Protocol) || HttpProtocol.IsHttp3(request.Protocol))
             || context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not { } grpc
-            || grpc.Method.Type is not (MethodType.Unary or MethodType.ServerStreaming)
             || !string.Equals(request.Path.Value, grpc.Method.FullName, StringComparison.Ordinal) // "/service/method": not a JSON route
             || _requestTypes.GetOrAdd(grpc.Method, RequestTypeOf) is not { } requestType)
         {
+            await next(context);
+            return;
+        }
+        string method = grpc.Method.FullName.TrimStart('/');
+        string encoding = request.Headers["grpc-encoding"].ToString();
+        if (grpc.Method.Type is MethodType.ClientStreaming or MethodType.DuplexStreaming)
+        {
+            request.Body = new CheckedMessageStream(request.Body, this, requestType, encoding, method);
             await next(context);
             return;
         }
@@ -57,7 +67,6 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
         {
             bodySize.MaxRequestBodySize = null;
         }
-        string method = grpc.Method.FullName.TrimStart('/');
         (byte[]? frame, StatusCode code, string? problem) result;
         try
         {
@@ -73,11 +82,11 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
         }
         if (result.frame is { } frame)
         {
-            result = Check(frame, requestType, request.Headers["grpc-encoding"].ToString(), method);
+            result = Check(frame, requestType, encoding, method);
         }
         if (result.problem is { } message)
         {
-            ServerLog.RequestBodyRejected(logger, method, message);
+            ServerLog.RequestBodyRejected(_logger, method, message);
             await RequestRejection.WriteAsync(context, result.code, StatusCodes.Status400BadRequest, message);
             return;
         }
@@ -108,8 +117,7 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
                     uint length = BinaryPrimitives.ReadUInt32BigEndian(prefix.AsSpan(1));
                     if (length > (uint)_maxMessage)
                     {
-                        return (null, StatusCode.ResourceExhausted, string.Create(CultureInfo.InvariantCulture,
-                            $"The request message is {length} bytes, over this server's limit of {_maxMessage} bytes (AdaDiff:Limits:MaxReceiveMessageBytes)."));
+                        return (null, StatusCode.ResourceExhausted, TooLarge(length));
                     }
                     long frameLength = PrefixLength + length;
                     if (buffer.Length > frameLength)
@@ -186,6 +194,116 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
     }
 
     private static (byte[]? Frame, StatusCode Code, string? Problem) Invalid(string problem) => (null, StatusCode.InvalidArgument, problem);
+
+    private string TooLarge(uint length) => string.Create(CultureInfo.InvariantCulture,
+        $"The request message is {length} bytes, over this server's limit of {_maxMessage} bytes (AdaDiff:Limits:MaxReceiveMessageBytes).");
+
+    /// <summary>
+    /// The body of a call that streams requests, handed to grpc-dotnet frame by frame once each frame has passed
+    /// <see cref="Check"/>; a frame that does not fails the read with the RpcException that ends the call.
+    /// </summary>
+    private sealed class CheckedMessageStream(Stream inner, GrpcRequestValidationMiddleware owner, RequestType requestType, string encoding, string method) : Stream
+    {
+        private readonly byte[] _prefix = new byte[PrefixLength];
+        private byte[] _frame = [];
+        private int _at;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (buffer.Length == 0)
+            {
+                return 0;
+            }
+            if (_at == _frame.Length)
+            {
+                if (await NextFrameAsync(cancellationToken) is not { } frame)
+                {
+                    return 0;
+                }
+                _frame = frame;
+                _at = 0;
+            }
+            int n = Math.Min(buffer.Length, _frame.Length - _at);
+            _frame.AsSpan(_at, n).CopyTo(buffer.Span);
+            _at += n;
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        /// <summary>The next whole frame, checked; null at the end of the body.</summary>
+        private async Task<byte[]?> NextFrameAsync(CancellationToken cancellationToken)
+        {
+            int read = await inner.ReadAtLeastAsync(_prefix, PrefixLength, throwOnEndOfStream: false, cancellationToken);
+            if (read == 0)
+            {
+                return null;
+            }
+            if (read < PrefixLength)
+            {
+                throw Fail(StatusCode.InvalidArgument, $"The request message is truncated: the body ended inside the 5-byte prefix of a gRPC frame.");
+            }
+            if (_prefix[0] > 1)
+            {
+                throw Fail(StatusCode.InvalidArgument, $"The gRPC message prefix has compressed flag {_prefix[0]}; it must be 0 or 1.");
+            }
+            uint length = BinaryPrimitives.ReadUInt32BigEndian(_prefix.AsSpan(1));
+            if (length > (uint)owner._maxMessage)
+            {
+                throw Fail(StatusCode.ResourceExhausted, owner.TooLarge(length));
+            }
+            // Grown as the bytes arrive, not allocated as declared.
+            using var frame = new MemoryStream();
+            frame.Write(_prefix);
+            byte[] chunk = new byte[Math.Min((int)length, 64 * 1024)];
+            while (frame.Length < PrefixLength + length)
+            {
+                int n = await inner.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, PrefixLength + length - frame.Length)), cancellationToken);
+                if (n == 0)
+                {
+                    throw Fail(StatusCode.InvalidArgument, string.Create(CultureInfo.InvariantCulture, $"The request message is truncated: the body ended after {frame.Length} bytes of its gRPC frame."));
+                }
+                frame.Write(chunk, 0, n);
+            }
+            byte[] bytes = frame.ToArray();
+            (byte[]? checkedFrame, StatusCode code, string? problem) = owner.Check(bytes, requestType, encoding, method);
+            if (problem is not null)
+            {
+                ServerLog.RequestBodyRejected(owner._logger, method, problem);
+                throw Fail(code, problem);
+            }
+            return checkedFrame;
+        }
+
+        private static RpcException Fail(StatusCode code, string problem) => new(new Status(code, problem));
+    }
 
     /// <summary>The request type of a method, null when it is not a generated protobuf message.</summary>
     private static RequestType? RequestTypeOf(IMethod method)
