@@ -22,15 +22,18 @@ public sealed class LimitsOptions
     public const int KestrelConnectionErrorFactor = 2;
 
     /// <summary>
-    /// Most bytes of request headers, 1024..1048576: the names and values of every header field (HTTP/2 pseudo-headers
-    /// included) plus the method and the request target. Default 32768 (32 KiB), far above what a call carries (a
-    /// bearer token and tracing headers are a few KiB). Over it: RESOURCE_EXHAUSTED (gRPC) or 431 (HTTP).
+    /// Most bytes of request headers, 1024..1048576: the name and value of every header field, the method, target and
+    /// scheme counted as the pseudo-headers that carry them and, over HTTP/2, Host as <c>:authority</c>, which is how
+    /// Kestrel's HTTP/2 counts a header block (without RFC 9113's 32 bytes per field). Default 32768 (32 KiB), far above
+    /// what a call carries (a bearer token and tracing headers are a few KiB). Over it: RESOURCE_EXHAUSTED (gRPC) or
+    /// 431 (HTTP). Kestrel's own limit is set to 4 times this; past 8 times it ends the HTTP/2 connection.
     /// </summary>
     public int MaxRequestHeadersBytes { get; set; } = 32 * 1024;
 
     /// <summary>
-    /// Most request header fields, 16..10000, not counting HTTP/2 pseudo-headers. Default 100 (Kestrel's own default).
-    /// Over it: RESOURCE_EXHAUSTED (gRPC) or 431 (HTTP).
+    /// Most request header fields, 16..10000, not counting HTTP/2 pseudo-headers (Host counts), each value of a repeated
+    /// field counted. Default 100 (Kestrel's own default). Over it: RESOURCE_EXHAUSTED (gRPC) or 431 (HTTP). Kestrel's
+    /// own limit is set to 4 times this (it counts the pseudo-headers); past 8 times it ends the HTTP/2 connection.
     /// </summary>
     public int MaxRequestHeaderCount { get; set; } = 100;
 

@@ -12,10 +12,10 @@ namespace AdaDiff.Server.Internal;
 /// RESOURCE_EXHAUSTED naming the size and the limit (HTTP 429 over HTTP/JSON).
 /// </summary>
 /// <remarks>
-/// A call that streams responses sees a cancellation token that also fires once its handler has ended, however it
-/// ended: work it started under that token (a generation in the scheduler) stops when its events can no longer be
-/// sent, instead of running to its end for nobody. The token fires only after the handler's own exception has become
-/// the call's status, so the status stays RESOURCE_EXHAUSTED.
+/// A call that streams responses sees a cancellation token that also fires when one of its messages is refused (just
+/// before the refusal is thrown into the handler) and once its handler has ended: work the handler started under that
+/// token (a generation in the scheduler) stops when its events can no longer be sent, instead of running to its end
+/// for nobody. The handler still ends with the RpcException of the refusal, so the status stays RESOURCE_EXHAUSTED.
 /// </remarks>
 internal sealed class SendLimitInterceptor(IOptions<AdaDiffOptions> options, ILogger<SendLimitInterceptor> logger) : Interceptor
 {
@@ -34,7 +34,7 @@ internal sealed class SendLimitInterceptor(IOptions<AdaDiffOptions> options, ILo
         ServerCallContext scoped = new HandlerScopedContext(context, ended.Token);
         try
         {
-            await continuation(request, new LimitedWriter<TResponse>(responseStream, this, scoped), scoped);
+            await continuation(request, new LimitedWriter<TResponse>(responseStream, this, scoped, ended), scoped);
         }
         finally
         {
@@ -55,7 +55,7 @@ internal sealed class SendLimitInterceptor(IOptions<AdaDiffOptions> options, ILo
         ServerCallContext scoped = new HandlerScopedContext(context, ended.Token);
         try
         {
-            await continuation(requestStream, new LimitedWriter<TResponse>(responseStream, this, scoped), scoped);
+            await continuation(requestStream, new LimitedWriter<TResponse>(responseStream, this, scoped, ended), scoped);
         }
         finally
         {
@@ -63,13 +63,16 @@ internal sealed class SendLimitInterceptor(IOptions<AdaDiffOptions> options, ILo
         }
     }
 
-    private void Check<T>(T message, ServerCallContext context)
+    private void Check<T>(T message, ServerCallContext context, CancellationTokenSource? refused = null)
     {
         if (message is IMessage protobuf && protobuf.CalculateSize() is var size && size > _max)
         {
             string reason = string.Create(CultureInfo.InvariantCulture,
                 $"The response message would be {size} bytes, over this server's limit of {_max} bytes (AdaDiff:Limits:MaxSendMessageBytes); ask for less in one call (fewer images, latents less often).");
             ServerLog.ResponseOverLimit(logger, context.Method, reason);
+            // Now, while the handler's own cancellation sources are still linked to the token (DiffusionService
+            // disposes its linked source as the exception leaves it).
+            refused?.Cancel();
             throw new RpcException(new Status(StatusCode.ResourceExhausted, reason));
         }
     }
@@ -136,7 +139,7 @@ internal sealed class SendLimitInterceptor(IOptions<AdaDiffOptions> options, ILo
     }
 
     /// <summary>Checks each message before the call's own writer sends it.</summary>
-    private sealed class LimitedWriter<T>(IServerStreamWriter<T> inner, SendLimitInterceptor limit, ServerCallContext context) : IServerStreamWriter<T>
+    private sealed class LimitedWriter<T>(IServerStreamWriter<T> inner, SendLimitInterceptor limit, ServerCallContext context, CancellationTokenSource refused) : IServerStreamWriter<T>
     {
         public WriteOptions? WriteOptions
         {
@@ -146,13 +149,13 @@ internal sealed class SendLimitInterceptor(IOptions<AdaDiffOptions> options, ILo
 
         public Task WriteAsync(T message)
         {
-            limit.Check(message, context);
+            limit.Check(message, context, refused);
             return inner.WriteAsync(message);
         }
 
         public Task WriteAsync(T message, CancellationToken cancellationToken)
         {
-            limit.Check(message, context);
+            limit.Check(message, context, refused);
             return inner.WriteAsync(message, cancellationToken);
         }
     }
