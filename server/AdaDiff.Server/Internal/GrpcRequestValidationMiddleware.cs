@@ -61,8 +61,8 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
             return;
         }
 
-        // The message is bounded below, by its declared length; the body limit Kestrel applies to HTTP/JSON is not
-        // the one of a framed gRPC message.
+        // The message is bounded here, by the length its prefix declares; Kestrel's body limit is the one of an
+        // HTTP/JSON body, which a gRPC frame (5 bytes more) at the limit would trip.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
             bodySize.MaxRequestBodySize = null;
