@@ -21,11 +21,17 @@ public static class AdaDiffEndpointRouteBuilderExtensions
         // Bound to the port the request arrived on, not the Host header's port (see ListenPortMatcherPolicy).
         var httpPort = new ListenPortMetadata(options.HttpPort);
 
-        // Bearer tokens, when AdaDiff:Auth:TokenFile is set: a middleware, so that gRPC, HTTP/JSON and the HTTP
-        // endpoints are checked alike (WebApplication is both the endpoint builder and the pipeline).
+        // Middleware, so that gRPC, HTTP/JSON and the HTTP endpoints are treated alike on both ports (WebApplication
+        // is both the endpoint builder and the pipeline; routing has run, so the endpoint is known):
+        // the header limits and the HTTP body limit (before authentication: they cost nothing to check), bearer
+        // tokens when AdaDiff:Auth:TokenFile is set, then the request message of unary and server-streaming gRPC calls,
+        // and last the messages of HTTP/JSON errors, which must not carry .NET type names.
         if (endpoints is IApplicationBuilder app)
         {
+            app.UseMiddleware<RequestLimitsMiddleware>();
             app.UseMiddleware<BearerTokenMiddleware>();
+            app.UseMiddleware<GrpcRequestValidationMiddleware>();
+            app.UseMiddleware<JsonErrorMessageMiddleware>();
         }
 
         endpoints.MapGrpcService<DiffusionService>();

@@ -120,6 +120,12 @@ public sealed class AdaDiffOptions
     /// <summary>TLS on both ports from PEM files (<c>AdaDiff:Tls:CertificateFile</c>, …); off by default.</summary>
     public Security.TlsOptions Tls { get; set; } = new();
 
+    /// <summary>
+    /// Size limits of request headers and of request and response messages (<c>AdaDiff:Limits:MaxRequestHeadersBytes</c>,
+    /// …), the same on both ports and for gRPC and HTTP/JSON.
+    /// </summary>
+    public LimitsOptions Limits { get; set; } = new();
+
     /// <summary>Send exception messages to clients (development only). Default false.</summary>
     public bool EnableDetailedErrors { get; set; }
 }

@@ -45,6 +45,7 @@ public static class AdaDiffServiceCollectionExtensions
         {
             AdaDiffOptions o = adadiff.Value;
             IPAddress address = IPAddress.Parse(o.BindAddress);
+            ApplyLimits(kestrel.Limits, o.Limits);
             kestrel.Limits.Http2.MaxStreamsPerConnection = o.MaxStreamsPerConnection;
             kestrel.Listen(address, o.GrpcPort, listen =>
             {
@@ -64,7 +65,15 @@ public static class AdaDiffServiceCollectionExtensions
         services.AddGrpc().AddJsonTranscoding(o => o.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(
             Google.Rpc.BadRequest.Descriptor, Google.Rpc.RetryInfo.Descriptor, Google.Rpc.ResourceInfo.Descriptor,
             Google.Rpc.ErrorInfo.Descriptor, Google.Rpc.QuotaFailure.Descriptor));
-        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<AdaDiffOptions>>((grpc, adadiff) => grpc.EnableDetailedErrors = adadiff.Value.EnableDetailedErrors);
+        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<AdaDiffOptions>>((grpc, adadiff) =>
+        {
+            grpc.EnableDetailedErrors = adadiff.Value.EnableDetailedErrors;
+            // GrpcRequestValidationMiddleware answers oversized requests first, with the limit in the message; these
+            // are the library's own checks behind it. The interceptor applies the send limit to HTTP/JSON too.
+            grpc.MaxReceiveMessageSize = adadiff.Value.Limits.MaxReceiveMessageBytes;
+            grpc.MaxSendMessageSize = adadiff.Value.Limits.MaxSendMessageBytes;
+            grpc.Interceptors.Add<SendLimitInterceptor>();
+        });
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks(o =>
         {
@@ -104,5 +113,20 @@ public static class AdaDiffServiceCollectionExtensions
             // Scrapes must see every update at once (the system test compares two scrapes around one call).
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         return services;
+    }
+
+    /// <summary>
+    /// Kestrel's limits, on both ports. Kestrel answers a request over its header limits with a bare 431 (which a gRPC
+    /// client reads as UNKNOWN or INTERNAL, not as a status) and, past twice them on HTTP/2, ends the whole connection
+    /// with GOAWAY. So its limits are set <see cref="LimitsOptions.KestrelFactor"/> times above the server's, and
+    /// <see cref="RequestLimitsMiddleware"/> answers everything in between on its own stream, with RESOURCE_EXHAUSTED
+    /// or a JSON 431. HTTP/JSON bodies are limited by Kestrel; gRPC bodies by <see cref="GrpcRequestValidationMiddleware"/>.
+    /// </summary>
+    internal static void ApplyLimits(KestrelServerLimits kestrel, LimitsOptions limits)
+    {
+        kestrel.MaxRequestHeadersTotalSize = limits.KestrelHeadersBytes;
+        kestrel.MaxRequestHeaderCount = limits.KestrelHeaderCount;
+        kestrel.Http2.MaxRequestHeaderFieldSize = limits.KestrelHeaderFieldBytes;
+        kestrel.MaxRequestBodySize = limits.MaxReceiveMessageBytes;
     }
 }

@@ -72,6 +72,17 @@ internal sealed partial class AdaDiffOptionsValidator(IReadOnlyList<string> avai
         {
             failures.Add($"{s}:SlowReaderTimeoutSeconds is {options.SlowReaderTimeoutSeconds}; it must be in 1..3600.");
         }
+        if (options.Limits is null)
+        {
+            failures.Add($"{s}:Limits must not be null.");
+        }
+        else
+        {
+            Range(options.Limits.MaxRequestHeadersBytes, 1024, 1024 * 1024, "Limits:MaxRequestHeadersBytes");
+            Range(options.Limits.MaxRequestHeaderCount, 16, 10_000, "Limits:MaxRequestHeaderCount");
+            Range(options.Limits.MaxReceiveMessageBytes, 1024, 1024 * 1024 * 1024, "Limits:MaxReceiveMessageBytes");
+            Range(options.Limits.MaxSendMessageBytes, 1024, 1024 * 1024 * 1024, "Limits:MaxSendMessageBytes");
+        }
         void ExistingFile(string? path, string setting)
         {
             if (!string.IsNullOrEmpty(path) && !File.Exists(path))

@@ -84,10 +84,23 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
     /// <summary>Queues the generation and streams its events; every way it can end becomes the status it ends with.</summary>
     private async Task StreamAsync(ServedModel model, ValidatedGenerate validated, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context, long callStart)
     {
-        // The job stops when the caller goes (cancel, deadline) or when the drain period ends first.
+        // The job stops when the caller goes (cancel, deadline), when the drain period ends first, and whenever the
+        // call ends before it did (any error on the way out): no generation runs on for a stream that is gone.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, drain.GraceOver);
+        try
+        {
+            await StreamUntilAsync(model, validated, responseStream, context, callStart, stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task StreamUntilAsync(ServedModel model, ValidatedGenerate validated,
+        IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context, long callStart, CancellationToken cancellationToken)
+    {
         CancellationToken callToken = context.CancellationToken;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(callToken, drain.GraceOver);
-        CancellationToken cancellationToken = stop.Token;
         GenerationRequest engineRequest = validated.Request;
         GenerationJob? job;
         try
