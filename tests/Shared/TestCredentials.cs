@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace AdaDiff.Client.Tests;
+namespace AdaDiff.Tests.Shared;
 
 /// <summary>
 /// Credentials made for one test run in a temporary folder, as an operator would hand them out: a CA, a server
