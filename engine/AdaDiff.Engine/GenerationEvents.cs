@@ -9,7 +9,7 @@ public abstract record GenerationEvent;
 /// <param name="ExitLayers">Exit layer per image, 1..depth, [N].</param>
 /// <param name="Certainties">Certainty per image at its exit layer, [N].</param>
 /// <param name="Latent">x_{t-1} after the step, [N, C, H, W], or null on steps without latents.</param>
-/// <param name="PredictedX0">Predicted clean image in [-1, 1] (clipped), [N, C, H, W], or null on steps without previews.</param>
+/// <param name="PredictedX0">Predicted clean image in [-1, 1] (clipped), [N, C, H, W], or null on steps that emit it for neither previews nor as a tensor.</param>
 /// <param name="Compute">What this step cost.</param>
 /// <param name="ElapsedSeconds">Seconds since the job was enqueued.</param>
 public sealed record StepCompleted(
@@ -20,7 +20,14 @@ public sealed record StepCompleted(
     float[]? Latent,
     float[]? PredictedX0,
     ComputeTotals Compute,
-    double ElapsedSeconds) : GenerationEvent;
+    double ElapsedSeconds) : GenerationEvent
+{
+    /// <summary>True when <see cref="GenerationRequest.PreviewEveryNSteps"/> asks for a preview of <see cref="PredictedX0"/> at this step.</summary>
+    public bool PreviewDue { get; init; }
+
+    /// <summary>True when <see cref="GenerationRequest.PredictedCleanEveryNSteps"/> asks for <see cref="PredictedX0"/> itself at this step.</summary>
+    public bool PredictedCleanDue { get; init; }
+}
 
 /// <summary>The final images.</summary>
 /// <param name="Images">Final x_0 in [-1, 1] (clipped), [N, C, H, W].</param>

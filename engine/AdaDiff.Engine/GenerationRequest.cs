@@ -76,6 +76,9 @@ public sealed record GenerationRequest
     /// <summary>Emit the predicted x0 every n steps (and on the last step), for previews; 0 emits none.</summary>
     public int PreviewEveryNSteps { get; init; }
 
+    /// <summary>Emit the predicted x0 every n steps (and on the last step) for callers that want the values themselves; 0 emits none.</summary>
+    public int PredictedCleanEveryNSteps { get; init; }
+
     /// <summary>Rows this request puts in a network pass: NumImages, doubled by guidance.</summary>
     public int RowsPerStep => UsesGuidance ? NumImages * 2 : NumImages;
 

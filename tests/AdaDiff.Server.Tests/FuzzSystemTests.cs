@@ -359,6 +359,7 @@ public sealed class FuzzSystemTests(ITestOutputHelper output)
                 LatentEveryNSteps = Pick(0u, 1u, uint.MaxValue),
                 LatentEncoding = (LatentEncoding)Pick(0, 1, 2, 3, 42, -1),
                 PreviewEveryNSteps = Pick(0u, 1u, 2u, uint.MaxValue),
+                PredictedCleanEveryNSteps = Pick(0u, 1u, 3u, uint.MaxValue),
             };
         }
         return request;

@@ -165,6 +165,59 @@ public sealed class GenerateTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Generate_PredictedCleanEveryFourSteps_IsTheX0ThePreviewsShowAndTheLastLatent()
+    {
+        // steps 4 and 6 (the last) carry x0 as a tensor; previews every 2 steps cover those steps too.
+        Generation g = await Generation.RunAsync(server.Client, Request(stream: new StreamOptions
+        {
+            LatentEncoding = LatentEncoding.Float32,
+            LatentEveryNSteps = Steps,
+            PreviewEveryNSteps = 2,
+            PredictedCleanEveryNSteps = 4,
+        }));
+
+        Assert.Equal([false, false, false, true, false, true], g.Steps.Select(s => s.PredictedClean is not null));
+        foreach (StepUpdate step in g.Steps.Where(s => s.PredictedClean is not null))
+        {
+            Assert.Equal([2L, 1, 28, 28], step.PredictedClean.Shape);
+            Assert.Equal(DType.Float32, step.PredictedClean.Dtype);
+            float[] x0 = Decode(step.PredictedClean);
+            Assert.All(x0, v => Assert.InRange(v, -1f, 1f));
+            // The PNG preview of the same step is this x0 quantised to 8 bits.
+            for (int k = 0; k < 2; k++)
+            {
+                using Image<L8> preview = Image.Load<L8>(step.PreviewPng[k].ToByteArray());
+                for (int p = 0; p < 28 * 28; p++)
+                {
+                    float expected = (x0[(k * 28 * 28) + p] + 1f) * 127.5f;
+                    Assert.InRange(preview[p % 28, p / 28].PackedValue, expected - 0.51f, expected + 0.51f);
+                }
+            }
+        }
+        // DDIM's last step lands on its x0 prediction: the last x0 is the last latent, bit for bit.
+        Assert.Equal(Decode(g.Steps[^1].Latent), Decode(g.Steps[^1].PredictedClean));
+        Assert.NotEqual(Decode(g.Steps[3].PredictedClean), Decode(g.Steps[^1].PredictedClean));
+    }
+
+    [Fact]
+    public async Task Generate_PredictedCleanWithoutLatents_IsFloat32AndLatentsStayOff()
+    {
+        Generation g = await Generation.RunAsync(server.Client, Request(images: 1, stream: new StreamOptions
+        {
+            LatentEncoding = LatentEncoding.None,
+            PredictedCleanEveryNSteps = 1,
+        }));
+
+        Assert.All(g.Steps, s =>
+        {
+            Assert.Null(s.Latent);
+            Assert.Empty(s.PreviewPng);
+            Assert.Equal(DType.Float32, s.PredictedClean.Dtype);
+            Assert.Equal([1L, 1, 28, 28], s.PredictedClean.Shape);
+        });
+    }
+
+    [Fact]
     public async Task Generate_Result_PngsDecodeToModelSizeWithSeedsFromFirstSeed()
     {
         Generation g = await Generation.RunAsync(server.Client, Request(images: 2, seed: 1000));

@@ -20,6 +20,9 @@ public sealed record StepProgress(StepUpdate Update, int StepsSoFar, long Layers
     /// <summary>The latent x_{t-1} decoded to floats, or null on steps without one.</summary>
     public LatentArray? DecodeLatent() => Update.Latent is null ? null : LatentArray.Decode(Update.Latent);
 
+    /// <summary>The predicted clean images x0 decoded to floats in [-1, 1], [N, C, H, W], or null on steps without them.</summary>
+    public LatentArray? DecodePredictedClean() => Update.PredictedClean is null ? null : LatentArray.Decode(Update.PredictedClean);
+
     /// <summary>The previews of the predicted clean images decoded to pixels, one per image; empty on steps without previews.</summary>
     public IReadOnlyList<PreviewImage> DecodePreviews()
     {

@@ -20,7 +20,10 @@ export interface StepEvent {
   /** Running 1 - executed / full layers, 0..1. */
   accelerationRatio: number;
   latent: Latent | null;
+  /** PNG previews of the predicted clean image x0, one per image, on steps that carry them. */
   previewPngs: Buffer[];
+  /** The predicted clean images x0 in [-1, 1], [N, C, H, W], on steps that predictedCleanEvery selects. */
+  predictedClean: Latent | null;
 }
 
 export interface GeneratedImage {
@@ -61,6 +64,8 @@ export interface GenerateOptions {
   latentEncoding?: 'none' | 'float32' | 'float16';
   latentEvery?: number;
   previewEvery?: number;
+  /** Send x0 as a tensor every n steps (and on the last); 0: none. */
+  predictedCleanEvery?: number;
   timeoutMs?: number;
 }
 

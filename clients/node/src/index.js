@@ -191,12 +191,13 @@ class AdaDiffClient {
   async *generate({
     model = '', numImages = 1, seed = 0, steps = 0, classLabel, sampler = 'ddim', guidanceScale = 0,
     exitMode = 'adaptive', threshold = 0, minLayers = 0, fixedDepth = 0,
-    latentEncoding = 'none', latentEvery = 0, previewEvery = 0, timeoutMs = 600000,
+    latentEncoding = 'none', latentEvery = 0, previewEvery = 0, predictedCleanEvery = 0, timeoutMs = 600000,
   } = {}) {
     const request = {
       model, numImages, seed: String(seed), steps, sampler: SAMPLERS[sampler], guidanceScale,
       exitPolicy: { mode: EXIT_MODES[exitMode], threshold, minLayers, fixedDepth },
-      stream: { latentEncoding: LATENTS[latentEncoding], latentEveryNSteps: latentEvery, previewEveryNSteps: previewEvery },
+      stream: { latentEncoding: LATENTS[latentEncoding], latentEveryNSteps: latentEvery, previewEveryNSteps: previewEvery,
+        predictedCleanEveryNSteps: predictedCleanEvery },
     };
     if (classLabel !== undefined && classLabel !== null) request.classLabel = classLabel;
     const call = this.raw.generate(request, { deadline: Date.now() + timeoutMs });
@@ -221,6 +222,7 @@ class AdaDiffClient {
             accelerationRatio: full ? 1 - executed / full : 0,
             latent: s.latent ? decodeLatent(s.latent) : null,
             previewPngs: s.previewPng,
+            predictedClean: s.predictedClean ? decodeLatent(s.predictedClean) : null,
           };
         } else if (response.event === 'result') {
           const r = response.result;

@@ -56,6 +56,20 @@ test('generate streams one step event per step, then the images', async () => {
   assert.equal(result.stats.layersFull, 4 * 2 * steps[0].fullDepth);
 });
 
+test('generate streams the predicted clean image x0 as a tensor on the steps asked for', async () => {
+  const events = await collect(client.generate({
+    classLabel: 3, numImages: 1, steps: 4, seed: 11, latentEncoding: 'float32', latentEvery: 4, predictedCleanEvery: 2,
+  }));
+  const steps = events.filter((e) => e.type === 'step');
+  assert.deepEqual(steps.map((s) => s.predictedClean !== null), [false, true, false, true]);
+  for (const s of [steps[1], steps[3]]) {
+    assert.deepEqual(s.predictedClean.shape, [1, 1, 28, 28]);
+    for (const v of s.predictedClean.data) assert.ok(v >= -1 && v <= 1);
+  }
+  // DDIM's last step lands on its x0 prediction
+  assert.deepEqual(steps[3].predictedClean.data, steps[3].latent.data);
+});
+
 for (const encoding of ['float32', 'float16']) {
   test(`generate decodes ${encoding} latents to their shape`, async () => {
     const events = await collect(client.generate({ numImages: 1, classLabel: 0, steps: 2, seed: 5, latentEncoding: encoding }));

@@ -55,6 +55,7 @@ class StepEvent:
     acceleration_ratio: float
     latent: Optional[Latent]
     preview_pngs: list[bytes]
+    predicted_clean: Optional[Latent] = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,7 @@ class AdaDiffClient:
         latent_encoding: str = "none",
         latent_every: int = 0,
         preview_every: int = 0,
+        predicted_clean_every: int = 0,
         timeout: Optional[float] = 600,
     ) -> Iterator[Event]:
         """Yields one StepEvent per sampling step, then one ResultEvent. Closing the iterator cancels the call.
@@ -271,7 +273,8 @@ class AdaDiffClient:
             sampler=_SAMPLERS[sampler],
             guidance_scale=guidance_scale,
             exit_policy=pb2.ExitPolicy(mode=_EXIT_MODES[exit_mode], threshold=threshold, min_layers=min_layers, fixed_depth=fixed_depth),
-            stream=pb2.StreamOptions(latent_encoding=_LATENTS[latent_encoding], latent_every_n_steps=latent_every, preview_every_n_steps=preview_every),
+            stream=pb2.StreamOptions(latent_encoding=_LATENTS[latent_encoding], latent_every_n_steps=latent_every, preview_every_n_steps=preview_every,
+                                     predicted_clean_every_n_steps=predicted_clean_every),
         )
         if class_label is not None:
             request.class_label = class_label
@@ -294,6 +297,7 @@ class AdaDiffClient:
                         acceleration_ratio=1 - executed / full if full else 0.0,
                         latent=Latent.decode(s.latent) if s.HasField("latent") else None,
                         preview_pngs=list(s.preview_png),
+                        predicted_clean=Latent.decode(s.predicted_clean) if s.HasField("predicted_clean") else None,
                     )
                 elif kind == "result":
                     r = response.result

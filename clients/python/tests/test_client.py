@@ -45,6 +45,19 @@ def test_generate_streams_one_step_per_step_then_images(server):
     assert result.stats["acceleration_ratio"] == pytest.approx(steps[-1].acceleration_ratio, abs=1e-9)
 
 
+def test_generate_predicted_clean_is_x0_in_range_and_ends_on_the_last_latent(server):
+    with AdaDiffClient(server.target) as client:
+        events = list(client.generate(class_label=3, num_images=1, steps=4, seed=11, latent_encoding="float32",
+                                      latent_every=4, predicted_clean_every=2))
+    steps = [e for e in events if isinstance(e, StepEvent)]
+    assert [s.predicted_clean is not None for s in steps] == [False, True, False, True]
+    for s in steps[1::2]:
+        assert s.predicted_clean.shape == (1, 1, 28, 28)
+        assert all(-1.0 <= v <= 1.0 for v in s.predicted_clean.data)
+    # DDIM's last step lands on its x0 prediction
+    assert steps[-1].predicted_clean.data == steps[-1].latent.data
+
+
 @pytest.mark.parametrize("encoding", ["float32", "float16"])
 def test_generate_latents_decode_to_shape(server, encoding):
     with AdaDiffClient(server.target) as client:

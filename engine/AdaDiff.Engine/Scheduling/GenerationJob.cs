@@ -216,10 +216,16 @@ public sealed class GenerationJob : IDisposable
         totals += compute;
         bool last = step == s.Steps - 1;
         float[]? latent = Emits(step, last, Request.LatentEveryNSteps) ? (float[])latents.Clone() : null;
-        float[]? preview = Emits(step, last, Request.PreviewEveryNSteps) ? (float[])predictedX0.Clone() : null;
+        bool previewDue = Emits(step, last, Request.PreviewEveryNSteps);
+        bool predictedCleanDue = Emits(step, last, Request.PredictedCleanEveryNSteps);
+        float[]? x0 = previewDue || predictedCleanDue ? (float[])predictedX0.Clone() : null;
         long now = Stopwatch.GetTimestamp();
         double elapsed = Stopwatch.GetElapsedTime(enqueuedAt, now).TotalSeconds;
-        events.Writer.TryWrite(new StepCompleted(step, timestep, exitLayers, certainties, latent, preview, compute, elapsed));
+        events.Writer.TryWrite(new StepCompleted(step, timestep, exitLayers, certainties, latent, x0, compute, elapsed)
+        {
+            PreviewDue = previewDue,
+            PredictedCleanDue = predictedCleanDue,
+        });
         observer?.JobStep(compute, Stopwatch.GetElapsedTime(tickStartedAt, now).TotalSeconds, secondsPerLayer, Request.UsesGuidance ? 2 : 1);
         double queueSeconds = Stopwatch.GetElapsedTime(enqueuedAt, firstStepStartedAt).TotalSeconds;
         if (step == 0)

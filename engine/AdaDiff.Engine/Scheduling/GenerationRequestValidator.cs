@@ -70,6 +70,10 @@ public static class GenerationRequestValidator
         {
             return new(nameof(request.PreviewEveryNSteps), "must be ≥ 0");
         }
+        if (request.PredictedCleanEveryNSteps < 0)
+        {
+            return new(nameof(request.PredictedCleanEveryNSteps), "must be ≥ 0");
+        }
         return null;
     }
 }

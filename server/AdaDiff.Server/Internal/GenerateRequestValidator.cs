@@ -198,6 +198,7 @@ internal static class GenerateRequestValidator
         // Steps fit an int (at most T); a stride past the step count behaves like "only the last step".
         int latentEvery = latentDType is null ? 0 : stream.LatentEveryNSteps == 0 ? 1 : (int)Math.Min(stream.LatentEveryNSteps, (uint)steps);
         int previewEvery = stream.PreviewEveryNSteps == 0 ? 0 : (int)Math.Min(stream.PreviewEveryNSteps, (uint)steps);
+        int predictedCleanEvery = stream.PredictedCleanEveryNSteps == 0 ? 0 : (int)Math.Min(stream.PredictedCleanEveryNSteps, (uint)steps);
 
         var engineRequest = new GenerationRequest
         {
@@ -210,6 +211,7 @@ internal static class GenerateRequestValidator
             Exit = exit,
             LatentEveryNSteps = latentEvery,
             PreviewEveryNSteps = previewEvery,
+            PredictedCleanEveryNSteps = predictedCleanEvery,
         };
         var settings = new Proto.ResolvedSettings
         {
@@ -251,6 +253,7 @@ internal static class GenerateRequestValidator
         nameof(GenerationRequest.GuidanceScale) => "guidance_scale",
         nameof(GenerationRequest.LatentEveryNSteps) => "stream.latent_every_n_steps",
         nameof(GenerationRequest.PreviewEveryNSteps) => "stream.preview_every_n_steps",
+        nameof(GenerationRequest.PredictedCleanEveryNSteps) => "stream.predicted_clean_every_n_steps",
         "Exit.Threshold" => "exit_policy.threshold",
         "Exit.MinLayers" => "exit_policy.min_layers",
         "Exit.FixedDepth" => "exit_policy.fixed_depth",

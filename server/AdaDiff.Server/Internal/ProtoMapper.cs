@@ -7,8 +7,11 @@ namespace AdaDiff.Server.Internal;
 /// <summary>Maps engine events and models to contract messages.</summary>
 internal static class ProtoMapper
 {
-    /// <summary>A StepUpdate from a StepCompleted; latents only with a dtype, previews only when asked for.</summary>
-    public static StepUpdate ToStepUpdate(StepCompleted step, ModelManifest manifest, int numImages, DType? latentDType, bool previews, double elapsedSeconds)
+    /// <summary>
+    /// A StepUpdate from a StepCompleted: the latent only with a dtype; PNG previews and the x0 tensor only on the
+    /// steps the request asked for them (x0 in the latents' dtype, FLOAT32 when latents are off).
+    /// </summary>
+    public static StepUpdate ToStepUpdate(StepCompleted step, ModelManifest manifest, int numImages, DType? latentDType, double elapsedSeconds)
     {
         var update = new StepUpdate
         {
@@ -26,13 +29,20 @@ internal static class ProtoMapper
         {
             update.Latent = TensorCodec.Encode(step.Latent, numImages, manifest.Channels, manifest.Height, manifest.Width, dtype);
         }
-        // The contract sends no previews at all for preview_every_n_steps 0, not even on the last step.
-        if (previews && step.PredictedX0 is not null)
+        if (step.PredictedX0 is not { } x0)
+        {
+            return update;
+        }
+        if (step.PredictedCleanDue)
+        {
+            update.PredictedClean = TensorCodec.Encode(x0, numImages, manifest.Channels, manifest.Height, manifest.Width, latentDType ?? DType.Float32);
+        }
+        if (step.PreviewDue)
         {
             for (int k = 0; k < numImages; k++)
             {
                 update.PreviewPng.Add(Google.Protobuf.UnsafeByteOperations.UnsafeWrap(
-                    PngCodec.Encode(step.PredictedX0, k, manifest.Channels, manifest.Height, manifest.Width)));
+                    PngCodec.Encode(x0, k, manifest.Channels, manifest.Height, manifest.Width)));
             }
         }
         return update;

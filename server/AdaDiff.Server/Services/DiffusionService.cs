@@ -119,7 +119,6 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
         ServerLog.GenerateStarted(logger, model.Name, engineRequest.NumImages, engineRequest.Steps, engineRequest.Sampler, engineRequest.Exit.Mode);
 
         ModelManifest manifest = model.Manifest;
-        bool previews = engineRequest.PreviewEveryNSteps > 0;
         bool completed = false;
         try
         {
@@ -129,7 +128,7 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
                 if (generationEvent is StepCompleted step)
                 {
                     double elapsed = Stopwatch.GetElapsedTime(callStart).TotalSeconds;
-                    response = new GenerateResponse { Step = ProtoMapper.ToStepUpdate(step, manifest, engineRequest.NumImages, validated.LatentDType, previews, elapsed) };
+                    response = new GenerateResponse { Step = ProtoMapper.ToStepUpdate(step, manifest, engineRequest.NumImages, validated.LatentDType, elapsed) };
                 }
                 else if (generationEvent is GenerationCompleted done)
                 {
