@@ -30,176 +30,31 @@ internal static class GenerateRequestValidator
     /// </summary>
     public static ValidatedGenerate? Validate(Proto.GenerateRequest request, ModelManifest? manifest, AdaDiffOptions options, List<BadRequest.Types.FieldViolation> violations)
     {
-        void Bad(string field, string description) => violations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
+        var bad = new Violations(violations);
         int before = violations.Count;
-
-        // num_images: 0 means 1.
-        int numImages = request.NumImages == 0 ? 1 : (int)Math.Min(request.NumImages, int.MaxValue);
-        if (numImages > options.MaxImagesPerRequest)
-        {
-            Bad("num_images", $"must be 1..{options.MaxImagesPerRequest} (0 means 1); was {request.NumImages}");
-        }
-
-        // sampler
-        SamplerKind sampler = SamplerKind.Ddim;
-        switch (request.Sampler)
-        {
-            case Proto.Sampler.Unspecified or Proto.Sampler.Ddim:
-                break;
-            case Proto.Sampler.Ddpm:
-                sampler = SamplerKind.Ddpm;
-                break;
-            case Proto.Sampler.DpmSolverPp2M:
-                sampler = SamplerKind.DpmSolverPP2M;
-                break;
-            default:
-                Bad("sampler", $"unknown sampler {(int)request.Sampler}");
-                break;
-        }
-
-        // steps: 1..min(max_steps, T); 0 selects the sampler's default.
-        int timesteps = manifest?.NoiseSchedule.Timesteps ?? int.MaxValue;
-        int maxSteps = Math.Min(options.MaxSteps, timesteps);
-        int steps = 0;
-        if (request.Steps == 0)
-        {
-            steps = Math.Min(Sampler.DefaultSteps(sampler, timesteps), maxSteps);
-        }
-        else if (request.Steps > maxSteps)
-        {
-            Bad("steps", $"must be 1..{maxSteps} (0 selects the sampler's default); was {request.Steps}");
-        }
-        else
-        {
-            steps = (int)request.Steps;
-        }
-
-        // condition
-        int? classLabel = null;
-        switch (request.ConditionCase)
-        {
-            case Proto.GenerateRequest.ConditionOneofCase.ClassLabel:
-                if (manifest is null)
-                {
-                    break;
-                }
-                if (manifest.NumClasses == 0)
-                {
-                    Bad("class_label", $"model '{manifest.Name}' has no classes; leave the condition unset");
-                }
-                else if (request.ClassLabel >= manifest.NumClasses)
-                {
-                    Bad("class_label", $"must be 0..{manifest.NumClasses - 1} for this model; was {request.ClassLabel}");
-                }
-                else
-                {
-                    classLabel = (int)request.ClassLabel;
-                }
-                break;
-            case Proto.GenerateRequest.ConditionOneofCase.Prompt:
-                if (request.Prompt.Length is 0 or > MaxPromptLength)
-                {
-                    Bad("prompt", $"must be 1..{MaxPromptLength} characters; was {request.Prompt.Length}");
-                }
-                else if (manifest is not null)
-                {
-                    Bad("prompt", $"model '{manifest.Name}' is not text-conditional: text conditioning is unsupported; use class_label");
-                }
-                break;
-            default:
-                if (manifest is not null && !manifest.SupportsUnconditional)
-                {
-                    Bad("class_label", $"model '{manifest.Name}' cannot generate unconditionally; set class_label 0..{manifest.NumClasses - 1}");
-                }
-                break;
-        }
-
-        // guidance_scale: finite, 0..20; 0 is resolved below (the model's default with a class, else 1).
-        float guidance = request.GuidanceScale;
-        if (!float.IsFinite(guidance) || guidance < 0f || guidance > MaxGuidanceScale)
-        {
-            Bad("guidance_scale", $"must be a finite number in 0..{MaxGuidanceScale} (0 selects the model's default); was {guidance}");
-        }
-
-        // exit_policy
+        int numImages = NumImages(request, options, bad);
+        SamplerKind sampler = Sampler(request, bad);
+        int steps = Steps(request, sampler, manifest, options, bad);
+        int? classLabel = Condition(request, manifest, bad);
+        float guidance = Guidance(request, bad);
         Proto.ExitPolicy policy = request.ExitPolicy ?? new Proto.ExitPolicy();
-        ExitMode mode = ExitMode.Adaptive;
-        switch (policy.Mode)
-        {
-            case Proto.ExitMode.Unspecified or Proto.ExitMode.Adaptive:
-                break;
-            case Proto.ExitMode.FullDepth:
-                mode = ExitMode.FullDepth;
-                break;
-            case Proto.ExitMode.FixedDepth:
-                mode = ExitMode.FixedDepth;
-                break;
-            default:
-                Bad("exit_policy.mode", $"unknown exit mode {(int)policy.Mode}");
-                break;
-        }
-        float threshold = policy.Threshold;
-        if (!float.IsFinite(threshold) || threshold < 0f || threshold > 1f)
-        {
-            Bad("exit_policy.threshold", $"must be in (0, 1] (0 selects the model's default); was {threshold}");
-        }
-        int depth = manifest?.Depth ?? int.MaxValue;
-        if (policy.MinLayers > depth)
-        {
-            Bad("exit_policy.min_layers", $"must be 1..{depth} (0 selects the model's default); was {policy.MinLayers}");
-        }
-        if (policy.FixedDepth > depth)
-        {
-            Bad("exit_policy.fixed_depth", $"must be 1..{depth}; was {policy.FixedDepth}");
-        }
-        else if (mode == ExitMode.FixedDepth && policy.FixedDepth == 0)
-        {
-            Bad("exit_policy.fixed_depth", manifest is null ? "is required with FIXED_DEPTH" : $"is required with FIXED_DEPTH: 1..{depth}");
-        }
-
-        // stream
+        ExitMode mode = ExitPolicyMode(policy, manifest, bad);
         Proto.StreamOptions stream = request.Stream ?? new Proto.StreamOptions();
-        Proto.DType? latentDType = null;
-        switch (stream.LatentEncoding)
-        {
-            case Proto.LatentEncoding.Unspecified or Proto.LatentEncoding.Float32:
-                latentDType = Proto.DType.Float32;
-                break;
-            case Proto.LatentEncoding.Float16:
-                latentDType = Proto.DType.Float16;
-                break;
-            case Proto.LatentEncoding.None:
-                break;
-            default:
-                Bad("stream.latent_encoding", $"unknown latent encoding {(int)stream.LatentEncoding}");
-                break;
-        }
-
+        Proto.DType? latentDType = LatentDType(stream, bad);
         if (manifest is null || violations.Count != before)
         {
             return null;
         }
 
-        // Guidance needs a class: without one it is ignored, so 0 resolves to 1 there (no extra rows).
+        // Defaults resolved. Guidance needs a class: without one it is ignored, so 0 resolves to 1 there (no extra rows).
         if (guidance == 0f)
         {
             guidance = classLabel is null ? 1f : manifest.DefaultGuidanceScale;
         }
-        float resolvedThreshold = threshold == 0f ? manifest.DefaultThreshold : threshold;
+        float threshold = policy.Threshold == 0f ? manifest.DefaultThreshold : policy.Threshold;
         int minLayers = policy.MinLayers == 0 ? manifest.DefaultMinLayers : (int)policy.MinLayers;
-        int fixedDepth = (int)policy.FixedDepth;
-        ExitPolicySettings exit = mode switch
-        {
-            ExitMode.FullDepth => new ExitPolicySettings(ExitMode.FullDepth, resolvedThreshold, minLayers, 0),
-            ExitMode.FixedDepth => new ExitPolicySettings(ExitMode.FixedDepth, resolvedThreshold, minLayers, fixedDepth),
-            _ => new ExitPolicySettings(ExitMode.Adaptive, resolvedThreshold, minLayers, 0),
-        };
+        int fixedDepth = mode == ExitMode.FixedDepth ? (int)policy.FixedDepth : 0;
         ulong seed = request.Seed != 0 ? request.Seed : NewSeed();
-        // Steps fit an int (at most T); a stride past the step count behaves like "only the last step".
-        int latentEvery = latentDType is null ? 0 : stream.LatentEveryNSteps == 0 ? 1 : (int)Math.Min(stream.LatentEveryNSteps, (uint)steps);
-        int previewEvery = stream.PreviewEveryNSteps == 0 ? 0 : (int)Math.Min(stream.PreviewEveryNSteps, (uint)steps);
-        int predictedCleanEvery = stream.PredictedCleanEveryNSteps == 0 ? 0 : (int)Math.Min(stream.PredictedCleanEveryNSteps, (uint)steps);
-
         var engineRequest = new GenerationRequest
         {
             NumImages = numImages,
@@ -208,27 +63,17 @@ internal static class GenerateRequestValidator
             Steps = steps,
             ClassLabel = classLabel,
             GuidanceScale = guidance,
-            Exit = exit,
-            LatentEveryNSteps = latentEvery,
-            PreviewEveryNSteps = previewEvery,
-            PredictedCleanEveryNSteps = predictedCleanEvery,
+            Exit = new ExitPolicySettings(mode, threshold, minLayers, fixedDepth),
+            LatentEveryNSteps = latentDType is null ? 0 : Stride(stream.LatentEveryNSteps, steps, zeroMeansEvery: true),
+            PreviewEveryNSteps = Stride(stream.PreviewEveryNSteps, steps, zeroMeansEvery: false),
+            PredictedCleanEveryNSteps = Stride(stream.PredictedCleanEveryNSteps, steps, zeroMeansEvery: false),
         };
         var settings = new Proto.ResolvedSettings
         {
-            Sampler = sampler switch
-            {
-                SamplerKind.Ddpm => Proto.Sampler.Ddpm,
-                SamplerKind.DpmSolverPP2M => Proto.Sampler.DpmSolverPp2M,
-                _ => Proto.Sampler.Ddim,
-            },
+            Sampler = ContractEnums.ToWire(sampler),
             Steps = (uint)steps,
-            ExitMode = mode switch
-            {
-                ExitMode.FullDepth => Proto.ExitMode.FullDepth,
-                ExitMode.FixedDepth => Proto.ExitMode.FixedDepth,
-                _ => Proto.ExitMode.Adaptive,
-            },
-            Threshold = resolvedThreshold,
+            ExitMode = ContractEnums.ToWire(mode),
+            Threshold = threshold,
             MinLayers = (uint)minLayers,
             FixedDepth = (uint)fixedDepth,
             GuidanceScale = guidance,
@@ -237,10 +82,156 @@ internal static class GenerateRequestValidator
         // The engine's own limits (rows per batch with guidance, …) as a last check.
         if (GenerationRequestValidator.Check(engineRequest, manifest, options.MaxBatchRows) is { } violation)
         {
-            Bad(ProtoField(violation.Field), violation.Message);
+            bad.Add(ProtoField(violation.Field), violation.Message);
             return null;
         }
         return new ValidatedGenerate(engineRequest, settings, latentDType);
+    }
+
+    /// <summary>num_images: 1..MaxImagesPerRequest; 0 means 1.</summary>
+    private static int NumImages(Proto.GenerateRequest request, AdaDiffOptions options, Violations bad)
+    {
+        int numImages = request.NumImages == 0 ? 1 : (int)Math.Min(request.NumImages, int.MaxValue);
+        if (numImages > options.MaxImagesPerRequest)
+        {
+            bad.Add("num_images", $"must be 1..{options.MaxImagesPerRequest} (0 means 1); was {request.NumImages}");
+        }
+        return numImages;
+    }
+
+    /// <summary>sampler: a value the contract defines; UNSPECIFIED is DDIM.</summary>
+    private static SamplerKind Sampler(Proto.GenerateRequest request, Violations bad)
+    {
+        if (!ContractEnums.TryToEngine(request.Sampler, out SamplerKind sampler))
+        {
+            bad.Add("sampler", $"unknown sampler {(int)request.Sampler}");
+            return SamplerKind.Ddim;
+        }
+        return sampler;
+    }
+
+    /// <summary>steps: 1..min(MaxSteps, the model's training timesteps); 0 selects the sampler's default.</summary>
+    private static int Steps(Proto.GenerateRequest request, SamplerKind sampler, ModelManifest? manifest, AdaDiffOptions options, Violations bad)
+    {
+        int timesteps = manifest?.NoiseSchedule.Timesteps ?? int.MaxValue;
+        int maxSteps = Math.Min(options.MaxSteps, timesteps);
+        if (request.Steps == 0)
+        {
+            return Math.Min(Engine.Sampling.Sampler.DefaultSteps(sampler, timesteps), maxSteps);
+        }
+        if (request.Steps > maxSteps)
+        {
+            bad.Add("steps", $"must be 1..{maxSteps} (0 selects the sampler's default); was {request.Steps}");
+            return 0;
+        }
+        return (int)request.Steps;
+    }
+
+    /// <summary>The condition oneof against what the model takes; returns the class label, or null when unconditional.</summary>
+    private static int? Condition(Proto.GenerateRequest request, ModelManifest? manifest, Violations bad)
+    {
+        switch (request.ConditionCase)
+        {
+            case Proto.GenerateRequest.ConditionOneofCase.ClassLabel:
+                if (manifest is null)
+                {
+                    return null;
+                }
+                if (manifest.NumClasses == 0)
+                {
+                    bad.Add("class_label", $"model '{manifest.Name}' has no classes; leave the condition unset");
+                    return null;
+                }
+                if (request.ClassLabel >= manifest.NumClasses)
+                {
+                    bad.Add("class_label", $"must be 0..{manifest.NumClasses - 1} for this model; was {request.ClassLabel}");
+                    return null;
+                }
+                return (int)request.ClassLabel;
+            case Proto.GenerateRequest.ConditionOneofCase.Prompt:
+                if (request.Prompt.Length is 0 or > MaxPromptLength)
+                {
+                    bad.Add("prompt", $"must be 1..{MaxPromptLength} characters; was {request.Prompt.Length}");
+                }
+                else if (manifest is not null)
+                {
+                    bad.Add("prompt", $"model '{manifest.Name}' is not text-conditional: text conditioning is unsupported; use class_label");
+                }
+                return null;
+            default:
+                if (manifest is not null && !manifest.SupportsUnconditional)
+                {
+                    bad.Add("class_label", $"model '{manifest.Name}' cannot generate unconditionally; set class_label 0..{manifest.NumClasses - 1}");
+                }
+                return null;
+        }
+    }
+
+    /// <summary>guidance_scale: finite, 0..MaxGuidanceScale; 0 is resolved once the condition is known.</summary>
+    private static float Guidance(Proto.GenerateRequest request, Violations bad)
+    {
+        float guidance = request.GuidanceScale;
+        if (!float.IsFinite(guidance) || guidance < 0f || guidance > MaxGuidanceScale)
+        {
+            bad.Add("guidance_scale", $"must be a finite number in 0..{MaxGuidanceScale} (0 selects the model's default); was {guidance}");
+        }
+        return guidance;
+    }
+
+    /// <summary>exit_policy: its mode, threshold in [0, 1], min_layers and fixed_depth within the model's depth.</summary>
+    private static ExitMode ExitPolicyMode(Proto.ExitPolicy policy, ModelManifest? manifest, Violations bad)
+    {
+        if (!ContractEnums.TryToEngine(policy.Mode, out ExitMode mode))
+        {
+            bad.Add("exit_policy.mode", $"unknown exit mode {(int)policy.Mode}");
+            mode = ExitMode.Adaptive;
+        }
+        float threshold = policy.Threshold;
+        if (!float.IsFinite(threshold) || threshold < 0f || threshold > 1f)
+        {
+            bad.Add("exit_policy.threshold", $"must be in (0, 1] (0 selects the model's default); was {threshold}");
+        }
+        int depth = manifest?.Depth ?? int.MaxValue;
+        if (policy.MinLayers > depth)
+        {
+            bad.Add("exit_policy.min_layers", $"must be 1..{depth} (0 selects the model's default); was {policy.MinLayers}");
+        }
+        if (policy.FixedDepth > depth)
+        {
+            bad.Add("exit_policy.fixed_depth", $"must be 1..{depth}; was {policy.FixedDepth}");
+        }
+        else if (mode == ExitMode.FixedDepth && policy.FixedDepth == 0)
+        {
+            bad.Add("exit_policy.fixed_depth", manifest is null ? "is required with FIXED_DEPTH" : $"is required with FIXED_DEPTH: 1..{depth}");
+        }
+        return mode;
+    }
+
+    /// <summary>stream.latent_encoding: the dtype of streamed latents, null for NONE (UNSPECIFIED is FLOAT32).</summary>
+    private static Proto.DType? LatentDType(Proto.StreamOptions stream, Violations bad)
+    {
+        switch (stream.LatentEncoding)
+        {
+            case Proto.LatentEncoding.Unspecified or Proto.LatentEncoding.Float32:
+                return Proto.DType.Float32;
+            case Proto.LatentEncoding.Float16:
+                return Proto.DType.Float16;
+            case Proto.LatentEncoding.None:
+                return null;
+            default:
+                bad.Add("stream.latent_encoding", $"unknown latent encoding {(int)stream.LatentEncoding}");
+                return null;
+        }
+    }
+
+    /// <summary>A stream stride in steps; one past the step count behaves like "only the last step" (steps fit an int: at most T).</summary>
+    private static int Stride(uint every, int steps, bool zeroMeansEvery) =>
+        every == 0 ? (zeroMeansEvery ? 1 : 0) : (int)Math.Min(every, (uint)steps);
+
+    /// <summary>Collects field violations.</summary>
+    private readonly struct Violations(List<BadRequest.Types.FieldViolation> list)
+    {
+        public void Add(string field, string description) => list.Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
     }
 
     /// <summary>The contract's field path of an engine request property.</summary>
