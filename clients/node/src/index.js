@@ -1,12 +1,24 @@
 'use strict';
 // Node client of the AdaDiff gRPC service: a small typed wrapper (see index.d.ts) over @grpc/grpc-js with the
-// contract loaded at run time from the repository's protos/ by @grpc/proto-loader.
+// contract loaded at run time by @grpc/proto-loader.
 const fs = require('node:fs');
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
-const PROTOS = process.env.ADADIFF_PROTOS || path.resolve(__dirname, '..', '..', '..', 'protos');
+/**
+ * The folder holding adadiff/v1/*.proto and google/api/*.proto: ADADIFF_PROTOS if set; else the package's own copy
+ * (protos/, which `npm pack` copies in from the repository and removes again afterwards); else, in a checkout, the
+ * repository's protos/.
+ */
+function protosDir() {
+  if (process.env.ADADIFF_PROTOS) return process.env.ADADIFF_PROTOS;
+  const packaged = path.resolve(__dirname, '..', 'protos');
+  if (fs.existsSync(path.join(packaged, 'adadiff', 'v1', 'diffusion_service.proto'))) return packaged;
+  return path.resolve(__dirname, '..', '..', '..', 'protos'); // clients/node/src -> repository root
+}
+
+const PROTOS = protosDir();
 
 const definition = protoLoader.loadSync(path.join(PROTOS, 'adadiff', 'v1', 'diffusion_service.proto'), {
   includeDirs: [PROTOS],
