@@ -7,15 +7,16 @@ const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
 /**
- * The folder holding adadiff/v1/*.proto and google/api/*.proto: ADADIFF_PROTOS if set; else the package's own copy
- * (protos/, which `npm pack` copies in from the repository and removes again afterwards); else, in a checkout, the
- * repository's protos/.
+ * The folder holding adadiff/v1/*.proto and google/api/*.proto: ADADIFF_PROTOS if set; in a checkout, the
+ * repository's protos/; else (an installed package) the package's own copy, protos/, which `npm pack` copies in.
+ * A checkout never reads that copy: it exists there only while `npm pack` runs.
  */
 function protosDir() {
   if (process.env.ADADIFF_PROTOS) return process.env.ADADIFF_PROTOS;
-  const packaged = path.resolve(__dirname, '..', 'protos');
-  if (fs.existsSync(path.join(packaged, 'adadiff', 'v1', 'diffusion_service.proto'))) return packaged;
-  return path.resolve(__dirname, '..', '..', '..', 'protos'); // clients/node/src -> repository root
+  const repository = path.resolve(__dirname, '..', '..', '..', 'protos'); // clients/node/src -> repository root
+  const installed = __dirname.split(path.sep).includes('node_modules');
+  if (!installed && fs.existsSync(path.join(repository, 'adadiff', 'v1', 'diffusion_service.proto'))) return repository;
+  return path.resolve(__dirname, '..', 'protos');
 }
 
 const PROTOS = protosDir();
