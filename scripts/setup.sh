@@ -6,12 +6,13 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: the Fashion-MNIST data set (training, evaluation, loader tests); PyTorch with
 # OpenBLAS for the reference model in reference/ (parity tests, speed baseline; /usr/bin/python3).
-# The Python client's gRPC and test runner (stubs are generated from protos/ with python3-grpc-tools).
+# The Python client's gRPC and test runner (stubs are generated from protos/ with python3-grpc-tools); venv, pip,
+# setuptools and wheel build and install it as a package offline (pip install --no-build-isolation).
 # The deployment tests (tests/deploy): Prometheus and promtool (rules, a real scrape), yamllint (chart values),
 # Go with sprig and sigs.k8s.io/yaml for ../shared/tools/chart-render (renders the Helm chart without helm);
 # openssl makes the certificates of the clients' TLS tests and of the README's credentials example.
 apt_packages=(dataset-fashion-mnist python3-torch python3-numpy libopenblas0
-  python3-grpcio python3-grpc-tools python3-pytest
+  python3-grpcio python3-grpc-tools python3-pytest python3-venv python3-pip python3-setuptools python3-wheel
   prometheus yamllint golang-go golang-github-masterminds-sprig-dev golang-k8s-sigs-yaml-dev
   openssl)
 missing=()

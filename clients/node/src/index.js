@@ -1,12 +1,25 @@
 'use strict';
 // Node client of the AdaDiff gRPC service: a small typed wrapper (see index.d.ts) over @grpc/grpc-js with the
-// contract loaded at run time from the repository's protos/ by @grpc/proto-loader.
+// contract loaded at run time by @grpc/proto-loader.
 const fs = require('node:fs');
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
-const PROTOS = process.env.ADADIFF_PROTOS || path.resolve(__dirname, '..', '..', '..', 'protos');
+/**
+ * The folder holding adadiff/v1/*.proto and google/api/*.proto: ADADIFF_PROTOS if set; in a checkout, the
+ * repository's protos/; else (an installed package) the package's own copy, protos/, which `npm pack` copies in.
+ * A checkout never reads that copy: it exists there only while `npm pack` runs.
+ */
+function protosDir() {
+  if (process.env.ADADIFF_PROTOS) return process.env.ADADIFF_PROTOS;
+  const repository = path.resolve(__dirname, '..', '..', '..', 'protos'); // clients/node/src -> repository root
+  const installed = __dirname.split(path.sep).includes('node_modules');
+  if (!installed && fs.existsSync(path.join(repository, 'adadiff', 'v1', 'diffusion_service.proto'))) return repository;
+  return path.resolve(__dirname, '..', 'protos');
+}
+
+const PROTOS = protosDir();
 
 const definition = protoLoader.loadSync(path.join(PROTOS, 'adadiff', 'v1', 'diffusion_service.proto'), {
   includeDirs: [PROTOS],
