@@ -63,6 +63,11 @@ public static class BenchRunner
         double estimate = BenchPlan.EstimateSeconds(configs, settings.Rounds, settings.Steps);
         log.WriteLine(string.Create(Inv,
             $"bench: {configs.Count} configurations × {settings.Rounds} round{(settings.Rounds == 1 ? "" : "s")} ({configs.Sum(c => c.Images) * settings.Rounds} images); estimated {estimate / 60:F1} min on an idle {Environment.ProcessorCount}-core machine"));
+        if (LoadAverage() is var load && load > Environment.ProcessorCount)
+        {
+            log.WriteLine(string.Create(Inv,
+                $"bench: warning: the 1-minute load average is {load:F1} on {Environment.ProcessorCount} cores: other work is running, so the run will take longer and its figures will be noise (OpenMP's threads in TorchSharp and PyTorch suffer most)"));
+        }
 
         PyTorchRunner? pytorch = null;
         PyTorchSetup pytorchSetup = new() { Fair = false, Reason = "not run (--pytorch none)" };
