@@ -194,10 +194,21 @@ var report = new Dictionary<string, object>
     ["perStage"] = perLayer,
 };
 File.WriteAllText(outPrefix + ".json", JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-File.WriteAllText(outPrefix + ".md", Markdown(report, throughput, perLayer, m.Depth));
+File.WriteAllText(outPrefix + ".md", KeepServingSection(outPrefix + ".md", Markdown(report, throughput, perLayer, m.Depth)));
 Directory.Delete(dir, recursive: true);
 Console.WriteLine($"wrote {outPrefix}.md and {outPrefix}.json");
 return 0;
+
+// docs/benchmarks.md also holds the serving benchmark's section (adadiff-serving-bench writes it between these markers):
+// this program rewrites its own part above it and keeps that section as it is.
+static string KeepServingSection(string path, string markdown)
+{
+    const string begin = "<!-- serving-benchmarks:begin", end = "<!-- serving-benchmarks:end -->";
+    string existing = File.Exists(path) ? File.ReadAllText(path) : "";
+    int b = existing.IndexOf(begin, StringComparison.Ordinal);
+    int e = b < 0 ? -1 : existing.IndexOf(end, b, StringComparison.Ordinal);
+    return b < 0 || e < 0 ? markdown : markdown.TrimEnd('\n') + "\n\n" + existing[b..(e + end.Length)] + "\n";
+}
 
 static double Median(double[] values)
 {

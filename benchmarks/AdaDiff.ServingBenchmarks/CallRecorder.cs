@@ -1,0 +1,119 @@
+using System.Diagnostics;
+
+namespace AdaDiff.ServingBenchmarks;
+
+/// <summary>
+/// The timings of one call as its events arrive: <see cref="Step"/> at each step event, <see cref="Finish"/> at the
+/// result. Times are Stopwatch timestamps of this process; one call is read by one task.
+/// </summary>
+internal sealed class CallTiming
+{
+    private readonly long _start = Stopwatch.GetTimestamp();
+    private long _last;
+
+    public double FirstStepSeconds { get; private set; } = double.NaN;
+
+    public List<double> StepIntervals { get; } = new(32);
+
+    public long LayersExecuted { get; private set; }
+
+    public long Layers { get; private set; }
+
+    public int Steps { get; private set; }
+
+    public void Step(long layersExecuted, long layersFull)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (Steps == 0)
+        {
+            FirstStepSeconds = Stopwatch.GetElapsedTime(_start, now).TotalSeconds;
+        }
+        else
+        {
+            StepIntervals.Add(Stopwatch.GetElapsedTime(_last, now).TotalSeconds);
+        }
+        _last = now;
+        Steps++;
+        LayersExecuted += layersExecuted;
+        Layers += layersFull;
+    }
+
+    public double Elapsed() => Stopwatch.GetElapsedTime(_start).TotalSeconds;
+}
+
+/// <summary>
+/// The calls of one configuration in one round, from its streams (thread-safe), and the <see cref="Measurement"/> they
+/// make: images/s over the whole wall time, per-call latency and time to first step percentiles, the median step interval.
+/// </summary>
+internal sealed class CallRecorder(string config, int round, int depth)
+{
+    private readonly Lock _gate = new();
+    private readonly List<double> _latencies = [];
+    private readonly List<double> _firstSteps = [];
+    private readonly List<double> _intervals = [];
+    private readonly long _start = Stopwatch.GetTimestamp();
+    private long _layersExecuted;
+    private long _layersFull;
+    private int _images;
+    private int _errors;
+    private string? _firstError;
+
+    public int Errors
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _errors;
+            }
+        }
+    }
+
+    public void Completed(CallTiming call, int images, double latencySeconds)
+    {
+        lock (_gate)
+        {
+            _latencies.Add(latencySeconds);
+            _firstSteps.Add(call.FirstStepSeconds);
+            _intervals.AddRange(call.StepIntervals);
+            _layersExecuted += call.LayersExecuted;
+            _layersFull += call.Layers;
+            _images += images;
+        }
+    }
+
+    public void Failed(string error)
+    {
+        lock (_gate)
+        {
+            _errors++;
+            _firstError ??= error;
+        }
+    }
+
+    /// <summary>The measurement, with the wall time from this recorder's creation to now.</summary>
+    public Measurement Build(double loadAverage)
+    {
+        double wall = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+        lock (_gate)
+        {
+            return new Measurement
+            {
+                Config = config,
+                Round = round,
+                WallSeconds = wall,
+                Images = _images,
+                ImagesPerSecond = _images / wall,
+                LatencyP50 = Stats.PercentileOf(_latencies, 50),
+                LatencyP99 = Stats.PercentileOf(_latencies, 99),
+                FirstStepP50 = Stats.PercentileOf(_firstSteps, 50),
+                FirstStepP99 = Stats.PercentileOf(_firstSteps, 99),
+                StepSeconds = Stats.PercentileOf(_intervals, 50),
+                MeanExitLayer = _layersFull == 0 ? double.NaN : (double)_layersExecuted / _layersFull * depth,
+                Errors = _errors,
+                FirstError = _firstError,
+                LoadAverage = loadAverage,
+            };
+        }
+    }
+}
