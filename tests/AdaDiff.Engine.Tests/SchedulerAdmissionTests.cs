@@ -100,8 +100,7 @@ public sealed class SchedulerAdmissionTests : IDisposable
     {
         var held = new InstrumentedBackend(backend);
         // 8 rows per pass; jobs of more than 100 steps are long and hold at most 4 rows together.
-        await using var scheduler = new GenerationScheduler(held, new SchedulerOptions { MaxBatchRows = 8 });
-        Assert.Equal(4, scheduler.Options.EffectiveLongJobRows);
+        await using var scheduler = new GenerationScheduler(held, new SchedulerOptions { MaxBatchRows = 8, LongJobRows = 4 });
         InstrumentedBackend.PassHold hold = held.HoldAt(0);
         var longJobs = new List<GenerationJob> { scheduler.TryEnqueue(Request(0, 1000, sampler: SamplerKind.Ddpm), timeout.Token)! };
         await hold.Reached.WaitAsync(timeout.Token);
@@ -137,7 +136,7 @@ public sealed class SchedulerAdmissionTests : IDisposable
     {
         var held = new InstrumentedBackend(backend);
         // Jobs of 30 steps are long while more than 10 remain; together they hold at most 4 of 8 rows.
-        await using var scheduler = new GenerationScheduler(held, new SchedulerOptions { MaxBatchRows = 8, LongJobSteps = 10 });
+        await using var scheduler = new GenerationScheduler(held, new SchedulerOptions { MaxBatchRows = 8, LongJobSteps = 10, LongJobRows = 4 });
         InstrumentedBackend.PassHold hold = held.HoldAt(0);
         var jobs = new List<GenerationJob> { scheduler.TryEnqueue(Request(0, 30), timeout.Token)! };
         await hold.Reached.WaitAsync(timeout.Token);
@@ -163,7 +162,7 @@ public sealed class SchedulerAdmissionTests : IDisposable
     public async Task ManyShortJobs_DoNotOvertakeALongJobWaitingForRows_WhichThenRunsInEveryPass()
     {
         var held = new InstrumentedBackend(backend);
-        await using var scheduler = new GenerationScheduler(held, new SchedulerOptions { MaxBatchRows = 4 });
+        await using var scheduler = new GenerationScheduler(held, new SchedulerOptions { MaxBatchRows = 4, LongJobRows = 2 });
         // Four short jobs fill the 4 rows and end one after another (6, 8, 10, 12 steps); the long job (2 rows) is
         // queued behind them, then six more short ones. A single row that frees does not fit the long job: the short
         // jobs behind it wait rather than take it, or they would keep it out for as long as they keep coming.
@@ -195,6 +194,27 @@ public sealed class SchedulerAdmissionTests : IDisposable
             AssertInEveryPassFromItsFirst(passes, 5, $"short job {label}");
         }
         Assert.All(held.LabelsPerPass, labels => Assert.True(labels.Length <= 4));
+    }
+
+    [Fact]
+    public async Task LongJobRowsUnset_LongJobsMayTakeEveryRow()
+    {
+        var held = new InstrumentedBackend(backend);
+        await using var scheduler = new GenerationScheduler(held, new SchedulerOptions { MaxBatchRows = 4 });
+        Assert.Equal(4, scheduler.Options.EffectiveLongJobRows);
+        InstrumentedBackend.PassHold hold = held.HoldAt(0);
+        var jobs = new List<GenerationJob> { scheduler.TryEnqueue(Request(0, 150), timeout.Token)! };
+        await hold.Reached.WaitAsync(timeout.Token);
+        for (int label = 1; label < 4; label++)
+        {
+            jobs.Add(scheduler.TryEnqueue(Request(label, 150), timeout.Token)!);
+        }
+        hold.Release();
+        await Task.WhenAll(jobs.Select(job => GenerationRunner.CollectAsync(job, timeout.Token)));
+        await scheduler.DisposeAsync();
+
+        Assert.Equal([0, 1, 1, 1], [.. Enumerable.Range(0, 4).Select(label => PassesWith(held, label)[0])]);
+        Assert.Equal(151, held.Passes);
     }
 
     [Fact]

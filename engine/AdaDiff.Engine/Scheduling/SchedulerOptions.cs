@@ -21,20 +21,21 @@ public sealed class SchedulerOptions
 
     /// <summary>
     /// Jobs with more steps left than this are long (default 100: DDPM's 1000 steps are, DDIM's and DPM-Solver's 10–50
-    /// are not). Long jobs together hold at most <see cref="LongJobRows"/> rows, so that shorter ones never wait in the
-    /// queue for a long job's whole run: a job that is not long finishes within this many ticks.
+    /// are not). With <see cref="LongJobRows"/> set, long jobs together hold at most that many rows, so that shorter
+    /// ones never wait in the queue for a long job's whole run: a job that is not long finishes within this many ticks.
     /// </summary>
     public int LongJobSteps { get; set; } = 100;
 
     /// <summary>
-    /// Most rows that long jobs (<see cref="LongJobSteps"/>) hold together, 1..<see cref="MaxBatchRows"/>; the rest is
-    /// kept for shorter jobs. A long job whose rows exceed it still runs when no other long job does. 0 (default): half
-    /// of <see cref="MaxBatchRows"/>, rounded up.
+    /// Most rows that long jobs (<see cref="LongJobSteps"/>) hold together, 0..<see cref="MaxBatchRows"/>; the rest is
+    /// kept for shorter jobs. A long job whose rows exceed it still runs when no other long job does. 0 (default): no
+    /// share, long jobs may take every row, as suits a batch of alike jobs (an evaluation run); a server with mixed
+    /// traffic sets one (the AdaDiff server: half the pass).
     /// </summary>
     public int LongJobRows { get; set; }
 
-    /// <summary>The rows long jobs may hold: <see cref="LongJobRows"/>, or half of <see cref="MaxBatchRows"/> when it is 0.</summary>
-    public int EffectiveLongJobRows => LongJobRows > 0 ? LongJobRows : (MaxBatchRows + 1) / 2;
+    /// <summary>The rows long jobs may hold: <see cref="LongJobRows"/>, or all of <see cref="MaxBatchRows"/> when it is 0.</summary>
+    public int EffectiveLongJobRows => LongJobRows > 0 ? LongJobRows : MaxBatchRows;
 
     /// <summary>
     /// Most events a job may hold unread before it pauses: a paused job leaves the batch (keeping its slot) until its

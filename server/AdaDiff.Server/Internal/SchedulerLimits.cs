@@ -53,8 +53,9 @@ internal sealed record SchedulerLimits(int MaxBatchRows, int MaxActiveJobs, int 
             MaxUnreadEvents = options.MaxUnreadEventsPerStream,
             SlowReaderTimeout = TimeSpan.FromSeconds(options.SlowReaderTimeoutSeconds),
             LongJobSteps = options.LongJobSteps,
-            // A configured share larger than derived rows would be refused by the scheduler: a share is at most a pass.
-            LongJobRows = Math.Min(options.LongJobRows, MaxBatchRows),
+            // 0: half the pass, rounded up. A configured share larger than derived rows would be refused by the
+            // scheduler: a share is at most a pass.
+            LongJobRows = options.LongJobRows > 0 ? Math.Min(options.LongJobRows, MaxBatchRows) : (MaxBatchRows + 1) / 2,
         };
     }
 }
