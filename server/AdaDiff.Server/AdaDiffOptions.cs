@@ -41,14 +41,37 @@ public sealed class AdaDiffOptions
     /// <summary>Generations that may wait in a model's queue before calls get RESOURCE_EXHAUSTED, 1..100000. Default 64.</summary>
     public int MaxQueuedJobs { get; set; } = 64;
 
-    /// <summary>Generations a model runs at once (their steps share one batch), 1..1024. Default 8.</summary>
-    public int MaxActiveJobs { get; set; } = 8;
+    /// <summary>
+    /// Generations a model runs at once (their steps share one batch), 0..1024. Default 0: as many as the rows per pass,
+    /// so that only the rows bound them (a generation has at least one row, and one starts when its rows fit beside
+    /// the running ones').
+    /// </summary>
+    public int MaxActiveJobs { get; set; }
 
     /// <summary>
-    /// Most rows (images, doubled by guidance) in one network pass, 1..4096, at least MaxImagesPerRequest. Default 64.
-    /// A request needs all its rows in one pass, so guided requests may have at most half as many images.
+    /// Most rows (images, doubled by guidance) in one network pass, 0..4096; when set, at least MaxImagesPerRequest.
+    /// A request needs all its rows in one pass, so guided requests may have at most half as many images. Default 0:
+    /// derived per model at load from measured pass times, at the knee of throughput (the smallest batch reaching 90%
+    /// of the best rows per second), at least the rows of the largest request (MaxImagesPerRequest, doubled when the
+    /// model has guidance) and at most <see cref="DerivedMaxBatchRowsLimit"/>; the start-up log gives the figures.
     /// </summary>
-    public int MaxBatchRows { get; set; } = 64;
+    public int MaxBatchRows { get; set; }
+
+    /// <summary>Most rows per pass a derived <see cref="MaxBatchRows"/> takes (unless the largest request needs more): 1024.</summary>
+    public const int DerivedMaxBatchRowsLimit = 1024;
+
+    /// <summary>
+    /// Generations with more steps left than this are long, 1..100000. Default 100 (DDPM's 1000 steps are; DDIM's and
+    /// DPM-Solver's 10–50 are not). Long generations together hold at most <see cref="LongJobRows"/> rows, so that a
+    /// shorter one never waits for a long one's whole run.
+    /// </summary>
+    public int LongJobSteps { get; set; } = 100;
+
+    /// <summary>
+    /// Most rows of a pass that long generations (<see cref="LongJobSteps"/>) hold together, 0..4096 and at most the rows
+    /// per pass; one long generation may exceed it when it is the only one. Default 0: half the rows per pass.
+    /// </summary>
+    public int LongJobRows { get; set; }
 
     /// <summary>
     /// Events (step updates) a stream may hold unread before its generation pauses, 1..1000. Default 8. A paused

@@ -6,34 +6,38 @@ using AdaDiff.Packaging;
 
 namespace AdaDiff.Engine.Tests;
 
-/// <summary>A small randomly initialised U-ViT on the real TorchSharp backend (1×8×8, D=32, 5 layers, 3 classes).</summary>
+/// <summary>A small randomly initialised U-ViT on the real TorchSharp backend (1×8×8, D=32, 5 layers, 3 classes unless asked for more).</summary>
 internal static class TinyModel
 {
     public static readonly UViTConfig Config = UViTConfig.Tiny();
 
-    public static ModelManifest Manifest(int timesteps = 1000) => new()
+    public static ModelManifest Manifest(int timesteps = 1000, int classes = 3) => Manifest(UViTConfig.Tiny(classes), timesteps);
+
+    private static ModelManifest Manifest(UViTConfig config, int timesteps) => new()
     {
         Name = "tiny",
         Architecture = "uvit-adadiff",
-        Channels = Config.Channels,
-        Height = Config.Height,
-        Width = Config.Width,
-        PatchSize = Config.PatchSize,
-        EmbedDim = Config.EmbedDim,
-        Depth = Config.Depth,
-        NumHeads = Config.NumHeads,
-        MlpRatio = Config.MlpRatio,
-        NumClasses = Config.NumClasses,
+        Channels = config.Channels,
+        Height = config.Height,
+        Width = config.Width,
+        PatchSize = config.PatchSize,
+        EmbedDim = config.EmbedDim,
+        Depth = config.Depth,
+        NumHeads = config.NumHeads,
+        MlpRatio = config.MlpRatio,
+        NumClasses = config.NumClasses,
         SupportsUnconditional = true,
         NoiseSchedule = new NoiseScheduleSpec { Timesteps = timesteps },
-        Flops = FlopCounter.Count(Config),
+        Flops = FlopCounter.Count(config),
         Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
     };
 
-    public static TorchSharpBackend Backend(int seed = 1, int timesteps = 1000)
+    /// <summary>The model with <paramref name="classes"/> classes; tests that tell jobs apart by their class labels ask for more.</summary>
+    public static TorchSharpBackend Backend(int seed = 1, int timesteps = 1000, int classes = 3)
     {
+        UViTConfig config = UViTConfig.Tiny(classes);
         manual_seed(seed);
-        var model = new UViT(Config);
+        var model = new UViT(config);
         // Spread the biases so that certainties differ between rows and layers.
         var generator = new Generator((ulong)seed + 100);
         using (no_grad())
@@ -46,7 +50,7 @@ internal static class TinyModel
                 }
             }
         }
-        return new TorchSharpBackend(Manifest(timesteps), model, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
+        return new TorchSharpBackend(Manifest(config, timesteps), model, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
     }
 
     /// <summary>Per-layer certainties [depth][rows] and predictions [depth][rows × size] of a full pass, taken directly from the backend.</summary>

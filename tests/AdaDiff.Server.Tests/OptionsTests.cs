@@ -23,8 +23,13 @@ public sealed class OptionsTests
         { "MaxImagesPerRequest", "0" },
         { "MaxSteps", "0" },
         { "MaxQueuedJobs", "0" },
-        { "MaxActiveJobs", "0" },
+        { "MaxActiveJobs", "-1" },
+        { "MaxActiveJobs", "1025" },
+        { "MaxBatchRows", "-1" },
         { "MaxBatchRows", "8" }, // below MaxImagesPerRequest (16)
+        { "LongJobSteps", "0" },
+        { "LongJobRows", "-1" },
+        { "LongJobRows", "65" }, // above MaxBatchRows, set to 64 below
         { "Threads", "-1" },
         { "BindAddress", "not-an-address" },
         { "DefaultModel", "../models" },
@@ -37,12 +42,24 @@ public sealed class OptionsTests
     public void Validate_BadSetting_FailsNamingIt(string setting, string value)
     {
         AdaDiffOptions options = Valid();
+        options.MaxBatchRows = setting == "LongJobRows" ? 64 : options.MaxBatchRows;
         typeof(AdaDiffOptions).GetProperty(setting)!.SetValue(options, setting is "BindAddress" or "DefaultModel" or "ModelRepository" ? value : int.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
 
         ValidateOptionsResult result = Validate(options);
 
         Assert.True(result.Failed);
         Assert.Contains($"AdaDiff:{setting}", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_BatchLimitsZero_MeanDerived_Succeed()
+    {
+        AdaDiffOptions options = Valid();
+        Assert.Equal(0, options.MaxBatchRows);
+        Assert.Equal(0, options.MaxActiveJobs);
+        options.LongJobRows = 100; // not held to the rows of a derived pass: the scheduler takes at most a pass
+
+        Assert.True(Validate(options).Succeeded);
     }
 
     [Fact]

@@ -28,15 +28,17 @@ public sealed class UnreadStreamsSystemTests(ITestOutputHelper output)
     {
         await using ServerProcess server = await ServerProcess.StartAsync(ServerProcess.DefaultReadyTimeout,
             $"--AdaDiff:MaxUnreadEventsPerStream={MaxUnread}", "--AdaDiff:SlowReaderTimeoutSeconds=1",
-            "--AdaDiff:MaxQueuedJobs=200", "--AdaDiff:MaxOpenStreams=200", "--AdaDiff:MaxStreamsPerConnection=200");
+            "--AdaDiff:MaxQueuedJobs=200", "--AdaDiff:MaxOpenStreams=200", "--AdaDiff:MaxStreamsPerConnection=200",
+            "--AdaDiff:MaxBatchRows=64", "--AdaDiff:MaxActiveJobs=8");
         // The client's HTTP/2 windows stay at their initial 64 KB while nothing is read, so the server must hold
         // (or refuse to make) what the clients do not take.
         using var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
         using GrpcChannel channel = GrpcChannel.ForAddress(server.GrpcAddress, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = false });
         var client = new DiffusionService.DiffusionServiceClient(channel);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        // Warm at the batch the test will run (8 generations × 4 images × 2 guidance rows = 64 rows, the default
-        // MaxBatchRows): ONNX Runtime's per-session arenas grow with the batch, and that is not the streams' memory.
+        // Warm at the batch the test will run (8 generations × 4 images × 2 guidance rows = 64 rows, the MaxBatchRows
+        // set above rather than derived from the machine): ONNX Runtime's per-session arenas grow with the batch, and
+        // that is not the streams' memory.
         await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Generation.RunAsync(client, Request(4))));
         long baseline = server.ResidentBytes();
         double stepsBefore = await MetricAsync(http, server, "adadiff_steps_total");

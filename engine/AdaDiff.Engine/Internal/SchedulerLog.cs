@@ -5,8 +5,8 @@ namespace AdaDiff.Engine.Internal;
 /// <summary>Log messages of the scheduler, with fixed event ids.</summary>
 internal static partial class SchedulerLog
 {
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Scheduler for {Model} on {Backend} started (max {MaxBatchRows} rows, {MaxActiveJobs} active, {MaxQueuedJobs} queued)")]
-    public static partial void Started(ILogger logger, string model, string backend, int maxBatchRows, int maxActiveJobs, int maxQueuedJobs);
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Scheduler for {Model} on {Backend} started (max {MaxBatchRows} rows, {MaxActiveJobs} active, {MaxQueuedJobs} queued; jobs of more than {LongJobSteps} steps hold at most {LongJobRows} rows)")]
+    public static partial void Started(ILogger logger, string model, string backend, int maxBatchRows, int maxActiveJobs, int maxQueuedJobs, int longJobRows, int longJobSteps);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Scheduler for {Model} stopped")]
     public static partial void Stopped(ILogger logger, string model);

@@ -67,12 +67,6 @@ public sealed class GenerationJob : IDisposable
     /// <summary>True once the job has its sampling state (it left the queue).</summary>
     internal bool Started => sampler is not null;
 
-    /// <summary>True when the job was left out of the last pass for lack of rows (it goes first in the next).</summary>
-    internal bool Waiting { get; set; }
-
-    /// <summary>Taken into the pass being gathered (the scheduler's worker sets and clears it within one tick).</summary>
-    internal bool InBatch { get; set; }
-
     /// <summary>Events written and not yet read.</summary>
     public int UnreadEvents => events.Reader.Count;
 

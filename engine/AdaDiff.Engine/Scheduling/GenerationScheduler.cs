@@ -9,12 +9,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace AdaDiff.Engine.Scheduling;
 
 /// <summary>
-/// Runs the generations of one backend on one worker thread with step-level continuous batching. Each
-/// tick: admit queued jobs up to <see cref="SchedulerOptions.MaxActiveJobs"/>; gather the next step of every
-/// active job into one <see cref="DenoiseBatch"/> (oldest first, jobs that waited last tick before the others; a
-/// job's rows stay together; a job that does not fit in <see cref="SchedulerOptions.MaxBatchRows"/> waits a tick); run it through the
-/// <see cref="AdaptiveDenoiser"/>; advance each job's sampler and emit its events. Cancelled jobs leave the
-/// batch before the next layer and their event channels complete with an <see cref="OperationCanceledException"/>.
+/// Runs the generations of one backend on one worker thread with step-level continuous batching. Each tick: admit
+/// queued jobs (<see cref="Admit"/>: by rows, so that every running job's rows fit one pass of
+/// <see cref="SchedulerOptions.MaxBatchRows"/>, at most <see cref="SchedulerOptions.MaxActiveJobs"/> of them, long
+/// jobs within their share of the rows); gather the next step of every active job into one <see cref="DenoiseBatch"/>;
+/// run it through the <see cref="AdaptiveDenoiser"/>; advance each job's sampler and emit its events. A job queued
+/// while a pass runs is in the next one when its rows fit, and a running job is in every pass until it ends (unless
+/// its reader falls behind). Cancelled jobs leave the batch before the next layer and their event channels complete
+/// with an <see cref="OperationCanceledException"/>.
 /// </summary>
 public sealed class GenerationScheduler : IAsyncDisposable
 {
@@ -57,6 +59,8 @@ public sealed class GenerationScheduler : IAsyncDisposable
             MaxActiveJobs = options.MaxActiveJobs,
             MaxUnreadEvents = options.MaxUnreadEvents,
             SlowReaderTimeout = options.SlowReaderTimeout,
+            LongJobSteps = options.LongJobSteps,
+            LongJobRows = options.LongJobRows,
         };
         this.observer = observer;
         this.logger = logger ?? (ILogger)NullLogger.Instance;
@@ -67,7 +71,8 @@ public sealed class GenerationScheduler : IAsyncDisposable
         batch = new DenoiseBatch(manifest.ImageSize, this.options.MaxBatchRows);
         worker = new Thread(WorkerMain) { IsBackground = true, Name = $"adadiff-{manifest.Name}-{backend.Name}" };
         worker.Start();
-        SchedulerLog.Started(this.logger, manifest.Name, backend.Name, this.options.MaxBatchRows, this.options.MaxActiveJobs, this.options.MaxQueuedJobs);
+        SchedulerLog.Started(this.logger, manifest.Name, backend.Name, this.options.MaxBatchRows, this.options.MaxActiveJobs, this.options.MaxQueuedJobs,
+            this.options.EffectiveLongJobRows, this.options.LongJobSteps);
     }
 
     /// <summary>The backend this scheduler drives.</summary>
@@ -172,43 +177,90 @@ public sealed class GenerationScheduler : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Drops cancelled jobs from the queue and starts queued jobs, in queue order, while their rows fit beside the
+    /// rows of the active ones (paused ones included: they keep their place) and fewer than
+    /// <see cref="SchedulerOptions.MaxActiveJobs"/> run. Two rules keep it fair both ways:
+    /// <list type="bullet">
+    /// <item>A job that does not fit the rows left waits, and so does every job behind it: a stream of small jobs
+    /// cannot keep taking the rows a larger one ahead of them waits for.</item>
+    /// <item>Long jobs (more than <see cref="SchedulerOptions.LongJobSteps"/> steps left) hold at most
+    /// <see cref="SchedulerOptions.EffectiveLongJobRows"/> rows together (one long job may exceed it when it is the
+    /// only one). A long job past that share waits until a running one is down to its last
+    /// <see cref="SchedulerOptions.LongJobSteps"/> steps (long jobs keep their order among themselves), and shorter
+    /// jobs behind it go ahead, so that no short job waits for a long job's whole run.</item>
+    /// </list>
+    /// Then the job at the head of the queue, when its rows fit beside the long share (and, if it is long, the share has
+    /// room), waits only for jobs that are not long to end: at most <see cref="SchedulerOptions.LongJobSteps"/> ticks
+    /// while no reader falls behind.
+    /// </summary>
     private void Admit()
     {
+        int rows = 0;
+        int longRows = 0;
+        foreach (GenerationJob job in active)
+        {
+            int jobRows = job.Request.RowsPerStep;
+            rows += jobRows;
+            if (IsLong(job.Request.Steps - job.StepsDone))
+            {
+                longRows += jobRows;
+            }
+        }
         int queued;
         int cancelledQueued = 0;
+        int admitted = 0;
         lock (queueLock)
         {
-            // Queued jobs that were cancelled leave the queue at once, wherever they are in it.
+            bool rowsFull = false;
+            bool longShareFull = false;
             int count = queue.Count;
             for (int i = 0; i < count; i++)
             {
+                // Every job is looked at once, in order; those that stay go back in the same order.
                 GenerationJob job = queue.Dequeue();
                 if (job.CancellationToken.IsCancellationRequested)
                 {
+                    // Queued jobs that were cancelled leave the queue at once, wherever they are in it.
                     FinishCancelled(job);
                     cancelledQueued++;
+                    continue;
                 }
-                else
+                if (!rowsFull && active.Count < options.MaxActiveJobs)
                 {
-                    queue.Enqueue(job);
+                    int jobRows = job.Request.RowsPerStep;
+                    bool isLong = IsLong(job.Request.Steps);
+                    if (isLong && (longShareFull || (longRows > 0 && longRows + jobRows > options.EffectiveLongJobRows)))
+                    {
+                        longShareFull = true;
+                    }
+                    else if (rows + jobRows > options.MaxBatchRows)
+                    {
+                        rowsFull = true;
+                    }
+                    else
+                    {
+                        job.Start(schedule);
+                        active.Add(job);
+                        rows += jobRows;
+                        longRows += isLong ? jobRows : 0;
+                        admitted++;
+                        continue;
+                    }
                 }
-            }
-            while (active.Count < options.MaxActiveJobs && queue.Count > 0)
-            {
-                GenerationJob job = queue.Dequeue();
-                job.Start(schedule);
-                active.Add(job);
+                queue.Enqueue(job);
             }
             queued = queue.Count;
             Volatile.Write(ref queueDepth, queued);
         }
-        int before = Volatile.Read(ref activeJobs);
         Volatile.Write(ref activeJobs, active.Count);
-        if (cancelledQueued > 0 || before != active.Count)
+        if (cancelledQueued > 0 || admitted > 0)
         {
             observer?.Occupancy(queued, active.Count);
         }
     }
+
+    private bool IsLong(int stepsLeft) => stepsLeft > options.LongJobSteps;
 
     private void Tick()
     {
@@ -217,35 +269,15 @@ public sealed class GenerationScheduler : IAsyncDisposable
         PauseBackloggedJobs(tickStartedAt);
         batch.Clear();
         inBatch.Clear();
-        // Jobs left out of the last pass go first, so that none waits more than a tick while others run;
-        // within each set, oldest first. A job that does not fit in the rows left waits for the next tick.
-        // The second round looks only at jobs that were not waiting: one taken in the first round is in the
-        // batch already (before, it was looked at again, marked waiting, and two large jobs could starve a third).
-        for (int round = 0; round < 2; round++)
+        // Admission keeps the rows of the active jobs within a pass: every job that is not paused takes its step.
+        foreach (GenerationJob job in active)
         {
-            bool waitingRound = round == 0;
-            foreach (GenerationJob job in active)
+            if (job.PausedSince != 0)
             {
-                if (job.Waiting != waitingRound || job.InBatch || job.PausedSince != 0)
-                {
-                    continue;
-                }
-                if (job.Request.RowsPerStep <= batch.FreeRows)
-                {
-                    inBatch.Add((job, job.AddTo(batch)));
-                    job.MarkTick(tickStartedAt);
-                    job.InBatch = true;
-                }
-                else
-                {
-                    job.Waiting = true;
-                }
+                continue;
             }
-        }
-        foreach ((GenerationJob job, _) in inBatch)
-        {
-            job.InBatch = false;
-            job.Waiting = false;
+            inBatch.Add((job, job.AddTo(batch)));
+            job.MarkTick(tickStartedAt);
         }
         if (inBatch.Count == 0)
         {

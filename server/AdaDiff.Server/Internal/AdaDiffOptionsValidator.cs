@@ -61,8 +61,14 @@ internal sealed partial class AdaDiffOptionsValidator(IReadOnlyList<string> avai
         Range(options.MaxImagesPerRequest, 1, 1024, nameof(options.MaxImagesPerRequest));
         Range(options.MaxSteps, 1, 100_000, nameof(options.MaxSteps));
         Range(options.MaxQueuedJobs, 1, 100_000, nameof(options.MaxQueuedJobs));
-        Range(options.MaxActiveJobs, 1, 1024, nameof(options.MaxActiveJobs));
-        Range(options.MaxBatchRows, 1, 4096, nameof(options.MaxBatchRows));
+        Range(options.MaxActiveJobs, 0, 1024, nameof(options.MaxActiveJobs));
+        Range(options.MaxBatchRows, 0, 4096, nameof(options.MaxBatchRows));
+        Range(options.LongJobSteps, 1, 100_000, nameof(options.LongJobSteps));
+        Range(options.LongJobRows, 0, 4096, nameof(options.LongJobRows));
+        if (options.MaxBatchRows > 0 && options.LongJobRows > options.MaxBatchRows)
+        {
+            failures.Add($"{s}:LongJobRows ({options.LongJobRows}) is more than {s}:MaxBatchRows ({options.MaxBatchRows}); long generations can hold at most a whole pass.");
+        }
         Range(options.Threads, 0, 1024, nameof(options.Threads));
         Range(options.DrainTimeoutSeconds, 0, 3600, nameof(options.DrainTimeoutSeconds));
         Range(options.MaxUnreadEventsPerStream, 1, 1000, nameof(options.MaxUnreadEventsPerStream));
@@ -143,9 +149,9 @@ internal sealed partial class AdaDiffOptionsValidator(IReadOnlyList<string> avai
             Backend(perModel.Backend, $"Models:{model}:Backend");
             Choice(perModel.ExecutionProvider, $"Models:{model}:ExecutionProvider", ModelBackends.Providers);
         }
-        if (options.MaxBatchRows < options.MaxImagesPerRequest)
+        if (options.MaxBatchRows > 0 && options.MaxBatchRows < options.MaxImagesPerRequest)
         {
-            failures.Add($"{s}:MaxBatchRows ({options.MaxBatchRows}) is less than {s}:MaxImagesPerRequest ({options.MaxImagesPerRequest}); a request's images must fit one batch.");
+            failures.Add($"{s}:MaxBatchRows ({options.MaxBatchRows}) is less than {s}:MaxImagesPerRequest ({options.MaxImagesPerRequest}); a request's images must fit one batch (0 derives it from the device).");
         }
         if (!(options.RetryAfterSeconds >= 0 && options.RetryAfterSeconds <= 3600))
         {

@@ -27,8 +27,9 @@ internal static class GenerateRequestValidator
     /// <summary>
     /// Validates <paramref name="request"/>. With <paramref name="manifest"/> null (the model is unknown or
     /// its name invalid) only the model-independent fields are checked and null is returned.
+    /// <paramref name="maxBatchRows"/> is the rows per pass of the model's scheduler (configured or derived at load).
     /// </summary>
-    public static ValidatedGenerate? Validate(Proto.GenerateRequest request, ModelManifest? manifest, AdaDiffOptions options, List<BadRequest.Types.FieldViolation> violations)
+    public static ValidatedGenerate? Validate(Proto.GenerateRequest request, ModelManifest? manifest, AdaDiffOptions options, int maxBatchRows, List<BadRequest.Types.FieldViolation> violations)
     {
         var bad = new Violations(violations);
         int before = violations.Count;
@@ -80,7 +81,7 @@ internal static class GenerateRequestValidator
             Seed = seed,
         };
         // The engine's own limits (rows per batch with guidance, …) as a last check.
-        if (GenerationRequestValidator.Check(engineRequest, manifest, options.MaxBatchRows) is { } violation)
+        if (GenerationRequestValidator.Check(engineRequest, manifest, maxBatchRows) is { } violation)
         {
             bad.Add(ProtoField(violation.Field), violation.Message);
             return null;

@@ -15,6 +15,15 @@ internal static partial class ServerLog
     [LoggerMessage(111, LogLevel.Information, "Model {Model}: ONNX graphs from {Source}")]
     public static partial void OnnxExportSource(ILogger logger, string model, string source);
 
+    [LoggerMessage(112, LogLevel.Information, "Model {Model}: full-depth passes measured at {Timings}")]
+    public static partial void PassTimesMeasured(ILogger logger, string model, string timings);
+
+    [LoggerMessage(113, LogLevel.Information, "Model {Model}: {MaxBatchRows} rows per pass (derived: throughput knee at {KneeRows} rows, {KneeRowsPerSecond:F0} rows/s, at least {KneeFraction:P0} of the best {BestRowsPerSecond:F0} rows/s at {BestRows} rows; bounds {MinRows}..{MaxRows}, the largest request needing {MinRows}), {MaxActiveJobs} active generations ({ActiveSource}); set AdaDiff:MaxBatchRows and AdaDiff:MaxActiveJobs to override")]
+    public static partial void BatchLimitsDerived(ILogger logger, string model, int maxBatchRows, int kneeRows, double kneeRowsPerSecond, double kneeFraction, double bestRowsPerSecond, int bestRows, int minRows, int maxRows, int maxActiveJobs, string activeSource);
+
+    [LoggerMessage(114, LogLevel.Information, "Model {Model}: {MaxBatchRows} rows per pass (configured), {MaxActiveJobs} active generations ({ActiveSource})")]
+    public static partial void BatchLimitsConfigured(ILogger logger, string model, int maxBatchRows, int maxActiveJobs, string activeSource);
+
     [LoggerMessage(102, LogLevel.Warning, "Skipping {Folder} in the model repository: {Reason}")]
     public static partial void ModelFolderSkipped(ILogger logger, string folder, string reason);
 

@@ -117,17 +117,12 @@ public sealed class ModelRegistry : IAsyncDisposable
         {
             PngCodec.EnsureSupported(entry.Manifest.Channels, entry.Name);
             BackendWarmup.Run(backend);
+            SchedulerLimits limits = SchedulerLimits.Resolve(_options, backend.Manifest, maxRows => BatchSizing.Measure(backend, maxRows));
+            LogLimits(entry.Name, limits);
             var observer = new ModelObserver(_metrics, entry.Name, backend.Name, entry.Manifest.NoiseSchedule.Timesteps);
             var scheduler = new GenerationScheduler(
                 backend,
-                new SchedulerOptions
-                {
-                    MaxBatchRows = _options.MaxBatchRows,
-                    MaxQueuedJobs = _options.MaxQueuedJobs,
-                    MaxActiveJobs = _options.MaxActiveJobs,
-                    MaxUnreadEvents = _options.MaxUnreadEventsPerStream,
-                    SlowReaderTimeout = TimeSpan.FromSeconds(_options.SlowReaderTimeoutSeconds),
-                },
+                limits.ToSchedulerOptions(_options),
                 observer,
                 _loggerFactory.CreateLogger<GenerationScheduler>());
             observer.Occupancy(0, 0);
@@ -140,6 +135,19 @@ public sealed class ModelRegistry : IAsyncDisposable
             backend.Dispose();
             throw;
         }
+    }
+
+    private void LogLimits(string model, SchedulerLimits limits)
+    {
+        string activeSource = limits.ActiveConfigured ? "configured" : "as many as the rows";
+        if (limits.Derived is not { } derived)
+        {
+            ServerLog.BatchLimitsConfigured(_logger, model, limits.MaxBatchRows, limits.MaxActiveJobs, activeSource);
+            return;
+        }
+        ServerLog.PassTimesMeasured(_logger, model, BatchSizing.Describe(limits.Timings!));
+        ServerLog.BatchLimitsDerived(_logger, model, limits.MaxBatchRows, derived.KneeRows, derived.KneeRowsPerSecond, derived.KneeFraction,
+            derived.BestRowsPerSecond, derived.BestRows, limits.MinRows, limits.MaxRows, limits.MaxActiveJobs, activeSource);
     }
 
     private static async ValueTask ReleaseAsync(ServedModel model)
