@@ -6,6 +6,7 @@ using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Client;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
+using AdaDiff.Engine.Scheduling;
 
 namespace AdaDiff.ServingBenchmarks;
 
@@ -48,8 +49,10 @@ public static class BenchRunner
             Threshold = manifest.DefaultThreshold,
             MinLayers = manifest.DefaultMinLayers,
             Threads = options.EffectiveThreads,
-            MaxActiveJobs = options.MaxActiveJobs ?? activeDefault ?? 8,
-            MaxBatchRows = options.MaxBatchRows ?? rowsDefault ?? 64,
+            // 0 (the server's default): derived from the device, below, once the in-process backends are loaded.
+            MaxActiveJobs = options.MaxActiveJobs ?? activeDefault ?? 0,
+            MaxBatchRows = options.MaxBatchRows ?? rowsDefault ?? 0,
+            LimitsSource = options.MaxBatchRows is not null ? "--max-batch-rows" : rowsDefault > 0 ? "the server's appsettings.json" : "derived",
             MaxQueuedJobs = options.MaxQueuedJobs ?? queuedDefault ?? 64,
             MaxUnreadEvents = options.MaxUnreadEvents,
             PassRows = options.PassRows,
@@ -78,6 +81,22 @@ public static class BenchRunner
             log.WriteLine($"bench: PyTorch runs {(pytorchSetup.Fair ? "in the fair configuration" : "in the DEFAULT configuration")}");
         }
 
+        var servers = new Dictionary<string, ServerLauncher>(StringComparer.Ordinal);
+        var clients = new Dictionary<string, AdaDiffClient>(StringComparer.Ordinal);
+        var backends = new Dictionary<string, IDenoiserBackend>(StringComparer.Ordinal);
+        var inProcess = new Dictionary<string, InProcessRunner>(StringComparer.Ordinal);
+        log.WriteLine("bench: loading the backends in-process");
+        foreach (string backend in options.Backends)
+        {
+            backends[backend] = backend == "torchsharp"
+                ? TorchSharpBackend.Load(package, new TorchSharpBackendOptions { Threads = settings.Threads })
+                : OnnxBackend.Load(package, new OnnxBackendOptions { Threads = settings.Threads });
+        }
+        if (settings.MaxBatchRows == 0 || settings.MaxActiveJobs == 0)
+        {
+            settings = DeriveLimits(settings, backends[options.Backends[0]], options.Backends[0], log);
+        }
+
         string[] flags =
         [
             $"--AdaDiff:Threads={settings.Threads}",
@@ -89,10 +108,6 @@ public static class BenchRunner
             $"--AdaDiff:DefaultModel={Path.GetFileName(package)}",
             .. options.ServerArgs,
         ];
-        var servers = new Dictionary<string, ServerLauncher>(StringComparer.Ordinal);
-        var clients = new Dictionary<string, AdaDiffClient>(StringComparer.Ordinal);
-        var backends = new Dictionary<string, IDenoiserBackend>(StringComparer.Ordinal);
-        var inProcess = new Dictionary<string, InProcessRunner>(StringComparer.Ordinal);
         void KillServers(object? sender, EventArgs e)
         {
             foreach (ServerLauncher s in servers.Values)
@@ -115,12 +130,9 @@ public static class BenchRunner
                 await server.WaitReadyAsync(TimeSpan.FromMinutes(4), cancel);
                 clients[server.Backend] = new AdaDiffClient(new AdaDiffClientOptions { Address = server.GrpcAddress, MaxAttempts = 1 });
             }
-            log.WriteLine($"bench: servers ready after {clock.Elapsed.TotalSeconds:F0} s; loading the backends in-process");
+            log.WriteLine($"bench: servers ready after {clock.Elapsed.TotalSeconds:F0} s");
             foreach (string backend in options.Backends)
             {
-                backends[backend] = backend == "torchsharp"
-                    ? TorchSharpBackend.Load(package, new TorchSharpBackendOptions { Threads = settings.Threads })
-                    : OnnxBackend.Load(package, new OnnxBackendOptions { Threads = settings.Threads });
                 inProcess[backend] = new InProcessRunner(backends[backend], settings);
             }
             probe = new PeakProbe(settings.MatmulSize, settings.Threads);
@@ -208,6 +220,23 @@ public static class BenchRunner
                 backend.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// The server's own rule for limits left at 0 (BatchSizing on the device: rows per pass at the throughput knee, as
+    /// many active generations as rows), applied once on <paramref name="backendName"/> in-process, so that both
+    /// servers and both in-process schedulers run with the same limits and the serving overhead compares like with like.
+    /// </summary>
+    private static BenchSettings DeriveLimits(BenchSettings settings, IDenoiserBackend backend, string backendName, TextWriter log)
+    {
+        int minRows = 16 * 2; // the server's default MaxImagesPerRequest (16) of guided images
+        int maxRows = 1024;
+        IReadOnlyList<PassTiming> timings = BatchSizing.Measure(backend, maxRows);
+        BatchLimits derived = BatchSizing.Choose(timings, minRows, maxRows);
+        int rows = settings.MaxBatchRows > 0 ? settings.MaxBatchRows : derived.MaxBatchRows;
+        int active = settings.MaxActiveJobs > 0 ? settings.MaxActiveJobs : rows;
+        log.WriteLine($"bench: limits derived on {backendName}: {BatchSizing.Describe(timings)} → {rows} rows per pass, {active} active generations");
+        return settings with { MaxBatchRows = rows, MaxActiveJobs = active, LimitsSource = $"derived on {backendName} as the server derives them (throughput knee {derived.KneeRows} rows)" };
     }
 
     /// <summary>

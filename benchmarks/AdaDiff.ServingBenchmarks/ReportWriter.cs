@@ -103,7 +103,7 @@ public static class ReportWriter
         string load = loads.Length == 0 ? "" : string.Create(Inv, $"; 1-minute load average {loads.Min():F1}–{loads.Max():F1}");
         md.AppendLine(Inv, $"- date: {r.StartedAt:yyyy-MM-dd HH:mm} UTC; machine: {r.Machine}{load}; ran {r.TotalSeconds / 60:F1} min (estimated {r.EstimatedSeconds / 60:F1})");
         md.AppendLine(Inv, $"- work: model `{s.Model}` (depth {s.Depth}, weights {s.WeightsSha256[..Math.Min(12, s.WeightsSha256.Length)]}…), one image per call, DDIM-{s.Steps}, class {s.ClassLabel}, guidance {s.Guidance.ToString(Inv)} (two network rows per image), adaptive threshold {s.Threshold.ToString("0.####", Inv)} and min layers {s.MinLayers} (the model's defaults), every step's FLOAT32 latent streamed");
-        md.AppendLine(Inv, $"- server and in-process scheduler alike: {s.Threads} threads, MaxActiveJobs {s.MaxActiveJobs}, MaxBatchRows {s.MaxBatchRows}, MaxQueuedJobs {s.MaxQueuedJobs}, MaxUnreadEvents {s.MaxUnreadEvents}{(r.ServerArgs.Count > 0 ? "; server flags " + string.Join(' ', r.ServerArgs.Select(x => "`" + x + "`")) : "")}");
+        md.AppendLine(Inv, $"- server and in-process scheduler alike: {s.Threads} threads, MaxActiveJobs {s.MaxActiveJobs}, MaxBatchRows {s.MaxBatchRows}{(s.LimitsSource.Length > 0 ? " (" + s.LimitsSource + ")" : "")}, MaxQueuedJobs {s.MaxQueuedJobs}, MaxUnreadEvents {s.MaxUnreadEvents}{(r.ServerArgs.Count > 0 ? "; server flags " + string.Join(' ', r.ServerArgs.Select(x => "`" + x + "`")) : "")}");
         md.AppendLine(Inv, $"- PyTorch: {r.PyTorch.Reason}.");
         md.AppendLine(Inv, $"- machine-readable: `{jsonName}`");
         md.AppendLine();

@@ -110,6 +110,9 @@ public sealed record BenchSettings
 
     public required int MaxBatchRows { get; init; }
 
+    /// <summary>Where the two limits above came from: the command line, the server's appsettings.json, or derived.</summary>
+    public string LimitsSource { get; init; } = "";
+
     public required int MaxQueuedJobs { get; init; }
 
     public required int MaxUnreadEvents { get; init; }
