@@ -75,8 +75,9 @@ public sealed class AdaDiffOptions
 
     /// <summary>
     /// Events (step updates) a stream may hold unread before its generation pauses, 1..1000. Default 8. A paused
-    /// generation keeps its slot but leaves the batch until the client reads, so an unread stream holds at most this
-    /// many events (8 × 16 images × 3136 B ≈ 400 KB of FLOAT32 latents for the default model) instead of its whole run.
+    /// generation keeps its rows of the pass but leaves the batch until the client reads, so an unread stream holds at
+    /// most this many events (8 × 16 images × 3136 B ≈ 400 KB of FLOAT32 latents for the default model) instead of its
+    /// whole run.
     /// </summary>
     public int MaxUnreadEventsPerStream { get; set; } = 8;
 

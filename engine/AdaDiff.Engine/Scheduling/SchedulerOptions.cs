@@ -38,14 +38,14 @@ public sealed class SchedulerOptions
     public int EffectiveLongJobRows => LongJobRows > 0 ? LongJobRows : MaxBatchRows;
 
     /// <summary>
-    /// Most events a job may hold unread before it pauses: a paused job leaves the batch (keeping its slot) until its
-    /// reader catches up, so a client that does not read cannot make the server buffer its whole generation. 0
-    /// (default, for in-process callers that read everything): no bound.
+    /// Most events a job may hold unread before it pauses: a paused job leaves the batch (keeping its rows: admission
+    /// still counts them) until its reader catches up, so a client that does not read cannot make the server buffer its
+    /// whole generation. 0 (default, for in-process callers that read everything): no bound.
     /// </summary>
     public int MaxUnreadEvents { get; set; }
 
     /// <summary>
-    /// How long a job may stay paused by <see cref="MaxUnreadEvents"/> before it is ended: its slot is freed, its
+    /// How long a job may stay paused by <see cref="MaxUnreadEvents"/> before it is ended: its rows are freed, its
     /// unread events are dropped and its channel completes with a <see cref="SlowReaderException"/>. Null (default):
     /// no limit.
     /// </summary>
