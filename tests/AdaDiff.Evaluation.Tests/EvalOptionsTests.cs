@@ -63,15 +63,4 @@ public class EvalOptionsTests
     {
         Assert.Throws<ArgumentException>(() => EvalOptions.Parse([name, value]));
     }
-
-    [Fact]
-    public void Interpolate_BetweenAndOutsidePoints()
-    {
-        (double, double)[] points = [(7, 10), (13, 4), (8, 8)];
-
-        Assert.Equal(9.0, Evaluator.Interpolate(points, 7.5)!.Value, 10);
-        Assert.Equal(6.0, Evaluator.Interpolate(points, 10.5)!.Value, 10);
-        Assert.Equal(4.0, Evaluator.Interpolate(points, 13)!.Value, 10);
-        Assert.Null(Evaluator.Interpolate(points, 6.9));
-    }
 }

@@ -371,47 +371,20 @@ public static class Evaluator
         return state;
     }
 
-    /// <summary>Linear interpolation of y at <paramref name="x"/> along points sorted by x; null outside their range.</summary>
-    internal static double? Interpolate(IReadOnlyList<(double X, double Y)> points, double x)
-    {
-        var sorted = points.OrderBy(p => p.X).ToList();
-        for (int i = 0; i < sorted.Count; i++)
-        {
-            if (Math.Abs(sorted[i].X - x) < 1e-9)
-            {
-                return sorted[i].Y;
-            }
-            if (i > 0 && sorted[i - 1].X < x && x < sorted[i].X)
-            {
-                double w = (x - sorted[i - 1].X) / (sorted[i].X - sorted[i - 1].X);
-                return sorted[i - 1].Y + (w * (sorted[i].Y - sorted[i - 1].Y));
-            }
-        }
-        return null;
-    }
-
-    /// <summary>The runs of <paramref name="group"/> with the report's main sampler, steps and sample size, by mean depth.</summary>
-    internal static List<RunRecord> Sweep(EvalReport report, string group) =>
-        [.. report.Runs.Where(r => r.Group == group && r.Samples == report.Settings.Samples && r.Sampler == report.Settings.Sampler && r.Steps == report.Settings.Steps).OrderBy(r => r.MeanLayers)];
-
-    /// <summary>The points (mean layers, <paramref name="y"/>) of <paramref name="runs"/> that measured it, for <see cref="Interpolate"/>.</summary>
-    internal static List<(double X, double Y)> Curve(IEnumerable<RunRecord> runs, Func<RunRecord, double?> y) =>
-        [.. runs.Where(r => y(r) is not null).Select(r => (r.MeanLayers, y(r)!.Value))];
-
     private static List<EqualDepthRecord> EqualDepth(List<MeasuredRun> perSample, List<MeasuredRun> perBatch, List<MeasuredRun> statics, MeasuredRun full, List<MeasuredRun> baseline)
     {
         var staticRuns = statics.Append(full).Select(r => r.Record).ToList();
-        var batchCurve = Curve(perBatch.Select(r => r.Record), r => r.Fid);
-        var staticCurve = Curve(staticRuns, r => r.Fid);
-        var staticAccuracy = Curve(staticRuns, r => r.ClassAccuracy);
-        var baselineCurve = Curve(baseline.Select(r => r.Record), r => r.Fid);
+        var batchCurve = Curves.Curve(perBatch.Select(r => r.Record), r => r.Fid);
+        var staticCurve = Curves.Curve(staticRuns, r => r.Fid);
+        var staticAccuracy = Curves.Curve(staticRuns, r => r.ClassAccuracy);
+        var baselineCurve = Curves.Curve(baseline.Select(r => r.Record), r => r.Fid);
         var rows = new List<EqualDepthRecord>();
         foreach (MeasuredRun r in perSample)
         {
             double m = r.Record.MeanLayers;
             rows.Add(new EqualDepthRecord(r.Record.Threshold ?? 0, m, r.Record.Fid ?? double.NaN,
-                Interpolate(batchCurve, m), Interpolate(staticCurve, m), Interpolate(baselineCurve, m),
-                r.Record.ClassAccuracy, Interpolate(staticAccuracy, m)));
+                Curves.Interpolate(batchCurve, m), Curves.Interpolate(staticCurve, m), Curves.Interpolate(baselineCurve, m),
+                r.Record.ClassAccuracy, Curves.Interpolate(staticAccuracy, m)));
         }
         return rows;
     }

@@ -56,7 +56,7 @@ internal static class ReportPictures
     public static List<PlotSeries> ParetoSeries(EvalReport report)
     {
         List<(double, double)> Points(params string[] groups) =>
-            [.. groups.SelectMany(g => Evaluator.Sweep(report, g)).Where(r => r.Fid is not null).Select(r => (r.MeanLayers, r.Fid!.Value))];
+            [.. groups.SelectMany(g => Curves.Sweep(report, g)).Where(r => r.Fid is not null).Select(r => (r.MeanLayers, r.Fid!.Value))];
         var series = new List<PlotSeries>
         {
             new("static truncation (FIXED_DEPTH) + full depth", Plots.Grey, Points("static", "full"), Connect: true, Hollow: true),

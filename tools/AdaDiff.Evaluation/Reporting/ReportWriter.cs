@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using AdaDiff.Engine;
+using AdaDiff.Evaluation.Internal;
 
 namespace AdaDiff.Evaluation.Reporting;
 
@@ -243,11 +244,11 @@ internal static class ReportWriter
         {
             return;
         }
-        RunRecord full = Evaluator.Sweep(report, "full").First();
-        RunRecord? perSample = Evaluator.Sweep(report, "adaptive").FirstOrDefault(r => r.Threshold == s.PictureThreshold);
-        List<RunRecord> adaptive = [.. Evaluator.Sweep(report, "adaptive").Append(full)];
-        List<RunRecord> statics = [.. Evaluator.Sweep(report, "static").Append(full)];
-        double? Curve(List<RunRecord> runs, Func<RunRecord, double?> y) => Evaluator.Interpolate(Evaluator.Curve(runs, y), schedule.MeanLayers);
+        RunRecord full = Curves.Sweep(report, "full").First();
+        RunRecord? perSample = Curves.Sweep(report, "adaptive").FirstOrDefault(r => r.Threshold == s.PictureThreshold);
+        List<RunRecord> adaptive = [.. Curves.Sweep(report, "adaptive").Append(full)];
+        List<RunRecord> statics = [.. Curves.Sweep(report, "static").Append(full)];
+        double? Curve(List<RunRecord> runs, Func<RunRecord, double?> y) => Curves.Interpolate(Curves.Curve(runs, y), schedule.MeanLayers);
         double? perSampleFid = Curve(adaptive, r => r.Fid), perSampleAccuracy = Curve(adaptive, r => r.ClassAccuracy);
         double? staticFid = statics.Count > 1 ? Curve(statics, r => r.Fid) : null;
         double? staticAccuracy = statics.Count > 1 ? Curve(statics, r => r.ClassAccuracy) : null;
@@ -308,10 +309,10 @@ internal static class ReportWriter
             return;
         }
         int depth = report.Model.Depth;
-        RunRecord full = Evaluator.Sweep(report, "full").First();
-        List<RunRecord> ours = [.. Evaluator.Sweep(report, "adaptive").Append(full)];
-        var oursFid = Evaluator.Curve(ours, r => r.Fid);
-        var oursAccuracy = Evaluator.Curve(ours, r => r.ClassAccuracy);
+        RunRecord full = Curves.Sweep(report, "full").First();
+        List<RunRecord> ours = [.. Curves.Sweep(report, "adaptive").Append(full)];
+        var oursFid = Curves.Curve(ours, r => r.Fid);
+        var oursAccuracy = Curves.Curve(ours, r => r.ClassAccuracy);
         sb.AppendLine(Inv, $"## Baseline package: {baseline[0].Package}");
         sb.AppendLine();
         sb.AppendLine("Swept with the same sampler, seeds and guidance; its thresholds come from its own certainty probe (the same targets of layers saved). Each point against this model's per-sample exits interpolated to the same mean depth (— outside their range); a positive Δ means this model is better there.");
@@ -320,7 +321,7 @@ internal static class ReportWriter
         sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (RunRecord r in baseline)
         {
-            double? of = Evaluator.Interpolate(oursFid, r.MeanLayers), oa = Evaluator.Interpolate(oursAccuracy, r.MeanLayers);
+            double? of = Curves.Interpolate(oursFid, r.MeanLayers), oa = Curves.Interpolate(oursAccuracy, r.MeanLayers);
             string delta = of is double o && r.Fid is double f ? (f - o).ToString("+0.000;-0.000", Inv) : "—";
             string threshold = r.Mode == ExitMode.FullDepth ? "full depth" : r.Threshold?.ToString("0.####", Inv) ?? "—";
             sb.AppendLine(Inv, $"| {threshold} | {r.MeanLayers:F2} | {1 - (r.MeanLayers / depth):P1} | {Num(r.Fid, "F3")} | {Num(of, "F3")} | {delta} | {Pct(r.ClassAccuracy)} | {Pct(oa)} | {Num(r.PsnrVsFull, "F2")} |");
