@@ -1,4 +1,4 @@
-using AdaDiff.Evaluation.Reporting;
+using AdaDiff.Evaluation.Reporting.Sections;
 
 namespace AdaDiff.Evaluation.Tests;
 
@@ -16,8 +16,8 @@ public class TimestepScheduleTests
     [Fact]
     public void RunLengths_CountsConsecutiveSteps()
     {
-        Assert.Equal("6 ×3, 7, 13 ×2", ReportWriter.RunLengths([6, 6, 6, 7, 13, 13]));
-        Assert.Equal("5", ReportWriter.RunLengths([5]));
-        Assert.Equal("6, 7, 6", ReportWriter.RunLengths([6, 7, 6]));
+        Assert.Equal("6 ×3, 7, 13 ×2", ScheduleSection.RunLengths([6, 6, 6, 7, 13, 13]));
+        Assert.Equal("5", ScheduleSection.RunLengths([5]));
+        Assert.Equal("6, 7, 6", ScheduleSection.RunLengths([6, 7, 6]));
     }
 }

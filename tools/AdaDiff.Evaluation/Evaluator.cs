@@ -179,7 +179,7 @@ public static class Evaluator
         {
             Command = options.CommandLine,
             StartedUtc = started,
-            Model = new ModelInfo(manifest.Name, options.Model, manifest.Description, manifest.Weights.Sha256, depth, TrainingSteps(manifest), options.WeightsNote ?? WeightsNote(manifest)),
+            Model = new ModelInfo(manifest.Name, options.Model, manifest.Description, manifest.Weights.Sha256, depth, TrainingSteps(manifest), options.WeightsNote ?? WeightsNote(manifest)) { ClassNames = manifest.ClassNames },
             Classifier = new ClassifierInfo(ClassifierPathForReport(options.ClassifierPath), classifierAccuracy, classifier.Metadata),
             Settings = new EvalSettings(options.Samples, options.TargetSamples, options.Sampler, options.Steps, thresholds, pictureThreshold, minLayers, options.GuidanceFor(manifest), options.Seed,
                 options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DdimSteps, options.DpmSolverSteps) { Backend = backend.Name },
@@ -251,6 +251,7 @@ public static class Evaluator
         }
         EvalReport report = JsonSerializer.Deserialize<EvalReport>(await File.ReadAllTextAsync(path, cancellationToken), JsonOutput.Options)
             ?? throw new InvalidDataException($"{path}: empty");
+        report = WithClassNames(report);
         var pictures = report.Pictures.ToList();
         foreach (string picture in ReportPictures.WritePlots(options.Out, report))
         {
@@ -260,6 +261,27 @@ public static class Evaluator
             }
         }
         return await WriteMarkdownAsync(report with { Pictures = pictures }, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Results from before class names were recorded take them from the evaluated package's model.json, when it is
+    /// still where the report says.
+    /// </summary>
+    private static EvalReport WithClassNames(EvalReport report)
+    {
+        string manifestPath = Path.Combine(report.Model.Path, ModelPackage.ManifestFileName);
+        if (report.Model.ClassNames.Count > 0 || !File.Exists(manifestPath))
+        {
+            return report;
+        }
+        try
+        {
+            return report with { Model = report.Model with { ClassNames = ModelManifest.Load(manifestPath).ClassNames } };
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or JsonException)
+        {
+            return report; // the names are a courtesy: a package that no longer loads leaves the class indices
+        }
     }
 
     private static async Task<string> WriteMarkdownAsync(EvalReport report, EvalOptions options, CancellationToken cancellationToken)
