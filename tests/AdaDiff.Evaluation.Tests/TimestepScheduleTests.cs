@@ -1,3 +1,4 @@
+using AdaDiff.Evaluation.Internal.Steps;
 using AdaDiff.Evaluation.Reporting.Sections;
 
 namespace AdaDiff.Evaluation.Tests;
@@ -9,8 +10,8 @@ public class TimestepScheduleTests
     {
         var heatmap = new HeatmapRecord("run", [999, 500, 250, 100, 1], [], [6.0, 6.5, 7.49, 12.7, 13.0]);
 
-        Assert.Equal([6, 7, 7, 13, 13], Evaluator.ScheduleOf(heatmap, 13));
-        Assert.Equal([6, 6, 6, 6, 6], Evaluator.ScheduleOf(heatmap, 6)); // never deeper than the network
+        Assert.Equal([6, 7, 7, 13, 13], TimestepScheduleStep.ScheduleOf(heatmap, 13));
+        Assert.Equal([6, 6, 6, 6, 6], TimestepScheduleStep.ScheduleOf(heatmap, 6)); // never deeper than the network
     }
 
     [Fact]
