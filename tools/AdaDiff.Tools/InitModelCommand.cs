@@ -1,4 +1,3 @@
-using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Engine;
 using static TorchSharp.torch;
@@ -15,7 +14,7 @@ internal static class InitModelCommand
     {
         var line = new CommandLine(args[1..], new HashSet<string>());
         string outDir = line.Required("out");
-        string name = line.String("name") ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir)));
+        string? name = line.String("name"); // default: the folder's name
         int dim = line.Int("dim", 128);
         int depth = line.Int("depth", 13);
         int heads = line.Int("heads", 4);
@@ -26,12 +25,10 @@ internal static class InitModelCommand
         manual_seed(seed);
         using var model = new UViT(config);
         ModelManifest manifest = FashionMnistModel.Manifest(
-            name,
             config,
             "UNTRAINED: randomly initialised U-ViT with AdaDiff exits for Fashion-MNIST (28x28 grey, 10 classes); its samples are noise. Train it with adadiff-tools train.",
-            new { command = FashionMnistModel.CommandText(args), seed, config, steps = 0, epochs = 0 },
             labelDropout: 0); // untrained: the null class means nothing yet, so no guidance by default (train writes its own)
-        ModelManifest written = UViTPackage.Save(outDir, manifest, model);
+        ModelManifest written = PackageWriter.Save(outDir, manifest, new { command = FashionMnistModel.CommandText(args), seed, config, steps = 0, epochs = 0 }, model, name);
         long bytes = new FileInfo(Path.Combine(outDir, written.Weights.File)).Length;
         Console.WriteLine($"wrote {outDir}: {bytes / 1e6:F1} MB weights, {written.Flops.FullForward / 1e9:F3} GFLOP per full forward, sha256 {written.Weights.Sha256}");
         return 0;
