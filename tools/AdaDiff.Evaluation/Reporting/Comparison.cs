@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using AdaDiff.Evaluation.Internal;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace AdaDiff.Evaluation.Reporting;
 
@@ -22,7 +21,7 @@ internal sealed record ComparedReport(string Label, string Path, EvalReport Repo
 internal static class Comparison
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-    private static readonly Rgb24[] Colors = [Plots.Blue, Plots.Green, Plots.Purple, Plots.Red];
+    private static readonly ScottPlot.Color[] Colors = [Plots.Blue, Plots.Green, Plots.Purple, Plots.Red];
 
     /// <summary>Reads <c>LABEL=PATH</c> entries (PATH a results.json or the folder holding one).</summary>
     public static List<ComparedReport> Read(IEnumerable<string> entries)

@@ -20,14 +20,14 @@ internal static class ReportPictures
     public static List<string> Write(string folder, EvalReport report, GeneratedSet full, GeneratedSet adaptive, GeneratedSet? uncondFull, GeneratedSet? uncondAdaptive, ModelManifest manifest)
     {
         List<string> written = WritePlots(folder, report);
-        Plots.ImageGrid(Path.Combine(folder, SamplesFull), full.Images, manifest.Height, manifest.Width, ClassRows(full, manifest.NumClasses), labelRows: true);
-        Plots.ImageGrid(Path.Combine(folder, SamplesAdaptive), adaptive.Images, manifest.Height, manifest.Width, ClassRows(adaptive, manifest.NumClasses), labelRows: true);
+        ImageGrid.Write(Path.Combine(folder, SamplesFull), full.Images, manifest.Height, manifest.Width, ClassRows(full, manifest.NumClasses), labelRows: true);
+        ImageGrid.Write(Path.Combine(folder, SamplesAdaptive), adaptive.Images, manifest.Height, manifest.Width, ClassRows(adaptive, manifest.NumClasses), labelRows: true);
         written.Add(SamplesFull);
         written.Add(SamplesAdaptive);
         if (uncondFull is not null && uncondAdaptive is not null)
         {
-            Plots.ImageGrid(Path.Combine(folder, UnconditionalFull), uncondFull.Images, manifest.Height, manifest.Width, Rows(uncondFull.Spec.Samples), labelRows: false);
-            Plots.ImageGrid(Path.Combine(folder, UnconditionalAdaptive), uncondAdaptive.Images, manifest.Height, manifest.Width, Rows(uncondAdaptive.Spec.Samples), labelRows: false);
+            ImageGrid.Write(Path.Combine(folder, UnconditionalFull), uncondFull.Images, manifest.Height, manifest.Width, Rows(uncondFull.Spec.Samples), labelRows: false);
+            ImageGrid.Write(Path.Combine(folder, UnconditionalAdaptive), uncondAdaptive.Images, manifest.Height, manifest.Width, Rows(uncondAdaptive.Spec.Samples), labelRows: false);
             written.Add(UnconditionalFull);
             written.Add(UnconditionalAdaptive);
         }
