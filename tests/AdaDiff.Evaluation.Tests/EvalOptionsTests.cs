@@ -1,3 +1,4 @@
+using System.Globalization;
 using AdaDiff.Engine;
 
 namespace AdaDiff.Evaluation.Tests;
@@ -59,19 +60,72 @@ public class EvalOptionsTests
     [InlineData("--backend", "tensorrt")]
     [InlineData("--unknown", "1")]
     [InlineData("--auto-targets", "0.5,1")]
-    public void Parse_BadOption_Throws(string name, string value)
+    public void Parse_BadOption_ThrowsNamingTheOption(string name, string value)
     {
-        Assert.Throws<ArgumentException>(() => EvalOptions.Parse([name, value]));
+        ArgumentException e = Assert.Throws<ArgumentException>(() => EvalOptions.Parse([name, value]));
+
+        Assert.Contains(name, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Interpolate_BetweenAndOutsidePoints()
+    public void Parse_Numbers_AreReadInTheInvariantCulture()
     {
-        (double, double)[] points = [(7, 10), (13, 4), (8, 8)];
+        CultureInfo before = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("de-DE"); // where "2.5" would be 25 and "0,5" a half
+            EvalOptions options = EvalOptions.Parse(["--guidance", "2.5", "--thresholds", "0.25,0.5"]);
 
-        Assert.Equal(9.0, Evaluator.Interpolate(points, 7.5)!.Value, 10);
-        Assert.Equal(6.0, Evaluator.Interpolate(points, 10.5)!.Value, 10);
-        Assert.Equal(4.0, Evaluator.Interpolate(points, 13)!.Value, 10);
-        Assert.Null(Evaluator.Interpolate(points, 6.9));
+            Assert.Equal(2.5f, options.Guidance);
+            Assert.Equal([0.25f, 0.5f], options.Thresholds);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = before;
+        }
+    }
+
+    [Fact]
+    public void Parse_OptionGivenTwice_TakesTheLastValue()
+    {
+        EvalOptions options = EvalOptions.Parse(["--thresholds", "0.5", "--samples", "20", "--thresholds", "auto", "--samples", "30"]);
+
+        Assert.Null(options.Thresholds);
+        Assert.Equal(30, options.Samples);
+    }
+
+    [Fact]
+    public void Parse_TwoValuesAfterOneOption_IsAnError()
+    {
+        Assert.Throws<ArgumentException>(() => EvalOptions.Parse(["--samples", "20", "30"]));
+    }
+
+    [Theory]
+    [InlineData("--samples", "abc", "--samples: 'abc' is not an integer")]
+    [InlineData("--samples", "5", "--samples: must be at least 10")]
+    [InlineData("--guidance", "-1", "--guidance: must be ≥ 0")]
+    [InlineData("--thresholds", "0.5,x", "--thresholds: 'x' is not a number")]
+    [InlineData("--sampler", "euler", "--sampler: 'euler' is not ddpm, ddim or dpm-solver++")]
+    [InlineData("--samples", null, "'--samples'")]
+    public async Task RunAsync_BadValue_ExitsWithTwoAndSaysWhichOption(string name, string? value, string expected)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        int rc = await EvalCommand.RunAsync(value is null ? [name] : [name, value], stdout, stderr, CancellationToken.None);
+
+        Assert.Equal(2, rc);
+        Assert.Contains(expected, stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("adadiff-tools eval --help", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_Help_ListsEveryOptionAndExitsWithZero()
+    {
+        var stdout = new StringWriter();
+
+        Assert.Equal(0, await EvalCommand.RunAsync(["--help"], stdout, new StringWriter(), CancellationToken.None));
+        Assert.Contains("--baseline-model", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("compare", stdout.ToString(), StringComparison.Ordinal);
     }
 }

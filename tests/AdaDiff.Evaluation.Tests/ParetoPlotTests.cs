@@ -1,10 +1,9 @@
 using AdaDiff.Evaluation.Reporting;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
+using SkiaSharp;
 
 namespace AdaDiff.Evaluation.Tests;
 
-/// <summary>The zoomed Pareto plot's y axis, read back from the PNG it writes: where the markers land.</summary>
+/// <summary>The Pareto plot's y axis, read back from the PNG it writes: where the markers land, and that its text is drawn.</summary>
 public sealed class ParetoPlotTests : IDisposable
 {
     private readonly string folder = Path.Combine(Path.GetTempPath(), "adadiff-plot-" + Guid.NewGuid().ToString("N"));
@@ -43,62 +42,80 @@ public sealed class ParetoPlotTests : IDisposable
     {
         // FID-proxy is never negative: the zoomed axis starts at 0 at the lowest (a margin below 0 would float the
         // marker of 0 above the axis).
-        double[] rows = MarkerRows([(7, 0), (9, 5), (11, 10)]);
+        // The plot clips at its data area, so the marker of 0 shows its upper half, down to the axis.
+        List<(double Centre, int Bottom)> markers = Markers([(7, 0), (9, 5), (11, 10)]);
 
-        Assert.InRange(rows[0], XAxisRow() - 2, XAxisRow() + 2);
+        double axis = XAxisRow();
+        Assert.InRange(markers[0].Bottom, axis - 2, axis);
+        Assert.InRange(markers[0].Centre, axis - 6, axis);
+    }
+
+    [Fact]
+    public void Pareto_TickLabelsAndAxisTitles_AreDrawn()
+    {
+        PlotArea area = Plots.Pareto(PlotPath, [new PlotSeries("sweep", Plots.Blue, [(7, 30), (9, 60)], Connect: true)], floor: 20, depth: 13);
+        using SKBitmap image = SKBitmap.Decode(PlotPath);
+
+        // Below the x axis: the layer numbers and "mean layers executed"; left of the y axis: the FID values and its title.
+        Assert.True(DarkPixels(image, (int)area.Left, image.Width - 1, (int)area.Bottom + 8, image.Height - 1) > 300, "no text under the x axis");
+        Assert.True(DarkPixels(image, 0, (int)area.Left - 8, (int)area.Top, (int)area.Bottom) > 150, "no text left of the y axis");
+        Assert.Equal(PlotFont.Family, PlotFont.Typeface.FamilyName); // the shipped face, not whatever the machine has
     }
 
     private string PlotPath => Path.Combine(folder, "pareto-zoom.png");
 
-    /// <summary>Draws one unconnected blue series, zoomed, and returns each marker's centre row (top = 0), in x order.</summary>
-    private double[] MarkerRows(IReadOnlyList<(double X, double Y)> points)
+    /// <summary>
+    /// Draws one unconnected blue series, zoomed, and returns each marker's centre row (top = 0), in x order, from the
+    /// picture's data area (the legend below it has a blue marker of its own).
+    /// </summary>
+    private double[] MarkerRows(IReadOnlyList<(double X, double Y)> points) => [.. Markers(points).Select(m => m.Centre)];
+
+    /// <summary>As <see cref="MarkerRows"/>, with each marker's lowest row.</summary>
+    private List<(double Centre, int Bottom)> Markers(IReadOnlyList<(double X, double Y)> points)
     {
-        Plots.Pareto(PlotPath, [new PlotSeries("sweep", Plots.Blue, points, Connect: false)], floor: null, depth: 13, zoom: true);
-        using Image<Rgb24> image = Image.Load<Rgb24>(PlotPath);
-        var blue = new List<(int X, int Y)>();
-        for (int y = 0; y < image.Height; y++)
+        PlotArea area = Plots.Pareto(PlotPath, [new PlotSeries("sweep", Plots.Blue, points, Connect: false)], floor: null, depth: 13, zoom: true);
+        using SKBitmap image = SKBitmap.Decode(PlotPath);
+        var blue = new SKColor(Plots.Blue.R, Plots.Blue.G, Plots.Blue.B);
+        var found = new List<(int X, int Y)>();
+        // The data area and a marker's half-size beyond it: a marker on an axis is cut by nothing.
+        for (int y = 0; y <= Math.Min(image.Height - 1, (int)area.Bottom + 6); y++)
         {
-            for (int x = 0; x < image.Width; x++)
+            for (int x = Math.Max(0, (int)area.Left - 6); x < image.Width; x++)
             {
-                if (image[x, y] == Plots.Blue)
+                if (image.GetPixel(x, y) == blue)
                 {
-                    blue.Add((x, y));
+                    found.Add((x, y));
                 }
             }
         }
         // markers are separate blobs along x: split where a column has no blue pixel
-        var rows = new List<double>();
+        var markers = new List<(double Centre, int Bottom)>();
         var blob = new List<(int X, int Y)>();
-        foreach (var group in blue.GroupBy(p => p.X).OrderBy(g => g.Key))
+        foreach (var group in found.GroupBy(p => p.X).OrderBy(g => g.Key))
         {
             if (blob.Count > 0 && group.Key > blob[^1].X + 1)
             {
-                rows.Add(blob.Average(p => p.Y));
+                markers.Add((blob.Average(p => p.Y), blob.Max(p => p.Y)));
                 blob.Clear();
             }
             blob.AddRange(group);
         }
         if (blob.Count > 0)
         {
-            rows.Add(blob.Average(p => p.Y));
+            markers.Add((blob.Average(p => p.Y), blob.Max(p => p.Y)));
         }
-        Assert.Equal(points.Count, rows.Count);
-        return [.. rows];
+        Assert.Equal(points.Count, markers.Count);
+        return markers;
     }
 
-    /// <summary>The row of the x axis: the longest horizontal black run in the picture.</summary>
+    /// <summary>The row of the x axis: the row with the most dark pixels in the picture.</summary>
     private double XAxisRow()
     {
-        using Image<Rgb24> image = Image.Load<Rgb24>(PlotPath);
-        var black = new Rgb24(0, 0, 0);
+        using SKBitmap image = SKBitmap.Decode(PlotPath);
         int bestRow = -1, bestCount = 0;
         for (int y = 0; y < image.Height; y++)
         {
-            int count = 0;
-            for (int x = 0; x < image.Width; x++)
-            {
-                count += image[x, y] == black ? 1 : 0;
-            }
+            int count = DarkPixels(image, 0, image.Width - 1, y, y);
             if (count > bestCount)
             {
                 bestCount = count;
@@ -106,5 +123,19 @@ public sealed class ParetoPlotTests : IDisposable
             }
         }
         return bestRow;
+    }
+
+    private static int DarkPixels(SKBitmap image, int left, int right, int top, int bottom)
+    {
+        int count = 0;
+        for (int y = Math.Max(0, top); y <= Math.Min(image.Height - 1, bottom); y++)
+        {
+            for (int x = Math.Max(0, left); x <= Math.Min(image.Width - 1, right); x++)
+            {
+                SKColor c = image.GetPixel(x, y);
+                count += c.Red < 128 && c.Green < 128 && c.Blue < 128 ? 1 : 0;
+            }
+        }
+        return count;
     }
 }

@@ -1,4 +1,5 @@
-using AdaDiff.Evaluation.Reporting;
+using AdaDiff.Evaluation.Internal.Steps;
+using AdaDiff.Evaluation.Reporting.Sections;
 
 namespace AdaDiff.Evaluation.Tests;
 
@@ -9,15 +10,15 @@ public class TimestepScheduleTests
     {
         var heatmap = new HeatmapRecord("run", [999, 500, 250, 100, 1], [], [6.0, 6.5, 7.49, 12.7, 13.0]);
 
-        Assert.Equal([6, 7, 7, 13, 13], Evaluator.ScheduleOf(heatmap, 13));
-        Assert.Equal([6, 6, 6, 6, 6], Evaluator.ScheduleOf(heatmap, 6)); // never deeper than the network
+        Assert.Equal([6, 7, 7, 13, 13], TimestepScheduleStep.ScheduleOf(heatmap, 13));
+        Assert.Equal([6, 6, 6, 6, 6], TimestepScheduleStep.ScheduleOf(heatmap, 6)); // never deeper than the network
     }
 
     [Fact]
     public void RunLengths_CountsConsecutiveSteps()
     {
-        Assert.Equal("6 ×3, 7, 13 ×2", ReportWriter.RunLengths([6, 6, 6, 7, 13, 13]));
-        Assert.Equal("5", ReportWriter.RunLengths([5]));
-        Assert.Equal("6, 7, 6", ReportWriter.RunLengths([6, 7, 6]));
+        Assert.Equal("6 ×3, 7, 13 ×2", ScheduleSection.RunLengths([6, 6, 6, 7, 13, 13]));
+        Assert.Equal("5", ScheduleSection.RunLengths([5]));
+        Assert.Equal("6, 7, 6", ScheduleSection.RunLengths([6, 7, 6]));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AdaDiff.Engine;
+using AdaDiff.Evaluation.Internal;
 
 namespace AdaDiff.Evaluation.Tests;
 
@@ -19,7 +20,7 @@ public class WeightsNoteTests
     [Fact]
     public void TrainedPackage_SaysStepsAndEpochs()
     {
-        string note = Evaluator.WeightsNote(Manifest("""{"steps": 9360, "epochs": 20, "plannedEpochs": 20, "finished": true}"""));
+        string note = ModelDescription.WeightsNote(Manifest("""{"steps": 9360, "epochs": 20, "plannedEpochs": 20, "finished": true}"""));
 
         Assert.Equal("trained 9360 steps (20 epochs of 20 planned); weights sha256 0123456789ab", note);
     }
@@ -27,7 +28,7 @@ public class WeightsNoteTests
     [Fact]
     public void UemRetrainedPackage_SaysWhatWasRetrainedOnWhichBackbone()
     {
-        string note = Evaluator.WeightsNote(Manifest("""
+        string note = ModelDescription.WeightsNote(Manifest("""
             {"uemRetrained": {"target": "final", "steps": 1000, "fromSha256": "fedcba9876543210"},
              "backbone": {"steps": 4680, "epochs": 10, "plannedEpochs": 20, "finished": false}}
             """));

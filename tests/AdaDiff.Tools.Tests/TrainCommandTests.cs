@@ -108,7 +108,13 @@ public sealed class TrainCommandTests : IDisposable
 
         ToolsResult zeroEpochs = await Tools(Tiny("zero", "--epochs", "0"));
         Assert.Equal(2, zeroEpochs.ExitCode);
-        Assert.Contains("must be positive", zeroEpochs.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--epochs: must be at least 1", zeroEpochs.Stderr, StringComparison.Ordinal);
+        ToolsResult notANumber = await Tools(Tiny("nan", "--lr", "fast"));
+        Assert.Equal(2, notANumber.ExitCode);
+        Assert.Contains("--lr: 'fast' is not a number", notANumber.Stderr, StringComparison.Ordinal);
+        ToolsResult typo = await Tools(Tiny("typo", "--epoch", "2"));
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains("'--epoch'", typo.Stderr, StringComparison.Ordinal);
 
         // A checkpoint resumed with another seed, or with the other loss, is refused and left as it was.
         Assert.Equal(0, (await Tools(Tiny("kept", "--max-steps", "1"))).ExitCode);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using AdaDiff.Backends.TorchSharp.Training;
 using AdaDiff.Engine;
 using AdaDiff.Evaluation.Classifier;
@@ -6,7 +7,7 @@ using AdaDiff.Tools.Shared;
 
 namespace AdaDiff.Evaluation;
 
-/// <summary>Settings of one <c>adadiff-tools eval</c> run (see <see cref="EvalCommand.Usage"/>).</summary>
+/// <summary>Settings of one <c>adadiff-tools eval</c> run (<c>adadiff-tools eval --help</c> lists the options).</summary>
 public sealed record EvalOptions
 {
     /// <summary>Model package folder to evaluate.</summary>
@@ -165,83 +166,21 @@ public sealed record EvalOptions
     /// <summary>Images of the DDPM comparison after defaults.</summary>
     public int ResolvedDdpmSamples => DdpmSamples ?? Math.Max(10, Samples / 10);
 
-    /// <summary>Parses <c>eval</c>'s options; throws <see cref="ArgumentException"/> with a message for the user.</summary>
+    /// <summary>Parses <c>eval</c>'s options; throws <see cref="ArgumentException"/> with a message for the user that names the option.</summary>
     public static EvalOptions Parse(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var reader = new CommandLine(args, new HashSet<string>(StringComparer.Ordinal) { "no-static", "no-schedule", "no-per-batch", "no-steps", "write-default" });
-        var defaults = new EvalOptions();
-        var options = new EvalOptions
+        var set = new EvalOptionSet();
+        ParseResult parse = set.Command().Parse(args, ToolsCommandLine.Parser);
+        if (parse.Errors.Count > 0)
         {
-            Model = reader.String("model") ?? defaults.Model,
-            BaselineModel = reader.String("baseline-model"),
-            BaselineLabel = reader.String("baseline-label") ?? defaults.BaselineLabel,
-            Samples = reader.Int("samples", defaults.Samples, min: 10),
-            TargetSamples = reader.Int("target-samples", defaults.TargetSamples, min: 0),
-            WriteDefault = reader.Flag("write-default"),
-            Backend = ParseBackend(reader.String("backend")) ?? defaults.Backend,
-            Sampler = ParseSampler(reader.String("sampler")) ?? defaults.Sampler,
-            Steps = reader.Int("steps", defaults.Steps, min: 1),
-            Thresholds = reader.String("thresholds") is "auto" ? null : reader.Floats("thresholds"),
-            AutoTargets = reader.Floats("auto-targets") ?? defaults.AutoTargets,
-            ProbeRows = reader.Int("probe-rows", defaults.ProbeRows, min: 1),
-            Threshold = (float?)reader.DoubleOrNull("threshold"),
-            MinLayers = reader.IntOrNull("min-layers", min: 1),
-            Guidance = (float?)reader.DoubleOrNull("guidance"),
-            Seed = (ulong)reader.Int("seed", 0, min: 0),
-            Out = reader.String("out") ?? defaults.Out,
-            Markdown = reader.String("markdown"),
-            ClassifierPath = reader.String("classifier") ?? defaults.ClassifierPath,
-            DataDirectory = reader.String("data") ?? defaults.DataDirectory,
-            StaticTruncation = !reader.Flag("no-static"),
-            TimestepSchedule = !reader.Flag("no-schedule"),
-            PerBatch = !reader.Flag("no-per-batch"),
-            StepComparison = !reader.Flag("no-steps"),
-            DdpmSamples = reader.IntOrNull("ddpm-samples", min: 1),
-            DdpmSteps = reader.Int("ddpm-steps", defaults.DdpmSteps, min: 1),
-            DdimSteps = reader.Int("ddim-steps", defaults.DdimSteps, min: 1),
-            DpmSolverSteps = reader.Int("dpm-steps", defaults.DpmSolverSteps, min: 1),
-            UnconditionalSamples = reader.Int("unconditional", defaults.UnconditionalSamples, min: 0),
-            JobImages = reader.Int("job-images", defaults.JobImages, min: 1),
-            MaxBatchRows = reader.Int("max-batch-rows", defaults.MaxBatchRows, min: 1),
-            Threads = reader.Int("threads", defaults.Threads, min: 0),
-            WeightsNote = reader.String("weights-note"),
-            CommandLine = "adadiff-tools eval" + (args.Count > 0 ? " " + string.Join(' ', args) : ""),
-        };
-        reader.RejectUnknown();
-        foreach (float t in options.Thresholds ?? [])
-        {
-            if (!(t > 0f && t <= 1f))
-            {
-                throw new ArgumentException($"--thresholds: {t} is not in (0, 1]");
-            }
+            throw new ArgumentException(parse.Errors[0].Message);
         }
-        foreach (float f in options.AutoTargets)
-        {
-            if (!(f >= 0f && f < 1f))
-            {
-                throw new ArgumentException($"--auto-targets: {f} is not a fraction in [0, 1)");
-            }
-        }
-        if (options.TargetSamples is > 0 and < 10)
-        {
-            throw new ArgumentException("--target-samples: must be 0 (judge on the sweep) or at least 10");
-        }
-        if (options.Threshold is float x && !(x > 0f && x <= 1f))
-        {
-            throw new ArgumentException($"--threshold: {x} is not in (0, 1]");
-        }
-        if (options.Guidance < 0f)
-        {
-            throw new ArgumentException("--guidance: must be ≥ 0");
-        }
-        int rowsPerImage = options.Guidance is 1f ? 1 : 2; // the model's default may guide
-        if (options.JobImages * rowsPerImage > options.MaxBatchRows)
-        {
-            throw new ArgumentException($"--job-images {options.JobImages} needs {options.JobImages * rowsPerImage} rows, more than --max-batch-rows {options.MaxBatchRows}");
-        }
-        return options;
+        return set.Bind(parse, CommandLineOf(args));
     }
+
+    /// <summary>The command line of <c>eval</c> with <paramref name="args"/>, as the report prints it.</summary>
+    internal static string CommandLineOf(IReadOnlyList<string> args) => "adadiff-tools eval" + (args.Count > 0 ? " " + string.Join(' ', args) : "");
 
     /// <summary>Parses onnxruntime (also onnx, ort) | torchsharp (also torch), or null for null.</summary>
     public static string? ParseBackend(string? text) => text?.ToLowerInvariant() switch

@@ -56,7 +56,11 @@ public sealed record EvalReport
 /// <param name="Depth">Layers.</param>
 /// <param name="TrainingSteps">Training steps recorded in the manifest, or null.</param>
 /// <param name="WeightsNote">What state the weights are in.</param>
-public sealed record ModelInfo(string Name, string Path, string Description, string? WeightsSha256, int Depth, long? TrainingSteps, string WeightsNote);
+public sealed record ModelInfo(string Name, string Path, string Description, string? WeightsSha256, int Depth, long? TrainingSteps, string WeightsNote)
+{
+    /// <summary>The manifest's class names by class index; empty in results written before they were recorded.</summary>
+    public IReadOnlyList<string> ClassNames { get; init; } = [];
+}
 
 /// <summary>The classifier.</summary>
 /// <param name="Path">Weights file.</param>

@@ -8,6 +8,7 @@ using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
 using AdaDiff.Evaluation.Classifier;
 using AdaDiff.Evaluation.Internal;
+using AdaDiff.Evaluation.Internal.Steps;
 using AdaDiff.Evaluation.Metrics;
 using AdaDiff.Evaluation.Reporting;
 using AdaDiff.Packaging;
@@ -17,9 +18,22 @@ namespace AdaDiff.Evaluation;
 /// <summary>Runs the configurations of an <see cref="EvalOptions"/>, measures them and writes the report files.</summary>
 public static class Evaluator
 {
+    /// <summary>The stages of an evaluation, in order; each generates its configurations when the options ask for it.</summary>
+    internal static IReadOnlyList<IEvalStep> Steps { get; } =
+    [
+        new MainSweepStep(),
+        new PerBatchStep(),
+        new StaticTruncationStep(),
+        new TimestepScheduleStep(),
+        new SamplerComparisonStep(),
+        new TargetsStep(),
+        new BaselineStep(),
+        new UnconditionalStep(),
+    ];
+
     /// <summary>
-    /// Loads (or trains and caches) the classifier and the model, generates every configuration, computes the
-    /// metrics and writes <c>results.json</c>, the markdown and the pictures. Progress goes to <paramref name="log"/>.
+    /// Loads (or trains and caches) the classifier and the model, runs every step, computes the metrics and writes
+    /// <c>results.json</c>, the markdown and the pictures. Progress goes to <paramref name="log"/>.
     /// </summary>
     public static async Task<EvalReport> RunAsync(EvalOptions options, TextWriter log, CancellationToken cancellationToken)
     {
@@ -35,206 +49,70 @@ public static class Evaluator
         FashionMnist train = FashionMnist.Load(options.DataDirectory, train: true);
         ClassifierOutputs testOutputs = classifier.Analyze(test.Images, test.Count);
         FeatureStatistics testStats = FeatureStatistics.FromRows(testOutputs.Features, test.Count, FashionClassifier.FeatureDim);
-        double classifierAccuracy = Accuracy(testOutputs.Predictions, test.Labels);
         var scorer = new Scorer(classifier, testStats, train, (int)(options.Seed % int.MaxValue));
 
         using IDenoiserBackend backend = OpenBackend(options, options.Model);
         log.WriteLine($"[eval] {options.Model} on {backend.Name} ({backend.ExecutionProvider})");
-        ModelManifest manifest = backend.Manifest;
-        CheckFits(manifest, options.Model);
+        CheckFits(backend.Manifest, options.Model);
         if (options.BaselineModel is string baselineDir)
         {
             // Checked before the hour of sampling, not after it.
-            CheckComparable(ModelManifest.Load(Path.Combine(baselineDir, ModelPackage.ManifestFileName)), baselineDir, manifest);
+            CheckComparable(ModelManifest.Load(Path.Combine(baselineDir, ModelPackage.ManifestFileName)), baselineDir, backend.Manifest);
         }
-        int minLayers = options.MinLayers ?? manifest.DefaultMinLayers;
-        int depth = manifest.Depth;
-        (CertaintyProbe probe, List<ThresholdChoice> choices, float[] thresholds) = SweepThresholds(backend, test, options, minLayers, log);
-
-        var plan = new Plan(options, manifest, thresholds, minLayers);
-        var progress = new Progress(log, plan.EstimatedWork);
-        var runs = new List<MeasuredRun>();
-
-        async Task<MeasuredRun> Run(IDenoiserBackend b, GenerationSpec spec, MeasuredRun? reference)
+        int minLayers = options.MinLayers ?? backend.Manifest.DefaultMinLayers;
+        var run = new EvalRun(options, backend, test, scorer, ThresholdSweep.Choose(backend, test, options, minLayers, log), minLayers, log);
+        foreach (IEvalStep step in Steps.Where(s => s.IsEnabled(run)))
         {
-            progress.Stage($"{runs.Count + 1}/{plan.EstimatedRuns}+ {spec.Id}");
-            GeneratedSet set = await GeneratedSet.GenerateAsync(b, spec, options.Seed, options.JobImages, options.MaxBatchRows, progress, cancellationToken);
-            MeasuredRun measured = scorer.Measure(set, reference);
-            runs.Add(measured);
-            return measured;
+            await step.RunAsync(run, cancellationToken);
         }
+        run.Progress.Stage("writing the report");
 
-        // 1. The main sampler: full depth, then per-sample and per-batch exits at every threshold.
-        MeasuredRun full = await Run(backend, plan.Full(options.Sampler, options.Steps, options.Samples), null);
-        var perSample = new List<MeasuredRun>();
-        foreach (float t in thresholds)
-        {
-            perSample.Add(await Run(backend, plan.Adaptive(options.Sampler, options.Steps, options.Samples, t, perBatch: false), full));
-        }
-
-        // The threshold of the targets, pictures and sampler comparison: given, or the fewest layers within the bar.
-        SelectionRecord selection = options.Threshold is float chosen
-            ? ThresholdSelection.Given(full.Record, perSample.First(r => r.Record.Threshold == chosen).Record)
-            : ThresholdSelection.Choose(full.Record, [.. perSample.Select(r => r.Record)]);
-        selection = selection with { MinLayers = minLayers };
-        float pictureThreshold = selection.Threshold;
-        MeasuredRun pictureRun = perSample.First(r => r.Record.Threshold == pictureThreshold);
-        HeatmapRecord heatmap = Heatmap(pictureRun.Set);
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] chosen threshold {pictureThreshold:0.####} ({selection.Rule}; quality bar {(selection.MetQualityBar ? "met" : "not met")} on N = {options.Samples})"));
-
-        var perBatch = new List<MeasuredRun>();
-        if (options.PerBatch)
-        {
-            foreach (float t in thresholds)
-            {
-                perBatch.Add(await Run(backend, plan.Adaptive(options.Sampler, options.Steps, options.Samples, t, perBatch: true), full));
-            }
-        }
-
-        // 2. Static truncation at the whole depths around every per-sample point.
-        var statics = new List<MeasuredRun>();
-        if (options.StaticTruncation)
-        {
-            var depths = new SortedSet<int>();
-            foreach (MeasuredRun r in perSample)
-            {
-                depths.Add(Math.Clamp((int)Math.Floor(r.Record.MeanLayers), 1, depth));
-                depths.Add(Math.Clamp((int)Math.Ceiling(r.Record.MeanLayers), 1, depth));
-            }
-            depths.Remove(depth);
-            progress.Replan(((long)depths.Count - plan.EstimatedStaticRuns) * options.Samples * options.Steps);
-            foreach (int d in depths)
-            {
-                statics.Add(await Run(backend, plan.Static(d), full));
-            }
-        }
-
-        // 2b. A timestep schedule at the chosen threshold's depth: does the per-sample decision beat a depth that
-        // depends on the step alone?
-        if (options.TimestepSchedule)
-        {
-            await Run(backend, plan.Schedule(ScheduleOf(heatmap, depth), pictureThreshold), full);
-        }
-
-        // 3. Fewer steps: each sampler with and without exits at the picture threshold.
-        var stepRuns = new List<MeasuredRun>();
-        if (options.StepComparison)
-        {
-            foreach ((SamplerKind sampler, int steps, int samples) in plan.SamplerComparisons)
-            {
-                if (sampler == options.Sampler && steps == options.Steps && samples == options.Samples)
-                {
-                    stepRuns.Add(full);
-                    stepRuns.Add(perSample.First(r => r.Record.Threshold == pictureThreshold));
-                    continue;
-                }
-                MeasuredRun stepFull = await Run(backend, plan.Full(sampler, steps, samples, group: "steps"), null);
-                stepRuns.Add(stepFull);
-                stepRuns.Add(await Run(backend, plan.Adaptive(sampler, steps, samples, pictureThreshold, perBatch: false, group: "steps"), stepFull));
-            }
-        }
-
-        // 4. The targets: full depth and the chosen threshold on a larger sample (same seeds, extended).
-        MeasuredRun targetFull = full, targetAdaptive = perSample.First(r => r.Record.Threshold == pictureThreshold);
-        if (options.TargetSamples > 0 && options.TargetSamples != options.Samples)
-        {
-            targetFull = await Run(backend, plan.Full(options.Sampler, options.Steps, options.TargetSamples, group: "target"), null);
-            targetAdaptive = await Run(backend, plan.Adaptive(options.Sampler, options.Steps, options.TargetSamples, pictureThreshold, perBatch: false, group: "target"), targetFull);
-        }
-
-        // 5. A second package (e.g. exit heads without the layer-wise loss), swept the same way.
-        var baseline = new List<MeasuredRun>();
-        ProbeRecord? baselineProbe = null;
-        if (options.BaselineModel is string baselinePath)
-        {
-            using IDenoiserBackend other = OpenBackend(options, baselinePath);
-            CheckComparable(other.Manifest, baselinePath, manifest);
-            // Its certainties are calibrated differently: the same thresholds would land at other depths, so its own
-            // probe picks the thresholds that hit the same --auto-targets (given --thresholds are swept as they are).
-            (CertaintyProbe otherProbe, List<ThresholdChoice> otherChoices, float[] otherThresholds) = SweepThresholds(other, test, options, minLayers, log);
-            baselineProbe = new ProbeRecord(otherProbe.Rows, otherProbe.MeanPerLayer(), otherChoices);
-            progress.Replan((long)(otherThresholds.Length - thresholds.Length) * options.Samples * options.Steps);
-            MeasuredRun otherFull = await Run(other, plan.Full(options.Sampler, options.Steps, options.Samples, group: "baseline", package: options.BaselineLabel), null);
-            baseline.Add(otherFull);
-            foreach (float t in otherThresholds)
-            {
-                baseline.Add(await Run(other, plan.Adaptive(options.Sampler, options.Steps, options.Samples, t, perBatch: false, group: "baseline", package: options.BaselineLabel), otherFull));
-            }
-        }
-
-        // 6. Unconditional samples for the unconditional grid.
-        MeasuredRun? uncondFull = null, uncondAdaptive = null;
-        if (options.UnconditionalSamples > 0 && manifest.SupportsUnconditional)
-        {
-            uncondFull = await Run(backend, plan.Unconditional(ExitPolicySettings.Full, "uncond-full"), null);
-            uncondAdaptive = await Run(backend, plan.Unconditional(plan.AdaptivePolicy(pictureThreshold, false), $"uncond-t{Plan.Tag(pictureThreshold)}"), uncondFull);
-        }
-        progress.Stage("writing the report");
-
-        List<EqualDepthRecord> equalDepth = EqualDepth(perSample, perBatch, statics, full, baseline);
-        double? targetFloor = targetFull.Record.Samples >= 2 ? scorer.Floor(targetFull.Record.Samples) : null;
-        var targets = new TargetsRecord(targetFull.Record.Samples, targetFull.Record.Id, targetAdaptive.Record.Id, selection,
-            TargetChecks.Judge(targetFull.Record, targetAdaptive.Record, targetFloor, equalDepth.FirstOrDefault(e => e.Threshold == pictureThreshold), depth));
-        var report = new EvalReport
-        {
-            Command = options.CommandLine,
-            StartedUtc = started,
-            Model = new ModelInfo(manifest.Name, options.Model, manifest.Description, manifest.Weights.Sha256, depth, TrainingSteps(manifest), options.WeightsNote ?? WeightsNote(manifest)),
-            Classifier = new ClassifierInfo(ClassifierPathForReport(options.ClassifierPath), classifierAccuracy, classifier.Metadata),
-            Settings = new EvalSettings(options.Samples, options.TargetSamples, options.Sampler, options.Steps, thresholds, pictureThreshold, minLayers, options.GuidanceFor(manifest), options.Seed,
-                options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DdimSteps, options.DpmSolverSteps) { Backend = backend.Name },
-            Floors = scorer.Floors,
-            Probe = new ProbeRecord(probe.Rows, probe.MeanPerLayer(), choices),
-            BaselineProbe = baselineProbe,
-            Runs = [.. runs.Select(r => r.Record)],
-            EqualDepth = equalDepth,
-            Targets = targets,
-            Heatmap = heatmap,
-            Pictures = [],
-        };
-        var pictures = ReportPictures.Write(options.Out, report, full.Set, pictureRun.Set, uncondFull?.Set, uncondAdaptive?.Set, manifest);
+        var info = new ClassifierInfo(ClassifierPathForReport(options.ClassifierPath), Accuracy(testOutputs.Predictions, test.Labels), classifier.Metadata);
+        EvalReport report = Report(run, info, started);
+        var pictures = ReportPictures.Write(options.Out, report, run.Main.Full.Set, run.Main.PictureRun.Set, run.Unconditional?.Full.Set, run.Unconditional?.Adaptive.Set, run.Manifest);
         report = report with { Pictures = pictures };
         report.WallSeconds = clock.Elapsed.TotalSeconds;
         await File.WriteAllTextAsync(Path.Combine(options.Out, ResultsFileName), JsonSerializer.Serialize(report, JsonOutput.Options) + "\n", cancellationToken);
         string markdownPath = await WriteMarkdownAsync(report, options, cancellationToken);
         if (options.WriteDefault)
         {
-            ManifestUpdate.WriteDefaultThreshold(options.Model, selection, options.CommandLine, started);
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] wrote defaultThreshold {pictureThreshold:0.####} into {Path.Combine(options.Model, ModelPackage.ManifestFileName)}"));
+            ManifestUpdate.WriteDefaultThreshold(options.Model, run.Main.Selection, options.CommandLine, started);
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] wrote defaultThreshold {run.Main.Threshold:0.####} into {Path.Combine(options.Model, ModelPackage.ManifestFileName)}"));
         }
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval] done in {clock.Elapsed.TotalMinutes:F1} min: {markdownPath}, {Path.Combine(options.Out, ResultsFileName)}"));
         return report;
     }
 
-    /// <summary>
-    /// The thresholds swept on one package: <c>--thresholds</c> as given, or (auto) the ones its own certainty probe
-    /// says save each of <c>--auto-targets</c>, plus the package's default threshold; <c>--threshold</c> is added.
-    /// </summary>
-    private static (CertaintyProbe Probe, List<ThresholdChoice> Choices, float[] Thresholds) SweepThresholds(
-        IDenoiserBackend backend, FashionMnist test, EvalOptions options, int minLayers, TextWriter log)
+    /// <summary>The report of a finished run (without its pictures and wall time): the runs, the equal-depth table and the targets.</summary>
+    private static EvalReport Report(EvalRun run, ClassifierInfo classifier, DateTimeOffset started)
     {
-        log.WriteLine($"[eval] certainty probe of {backend.Manifest.Name} on {options.ProbeRows} noised test images");
-        CertaintyProbe probe = CertaintyProbe.Run(backend, test, options.ProbeRows, (int)(options.Seed % int.MaxValue));
-        var choices = new List<ThresholdChoice>();
-        float[] thresholds;
-        if (options.Thresholds is null)
+        EvalOptions options = run.Options;
+        ModelManifest manifest = run.Manifest;
+        MainSweep main = run.Main;
+        (MeasuredRun targetFull, MeasuredRun targetAdaptive) = run.Targets ?? (main.Full, main.PictureRun);
+        List<EqualDepthRecord> equalDepth = EqualDepthTable.Compute(main.PerSample, run.PerBatch, run.Statics, main.Full, run.Baseline);
+        double? targetFloor = targetFull.Record.Samples >= 2 ? run.Scorer.Floor(targetFull.Record.Samples) : null;
+        var targets = new TargetsRecord(targetFull.Record.Samples, targetFull.Record.Id, targetAdaptive.Record.Id, main.Selection,
+            TargetChecks.Judge(targetFull.Record, targetAdaptive.Record, targetFloor, equalDepth.FirstOrDefault(e => e.Threshold == main.Threshold), manifest.Depth));
+        return new EvalReport
         {
-            foreach (float target in options.AutoTargets)
-            {
-                float t = probe.ThresholdFor(backend.Manifest.Depth * (1.0 - target), minLayers);
-                choices.Add(new ThresholdChoice(target, t, probe.MeanExit(t, minLayers)));
-            }
-            thresholds = [.. choices.Select(c => c.Threshold).Append(backend.Manifest.DefaultThreshold)];
-        }
-        else
-        {
-            thresholds = [.. options.Thresholds];
-        }
-        if (options.Threshold is float given)
-        {
-            thresholds = [.. thresholds, given];
-        }
-        return (probe, choices, [.. thresholds.Distinct().Order()]);
+            Command = options.CommandLine,
+            StartedUtc = started,
+            Model = new ModelInfo(manifest.Name, options.Model, manifest.Description, manifest.Weights.Sha256, manifest.Depth, ModelDescription.TrainingSteps(manifest),
+                options.WeightsNote ?? ModelDescription.WeightsNote(manifest)) { ClassNames = manifest.ClassNames },
+            Classifier = classifier,
+            Settings = new EvalSettings(options.Samples, options.TargetSamples, options.Sampler, options.Steps, run.Sweep.Thresholds, main.Threshold, run.MinLayers,
+                options.GuidanceFor(manifest), options.Seed, options.JobImages, options.ResolvedDdpmSamples, options.DdpmSteps, options.DdimSteps, options.DpmSolverSteps)
+            { Backend = run.Backend.Name },
+            Floors = run.Scorer.Floors,
+            Probe = run.Sweep.Record,
+            BaselineProbe = run.BaselineProbe,
+            Runs = [.. run.Runs.Select(r => r.Record)],
+            EqualDepth = equalDepth,
+            Targets = targets,
+            Heatmap = main.Heatmap,
+            Pictures = [],
+        };
     }
 
     /// <summary>Name of the JSON results inside the output folder.</summary>
@@ -251,6 +129,7 @@ public static class Evaluator
         }
         EvalReport report = JsonSerializer.Deserialize<EvalReport>(await File.ReadAllTextAsync(path, cancellationToken), JsonOutput.Options)
             ?? throw new InvalidDataException($"{path}: empty");
+        report = WithClassNames(report);
         var pictures = report.Pictures.ToList();
         foreach (string picture in ReportPictures.WritePlots(options.Out, report))
         {
@@ -260,6 +139,27 @@ public static class Evaluator
             }
         }
         return await WriteMarkdownAsync(report with { Pictures = pictures }, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Results from before class names were recorded take them from the evaluated package's model.json, when it is
+    /// still where the report says.
+    /// </summary>
+    private static EvalReport WithClassNames(EvalReport report)
+    {
+        string manifestPath = Path.Combine(report.Model.Path, ModelPackage.ManifestFileName);
+        if (report.Model.ClassNames.Count > 0 || !File.Exists(manifestPath))
+        {
+            return report;
+        }
+        try
+        {
+            return report with { Model = report.Model with { ClassNames = ModelManifest.Load(manifestPath).ClassNames } };
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or JsonException)
+        {
+            return report; // the names are a courtesy: a package that no longer loads leaves the class indices
+        }
     }
 
     private static async Task<string> WriteMarkdownAsync(EvalReport report, EvalOptions options, CancellationToken cancellationToken)
@@ -289,7 +189,7 @@ public static class Evaluator
     }
 
     // The same weights on either backend; ONNX Runtime exports the graphs in memory when the package has none (or stale ones).
-    private static IDenoiserBackend OpenBackend(EvalOptions options, string packageDir) => options.Backend switch
+    internal static IDenoiserBackend OpenBackend(EvalOptions options, string packageDir) => options.Backend switch
     {
         EvalOptions.BackendTorchSharp => TorchSharpBackend.Load(packageDir, new TorchSharpBackendOptions { Threads = options.Threads }),
         _ => OnnxBackend.Load(packageDir, new OnnxBackendOptions { Threads = options.Threads, ReexportWhenStale = true }),
@@ -304,7 +204,7 @@ public static class Evaluator
     }
 
     /// <summary>A baseline package is compared at equal mean depth: it must make the same images with as many layers.</summary>
-    private static void CheckComparable(ModelManifest baseline, string path, ModelManifest model)
+    internal static void CheckComparable(ModelManifest baseline, string path, ModelManifest model)
     {
         CheckFits(baseline, path);
         if (baseline.Depth != model.Depth)
@@ -321,127 +221,6 @@ public static class Evaluator
             correct += predictions[i] == labels[i] ? 1 : 0;
         }
         return (double)correct / predictions.Length;
-    }
-
-    private static long? TrainingSteps(ModelManifest manifest) => TrainingSteps(manifest.Training);
-
-    private static long? TrainingSteps(JsonElement? training) =>
-        training is JsonElement t && t.ValueKind == JsonValueKind.Object && t.TryGetProperty("steps", out JsonElement s) && s.TryGetInt64(out long steps) ? steps : null;
-
-    internal static string WeightsNote(ModelManifest manifest)
-    {
-        // A package from train-uem: its UEMs were retrained on the backbone recorded under "backbone".
-        if (manifest.Training is JsonElement u && u.ValueKind == JsonValueKind.Object && u.TryGetProperty("uemRetrained", out JsonElement uem)
-            && u.TryGetProperty("backbone", out JsonElement backbone))
-        {
-            string target = uem.TryGetProperty("target", out JsonElement tg) ? tg.GetString() ?? "?" : "?";
-            string uemSteps = uem.TryGetProperty("steps", out JsonElement us) ? us.ToString() : "?";
-            string from = uem.TryGetProperty("fromSha256", out JsonElement fs) && fs.GetString() is string sha ? sha[..Math.Min(12, sha.Length)] : "?";
-            string backboneState = Describe(manifest with { Training = backbone });
-            return string.Create(CultureInfo.InvariantCulture, $"UEMs retrained {uemSteps} steps against the {target} reference on the frozen backbone of weights {from} ({backboneState}); weights sha256 {Short(manifest.Weights.Sha256)}");
-        }
-        return $"{Describe(manifest)}; weights sha256 {Short(manifest.Weights.Sha256)}";
-    }
-
-    private static string Short(string? sha) => sha?[..Math.Min(12, sha.Length)] ?? "?";
-
-    private static string Describe(ModelManifest manifest)
-    {
-        long? steps = TrainingSteps(manifest);
-        string state = steps switch
-        {
-            null => "training state not recorded",
-            0 => "untrained (random initialisation)",
-            _ => string.Create(CultureInfo.InvariantCulture, $"trained {steps} steps"),
-        };
-        if (manifest.Training is JsonElement t && t.ValueKind == JsonValueKind.Object)
-        {
-            if (t.TryGetProperty("epochs", out JsonElement e) && e.ValueKind == JsonValueKind.Number)
-            {
-                state += string.Create(CultureInfo.InvariantCulture, $" ({e.GetDouble():0.##} epochs");
-                state += t.TryGetProperty("plannedEpochs", out JsonElement p) && p.ValueKind == JsonValueKind.Number
-                    ? string.Create(CultureInfo.InvariantCulture, $" of {p.GetDouble():0.##} planned)")
-                    : ")";
-            }
-            if (t.TryGetProperty("finished", out JsonElement f) && f.ValueKind == JsonValueKind.False)
-            {
-                state += ", training unfinished";
-            }
-        }
-        return state;
-    }
-
-    /// <summary>Linear interpolation of y at <paramref name="x"/> along points sorted by x; null outside their range.</summary>
-    internal static double? Interpolate(IReadOnlyList<(double X, double Y)> points, double x)
-    {
-        var sorted = points.OrderBy(p => p.X).ToList();
-        for (int i = 0; i < sorted.Count; i++)
-        {
-            if (Math.Abs(sorted[i].X - x) < 1e-9)
-            {
-                return sorted[i].Y;
-            }
-            if (i > 0 && sorted[i - 1].X < x && x < sorted[i].X)
-            {
-                double w = (x - sorted[i - 1].X) / (sorted[i].X - sorted[i - 1].X);
-                return sorted[i - 1].Y + (w * (sorted[i].Y - sorted[i - 1].Y));
-            }
-        }
-        return null;
-    }
-
-    /// <summary>The runs of <paramref name="group"/> with the report's main sampler, steps and sample size, by mean depth.</summary>
-    internal static List<RunRecord> Sweep(EvalReport report, string group) =>
-        [.. report.Runs.Where(r => r.Group == group && r.Samples == report.Settings.Samples && r.Sampler == report.Settings.Sampler && r.Steps == report.Settings.Steps).OrderBy(r => r.MeanLayers)];
-
-    /// <summary>The points (mean layers, <paramref name="y"/>) of <paramref name="runs"/> that measured it, for <see cref="Interpolate"/>.</summary>
-    internal static List<(double X, double Y)> Curve(IEnumerable<RunRecord> runs, Func<RunRecord, double?> y) =>
-        [.. runs.Where(r => y(r) is not null).Select(r => (r.MeanLayers, y(r)!.Value))];
-
-    private static List<EqualDepthRecord> EqualDepth(List<MeasuredRun> perSample, List<MeasuredRun> perBatch, List<MeasuredRun> statics, MeasuredRun full, List<MeasuredRun> baseline)
-    {
-        var staticRuns = statics.Append(full).Select(r => r.Record).ToList();
-        var batchCurve = Curve(perBatch.Select(r => r.Record), r => r.Fid);
-        var staticCurve = Curve(staticRuns, r => r.Fid);
-        var staticAccuracy = Curve(staticRuns, r => r.ClassAccuracy);
-        var baselineCurve = Curve(baseline.Select(r => r.Record), r => r.Fid);
-        var rows = new List<EqualDepthRecord>();
-        foreach (MeasuredRun r in perSample)
-        {
-            double m = r.Record.MeanLayers;
-            rows.Add(new EqualDepthRecord(r.Record.Threshold ?? 0, m, r.Record.Fid ?? double.NaN,
-                Interpolate(batchCurve, m), Interpolate(staticCurve, m), Interpolate(baselineCurve, m),
-                r.Record.ClassAccuracy, Interpolate(staticAccuracy, m)));
-        }
-        return rows;
-    }
-
-    /// <summary>The depth of each step: the mean exit layer of the per-sample run at that step, rounded half up, in 1..depth.</summary>
-    internal static int[] ScheduleOf(HeatmapRecord heatmap, int depth) =>
-        [.. heatmap.MeanExitLayer.Select(m => Math.Clamp((int)Math.Round(m, MidpointRounding.AwayFromZero), 1, depth))];
-
-    private static HeatmapRecord Heatmap(GeneratedSet set)
-    {
-        int steps = set.Timesteps.Length, depth = set.ExitCounts.GetLength(1);
-        var fractions = new double[steps][];
-        var mean = new double[steps];
-        for (int s = 0; s < steps; s++)
-        {
-            fractions[s] = new double[depth];
-            long total = 0;
-            double sum = 0;
-            for (int l = 0; l < depth; l++)
-            {
-                total += set.ExitCounts[s, l];
-                sum += set.ExitCounts[s, l] * (double)(l + 1);
-            }
-            for (int l = 0; l < depth; l++)
-            {
-                fractions[s][l] = total == 0 ? 0 : (double)set.ExitCounts[s, l] / total;
-            }
-            mean[s] = total == 0 ? 0 : sum / total;
-        }
-        return new HeatmapRecord(set.Spec.Id, set.Timesteps, fractions, mean);
     }
 
     // The shipped classifier is named as such wherever the tools were copied to; any other by its path.

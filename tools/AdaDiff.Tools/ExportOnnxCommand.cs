@@ -1,7 +1,8 @@
+using System.CommandLine;
 using System.Diagnostics;
 using AdaDiff.Backends.Onnx;
-using AdaDiff.Tools.Shared;
 using AdaDiff.Packaging;
+using AdaDiff.Tools.Shared;
 
 namespace AdaDiff.Tools;
 
@@ -12,17 +13,20 @@ namespace AdaDiff.Tools;
 /// </summary>
 internal static class ExportOnnxCommand
 {
-    public const string Usage = "export-onnx --package <dir>";
-
-    public static int Run(string[] args)
+    /// <param name="commandText">The command line as run, for the export's manifest.</param>
+    public static Command Create(string commandText)
     {
-        var line = new CommandLine(args[1..], new HashSet<string>());
-        string packageDir = line.Required("package");
-        line.RejectUnknown();
+        var package = ToolsCommandLine.RequiredText("--package", "Model package folder whose weights are exported into its onnx/ folder", "DIR");
+        var command = new Command("export-onnx", "Export a package's stages as ONNX graphs and check that ONNX Runtime opens them") { package };
+        command.SetAction(parse => Run(parse.GetRequiredValue(package), commandText));
+        return command;
+    }
 
+    private static int Run(string packageDir, string commandText)
+    {
         long start = Stopwatch.GetTimestamp();
         PackageWeights weights = PackageWeights.Read(packageDir);
-        OnnxExport export = OnnxExport.Create(weights.Manifest, weights.Bytes, weights.Path, FashionMnistModel.CommandText(args));
+        OnnxExport export = OnnxExport.Create(weights.Manifest, weights.Bytes, weights.Path, commandText);
         using (new OnnxBackend(weights.Manifest, export, new OnnxBackendOptions { Threads = 1 }))
         {
             // Every session opened: the graphs are valid ONNX that ONNX Runtime can run.

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Engine;
 
@@ -20,14 +19,17 @@ internal static class FashionMnistModel
     /// </summary>
     public const float GuidanceScaleWithLabelDropout = 3f;
 
+    /// <summary>The forward process the model is trained with and sampled with (linear β from 1e-4 to 0.02 over 1,000 steps).</summary>
+    public static NoiseScheduleSpec NoiseSchedule { get; } = new() { Kind = BetaScheduleKind.Linear, Timesteps = 1000, BetaStart = 1e-4, BetaEnd = 0.02 };
+
     /// <summary>
-    /// The manifest of a Fashion-MNIST package. <paramref name="labelDropout"/> is the probability with which training
+    /// The manifest of a Fashion-MNIST package (without its training record, which <see cref="PackageWriter"/> adds). <paramref name="labelDropout"/> is the probability with which training
     /// replaced the label by the null class; only then can the model be guided, so only then is the default scale
     /// <see cref="GuidanceScaleWithLabelDropout"/> (else 1, no guidance).
     /// </summary>
-    public static ModelManifest Manifest(string name, UViTConfig config, string description, object training, double labelDropout) => new()
+    public static ModelManifest Manifest(UViTConfig config, string description, double labelDropout) => new()
     {
-        Name = name,
+        Name = DefaultName, // PackageWriter names it after its folder
         Description = description,
         Architecture = "uvit-adadiff",
         Channels = config.Channels,
@@ -41,13 +43,12 @@ internal static class FashionMnistModel
         NumClasses = config.NumClasses,
         ClassNames = ClassNames,
         SupportsUnconditional = true,
-        NoiseSchedule = new NoiseScheduleSpec { Kind = BetaScheduleKind.Linear, Timesteps = 1000, BetaStart = 1e-4, BetaEnd = 0.02 },
+        NoiseSchedule = NoiseSchedule,
         DefaultThreshold = 0.9f,
         DefaultMinLayers = 1,
         DefaultGuidanceScale = labelDropout > 0 ? GuidanceScaleWithLabelDropout : 1f,
         Flops = FlopCounter.Count(config),
         Weights = new WeightsFile { File = "weights.safetensors" },
-        Training = JsonSerializer.SerializeToElement(training, ModelManifest.JsonOptions),
     };
 
     /// <summary>The command line as run, for the manifest's training record.</summary>

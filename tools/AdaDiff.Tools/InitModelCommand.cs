@@ -1,37 +1,40 @@
-using AdaDiff.Backends.TorchSharp;
+using System.CommandLine;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Engine;
-using static TorchSharp.torch;
 using AdaDiff.Tools.Shared;
+using static TorchSharp.torch;
 
 namespace AdaDiff.Tools;
 
 /// <summary><c>init-model</c>: writes a model package with randomly initialised (UNTRAINED) weights.</summary>
 internal static class InitModelCommand
 {
-    public const string Usage = "init-model --out <dir> [--name <name>] [--dim 128] [--depth 13] [--heads 4] [--seed 0]";
-
-    public static int Run(string[] args)
+    /// <param name="commandText">The command line as run, for the package's training record.</param>
+    public static Command Create(string commandText)
     {
-        var line = new CommandLine(args[1..], new HashSet<string>());
-        string outDir = line.Required("out");
-        string name = line.String("name") ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir)));
-        int dim = line.Int("dim", 128);
-        int depth = line.Int("depth", 13);
-        int heads = line.Int("heads", 4);
-        int seed = line.Int("seed", 0);
-        line.RejectUnknown();
+        var outDir = ToolsCommandLine.RequiredText("--out", "Package folder to write", "DIR");
+        var name = ToolsCommandLine.Text("--name", "Model name (default: the folder's name)");
+        var dim = ToolsCommandLine.Int("--dim", "Width D of the U-ViT", 128, min: 1);
+        var depth = ToolsCommandLine.Int("--depth", "Layers (odd: in-blocks, a mid-block, out-blocks)", 13, min: 1);
+        var heads = ToolsCommandLine.Int("--heads", "Attention heads", 4, min: 1);
+        var seed = ToolsCommandLine.Int("--seed", "Seed of the initial weights", 0);
+        var command = new Command("init-model", "Write a model package with randomly initialised (UNTRAINED) weights") { outDir, name, dim, depth, heads, seed };
+        command.SetAction(parse => Run(
+            parse.GetRequiredValue(outDir), parse.GetValue(name), parse.GetValue(dim), parse.GetValue(depth), parse.GetValue(heads), parse.GetValue(seed),
+            commandText));
+        return command;
+    }
 
+    private static int Run(string outDir, string? name, int dim, int depth, int heads, int seed, string commandText)
+    {
         UViTConfig config = UViTConfig.FashionMnist(dim, depth, heads);
         manual_seed(seed);
         using var model = new UViT(config);
         ModelManifest manifest = FashionMnistModel.Manifest(
-            name,
             config,
             "UNTRAINED: randomly initialised U-ViT with AdaDiff exits for Fashion-MNIST (28x28 grey, 10 classes); its samples are noise. Train it with adadiff-tools train.",
-            new { command = FashionMnistModel.CommandText(args), seed, config, steps = 0, epochs = 0 },
             labelDropout: 0); // untrained: the null class means nothing yet, so no guidance by default (train writes its own)
-        ModelManifest written = UViTPackage.Save(outDir, manifest, model);
+        ModelManifest written = PackageWriter.Save(outDir, manifest, new { command = commandText, seed, config, steps = 0, epochs = 0 }, model, name);
         long bytes = new FileInfo(Path.Combine(outDir, written.Weights.File)).Length;
         Console.WriteLine($"wrote {outDir}: {bytes / 1e6:F1} MB weights, {written.Flops.FullForward / 1e9:F3} GFLOP per full forward, sha256 {written.Weights.Sha256}");
         return 0;

@@ -1,32 +1,31 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using AdaDiff.Evaluation;
 using AdaDiff.Tools;
+using AdaDiff.Tools.Shared;
 
-if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+string commandText = FashionMnistModel.CommandText(args);
+Command train = TrainCommand.Create(commandText), trainUem = TrainUemCommand.Create(commandText), eval = EvalCommand.Create(Console.Out, Console.Error, args);
+var root = new RootCommand("adadiff-tools: model tooling for AdaDiff.Grpc (init-model, train, train-uem, export-onnx, eval)")
 {
-    Console.Error.WriteLine("usage: adadiff-tools <command> [options]");
-    Console.Error.WriteLine("  " + InitModelCommand.Usage);
-    Console.Error.WriteLine("  " + TrainCommand.Usage);
-    Console.Error.WriteLine("  " + TrainUemCommand.Usage);
-    Console.Error.WriteLine("  " + ExportOnnxCommand.Usage);
-    Console.Error.WriteLine("  eval [options]                    (adadiff-tools eval --help)");
-    return args.Length == 0 ? 2 : 0;
+    InitModelCommand.Create(commandText), train, trainUem, ExportOnnxCommand.Create(commandText), eval,
+};
+ParseResult parsed = root.Parse(args, ToolsCommandLine.Parser);
+if (ToolsCommandLine.ReportErrors(parsed, Console.Error))
+{
+    return ToolsCommandLine.BadArguments;
 }
+// Long commands stop at a step boundary on SIGTERM (kill, a scheduler's stop) or Ctrl+C and write what they have;
+// the others end as any process does.
+using StopSignal? stop = IsWithin(parsed.CommandResult, train, trainUem, eval) ? new StopSignal() : null;
 try
 {
-    return args[0] switch
-    {
-        "init-model" => InitModelCommand.Run(args),
-        "train" => TrainCommand.Run(args),
-        "train-uem" => TrainUemCommand.Run(args),
-        "export-onnx" => ExportOnnxCommand.Run(args),
-        "eval" => await RunEvalAsync(args[1..]),
-        _ => throw new ArgumentException($"unknown command '{args[0]}'"),
-    };
+    return await parsed.InvokeAsync(ToolsCommandLine.Invocation(Console.Out, Console.Error), stop?.Token ?? default);
 }
 catch (ArgumentException e)
 {
     Console.Error.WriteLine($"adadiff-tools: {e.Message}");
-    return 2;
+    return ToolsCommandLine.BadArguments;
 }
 catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
 {
@@ -34,14 +33,14 @@ catch (Exception e) when (e is IOException or InvalidDataException or Unauthoriz
     return 1;
 }
 
-// Ctrl+C stops an evaluation between batches instead of killing the process mid-write.
-static async Task<int> RunEvalAsync(string[] args)
+static bool IsWithin(CommandResult result, params Command[] commands)
 {
-    using var cancel = new CancellationTokenSource();
-    Console.CancelKeyPress += (_, e) =>
+    for (SymbolResult? r = result; r is not null; r = r.Parent)
     {
-        e.Cancel = true;
-        cancel.Cancel();
-    };
-    return await EvalCommand.RunAsync(args, cancel.Token);
+        if (r is CommandResult c && commands.Contains(c.Command))
+        {
+            return true;
+        }
+    }
+    return false;
 }

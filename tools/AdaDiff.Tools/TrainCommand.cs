@@ -1,3 +1,5 @@
+using System.CommandLine;
+using AdaDiff.Backends.TorchSharp.Training;
 using AdaDiff.Tools.Shared;
 
 namespace AdaDiff.Tools;
@@ -5,43 +7,64 @@ namespace AdaDiff.Tools;
 /// <summary><c>train</c>: trains the Fashion-MNIST model (see <see cref="Trainer"/>).</summary>
 internal static class TrainCommand
 {
-    public const string Usage = "train --out <dir> [--package models/fashion-mnist-uvit] [--resume] [--epochs 25] [--batch 128] [--lr 2e-4] [--warmup 500] [--weight-decay 0.03] [--ema 0.999] [--hflip] [--no-layerwise] [--seed 0] [--threads N] [--dim 128 --depth 13 --heads 4] [--checkpoint-minutes 10] [--log-every 50] [--max-steps N] [--data /usr/share/datasets/fashion-mnist]";
-
-    public static int Run(string[] args)
+    /// <param name="commandText">The command line as run, for the checkpoint's and the package's training record.</param>
+    public static Command Create(string commandText)
     {
-        var line = new CommandLine(args[1..], new HashSet<string> { "resume", "hflip", "no-layerwise" });
-        var options = new TrainOptions
+        var d = new TrainOptions { OutDir = "", Command = "" };
+        var outDir = ToolsCommandLine.RequiredText("--out", "Run folder: train.log and checkpoint/ (what --resume continues from)", "DIR");
+        var package = ToolsCommandLine.Text("--package", "Package folder the EMA weights are written to at every checkpoint (e.g. models/fashion-mnist-uvit)", helpName: "DIR");
+        var resume = ToolsCommandLine.Flag("--resume", "Continue from OUT/checkpoint (same --seed and --batch)");
+        var epochs = ToolsCommandLine.Int("--epochs", "Epochs to train in all (a resumed run may raise it)", d.Epochs, min: 1);
+        var batch = ToolsCommandLine.Int("--batch", "Images per step", d.Batch, min: 1);
+        var lr = ToolsCommandLine.Number("--lr", "AdamW learning rate after the warm-up", d.LearningRate);
+        var warmup = ToolsCommandLine.Int("--warmup", "Steps of linear learning-rate warm-up", d.WarmupSteps);
+        var weightDecay = ToolsCommandLine.Number("--weight-decay", "AdamW weight decay", d.WeightDecay);
+        var ema = ToolsCommandLine.Number("--ema", "Decay of the weights' exponential moving average (the packaged weights)", d.EmaDecay);
+        var hflip = ToolsCommandLine.Flag("--hflip", "Flip half the training images left to right");
+        var noLayerwise = ToolsCommandLine.Flag("--no-layerwise", "Ablation baseline: train the backbone on the final loss alone (no uncertainty-aware layer-wise loss)");
+        var seed = ToolsCommandLine.Int("--seed", "Seed of the weights, the shuffle and the noise", d.Seed);
+        var threads = ToolsCommandLine.Int("--threads", "libtorch threads (the default is this machine's processor count)", d.Threads, min: 1);
+        var dim = ToolsCommandLine.Int("--dim", "Width D of a new model", d.Dim);
+        var depth = ToolsCommandLine.Int("--depth", "Layers of a new model", d.Depth);
+        var heads = ToolsCommandLine.Int("--heads", "Attention heads of a new model", d.Heads);
+        var checkpointMinutes = ToolsCommandLine.Number("--checkpoint-minutes", "Minutes between checkpoints (and packages)", d.CheckpointMinutes);
+        var logEvery = ToolsCommandLine.Int("--log-every", "Steps between lines of train.log", d.LogEvery, min: 1);
+        var maxSteps = ToolsCommandLine.Int("--max-steps", "Stop after this many steps of this run (0: no limit)", d.MaxSteps);
+        var data = ToolsCommandLine.Text("--data", "Fashion-MNIST IDX folder", FashionMnist.DefaultDirectory, "DIR");
+        var command = new Command("train", "Train the Fashion-MNIST U-ViT with the AdaDiff loss; SIGTERM or Ctrl+C ends it at a step with a checkpoint")
         {
-            OutDir = line.Required("out"),
-            PackageDir = line.String("package"),
-            DataDir = line.String("data") ?? AdaDiff.Backends.TorchSharp.Training.FashionMnist.DefaultDirectory,
-            Resume = line.Flag("resume"),
-            Epochs = line.Int("epochs", 25),
-            Batch = line.Int("batch", 128),
-            LearningRate = line.Double("lr", 2e-4),
-            WarmupSteps = line.Int("warmup", 500),
-            WeightDecay = line.Double("weight-decay", 0.03),
-            EmaDecay = line.Double("ema", 0.999),
-            HorizontalFlip = line.Flag("hflip"),
-            LayerwiseLoss = !line.Flag("no-layerwise"),
-            Seed = line.Int("seed", 0),
-            Threads = line.Int("threads", Environment.ProcessorCount),
-            Dim = line.Int("dim", 128),
-            Depth = line.Int("depth", 13),
-            Heads = line.Int("heads", 4),
-            CheckpointMinutes = line.Double("checkpoint-minutes", 10),
-            LogEvery = line.Int("log-every", 50),
-            MaxSteps = line.Int("max-steps", 0),
-            Command = FashionMnistModel.CommandText(args),
+            outDir, package, resume, epochs, batch, lr, warmup, weightDecay, ema, hflip, noLayerwise, seed, threads, dim, depth, heads, checkpointMinutes, logEvery, maxSteps, data,
         };
-        line.RejectUnknown();
-        if (options.Epochs < 1 || options.Batch < 1 || options.Threads < 1 || options.LogEvery < 1)
+        command.SetAction((parse, cancellationToken) =>
         {
-            throw new ArgumentException("--epochs, --batch, --threads and --log-every must be positive");
-        }
-        // SIGTERM (kill, a scheduler's stop) and Ctrl+C end training at the next step boundary with a checkpoint.
-        using var stop = new StopSignal();
-        using var trainer = new Trainer(options);
-        return trainer.Run(stop.Token);
+            var options = new TrainOptions
+            {
+                OutDir = parse.GetRequiredValue(outDir),
+                PackageDir = parse.GetValue(package),
+                DataDir = parse.GetValue(data)!,
+                Resume = parse.GetValue(resume),
+                Epochs = parse.GetValue(epochs),
+                Batch = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                WarmupSteps = parse.GetValue(warmup),
+                WeightDecay = parse.GetValue(weightDecay),
+                EmaDecay = parse.GetValue(ema),
+                HorizontalFlip = parse.GetValue(hflip),
+                LayerwiseLoss = !parse.GetValue(noLayerwise),
+                Seed = parse.GetValue(seed),
+                Threads = parse.GetValue(threads),
+                Dim = parse.GetValue(dim),
+                Depth = parse.GetValue(depth),
+                Heads = parse.GetValue(heads),
+                CheckpointMinutes = parse.GetValue(checkpointMinutes),
+                LogEvery = parse.GetValue(logEvery),
+                MaxSteps = parse.GetValue(maxSteps),
+                Command = commandText,
+            };
+            // SIGTERM (kill, a scheduler's stop) and Ctrl+C cancel the token: training ends at the next step boundary with a checkpoint.
+            using var trainer = new Trainer(options);
+            return Task.FromResult(trainer.Run(cancellationToken));
+        });
+        return command;
     }
 }

@@ -26,7 +26,6 @@ internal sealed class Trainer : IDisposable
     private readonly UViT model;
     private readonly UViT ema;
     private readonly AdamW optimizer;
-    private readonly Tensor alphasBar;
     private readonly StreamWriter log;
     private readonly int nullClass;
     private readonly string originalCommand;
@@ -110,15 +109,6 @@ internal sealed class Trainer : IDisposable
         }
         model.train();
         ema.eval();
-
-        // ᾱ_t of the linear schedule, float64 then float32: [T].
-        var schedule = new NoiseScheduleSpec();
-        using (var betas = linspace(schedule.BetaStart, schedule.BetaEnd, schedule.Timesteps, ScalarType.Float64))
-        using (var alphas = 1 - betas)
-        using (var cumulative = alphas.cumprod(0))
-        {
-            alphasBar = cumulative.to_type(ScalarType.Float32).DetachFromDisposeScope();
-        }
     }
 
     /// <summary>
@@ -130,8 +120,8 @@ internal sealed class Trainer : IDisposable
     {
         FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
         int batch = options.Batch;
-        var batches = new TrainingBatches(data, batch, options.Seed);
-        int stepsPerEpoch = batches.StepsPerEpoch;
+        using var training = new TrainingStep(data, batch, options.Seed, FashionMnistModel.NoiseSchedule, nullClass, options.LabelDropout, options.HorizontalFlip, options.LearningRate, options.WarmupSteps);
+        int stepsPerEpoch = training.StepsPerEpoch;
         long totalSteps = (long)options.Epochs * stepsPerEpoch;
         long stopAt = options.MaxSteps > 0 ? Math.Min(totalSteps, step + options.MaxSteps) : totalSteps;
         Log($"start: step {step}/{totalSteps} ({stepsPerEpoch} steps/epoch, batch {batch}, {options.Threads} threads), config {JsonSerializer.Serialize(config, ModelManifest.JsonOptions).Replace("\n", "", StringComparison.Ordinal).Replace("  ", "", StringComparison.Ordinal)}");
@@ -142,21 +132,18 @@ internal sealed class Trainer : IDisposable
             return 0;
         }
 
-        var images = new float[batch * FashionMnist.Pixels];
-        var labels = new long[batch];
         var clock = Stopwatch.StartNew();
         var checkpointClock = Stopwatch.StartNew();
         var windowClock = Stopwatch.StartNew();
         long windowStart = step;
         double imagesPerSecond = 0;
         bool interactive = !Console.IsErrorRedirected;
-        using var genOwner = new Generator(0);
 
         bool checkpointed = true;
         while (step < stopAt && !stop.IsCancellationRequested)
         {
-            batches.Fill(step, images, labels);
-            double loss = TrainStep(images, labels, genOwner);
+            double loss = training.Run(step, model, optimizer, AdaDiffLossOf, options.ClipGradNorm);
+            UpdateEma();
             checkpointed = false;
             lossAverage = double.IsNaN(lossAverage) ? loss : 0.98 * lossAverage + 0.02 * loss;
             step++;
@@ -209,29 +196,15 @@ internal sealed class Trainer : IDisposable
         optimizer.Dispose();
         model.Dispose();
         ema.Dispose();
-        alphasBar.Dispose();
         log.Dispose();
     }
 
-    private double TrainStep(float[] images, long[] labels, Generator generator)
+    /// <summary>The AdaDiff loss of the model on a noised batch (layer-wise unless the ablation asks otherwise).</summary>
+    private Tensor AdaDiffLossOf(NoisedBatch batch)
     {
-        using var scope = NewDisposeScope();
-        // Per-step generator state from (seed, step): a resumed run draws the same noise it would have.
-        generator.manual_seed(unchecked((options.Seed * 1_000_003L) + step));
-        (Tensor xt, Tensor t, Tensor y, Tensor noise) = NoisedBatch.Draw(images, labels, alphasBar, nullClass, options.LabelDropout, options.HorizontalFlip, generator);
-
-        (Tensor[] predictions, Tensor[] certainties) = model.ForwardExits(xt, t.to_type(ScalarType.Float32), y); // ε̂_i, u_i: each [B, 1, 28, 28]
-        (Tensor loss, _, _, _) = AdaDiffLoss.Compute(predictions, certainties, noise, options.LayerwiseLoss);
-        model.zero_grad();
-        loss.backward();
-        if (options.ClipGradNorm > 0)
-        {
-            nn.utils.clip_grad_norm_(model.parameters(), options.ClipGradNorm);
-        }
-        double lr = options.LearningRate * Math.Min(1.0, (step + 1.0) / Math.Max(1, options.WarmupSteps));
-        optimizer.Step(lr);
-        UpdateEma();
-        return loss.item<float>();
+        (Tensor[] predictions, Tensor[] certainties) = model.ForwardExits(batch.Xt, batch.Timesteps.to_type(ScalarType.Float32), batch.Labels); // ε̂_i, u_i: each [B, 1, 28, 28]
+        (Tensor loss, _, _, _) = AdaDiffLoss.Compute(predictions, certainties, batch.Noise, options.LayerwiseLoss);
+        return loss; // []
     }
 
     private void UpdateEma()
@@ -297,7 +270,6 @@ internal sealed class Trainer : IDisposable
             return;
         }
         double epochs = (double)step / stepsPerEpoch;
-        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.PackageDir)));
         string description = string.Create(CultureInfo.InvariantCulture,
             $"U-ViT with AdaDiff exits for Fashion-MNIST (28x28 grey, 10 classes){(options.LayerwiseLoss ? "" : ", ablation baseline without the layer-wise loss (UEMs on a final-loss-only backbone)")}, EMA weights after {epochs:F2} of {options.Epochs} planned epochs ({step} steps of batch {options.Batch}){(finished ? "." : "; training in progress, quality still improving.")}");
         var training = new
@@ -325,8 +297,7 @@ internal sealed class Trainer : IDisposable
             threads = options.Threads,
             data = "Fashion-MNIST train split (60,000 images, Debian dataset-fashion-mnist), scaled to [-1, 1]",
         };
-        ModelManifest manifest = FashionMnistModel.Manifest(name, config, description, training, options.LabelDropout);
-        UViTPackage.Save(options.PackageDir, manifest, ema);
+        PackageWriter.Save(options.PackageDir, FashionMnistModel.Manifest(config, description, options.LabelDropout), training, ema);
         Log($"package: EMA weights at step {step} → {options.PackageDir}");
     }
 

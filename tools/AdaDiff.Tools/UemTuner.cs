@@ -50,7 +50,6 @@ internal sealed class UemTuner : IDisposable
     private readonly ModelManifest source;
     private readonly UViT model;
     private readonly AdamW optimizer;
-    private readonly Tensor alphasBar;
 
     public UemTuner(UemTuneOptions options)
     {
@@ -72,13 +71,6 @@ internal sealed class UemTuner : IDisposable
             throw new InvalidDataException($"{options.From}: the model has no uem.* parameters to train");
         }
         optimizer = new AdamW(trainable, 0.9, 0.999, 1e-8, weightDecay: 0);
-        var schedule = new NoiseSchedule(source.NoiseSchedule);
-        var ab = new float[source.NoiseSchedule.Timesteps];
-        for (int t = 0; t < ab.Length; t++)
-        {
-            ab[t] = (float)schedule.AlphaBar(t);
-        }
-        alphasBar = tensor(ab); // [T]
     }
 
     /// <summary>Trains <see cref="UemTuneOptions.Steps"/> steps (or until <paramref name="stop"/>) and writes the package.</summary>
@@ -86,10 +78,7 @@ internal sealed class UemTuner : IDisposable
     {
         FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
         int batch = options.Batch;
-        var batches = new TrainingBatches(data, batch, options.Seed);
-        var images = new float[batch * FashionMnist.Pixels];
-        var labels = new long[batch];
-        using var generator = new Generator(0);
+        using var training = new TrainingStep(data, batch, options.Seed, source.NoiseSchedule, source.NullClass, options.LabelDropout, horizontalFlip: false, options.LearningRate, options.WarmupSteps);
         var clock = Stopwatch.StartNew();
         double average = double.NaN;
         int step = 0;
@@ -97,8 +86,7 @@ internal sealed class UemTuner : IDisposable
         model.eval(); // no dropout in this model; the backbone is frozen either way
         for (; step < options.Steps && !stop.IsCancellationRequested; step++)
         {
-            batches.Fill(step, images, labels);
-            double loss = Step(images, labels, generator, step);
+            double loss = training.Run(step, model, optimizer, UemLoss);
             average = double.IsNaN(average) ? loss : (0.95 * average) + (0.05 * loss);
             if ((step + 1) % options.LogEvery == 0 || step + 1 == options.Steps)
             {
@@ -121,15 +109,12 @@ internal sealed class UemTuner : IDisposable
     {
         optimizer.Dispose();
         model.Dispose();
-        alphasBar.Dispose();
     }
 
-    private double Step(float[] images, long[] labels, Generator generator, int step)
+    /// <summary>The UEMs' loss against the target's reference, on the frozen backbone's hidden states of a noised batch.</summary>
+    private Tensor UemLoss(NoisedBatch batch)
     {
-        using var scope = NewDisposeScope();
-        generator.manual_seed(unchecked((options.Seed * 1_000_003L) + step));
-        (Tensor xt, Tensor t, Tensor y, Tensor noise) = NoisedBatch.Draw(images, labels, alphasBar, source.NullClass, options.LabelDropout, horizontalFlip: false, generator);
-
+        (Tensor xt, Tensor t, Tensor y, Tensor noise) = batch;
         // The frozen backbone: every layer's hidden state and prediction, without a graph.
         int depth = model.Depth;
         var hidden = new Tensor[depth];
@@ -158,15 +143,11 @@ internal sealed class UemTuner : IDisposable
             Tensor u = model.Unpatchify(model.UemPatches(i, hidden[i], temb));                   // [B, 1, 28, 28]
             loss = loss + (u - AdaDiffLoss.UemTarget(predictions[i], reference)).square().mean(); // []
         }
-        model.zero_grad();
-        loss.backward();
-        optimizer.Step(options.LearningRate * Math.Min(1.0, (step + 1.0) / Math.Max(1, options.WarmupSteps)));
-        return loss.item<float>();
+        return loss;
     }
 
     private ModelManifest WritePackage(int steps, double lossAverage)
     {
-        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.PackageDir)));
         string target = options.Target.ToString().ToLowerInvariant();
         var training = new
         {
@@ -189,11 +170,9 @@ internal sealed class UemTuner : IDisposable
         };
         ModelManifest manifest = source with
         {
-            Name = name,
             Description = $"{source.Name} with its UEMs retrained for {steps} steps on the frozen backbone against the {target} reference (1 − tanh|ε̂_i − {(options.Target == UemTargetKind.Final ? "ε̂_L" : "ε")}|); backbone and full-depth images identical to {source.Name}.",
             DefaultThreshold = 0.9f, // the source's threshold was chosen for other certainties: choose again with eval --write-default
-            Training = JsonSerializer.SerializeToElement(training, ModelManifest.JsonOptions),
         };
-        return UViTPackage.Save(options.PackageDir, manifest, model);
+        return PackageWriter.Save(options.PackageDir, manifest, training, model);
     }
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using AdaDiff.Evaluation.Internal;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace AdaDiff.Evaluation.Reporting;
 
@@ -22,7 +21,7 @@ internal sealed record ComparedReport(string Label, string Path, EvalReport Repo
 internal static class Comparison
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-    private static readonly Rgb24[] Colors = [Plots.Blue, Plots.Green, Plots.Purple, Plots.Red];
+    private static readonly ScottPlot.Color[] Colors = [Plots.Blue, Plots.Green, Plots.Purple, Plots.Red];
 
     /// <summary>Reads <c>LABEL=PATH</c> entries (PATH a results.json or the folder holding one).</summary>
     public static List<ComparedReport> Read(IEnumerable<string> entries)
@@ -74,25 +73,25 @@ internal static class Comparison
         Directory.CreateDirectory(outDir);
         EvalReport first = reports[0].Report;
         int depth = first.Model.Depth, samples = first.Settings.Samples;
-        RunRecord full = Evaluator.Sweep(first, "full").Single();
-        List<RunRecord> statics = [.. Evaluator.Sweep(first, "static").Append(full)];
-        var staticFid = Evaluator.Curve(statics, r => r.Fid);
-        var staticAccuracy = Evaluator.Curve(statics, r => r.ClassAccuracy);
-        var firstFid = Evaluator.Curve(Evaluator.Sweep(first, "adaptive").Append(full), r => r.Fid);
+        RunRecord full = Curves.Sweep(first, "full").Single();
+        List<RunRecord> statics = [.. Curves.Sweep(first, "static").Append(full)];
+        var staticFid = Curves.Curve(statics, r => r.Fid);
+        var staticAccuracy = Curves.Curve(statics, r => r.ClassAccuracy);
+        var firstFid = Curves.Curve(Curves.Sweep(first, "adaptive").Append(full), r => r.Fid);
         bool oneBackbone = reports.All(r => r.Report.Model.WeightsSha256 == first.Model.WeightsSha256);
 
         var series = new List<PlotSeries>
         {
             new("static truncation", Plots.Grey, [.. staticFid], Connect: true, Hollow: true),
         };
-        List<RunRecord> perBatch = Evaluator.Sweep(first, "per-batch");
+        List<RunRecord> perBatch = Curves.Sweep(first, "per-batch");
         if (perBatch.Count > 0)
         {
             series.Add(new PlotSeries($"per-batch ({reports[0].Label})", Plots.Orange, [.. perBatch.Select(r => (r.MeanLayers, r.Fid ?? double.NaN))], Connect: true, Hollow: true));
         }
         for (int i = 0; i < reports.Count; i++)
         {
-            List<RunRecord> sweep = Evaluator.Sweep(reports[i].Report, "adaptive");
+            List<RunRecord> sweep = Curves.Sweep(reports[i].Report, "adaptive");
             series.Add(new PlotSeries(reports[i].Label, Colors[i % Colors.Length], [.. sweep.Select(r => (r.MeanLayers, r.Fid ?? double.NaN))], Connect: true));
         }
         double? floor = first.Floors.FirstOrDefault(f => f.Samples == samples)?.Fid;
@@ -114,7 +113,7 @@ internal static class Comparison
         sb.AppendLine("|---|---|---|---:|---:|---:|");
         foreach (ComparedReport r in reports)
         {
-            RunRecord f = Evaluator.Sweep(r.Report, "full").Single();
+            RunRecord f = Curves.Sweep(r.Report, "full").Single();
             sb.AppendLine(Inv, $"| {r.Label} | `{System.IO.Path.GetRelativePath(markdownDir, System.IO.Path.GetFullPath(r.Path)).Replace('\\', '/')}` | {r.Report.Model.WeightsSha256?[..Math.Min(12, r.Report.Model.WeightsSha256.Length)]} | {r.Report.Settings.MinLayers} | {f.Fid:F3} | {f.ClassAccuracy:P1} |");
         }
         sb.AppendLine();
@@ -131,11 +130,11 @@ internal static class Comparison
         var rows = new List<object>();
         foreach (ComparedReport r in reports)
         {
-            foreach (RunRecord run in Evaluator.Sweep(r.Report, "adaptive"))
+            foreach (RunRecord run in Curves.Sweep(r.Report, "adaptive"))
             {
-                double? sf = Evaluator.Interpolate(staticFid, run.MeanLayers);
-                double? sa = Evaluator.Interpolate(staticAccuracy, run.MeanLayers);
-                double? ff = ReferenceEquals(r, reports[0]) ? null : Evaluator.Interpolate(firstFid, run.MeanLayers); // not against itself
+                double? sf = Curves.Interpolate(staticFid, run.MeanLayers);
+                double? sa = Curves.Interpolate(staticAccuracy, run.MeanLayers);
+                double? ff = ReferenceEquals(r, reports[0]) ? null : Curves.Interpolate(firstFid, run.MeanLayers); // not against itself
                 sb.AppendLine(Inv, $"| {r.Label} | {run.Threshold:0.####} | {run.MeanLayers:F2} | {run.AccelerationRatio:P1} | {run.Fid:F3} | {Num(sf, "F3")} | {Delta(run.Fid, sf)} | {Delta(run.Fid, ff)} | {run.ClassAccuracy:P1} | {(sa is double a ? a.ToString("P1", Inv) : "—")} | {run.PsnrVsFull:F2} |");
                 rows.Add(new { evaluation = r.Label, run.Threshold, run.MeanLayers, run.AccelerationRatio, run.Fid, staticFid = sf, firstFid = ff, run.ClassAccuracy, staticAccuracy = sa, run.PsnrVsFull });
             }

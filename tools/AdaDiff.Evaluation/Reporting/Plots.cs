@@ -1,42 +1,46 @@
 using System.Globalization;
-using SixLabors.ImageSharp.PixelFormats;
+using ScottPlot;
+using ScottPlot.TickGenerators;
 
 namespace AdaDiff.Evaluation.Reporting;
 
 /// <summary>A series of a line plot.</summary>
-/// <param name="Name">Legend name (the markdown carries the legend).</param>
+/// <param name="Name">Legend name.</param>
 /// <param name="Color">Colour.</param>
 /// <param name="Points">(x, y) points, drawn in x order.</param>
 /// <param name="Connect">Join the points with lines.</param>
 /// <param name="Hollow">Hollow markers.</param>
-internal sealed record PlotSeries(string Name, Rgb24 Color, IReadOnlyList<(double X, double Y)> Points, bool Connect, bool Hollow = false);
+internal sealed record PlotSeries(string Name, Color Color, IReadOnlyList<(double X, double Y)> Points, bool Connect, bool Hollow = false);
 
-/// <summary>The evaluation's pictures, drawn pixel by pixel.</summary>
+/// <summary>Where a plot's data area landed in its picture, in pixels (top = 0).</summary>
+internal readonly record struct PlotArea(double Left, double Top, double Right, double Bottom);
+
+/// <summary>The evaluation's plots, drawn by ScottPlot in the shipped font (<see cref="PlotFont"/>).</summary>
 internal static class Plots
 {
-    public static readonly Rgb24 White = new(255, 255, 255);
-    public static readonly Rgb24 Black = new(0, 0, 0);
-    public static readonly Rgb24 Grid = new(225, 225, 225);
-    public static readonly Rgb24 Blue = new(31, 119, 180);
-    public static readonly Rgb24 Orange = new(255, 127, 14);
-    public static readonly Rgb24 Grey = new(127, 127, 127);
-    public static readonly Rgb24 Green = new(44, 160, 44);
-    public static readonly Rgb24 Red = new(214, 39, 40);
-    public static readonly Rgb24 Purple = new(148, 103, 189);
+    public static readonly Color White = new(255, 255, 255);
+    public static readonly Color Black = new(0, 0, 0);
+    public static readonly Color Blue = new(31, 119, 180);
+    public static readonly Color Orange = new(255, 127, 14);
+    public static readonly Color Grey = new(127, 127, 127);
+    public static readonly Color Green = new(44, 160, 44);
+    public static readonly Color Red = new(214, 39, 40);
+    public static readonly Color Purple = new(148, 103, 189);
 
-    private const int Scale = 2;
+    /// <summary>Zoomed plots switch to a log y axis when the largest FID-proxy is more than this many times the smallest.</summary>
+    public const double LogSpan = 8;
+
+    private const int MarkerSize = 9;
 
     /// <summary>
     /// FID-proxy (y, from 0; or, <paramref name="zoom"/>ed, over the points' range: linear, never below 0, or
     /// logarithmic when the points span more than <see cref="LogSpan"/>×, so that a collapsed sweep in the thousands
-    /// does not flatten the curves near the floor) against mean layers executed (x, integer ticks up to
-    /// <paramref name="depth"/>), with a dashed horizontal line at the real-vs-real floor when in range. Tick labels
-    /// in the built-in font.
+    /// does not flatten the curves near the floor) against mean layers executed (x, ticks at whole layers up to
+    /// <paramref name="depth"/>), with a dashed red line at the real-vs-real floor when in range and a legend below.
+    /// Returns where the data area is in the picture.
     /// </summary>
-    public static void Pareto(string path, IReadOnlyList<PlotSeries> series, double? floor, int depth, bool zoom = false)
+    public static PlotArea Pareto(string path, IReadOnlyList<PlotSeries> series, double? floor, int depth, bool zoom = false)
     {
-        const int width = 760, height = 500, left = 80, right = 24, top = 36, bottom = 60;
-        var canvas = new Canvas(width, height, White);
         double xMin = depth, yMax = zoom ? double.MinValue : floor ?? 0, yLow = double.MaxValue;
         foreach (PlotSeries s in series)
         {
@@ -76,125 +80,101 @@ internal static class Plots
             yBottom = 0;
             yTop = Math.Ceiling((yMax <= 0 ? 1 : yMax * 1.05) / yStep) * yStep;
         }
-        int plotW = width - left - right, plotH = height - top - bottom;
-        double Px(double x) => left + ((x - xMin) / (xMax - xMin) * plotW);
-        double Py(double y) => log
-            ? top + plotH - ((Math.Log(y / yBottom) / Math.Log(yTop / yBottom)) * plotH)
-            : top + plotH - ((y - yBottom) / (yTop - yBottom) * plotH);
+        // On the log axis ScottPlot plots log10(y); ticks carry the values themselves.
+        double Y(double y) => log ? Math.Log10(y) : y;
 
-        for (int tick = (int)Math.Ceiling(xMin); tick <= depth; tick++)
-        {
-            double x = Px(tick);
-            canvas.Line(x, top, x, top + plotH, Grid);
-            canvas.Line(x, top + plotH, x, top + plotH + 6, Black, 2);
-            string label = tick.ToString(CultureInfo.InvariantCulture);
-            canvas.Text((int)x - (BitmapFont.Measure(label, Scale) / 2), top + plotH + 12, label, Black, Scale);
-        }
-        foreach ((double y, double step) in log ? LogTicks(yBottom, yTop) : LinearTicks(yBottom, yTop, yStep))
-        {
-            double py = Py(y);
-            canvas.Line(left, py, left + plotW, py, Grid);
-            canvas.Line(left - 6, py, left, py, Black, 2);
-            string label = FormatTick(y, step);
-            canvas.Text(left - 10 - BitmapFont.Measure(label, Scale), (int)py - 5, label, Black, Scale);
-        }
-        canvas.Line(left, top, left, top + plotH, Black, 2);
-        canvas.Line(left, top + plotH, left + plotW, top + plotH, Black, 2);
-        canvas.Text(8, 8, log ? "FID (LOG SCALE)" : "FID", Black, Scale + 1);
-        string xLabel = "MEAN LAYERS";
-        canvas.Text(left + (plotW / 2) - (BitmapFont.Measure(xLabel, Scale + 1) / 2), height - 22, xLabel, Black, Scale + 1);
-
+        Plot plot = NewPlot();
         if (floor is double f && f >= yBottom && f <= yTop)
         {
-            canvas.Line(left, Py(f), left + plotW, Py(f), Red, 2, dash: 8);
+            var line = plot.Add.HorizontalLine(Y(f), 2, Red, LinePattern.Dashed);
+            line.LegendText = "real-vs-real floor";
         }
         foreach (PlotSeries s in series)
         {
-            var points = s.Points.OrderBy(p => p.X).ToList();
-            if (s.Connect)
+            var points = s.Points.Where(p => double.IsFinite(p.Y)).OrderBy(p => p.X).ToList();
+            if (points.Count == 0)
             {
-                for (int i = 1; i < points.Count; i++)
-                {
-                    canvas.Line(Px(points[i - 1].X), Py(points[i - 1].Y), Px(points[i].X), Py(points[i].Y), s.Color, 2);
-                }
+                continue;
             }
-            foreach ((double x, double y) in points)
-            {
-                canvas.Marker(Px(x), Py(Math.Clamp(y, yBottom, yTop)), 9, s.Color, s.Hollow);
-            }
+            double[] xs = [.. points.Select(p => p.X)];
+            double[] ys = [.. points.Select(p => Y(Math.Clamp(p.Y, yBottom, yTop)))];
+            var scatter = plot.Add.Scatter(xs, ys, s.Color);
+            scatter.LineWidth = s.Connect ? 2 : 0;
+            scatter.MarkerShape = s.Hollow ? MarkerShape.OpenSquare : MarkerShape.FilledSquare;
+            scatter.MarkerSize = MarkerSize;
+            scatter.MarkerLineWidth = 2;
+            scatter.LegendText = s.Name;
         }
-        canvas.Save(path);
+
+        var xTicks = new NumericManual();
+        for (int tick = (int)Math.Ceiling(xMin); tick <= depth; tick++)
+        {
+            xTicks.AddMajor(tick, tick.ToString(CultureInfo.InvariantCulture));
+        }
+        plot.Axes.Bottom.TickGenerator = xTicks;
+        var yTicks = new NumericManual();
+        foreach ((double y, double step) in log ? LogTicks(yBottom, yTop) : LinearTicks(yBottom, yTop, yStep))
+        {
+            yTicks.AddMajor(Y(y), FormatTick(y, step));
+        }
+        plot.Axes.Left.TickGenerator = yTicks;
+        plot.Axes.SetLimits(xMin, xMax, Y(yBottom), Y(yTop));
+        plot.XLabel("mean layers executed");
+        plot.YLabel(log ? "FID-proxy (log scale)" : "FID-proxy");
+        plot.ShowLegend(Edge.Bottom);
+        return Save(plot, path, 760, 560);
     }
 
     /// <summary>
     /// Fraction of images exiting at each layer (rows, layer 1 at the bottom) at each step (columns, first step on
-    /// the left), white (0) to dark blue (1), with each step's mean exit layer as a red dot. X ticks show timesteps.
+    /// the left), white (0) to dark blue (1), with each step's mean exit layer as a red dot and the scale beside it.
+    /// X ticks show timesteps.
     /// </summary>
-    public static void Heatmap(string path, int[] timesteps, double[][] fractions, double[] meanExit, int depth)
+    public static PlotArea Heatmap(string path, int[] timesteps, double[][] fractions, double[] meanExit, int depth)
     {
         int steps = timesteps.Length;
-        int cellW = Math.Max(2, Math.Min(40, 640 / Math.Max(steps, 1))), cellH = 22;
-        const int left = 50, top = 20, bottom = 50, right = 16;
-        int width = left + (cellW * steps) + right, height = top + (cellH * depth) + bottom;
-        var canvas = new Canvas(width, height, White);
+        var cells = new double[depth, Math.Max(steps, 1)]; // [row, column], row 0 drawn at the top: layer depth
         for (int s = 0; s < steps; s++)
         {
             for (int l = 0; l < depth; l++)
             {
-                double f = Math.Clamp(fractions[s][l], 0, 1);
-                var color = new Rgb24((byte)(255 - (f * 247)), (byte)(255 - (f * 207)), (byte)(255 - (f * 148)));
-                canvas.FillRect(left + (s * cellW), top + ((depth - 1 - l) * cellH), cellW, cellH, color);
+                cells[depth - 1 - l, s] = Math.Clamp(fractions[s][l], 0, 1);
             }
         }
-        for (int s = 0; s < steps; s++)
+        Plot plot = NewPlot();
+        var heatmap = plot.Add.Heatmap(cells);
+        heatmap.Colormap = new WhiteToBlue();
+        heatmap.ManualRange = new ScottPlot.Range(0, 1);
+        heatmap.Extent = new CoordinateRect(-0.5, Math.Max(steps, 1) - 0.5, 0.5, depth + 0.5);
+        var colorBar = plot.Add.ColorBar(heatmap);
+        colorBar.Label = "fraction of images exiting";
+        if (steps > 0)
         {
-            double y = top + ((depth - meanExit[s] + 0.5) * cellH);
-            canvas.Marker(left + (s * cellW) + (cellW / 2.0), y, Math.Max(3, Math.Min(cellW, 7)), Red);
+            var dots = plot.Add.Scatter(Enumerable.Range(0, steps).Select(s => (double)s).ToArray(), meanExit, Red);
+            dots.LineWidth = 0;
+            dots.MarkerShape = MarkerShape.FilledSquare;
+            dots.MarkerSize = 6;
         }
-        for (int l = 1; l <= depth; l++)
-        {
-            string label = l.ToString(CultureInfo.InvariantCulture);
-            canvas.Text(left - 8 - BitmapFont.Measure(label, Scale), top + ((depth - l) * cellH) + 6, label, Black, Scale);
-        }
-        int labelWidth = BitmapFont.Measure(timesteps.Length == 0 ? "0" : timesteps.Max().ToString(CultureInfo.InvariantCulture), Scale) + 12;
-        int every = Math.Max(1, (int)Math.Ceiling((double)labelWidth / cellW));
+
+        int cellWidth = Math.Max(4, Math.Min(40, 640 / Math.Max(steps, 1)));
+        int every = Math.Max(1, (int)Math.Ceiling(36.0 / cellWidth)); // a tick label every ~36 pixels
+        var xTicks = new NumericManual();
         for (int s = 0; s < steps; s += every)
         {
-            string label = timesteps[s].ToString(CultureInfo.InvariantCulture);
-            int x = left + (s * cellW) + (cellW / 2);
-            canvas.Line(x, top + (depth * cellH), x, top + (depth * cellH) + 5, Black, 2);
-            canvas.Text(x - (BitmapFont.Measure(label, Scale) / 2), top + (depth * cellH) + 10, label, Black, Scale);
+            xTicks.AddMajor(s, timesteps[s].ToString(CultureInfo.InvariantCulture));
         }
-        canvas.Text(left, height - 16, "T", Black, Scale);
-        canvas.Save(path);
-    }
-
-    /// <summary>
-    /// Rows of grey images (one row per entry of <paramref name="rows"/>, each a list of image indices into
-    /// <paramref name="images"/> [N, H, W]), upscaled ×2 with 2-pixel gaps; rows are labelled with their index.
-    /// </summary>
-    public static void ImageGrid(string path, ReadOnlySpan<float> images, int imageHeight, int imageWidth, IReadOnlyList<int[]> rows, bool labelRows)
-    {
-        const int scale = 2, gap = 2;
-        int left = labelRows ? 24 : gap;
-        int columns = rows.Count == 0 ? 0 : rows.Max(r => r.Length);
-        int width = left + (columns * ((imageWidth * scale) + gap));
-        int height = gap + (rows.Count * ((imageHeight * scale) + gap));
-        var canvas = new Canvas(Math.Max(width, 1), Math.Max(height, 1), new Rgb24(40, 40, 40));
-        int size = imageHeight * imageWidth;
-        for (int r = 0; r < rows.Count; r++)
+        plot.Axes.Bottom.TickGenerator = xTicks;
+        var yTicks = new NumericManual();
+        for (int l = 1; l <= depth; l++)
         {
-            int y = gap + (r * ((imageHeight * scale) + gap));
-            if (labelRows)
-            {
-                canvas.Text(6, y + (imageHeight * scale / 2) - 5, r.ToString(CultureInfo.InvariantCulture), White, Scale);
-            }
-            for (int c = 0; c < rows[r].Length; c++)
-            {
-                canvas.Grey(left + (c * ((imageWidth * scale) + gap)), y, images.Slice(rows[r][c] * size, size), imageHeight, imageWidth, scale);
-            }
+            yTicks.AddMajor(l, l.ToString(CultureInfo.InvariantCulture));
         }
-        canvas.Save(path);
+        plot.Axes.Left.TickGenerator = yTicks;
+        plot.Axes.SetLimits(-0.5, Math.Max(steps, 1) - 0.5, 0.5, depth + 0.5);
+        plot.HideGrid();
+        plot.XLabel("timestep t, in sampling order (first step on the left)");
+        plot.YLabel("exit layer");
+        return Save(plot, path, (cellWidth * Math.Max(steps, 1)) + 200, (22 * depth) + 110);
     }
 
     /// <summary>A step of 1, 2 or 5 × 10^k giving at most about <paramref name="ticks"/> ticks over [0, span].</summary>
@@ -206,8 +186,28 @@ internal static class Plots
         return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * magnitude;
     }
 
-    /// <summary>Zoomed plots switch to a log y axis when the largest FID-proxy is more than this many times the smallest.</summary>
-    public const double LogSpan = 8;
+    private static Plot NewPlot()
+    {
+        PlotFont.UseInScottPlot();
+        var plot = new Plot();
+        plot.Axes.Top.FrameLineStyle.Width = 0; // an open frame: the axes' lines are the bottom and left ones
+        plot.Axes.Right.FrameLineStyle.Width = 0;
+        plot.Axes.Bottom.Label.Bold = false;
+        plot.Axes.Left.Label.Bold = false;
+        plot.Axes.Bottom.Label.FontSize = 15;
+        plot.Axes.Left.Label.FontSize = 15;
+        plot.Axes.Bottom.TickLabelStyle.FontSize = 13;
+        plot.Axes.Left.TickLabelStyle.FontSize = 13;
+        plot.Legend.FontSize = 13;
+        return plot;
+    }
+
+    private static PlotArea Save(Plot plot, string path, int width, int height)
+    {
+        plot.SavePng(path, width, height);
+        PixelRect area = plot.RenderManager.LastRender.DataRect;
+        return new PlotArea(area.Left, area.Top, area.Right, area.Bottom);
+    }
 
     private static IEnumerable<(double Value, double Step)> LinearTicks(double bottom, double top, double step)
     {
@@ -238,5 +238,17 @@ internal static class Plots
     {
         int decimals = step >= 1 ? 0 : (int)Math.Ceiling(-Math.Log10(step));
         return value.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>White (0) to dark blue (1), linear in each channel: the heatmap's shade.</summary>
+    private sealed class WhiteToBlue : IColormap
+    {
+        public string Name => "white to dark blue";
+
+        public Color GetColor(double position)
+        {
+            double f = Math.Clamp(double.IsFinite(position) ? position : 0, 0, 1);
+            return new Color((byte)(255 - (f * 247)), (byte)(255 - (f * 207)), (byte)(255 - (f * 148)));
+        }
     }
 }

@@ -1,0 +1,25 @@
+using System.Text.Json;
+using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Backends.TorchSharp.Model;
+using AdaDiff.Engine;
+
+namespace AdaDiff.Tools;
+
+/// <summary>Writes a model package (weights and manifest) the way every tools command does: named after its folder, with its training record.</summary>
+internal static class PackageWriter
+{
+    /// <summary>The name a package in <paramref name="packageDir"/> goes by: its folder's.</summary>
+    public static string NameOf(string packageDir) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(packageDir)));
+
+    /// <summary>
+    /// Saves <paramref name="weights"/> and <paramref name="manifest"/> to <paramref name="packageDir"/>, the manifest
+    /// named <paramref name="name"/> (default: the folder's) and carrying <paramref name="training"/> (serialised as
+    /// the manifest's JSON); returns the manifest as written (with the weights' hash).
+    /// </summary>
+    public static ModelManifest Save(string packageDir, ModelManifest manifest, object training, UViT weights, string? name = null) =>
+        UViTPackage.Save(packageDir, manifest with
+        {
+            Name = name ?? NameOf(packageDir),
+            Training = JsonSerializer.SerializeToElement(training, ModelManifest.JsonOptions),
+        }, weights);
+}

@@ -1,0 +1,98 @@
+using AdaDiff.Backends.TorchSharp.Training;
+using AdaDiff.Engine;
+using AdaDiff.Engine.Sampling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AdaDiff.Tools;
+
+/// <summary>
+/// One optimisation step of a diffusion objective, the same for <c>train</c> and <c>train-uem</c>: the images of step n
+/// from a fixed shuffle per epoch, flips, label dropout, timesteps and noise from a generator seeded by (seed, n), so a
+/// resumed run draws exactly what it would have; then the caller's loss, backward, optional gradient clipping and AdamW
+/// at the learning rate warmed up linearly over the first steps.
+/// </summary>
+internal sealed class TrainingStep : IDisposable
+{
+    private readonly TrainingBatches batches;
+    private readonly float[] images;
+    private readonly long[] labels;
+    private readonly Generator generator = new(0);
+    private readonly Tensor alphasBar;
+    private readonly int seed;
+    private readonly long nullClass;
+    private readonly double labelDropout;
+    private readonly bool horizontalFlip;
+    private readonly double learningRate;
+    private readonly int warmupSteps;
+
+    /// <param name="data">Training images.</param>
+    /// <param name="batch">Images per step.</param>
+    /// <param name="seed">Seed of the shuffle and of every step's draws.</param>
+    /// <param name="schedule">The model's noise schedule (its manifest's).</param>
+    /// <param name="nullClass">The label that stands for "no class" (classifier-free guidance).</param>
+    /// <param name="labelDropout">Probability of replacing a label by <paramref name="nullClass"/>.</param>
+    /// <param name="horizontalFlip">Flip half the images left to right.</param>
+    /// <param name="learningRate">Learning rate after the warm-up.</param>
+    /// <param name="warmupSteps">Steps of the linear warm-up from learningRate / warmupSteps.</param>
+    public TrainingStep(FashionMnist data, int batch, int seed, NoiseScheduleSpec schedule, long nullClass, double labelDropout, bool horizontalFlip, double learningRate, int warmupSteps)
+    {
+        batches = new TrainingBatches(data, batch, seed);
+        images = new float[batch * FashionMnist.Pixels];
+        labels = new long[batch];
+        alphasBar = AlphasBar(schedule);
+        this.seed = seed;
+        this.nullClass = nullClass;
+        this.labelDropout = labelDropout;
+        this.horizontalFlip = horizontalFlip;
+        this.learningRate = learningRate;
+        this.warmupSteps = warmupSteps;
+    }
+
+    /// <summary>Whole batches per epoch.</summary>
+    public int StepsPerEpoch => batches.StepsPerEpoch;
+
+    /// <summary>Runs one step: draws its noised batch, takes the loss of it and updates the optimizer's parameters. Returns the loss.</summary>
+    /// <param name="step">The step (0-based), which fixes its images, its draws and its learning rate.</param>
+    /// <param name="model">The module whose gradients are zeroed (and clipped) around the backward pass.</param>
+    /// <param name="optimizer">The optimizer of the parameters that learn.</param>
+    /// <param name="loss">The objective of a noised batch, a scalar tensor in the step's dispose scope.</param>
+    /// <param name="clipGradNorm">Largest gradient norm of <paramref name="model"/>'s parameters; 0 does not clip.</param>
+    public double Run(long step, nn.Module model, AdamW optimizer, Func<NoisedBatch, Tensor> loss, double clipGradNorm = 0)
+    {
+        batches.Fill(step, images, labels);
+        using var scope = NewDisposeScope();
+        generator.manual_seed(unchecked((seed * 1_000_003L) + step));
+        NoisedBatch noised = NoisedBatch.Draw(images, labels, alphasBar, nullClass, labelDropout, horizontalFlip, generator);
+        Tensor value = loss(noised); // []
+        model.zero_grad();
+        value.backward();
+        if (clipGradNorm > 0)
+        {
+            nn.utils.clip_grad_norm_(model.parameters(), clipGradNorm);
+        }
+        optimizer.Step(LearningRate(step));
+        return value.item<float>();
+    }
+
+    /// <summary>The learning rate of step <paramref name="step"/> (0-based): linear warm-up, then constant.</summary>
+    public double LearningRate(long step) => learningRate * Math.Min(1.0, (step + 1.0) / Math.Max(1, warmupSteps));
+
+    public void Dispose()
+    {
+        alphasBar.Dispose();
+        generator.Dispose();
+    }
+
+    /// <summary>ᾱ_t of the schedule in float32, [T] (the engine's float64 products, as the samplers use them).</summary>
+    private static Tensor AlphasBar(NoiseScheduleSpec spec)
+    {
+        var schedule = new NoiseSchedule(spec);
+        var values = new float[schedule.Timesteps];
+        for (int t = 0; t < values.Length; t++)
+        {
+            values[t] = (float)schedule.AlphaBar(t);
+        }
+        return tensor(values); // [T]
+    }
+}
