@@ -13,8 +13,11 @@ internal static class OrtThreads
     private static readonly Lock Gate = new();
     private static bool? global;
 
-    /// <summary>Configures <paramref name="options"/> to use the global pool (created with <paramref name="threads"/> on first use) or its own.</summary>
-    public static void Apply(SessionOptions options, int threads)
+    /// <summary>
+    /// Configures <paramref name="options"/> to use the global pool (created with <paramref name="threads"/> and
+    /// <paramref name="spin"/> on first use) or its own.
+    /// </summary>
+    public static void Apply(SessionOptions options, int threads, bool spin)
     {
         lock (Gate)
         {
@@ -32,7 +35,7 @@ internal static class OrtThreads
                         GlobalInterOpNumThreads = 1,
                         // No spinning: measured here (2 cores shared with other work), spinning workers took the
                         // CPU from the thread that runs the next stage: 0.4 images/s instead of 4.9 at batch 1.
-                        GlobalSpinControl = false,
+                        GlobalSpinControl = spin,
                     };
                     var creation = new EnvironmentCreationOptions
                     {
@@ -53,7 +56,7 @@ internal static class OrtThreads
         {
             options.IntraOpNumThreads = threads;
             options.InterOpNumThreads = 1;
-            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", spin ? "1" : "0");
         }
     }
 }
