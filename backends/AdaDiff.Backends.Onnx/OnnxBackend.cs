@@ -123,6 +123,7 @@ public sealed class OnnxBackend : IDenoiserBackend
 
     private static SessionOptions CreateSessionOptions(OnnxBackendOptions options, int threads, string model, out string provider, out string? fallbackReason)
     {
+        OrtThreads.CreateEnvironment(threads, options.SpinThreads); // before any SessionOptions, which would create a default environment
         var sessionOptions = new SessionOptions
         {
             GraphOptimizationLevel = options.OptimizationLevel,
@@ -131,7 +132,7 @@ public sealed class OnnxBackend : IDenoiserBackend
         };
         try
         {
-            OrtThreads.Apply(sessionOptions, threads, options.SpinThreads);
+            OrtThreads.Apply(sessionOptions, threads, options.SpinThreads, options.SharedArena);
             if (!options.Prepacking)
             {
                 sessionOptions.AddSessionConfigEntry("session.disable_prepacking", "1");

@@ -48,6 +48,12 @@ public sealed class OnnxBackendOptions
     /// </summary>
     public bool ShareWeights { get; set; } = true;
 
+    /// <summary>
+    /// One CPU arena for the activations of every session (the environment's allocator) instead of one per session,
+    /// each holding the largest batch it ran (default true).
+    /// </summary>
+    public bool SharedArena { get; set; } = true;
+
     /// <summary>ONNX Runtime's graph optimisation level (default: all).</summary>
     public GraphOptimizationLevel OptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
