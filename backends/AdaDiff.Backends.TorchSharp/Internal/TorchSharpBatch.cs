@@ -63,7 +63,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
                 skips[skipCount++] = h;
             }
         }
-        Tensor eps = model.Head(h);              // [B, C, H, W]
+        Tensor eps = model.HeadRowByRow(h);      // [B, C, H, W]
         eps.data<float>().CopyTo(destination);
     }
 
@@ -164,7 +164,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
         bool all = CheckRows(rows, ascending: false);
         using var scope = NewDisposeScope();
         Tensor selected = all ? hidden : hidden.index_select(0, IndexTensor(rows)); // [R, T, D]
-        Tensor eps = model.Head(selected);                                          // [R, C, H, W]
+        Tensor eps = model.HeadRowByRow(selected);                                  // [R, C, H, W], each row's bits its own
         eps.data<float>().CopyTo(destination);
     }
 
