@@ -8,15 +8,20 @@ namespace AdaDiff.Backends.Onnx;
 
 /// <summary>
 /// Runs a U-ViT with exits on ONNX Runtime from the per-stage graphs of <see cref="OnnxExport"/>: one
-/// <see cref="InferenceSession"/> per stage, created once; batches keep their tensors in <see cref="OrtValue"/>s
-/// between stages. A backend may run several batches, one thread per batch at a time.
+/// <see cref="InferenceSession"/> per stage, created once, and fused graphs of several stages built from the same
+/// weights at load (<see cref="OnnxBackendOptions.FusedStages"/>), so that a pass takes few calls; batches keep their
+/// tensors in <see cref="OrtValue"/>s between calls. A backend may run several batches, one thread per batch at a time.
 /// </summary>
 public sealed class OnnxBackend : IDenoiserBackend
 {
     private readonly StageSessions sessions;
     private bool disposed;
 
-    /// <summary>Creates the sessions of <paramref name="export"/> for <paramref name="manifest"/>'s model.</summary>
+    /// <summary>
+    /// Creates the sessions of <paramref name="export"/> for <paramref name="manifest"/>'s model. The fused stages are
+    /// built from the weights an export made by <see cref="OnnxExport.Create"/> or loaded by <see cref="Load"/> carries;
+    /// an export read alone (<see cref="OnnxExport.Read"/>) runs one stage a call.
+    /// </summary>
     /// <exception cref="InvalidOperationException">CUDA was asked for, cannot load, and falling back is not allowed.</exception>
     public OnnxBackend(ModelManifest manifest, OnnxExport export, OnnxBackendOptions? options = null, string exportSource = "in memory")
     {
@@ -26,10 +31,10 @@ public sealed class OnnxBackend : IDenoiserBackend
         Manifest = manifest;
         ExportSource = exportSource;
         int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
-        using SessionOptions sessionOptions = CreateSessionOptions(options, threads, manifest.Name, out string provider, out string? fallbackReason);
+        SessionOptions sessionOptions = CreateSessionOptions(options, threads, manifest.Name, out string provider, out string? fallbackReason);
         ExecutionProvider = provider;
         FallbackReason = fallbackReason;
-        sessions = new StageSessions(manifest, export, sessionOptions);
+        sessions = new StageSessions(manifest, export, sessionOptions, options); // owns the session options
     }
 
     /// <inheritdoc/>
@@ -46,6 +51,12 @@ public sealed class OnnxBackend : IDenoiserBackend
 
     /// <inheritdoc/>
     public ModelManifest Manifest { get; }
+
+    /// <summary>True when passes run in fused stages (see <see cref="OnnxBackendOptions.FusedStages"/>).</summary>
+    public bool FusedStages => sessions.Fuses;
+
+    /// <summary>ONNX Runtime sessions alive: one per stage of the export, and the fused ones created so far.</summary>
+    public int SessionCount => sessions.Count;
 
     /// <summary>
     /// Loads the package in <paramref name="packageDir"/>: reads model.json and the weights (checking their
@@ -79,7 +90,7 @@ public sealed class OnnxBackend : IDenoiserBackend
             throw new InvalidDataException(
                 $"{stale}: the ONNX export is stale; run 'adadiff-tools export-onnx --package {packageDir}' or allow re-export at load (ReexportWhenStale)");
         }
-        return new OnnxBackend(weights.Manifest, export!, options, source);
+        return new OnnxBackend(weights.Manifest, export!.Builder is null ? export.WithWeights(weights) : export, options, source);
     }
 
     /// <inheritdoc/>
@@ -88,6 +99,16 @@ public sealed class OnnxBackend : IDenoiserBackend
         ObjectDisposedException.ThrowIf(disposed, this);
         BatchInput.Validate(Manifest, latents, timesteps, classLabels);
         return OnnxBatch.Start(sessions, Manifest, latents, timesteps, classLabels);
+    }
+
+    /// <inheritdoc/>
+    public void PredictAtDepth(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        int rows = BatchInput.Validate(Manifest, latents, timesteps, classLabels);
+        BatchInput.ValidateDepth(layers, 0, Manifest.Depth);
+        BatchInput.ValidateDestination(destination, rows, Manifest.ImageSize);
+        OnnxBatch.PredictAtDepth(sessions, Manifest, latents, timesteps, classLabels, layers, destination);
     }
 
     /// <inheritdoc/>
@@ -102,14 +123,20 @@ public sealed class OnnxBackend : IDenoiserBackend
 
     private static SessionOptions CreateSessionOptions(OnnxBackendOptions options, int threads, string model, out string provider, out string? fallbackReason)
     {
+        OrtThreads.CreateEnvironment(threads, options.SpinThreads); // before any SessionOptions, which would create a default environment
         var sessionOptions = new SessionOptions
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            GraphOptimizationLevel = options.OptimizationLevel,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            EnableMemoryPattern = options.MemoryPattern,
         };
         try
         {
-            OrtThreads.Apply(sessionOptions, threads);
+            OrtThreads.Apply(sessionOptions, threads, options.SpinThreads, options.SharedArena);
+            if (!options.Prepacking)
+            {
+                sessionOptions.AddSessionConfigEntry("session.disable_prepacking", "1");
+            }
             fallbackReason = null;
             provider = options.ExecutionProvider.Trim().ToLowerInvariant();
             switch (provider)

@@ -1,3 +1,5 @@
+using Microsoft.ML.OnnxRuntime;
+
 namespace AdaDiff.Backends.Onnx;
 
 /// <summary>Settings of the ONNX Runtime backend.</summary>
@@ -31,4 +33,39 @@ public sealed class OnnxBackendOptions
 
     /// <summary>Check the weights file's SHA-256 against model.json when it records one (default true).</summary>
     public bool VerifySha256 { get; set; } = true;
+
+    /// <summary>
+    /// Run several stages in one ONNX Runtime call where a pass allows (default true): embed with the layers before
+    /// any exit, runs of layers, a layer with its UEM, the whole network. The fused graphs are built from the
+    /// weights at load and give every row the same bytes as the per-stage graphs; false runs one stage a call, as
+    /// the backend did before (kept to measure the two side by side).
+    /// </summary>
+    public bool FusedStages { get; set; } = true;
+
+    /// <summary>
+    /// One native copy of the large weights for every session (ONNX Runtime's shared initializers) and one
+    /// container of their pre-packed forms (default true); false lets each session hold its own.
+    /// </summary>
+    public bool ShareWeights { get; set; } = true;
+
+    /// <summary>
+    /// One CPU arena for the activations of every session (the environment's allocator) instead of one per session,
+    /// each holding the largest batch it ran (default true).
+    /// </summary>
+    public bool SharedArena { get; set; } = true;
+
+    /// <summary>ONNX Runtime's graph optimisation level (default: all).</summary>
+    public GraphOptimizationLevel OptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+
+    /// <summary>ONNX Runtime's memory pattern planning (default true, as ONNX Runtime's own default).</summary>
+    public bool MemoryPattern { get; set; } = true;
+
+    /// <summary>
+    /// Whether the intra-op threads spin waiting for work (default false). Applies to the process-wide pool, which
+    /// the first backend of a process creates.
+    /// </summary>
+    public bool SpinThreads { get; set; }
+
+    /// <summary>Whether kernels pre-pack their constant weights at load (default true, as ONNX Runtime's own default).</summary>
+    public bool Prepacking { get; set; } = true;
 }

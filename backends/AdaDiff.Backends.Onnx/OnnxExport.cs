@@ -9,6 +9,8 @@ namespace AdaDiff.Backends.Onnx;
 /// <summary>
 /// The ONNX stages of one model, built in memory from its safetensors weights: embed, one graph per
 /// layer (long skip handled inside out-blocks), one UEM certainty graph per layer, and the shared head.
+/// These are what the package's <c>onnx/</c> folder holds; the fused graphs (several stages in one call) are
+/// built from the same weights by the backend at load and never written.
 /// </summary>
 public sealed class OnnxExport
 {
@@ -18,10 +20,11 @@ public sealed class OnnxExport
     /// <summary>Folder of the export inside a model package.</summary>
     public const string FolderName = "onnx";
 
-    private OnnxExport(OnnxExportManifest manifest, IReadOnlyDictionary<string, byte[]> graphs)
+    private OnnxExport(OnnxExportManifest manifest, IReadOnlyDictionary<string, byte[]> graphs, UViTGraphs? builder)
     {
         Manifest = manifest;
         Graphs = graphs;
+        Builder = builder;
     }
 
     /// <summary>What was exported, with each graph's hash.</summary>
@@ -29,6 +32,26 @@ public sealed class OnnxExport
 
     /// <summary>Serialized ModelProto of each stage, by stage name.</summary>
     public IReadOnlyDictionary<string, byte[]> Graphs { get; }
+
+    /// <summary>
+    /// Builds the fused graphs (several stages in one) from the weights the export was made from; null for an export
+    /// read from disk alone (see <see cref="WithWeights"/>).
+    /// </summary>
+    internal UViTGraphs? Builder { get; }
+
+    /// <summary>
+    /// This export with the weights it was made from, so that a backend can build fused graphs from them at load.
+    /// Throws <see cref="InvalidDataException"/> when <paramref name="weights"/> are not those the manifest names.
+    /// </summary>
+    internal OnnxExport WithWeights(PackageWeights weights)
+    {
+        if (!string.Equals(weights.Sha256, Manifest.WeightsSha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidDataException($"{weights.Path}: SHA-256 {weights.Sha256} is not that of the weights the ONNX export was made from ({Manifest.WeightsSha256})");
+        }
+        var reader = new WeightReader(SafetensorsFile.Parse(weights.Bytes, weights.Path), weights.Path);
+        return new OnnxExport(Manifest, Graphs, new UViTGraphs(weights.Manifest, reader));
+    }
 
     /// <summary>Stage name of layer <paramref name="layer"/>.</summary>
     public static string LayerStage(int layer) => $"layer_{layer:D2}";
@@ -88,7 +111,7 @@ public sealed class OnnxExport
             Command = command,
             Stages = stages,
         };
-        return new OnnxExport(exportManifest, byName);
+        return new OnnxExport(exportManifest, byName, graphs);
     }
 
     /// <summary>
@@ -151,6 +174,6 @@ public sealed class OnnxExport
             }
             graphs[stage.Name] = bytes;
         }
-        return new OnnxExport(manifest, graphs);
+        return new OnnxExport(manifest, graphs, null);
     }
 }

@@ -73,6 +73,16 @@ public sealed class TorchSharpBackend : IDenoiserBackend
     }
 
     /// <inheritdoc/>
+    public void PredictAtDepth(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        int rows = BatchInput.Validate(Manifest, latents, timesteps, classLabels);
+        BatchInput.ValidateDepth(layers, 0, Manifest.Depth);
+        BatchInput.ValidateDestination(destination, rows, Manifest.ImageSize);
+        TorchSharpBatch.PredictAtDepth(model, Manifest, latents, timesteps, classLabels, layers, destination);
+    }
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         if (!disposed)

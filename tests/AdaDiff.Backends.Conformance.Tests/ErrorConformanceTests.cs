@@ -12,6 +12,8 @@ public sealed class ErrorConformanceTests(BackendsFixture fixture)
         "no rows", "short latents", "labels length", "label above null class", "negative label", "NaN timestep",
         "certainty before a layer", "predict before a layer", "certainty destination size", "predict destination size",
         "predict row out of range", "keep unordered", "keep out of range", "layer past depth", "after dispose",
+        "run no layers", "run layers past depth", "layer with certainty destination size", "layer with certainty past depth",
+        "predict at depth 0", "predict at depth past depth", "predict at depth destination size", "predict at depth short latents",
     };
 
     [Theory]
@@ -42,12 +44,23 @@ public sealed class ErrorConformanceTests(BackendsFixture fixture)
             case "label above null class": backend.Begin(x, t, [1, m.NullClass + 1]); return;
             case "negative label": backend.Begin(x, t, [-1, 0]); return;
             case "NaN timestep": backend.Begin(x, [float.NaN, 1], y); return;
+            case "predict at depth 0": backend.PredictAtDepth(x, t, y, 0, new float[2 * m.ImageSize]); return;
+            case "predict at depth past depth": backend.PredictAtDepth(x, t, y, m.Depth + 1, new float[2 * m.ImageSize]); return;
+            case "predict at depth destination size": backend.PredictAtDepth(x, t, y, m.Depth, new float[m.ImageSize]); return;
+            case "predict at depth short latents": backend.PredictAtDepth(x.AsSpan(1), t, y, m.Depth, new float[2 * m.ImageSize]); return;
         }
         using IDenoiserBatch batch = backend.Begin(x, t, y);
         switch (scenario)
         {
             case "certainty before a layer": batch.Certainty(new float[2]); return;
             case "predict before a layer": batch.Predict([0], new float[m.ImageSize]); return;
+            case "run no layers": batch.RunLayers(0); return;
+            case "run layers past depth": batch.RunLayers(m.Depth + 1); return;
+            case "layer with certainty destination size": batch.RunLayerWithCertainty(new float[3]); return;
+            case "layer with certainty past depth":
+                batch.RunLayers(m.Depth);
+                batch.RunLayerWithCertainty(new float[2]);
+                return;
         }
         batch.RunLayer();
         switch (scenario)

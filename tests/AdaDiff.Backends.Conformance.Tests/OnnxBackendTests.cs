@@ -1,8 +1,11 @@
 using System.Text.Json.Nodes;
 using AdaDiff.Backends.Onnx;
+using AdaDiff.Backends.Onnx.Internal;
 using AdaDiff.Engine;
 using AdaDiff.Packaging;
 using AdaDiff.Packaging.Safetensors;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 
 namespace AdaDiff.Backends.Conformance.Tests;
 
@@ -23,6 +26,52 @@ public sealed class OnnxBackendTests(BackendsFixture fixture) : IDisposable
         foreach (OnnxStageFile stage in export.Manifest.Stages)
         {
             Assert.Equal(ModelPackage.Sha256(File.ReadAllBytes(Path.Combine(fixture.Directory, "onnx", stage.File))), stage.Sha256);
+        }
+    }
+
+    /// <summary>
+    /// ONNX Runtime's optimizer may fuse nodes across what was a stage boundary inside a larger graph (Add +
+    /// LayerNormalization into SkipLayerNormalization, say), which would change the last bits of a fused call against
+    /// the per-stage calls. Checked on the optimized graphs themselves, whatever the inputs: each fused graph after
+    /// optimisation has exactly the operators of its stages' graphs after optimisation (Identity aside: output renames).
+    /// </summary>
+    [Fact]
+    public void FusedGraphs_Optimized_SameOperatorsAsTheirStagesNothingFusedAcrossABoundary()
+    {
+        OnnxExport export = OnnxExport.Read(fixture.Directory)!.WithWeights(PackageWeights.Read(fixture.Directory));
+        int depth = export.Builder!.Depth;
+        Directory.CreateDirectory(scratch);
+        FusedStage[] stages = [FusedStage.AtDepth(depth), FusedStage.EmbedRange(5), FusedStage.Range(4, 6), FusedStage.LayerWithCertainty(9)];
+        foreach (FusedStage stage in stages)
+        {
+            var expected = new Dictionary<string, int>(StringComparer.Ordinal);
+            List<string> parts = [];
+            if (stage.Embed)
+            {
+                parts.Add("embed");
+            }
+            for (int layer = stage.First; layer < stage.End; layer++)
+            {
+                parts.Add(OnnxExport.LayerStage(layer));
+            }
+            if (stage.Certainty)
+            {
+                parts.Add(OnnxExport.UemStage(stage.End - 1));
+            }
+            if (stage.Head)
+            {
+                parts.Add("head");
+            }
+            foreach (string part in parts)
+            {
+                foreach ((string op, int count) in OptimizedOperators(export.Graphs[part], part))
+                {
+                    expected[op] = expected.GetValueOrDefault(op) + count;
+                }
+            }
+            Dictionary<string, int> actual = OptimizedOperators(export.Builder.Fused(stage).ToByteArray(), stage.Name);
+            Assert.True(actual.Count > 5, $"{stage.Name}: {actual.Count} operator types");
+            Assert.Equal(Describe(expected), Describe(actual));
         }
     }
 
@@ -102,6 +151,29 @@ public sealed class OnnxBackendTests(BackendsFixture fixture) : IDisposable
         var e = Assert.Throws<ArgumentException>(() => new OnnxBackend(fixture.Onnx.Manifest, export, new OnnxBackendOptions { ExecutionProvider = "tpu" }));
         Assert.Contains("'tpu' is not one of cpu, cuda", e.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>Operator counts ("domain:op" × n) of a graph after the backend's default optimisation, Identity left out.</summary>
+    private Dictionary<string, int> OptimizedOperators(byte[] graph, string name)
+    {
+        string path = Path.Combine(scratch, name + ".optimized.onnx");
+        using (var options = new SessionOptions { GraphOptimizationLevel = new OnnxBackendOptions().OptimizationLevel, OptimizedModelFilePath = path, IntraOpNumThreads = 1 })
+        using (new InferenceSession(graph, options))
+        {
+        }
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (global::Onnx.NodeProto node in global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph.Node)
+        {
+            if (node.OpType != "Identity")
+            {
+                string op = node.Domain.Length == 0 ? node.OpType : $"{node.Domain}:{node.OpType}";
+                counts[op] = counts.GetValueOrDefault(op) + 1;
+            }
+        }
+        return counts;
+    }
+
+    private static string Describe(Dictionary<string, int> counts) =>
+        string.Join(", ", counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}×{c.Value}"));
 
     public void Dispose()
     {

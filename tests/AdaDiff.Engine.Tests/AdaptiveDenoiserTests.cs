@@ -46,6 +46,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
 
         DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
 
+        Assert.Equal([$"PredictAtDepth(4, {Depth})"], backend.Calls); // the whole network in one call
         Assert.Equal(0, backend.CertaintyCalls);
         Assert.Equal(new DenoisePass(4, 4L * Depth, Depth, 0, pass.Seconds), pass);
         for (int row = 0; row < 4; row++)
@@ -67,6 +68,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
 
         DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
 
+        Assert.Equal(["Begin(4)", "RunLayers(3)", "Predict(2)", "Keep(2)", "RunLayers(2)", "Predict(2)"], backend.Calls);
         Assert.Equal([4, 4, 4, 2, 2], backend.RowsPerLayer);
         Assert.Equal(0, pass.CertaintyEvaluations);
         Assert.Equal(4L * 3 + 2 * 2, pass.RowLayers);
@@ -188,7 +190,31 @@ public sealed class AdaptiveDenoiserTests : IDisposable
     }
 
     [Fact]
-    public void Run_GroupCancelledBetweenLayers_ItsRowsLeaveBeforeTheNextLayer()
+    public void Run_GroupCancelledDuringAFusedCall_ItsRowsLeaveAfterItBeforeTheNextCall()
+    {
+        float[] latents = TinyModel.Latents(4, 7);
+        (_, float[][] predictions) = TinyModel.Direct(real, latents, Timesteps.AsSpan(0, 4), Labels.AsSpan(0, 4));
+        using var cancel = new CancellationTokenSource();
+        backend.AfterLayer = 1; // inside the first call, which runs layers 1 and 2
+        backend.OnAfterLayer = cancel.Cancel;
+        var adaptive = new ExitPolicySettings(ExitMode.Adaptive, 1f, 3, 0); // certainty from layer 3 on, never sure enough
+        DenoiseBatch batch = Batch(latents, (ExitPolicySettings.Full, 2, default), (adaptive, 2, cancel.Token));
+
+        DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
+
+        Assert.Equal(["Begin(4)", "RunLayers(2)", "Keep(2)", "RunLayers(3)", "Predict(2)"], backend.Calls);
+        Assert.Equal([4, 4, 2, 2, 2], backend.RowsPerLayer);
+        Assert.Equal([Depth, Depth, 0, 0], Enumerable.Range(0, 4).Select(batch.ExitLayer).ToArray());
+        Assert.Equal(4 * 2 + 2 * 3, pass.RowLayers);
+        Assert.Equal(0, pass.CertaintyEvaluations); // the adaptive rows left before any needed it
+        for (int row = 0; row < 2; row++)
+        {
+            Assert.True(TinyModel.MaxAbsDiff(predictions[Depth - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void Run_GroupCancelledDuringTheWholeNetworkCall_ItsResultsAreDiscarded()
     {
         float[] latents = TinyModel.Latents(4, 7);
         (_, float[][] predictions) = TinyModel.Direct(real, latents, Timesteps.AsSpan(0, 4), Labels.AsSpan(0, 4));
@@ -199,12 +225,58 @@ public sealed class AdaptiveDenoiserTests : IDisposable
 
         DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
 
-        Assert.Equal([4, 4, 2, 2, 2], backend.RowsPerLayer);
+        Assert.Equal([$"PredictAtDepth(4, {Depth})"], backend.Calls);
         Assert.Equal([Depth, Depth, 0, 0], Enumerable.Range(0, 4).Select(batch.ExitLayer).ToArray());
-        Assert.Equal(4 * 2 + 2 * 3, pass.RowLayers);
+        Assert.Equal(4 * Depth, pass.RowLayers); // the cancelled rows ran every layer of the call
         for (int row = 0; row < 2; row++)
         {
             Assert.True(TinyModel.MaxAbsDiff(predictions[Depth - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void Run_GroupCancelledBeforeThePass_ItsRowsNeverRun()
+    {
+        float[] latents = TinyModel.Latents(4, 9);
+        DenoiseBatch batch = Batch(latents, (ExitPolicySettings.Full, 2, default), (ExitPolicySettings.Full, 2, new CancellationToken(true)));
+
+        DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
+
+        Assert.Equal(["Begin(4)", "Keep(2)", $"RunLayers({Depth})", "Predict(2)"], backend.Calls);
+        Assert.Equal(2 * Depth, pass.RowLayers);
+        Assert.Equal([Depth, Depth, 0, 0], Enumerable.Range(0, 4).Select(batch.ExitLayer).ToArray());
+    }
+
+    [Fact]
+    public void Run_AdaptiveFromMinLayers_PrefixInOneCallThenLayerWithCertaintyPerLayer()
+    {
+        float[] latents = TinyModel.Latents(2, 10);
+        var policy = new ExitPolicySettings(ExitMode.Adaptive, 1f, 3, 0); // never sure enough: every row runs to the end
+        DenoiseBatch batch = Batch(latents, (policy, 2, default));
+
+        DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
+
+        Assert.Equal(["Begin(2)", "RunLayers(2)", "RunLayerWithCertainty", "RunLayerWithCertainty", "RunLayerWithCertainty", "Predict(2)"], backend.Calls);
+        Assert.Equal(new DenoisePass(2, 2L * Depth, Depth, Depth - 2, pass.Seconds), pass);
+        Assert.Equal(Depth - 2, batch.UemEvaluations(0));
+    }
+
+    [Fact]
+    public void Run_FixedDepthOnly_OneCallAtThatDepth()
+    {
+        float[] latents = TinyModel.Latents(3, 11);
+        (_, float[][] predictions) = TinyModel.Direct(real, latents, Timesteps.AsSpan(0, 3), Labels.AsSpan(0, 3));
+        var fixed2 = new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 2);
+        DenoiseBatch batch = Batch(latents, (fixed2, 1, default), (fixed2, 2, default));
+
+        DenoisePass pass = new AdaptiveDenoiser(backend).Run(batch);
+
+        Assert.Equal(["PredictAtDepth(3, 2)"], backend.Calls);
+        Assert.Equal(new DenoisePass(3, 3L * 2, 2, 0, pass.Seconds), pass);
+        for (int row = 0; row < 3; row++)
+        {
+            Assert.Equal(2, batch.ExitLayer(row));
+            Assert.True(TinyModel.MaxAbsDiff(predictions[1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
         }
     }
 

@@ -3,7 +3,7 @@ using AdaDiff.Engine.Backends;
 namespace AdaDiff.Engine.Tests;
 
 /// <summary>
-/// The real backend with instruments: counts rows per layer and Certainty calls, records the class labels of
+/// The real backend with instruments: counts rows per layer and certainty evaluations, logs every backend call, records the class labels of
 /// every pass, runs a callback after a given layer (to cancel a job mid-pass), and can hold the scheduler's worker
 /// at the start of a pass until the test releases it, so that a test decides what is in flight when, on a fast
 /// machine and a loaded one alike. Every call goes to the wrapped backend.
@@ -20,7 +20,11 @@ internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBac
     /// <summary>The class label of every row of every pass, in pass order (written by the worker).</summary>
     public List<int[]> LabelsPerPass { get; } = [];
 
+    /// <summary>Layers at which certainties were evaluated (by Certainty or RunLayerWithCertainty).</summary>
     public int CertaintyCalls { get; private set; }
+
+    /// <summary>Every call a pass made, in order: "Begin(rows)", "RunLayer", "RunLayers(n)", "RunLayerWithCertainty", "Certainty", "Predict(rows)", "Keep(rows)", "PredictAtDepth(rows, layers)".</summary>
+    public List<string> Calls { get; } = [];
 
     public int Passes { get; private set; }
 
@@ -58,6 +62,31 @@ internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBac
 
     public IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
     {
+        StartPass(classLabels);
+        Calls.Add($"Begin({timesteps.Length})");
+        return new Batch(this, inner.Begin(latents, timesteps, classLabels));
+    }
+
+    public void PredictAtDepth(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
+    {
+        StartPass(classLabels);
+        Calls.Add($"PredictAtDepth({timesteps.Length}, {layers})");
+        inner.PredictAtDepth(latents, timesteps, classLabels, layers, destination);
+        for (int layer = 1; layer <= layers; layer++)
+        {
+            RowsPerLayer.Add(timesteps.Length);
+        }
+        if (AfterLayer >= 1 && AfterLayer <= layers)
+        {
+            OnAfterLayer?.Invoke();
+        }
+    }
+
+    public void Dispose() => inner.Dispose();
+
+    /// <summary>A pass begins (Begin or PredictAtDepth): count it, record its labels, hold or fail it as the test asked.</summary>
+    private void StartPass(ReadOnlySpan<int> classLabels)
+    {
         PassHold? hold;
         lock (_holdLock)
         {
@@ -74,10 +103,7 @@ internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBac
         {
             throw new InvalidOperationException($"the backend rejects rows of class {poison}");
         }
-        return new Batch(this, inner.Begin(latents, timesteps, classLabels));
     }
-
-    public void Dispose() => inner.Dispose();
 
     /// <summary>One hold of the worker: <see cref="Reached"/> tells the test it is held, <see cref="Release"/> lets it go.</summary>
     internal sealed class PassHold
@@ -107,24 +133,59 @@ internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBac
 
         public void RunLayer()
         {
-            owner.RowsPerLayer.Add(inner.Count);
-            inner.RunLayer();
-            if (inner.LayersRun == owner.AfterLayer)
-            {
-                owner.OnAfterLayer?.Invoke();
-            }
+            owner.Calls.Add("RunLayer");
+            Ran(1, () => inner.RunLayer());
+        }
+
+        public void RunLayers(int layers)
+        {
+            owner.Calls.Add($"RunLayers({layers})");
+            Ran(layers, () => inner.RunLayers(layers));
+        }
+
+        public void RunLayerWithCertainty(Span<float> destination)
+        {
+            owner.Calls.Add("RunLayerWithCertainty");
+            owner.CertaintyCalls++;
+            float[] certainty = new float[destination.Length];
+            Ran(1, () => inner.RunLayerWithCertainty(certainty));
+            certainty.CopyTo(destination);
         }
 
         public void Certainty(Span<float> destination)
         {
+            owner.Calls.Add("Certainty");
             owner.CertaintyCalls++;
             inner.Certainty(destination);
         }
 
-        public void Predict(ReadOnlySpan<int> rows, Span<float> destination) => inner.Predict(rows, destination);
+        public void Predict(ReadOnlySpan<int> rows, Span<float> destination)
+        {
+            owner.Calls.Add($"Predict({rows.Length})");
+            inner.Predict(rows, destination);
+        }
 
-        public void Keep(ReadOnlySpan<int> rows) => inner.Keep(rows);
+        public void Keep(ReadOnlySpan<int> rows)
+        {
+            owner.Calls.Add($"Keep({rows.Length})");
+            inner.Keep(rows);
+        }
 
         public void Dispose() => inner.Dispose();
+
+        /// <summary>Counts the rows of <paramref name="layers"/> layers, runs them, then the callback if the call ran its layer.</summary>
+        private void Ran(int layers, Action run)
+        {
+            int before = inner.LayersRun;
+            for (int i = 0; i < layers; i++)
+            {
+                owner.RowsPerLayer.Add(inner.Count);
+            }
+            run();
+            if (owner.AfterLayer > before && owner.AfterLayer <= inner.LayersRun)
+            {
+                owner.OnAfterLayer?.Invoke();
+            }
+        }
     }
 }

@@ -6,11 +6,13 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace AdaDiff.Backends.Onnx.Internal;
 
 /// <summary>
-/// One batch inside the ONNX Runtime backend. The hidden state [B, T, D], the time embedding [B, D] and the
-/// long-skip stack stay in <see cref="OrtValue"/>s owned by the batch (ONNX Runtime's allocator) from stage to
-/// stage; the hidden state right after an in-block is also the top skip (same value, freed once). Layer
-/// outputs go into pre-allocated buffers recycled through a spare list; certainties and predictions are
-/// written by ONNX Runtime straight into the caller's span.
+/// One batch inside the ONNX Runtime backend. The inputs x [B, C, H, W], t [B] and y [B] are copied at Begin and
+/// embedded with the first call that needs the hidden state, so that the embedding and the layers before the first
+/// exit run as one call. The hidden state [B, T, D], the time embedding [B, D] and the long skips (skip k is in-block
+/// k's output, [B, T, D]) stay in <see cref="OrtValue"/>s owned by the batch (ONNX Runtime's allocator) from call to
+/// call; the hidden state right after an in-block is also the top skip (same value, freed once). Outputs go into
+/// buffers recycled through a spare list; certainties and predictions are written by ONNX Runtime straight into the
+/// caller's span. A fused stage that has no session (the bound of <see cref="StageSessions"/>) runs stage by stage.
 /// </summary>
 internal sealed unsafe class OnnxBatch : IDenoiserBatch
 {
@@ -26,26 +28,38 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
     private readonly ModelManifest manifest;
     private readonly int tokens;
     private readonly int rowFloats;
+    private readonly int half;
     private readonly OrtValue?[] skips;
     private readonly Stack<OrtValue> spare = new();
     private readonly RunOptions runOptions = new();
     private readonly OrtValue[] one = new OrtValue[1];
     private readonly OrtValue[] two = new OrtValue[2];
     private readonly OrtValue[] outOne = new OrtValue[1];
+    private readonly OrtValue[][] inputScratch;  // [n]: n values, for the inputs of fused calls
+    private readonly OrtValue[][] outputScratch; // [n]: n values, for their outputs
     private int skipCount;
-    private OrtValue hidden;
-    private OrtValue timeEmbedding;
+    private OrtValue? hidden;
+    private OrtValue? timeEmbedding;
+    private OrtValue? x;
+    private OrtValue? t;
+    private OrtValue? y;
     private bool disposed;
 
-    private OnnxBatch(StageSessions sessions, ModelManifest manifest, int tokens, OrtValue hidden, OrtValue timeEmbedding, int count)
+    private OnnxBatch(StageSessions sessions, ModelManifest manifest, int tokens, int count)
     {
         this.sessions = sessions;
         this.manifest = manifest;
         this.tokens = tokens;
         rowFloats = tokens * manifest.EmbedDim;
-        this.hidden = hidden;
-        this.timeEmbedding = timeEmbedding;
-        skips = new OrtValue?[manifest.Depth / 2];
+        half = manifest.Depth / 2;
+        skips = new OrtValue?[half];
+        inputScratch = new OrtValue[half + 5][];
+        outputScratch = new OrtValue[half + 5][];
+        for (int n = 0; n < inputScratch.Length; n++)
+        {
+            inputScratch[n] = new OrtValue[n];
+            outputScratch[n] = new OrtValue[n];
+        }
         Count = count;
     }
 
@@ -53,53 +67,81 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
 
     public int LayersRun { get; private set; }
 
+    private bool Embedded => x is null;
+
     private bool HiddenIsTopSkip => skipCount > 0 && ReferenceEquals(skips[skipCount - 1], hidden);
 
+    /// <summary>Copies the inputs; the embedding runs with the first call that needs it.</summary>
     public static OnnxBatch Start(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
     {
         int rows = timesteps.Length;
-        int tokens = (manifest.NumClasses > 0 ? 2 : 1) + manifest.PatchTokens;
-        OrtValue hidden = Allocate(rows, tokens, manifest.EmbedDim);
-        OrtValue temb = Allocate(rows, manifest.EmbedDim);
+        var batch = new OnnxBatch(sessions, manifest, (manifest.NumClasses > 0 ? 2 : 1) + manifest.PatchTokens, rows);
         try
         {
-            long[] labels = new long[rows]; // 8 bytes a row, once per step
+            batch.x = Allocate(TensorElementType.Float, rows, manifest.Channels, manifest.Height, manifest.Width);
+            latents.CopyTo(batch.x.GetTensorMutableDataAsSpan<float>());
+            batch.t = Allocate(TensorElementType.Float, rows);
+            timesteps.CopyTo(batch.t.GetTensorMutableDataAsSpan<float>());
+            batch.y = Allocate(TensorElementType.Int64, rows);
+            Span<long> labels = batch.y.GetTensorMutableDataAsSpan<long>();
             for (int i = 0; i < rows; i++)
             {
                 labels[i] = classLabels[i];
             }
-            fixed (float* x = latents)
-            fixed (float* t = timesteps)
-            fixed (long* y = labels)
-            {
-                using OrtValue xv = Wrap(x, latents.Length, rows, manifest.Channels, manifest.Height, manifest.Width);
-                using OrtValue tv = Wrap(t, rows, rows);
-                using OrtValue yv = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Int64, [rows], (IntPtr)y, rows * sizeof(long));
-                bool conditional = manifest.NumClasses > 0;
-                string[] names = conditional ? ["x", "t", "y"] : ["x", "t"];
-                OrtValue[] inputs = conditional ? [xv, tv, yv] : [xv, tv];
-                using var options = new RunOptions();
-                sessions.Embed.Run(options, names, inputs, EmbedOutputs, [hidden, temb]);
-            }
         }
         catch
         {
-            hidden.Dispose();
-            temb.Dispose();
+            batch.Dispose();
             throw;
         }
-        return new OnnxBatch(sessions, manifest, tokens, hidden, temb, rows);
+        return batch;
+    }
+
+    /// <summary>
+    /// embed → layers → head in one call on the caller's buffers (no copy in or out) when the backend has that fused
+    /// stage, else through a batch stage by stage: ε̂ [B, C, H, W] into <paramref name="destination"/>.
+    /// </summary>
+    public static void PredictAtDepth(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
+    {
+        int rows = timesteps.Length;
+        FusedSession? fused = sessions.Fused(FusedStage.AtDepth(layers));
+        if (fused is null)
+        {
+            using OnnxBatch batch = Start(sessions, manifest, latents, timesteps, classLabels);
+            batch.RunLayers(layers);
+            int[] all = new int[rows]; // 4 bytes a row, on the stage-by-stage path only
+            for (int i = 0; i < rows; i++)
+            {
+                all[i] = i;
+            }
+            batch.Predict(all, destination);
+            return;
+        }
+        using OrtValue y = Allocate(TensorElementType.Int64, rows);
+        Span<long> labels = y.GetTensorMutableDataAsSpan<long>();
+        for (int i = 0; i < rows; i++)
+        {
+            labels[i] = classLabels[i];
+        }
+        fixed (float* xp = latents)
+        fixed (float* tp = timesteps)
+        fixed (float* eps = destination)
+        {
+            using OrtValue xv = Wrap(xp, latents.Length, rows, manifest.Channels, manifest.Height, manifest.Width);
+            using OrtValue tv = Wrap(tp, rows, rows);
+            using OrtValue ev = Wrap(eps, destination.Length, rows, manifest.Channels, manifest.Height, manifest.Width);
+            OrtValue[] inputs = manifest.NumClasses > 0 ? [xv, tv, y] : [xv, tv];
+            using var options = new RunOptions();
+            fused.Session.Run(options, fused.InputNames, inputs, fused.OutputNames, [ev]);
+        }
     }
 
     public void RunLayer()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        RequireLayerLeft();
+        EnsureEmbedded();
         int layer = LayersRun;
-        int half = manifest.Depth / 2;
-        if (layer >= manifest.Depth)
-        {
-            throw new InvalidOperationException($"all {manifest.Depth} layers have run");
-        }
         OrtValue? skip = layer > half ? skips[--skipCount] : null;
         OrtValue next = Rent();
         try
@@ -107,12 +149,12 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             outOne[0] = next;
             if (skip is null)
             {
-                one[0] = hidden;
+                one[0] = hidden!;
                 sessions.Layers[layer].Run(runOptions, HiddenInput, one, LayerOutput, outOne);
             }
             else
             {
-                two[0] = hidden;
+                two[0] = hidden!;
                 two[1] = skip;
                 sessions.Layers[layer].Run(runOptions, HiddenSkipInputs, two, LayerOutput, outOne);
             }
@@ -133,7 +175,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         }
         if (!HiddenIsTopSkip)
         {
-            spare.Push(hidden);
+            spare.Push(hidden!);
         }
         hidden = next;
         if (layer < half)
@@ -143,19 +185,60 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         LayersRun = layer + 1;
     }
 
+    public void RunLayers(int layers)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        BatchInput.ValidateDepth(layers, LayersRun, manifest.Depth);
+        FusedSession? fused = null;
+        if (!Embedded)
+        {
+            fused = sessions.Fused(FusedStage.EmbedRange(layers));
+            if (fused is null)
+            {
+                EnsureEmbedded();
+            }
+        }
+        if (fused is null && layers > 1)
+        {
+            fused = sessions.Fused(FusedStage.Range(LayersRun, layers));
+        }
+        if (fused is null)
+        {
+            for (int i = 0; i < layers; i++)
+            {
+                RunLayer();
+            }
+            return;
+        }
+        RunFused(fused, []);
+    }
+
+    public void RunLayerWithCertainty(Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        CheckCertaintyDestination(destination);
+        RequireLayerLeft();
+        EnsureEmbedded();
+        FusedSession? fused = sessions.Fused(FusedStage.LayerWithCertainty(LayersRun));
+        if (fused is null)
+        {
+            RunLayer();
+            Certainty(destination);
+            return;
+        }
+        RunFused(fused, destination);
+    }
+
     public void Certainty(Span<float> destination)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         RequireLayer();
-        if (destination.Length != Count)
-        {
-            throw new ArgumentException($"destination has {destination.Length} elements, expected {Count}", nameof(destination));
-        }
+        CheckCertaintyDestination(destination);
         fixed (float* c = destination)
         {
             using OrtValue output = Wrap(c, Count, Count);
-            two[0] = hidden;
-            two[1] = timeEmbedding;
+            two[0] = hidden!;
+            two[1] = timeEmbedding!;
             outOne[0] = output;
             sessions.Uems[LayersRun - 1].Run(runOptions, UemInputs, two, CertaintyOutput, outOne);
         }
@@ -166,22 +249,19 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         ObjectDisposedException.ThrowIf(disposed, this);
         RequireLayer();
         int imageSize = manifest.ImageSize;
-        if (destination.Length != rows.Length * imageSize)
-        {
-            throw new ArgumentException($"destination has {destination.Length} elements, expected {rows.Length} rows × {imageSize}", nameof(destination));
-        }
+        BatchInput.ValidateDestination(destination, rows.Length, imageSize);
         if (rows.Length == 0)
         {
             return;
         }
         bool all = CheckRows(rows, ascending: false);
-        OrtValue? selected = all ? null : Gather(hidden, rows, rowFloats, tokens, manifest.EmbedDim);
+        OrtValue? selected = all ? null : Gather(hidden!, rows, rowFloats, tokens, manifest.EmbedDim);
         try
         {
             fixed (float* eps = destination)
             {
                 using OrtValue output = Wrap(eps, destination.Length, rows.Length, manifest.Channels, manifest.Height, manifest.Width);
-                one[0] = selected ?? hidden;
+                one[0] = selected ?? hidden!;
                 outOne[0] = output;
                 sessions.Head.Run(runOptions, HiddenInput, one, HeadOutput, outOne);
             }
@@ -199,26 +279,22 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         {
             return;
         }
+        if (!Embedded)
+        {
+            int imageSize = manifest.ImageSize;
+            x = Replace(x!, Gather(x!, rows, imageSize, manifest.Channels, manifest.Height, manifest.Width));
+            t = Replace(t!, Gather(t!, rows, 1));
+            y = Replace(y!, GatherInt64(y!, rows));
+            Count = rows.Length;
+            return;
+        }
         bool hiddenIsTopSkip = HiddenIsTopSkip;
         for (int i = 0; i < skipCount; i++)
         {
-            OrtValue old = skips[i]!;
-            skips[i] = Gather(old, rows, rowFloats, tokens, manifest.EmbedDim);
-            old.Dispose();
+            skips[i] = Replace(skips[i]!, Gather(skips[i]!, rows, rowFloats, tokens, manifest.EmbedDim));
         }
-        if (hiddenIsTopSkip)
-        {
-            hidden = skips[skipCount - 1]!;
-        }
-        else
-        {
-            OrtValue old = hidden;
-            hidden = Gather(old, rows, rowFloats, tokens, manifest.EmbedDim);
-            old.Dispose();
-        }
-        OrtValue oldTime = timeEmbedding;
-        timeEmbedding = Gather(oldTime, rows, manifest.EmbedDim, manifest.EmbedDim);
-        oldTime.Dispose();
+        hidden = hiddenIsTopSkip ? skips[skipCount - 1]! : Replace(hidden!, Gather(hidden!, rows, rowFloats, tokens, manifest.EmbedDim));
+        timeEmbedding = Replace(timeEmbedding!, Gather(timeEmbedding!, rows, manifest.EmbedDim, manifest.EmbedDim));
         ClearSpare();
         Count = rows.Length;
     }
@@ -232,31 +308,195 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         disposed = true;
         if (!HiddenIsTopSkip)
         {
-            hidden.Dispose();
+            hidden?.Dispose();
         }
         for (int i = 0; i < skipCount; i++)
         {
             skips[i]!.Dispose();
             skips[i] = null;
         }
-        timeEmbedding.Dispose();
+        timeEmbedding?.Dispose();
+        x?.Dispose();
+        t?.Dispose();
+        y?.Dispose();
         ClearSpare();
         runOptions.Dispose();
     }
 
-    private static OrtValue Allocate(params long[] shape) =>
-        OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Float, shape);
+    /// <summary>
+    /// Runs a fused stage (<see cref="FusedSession"/> names its inputs and outputs) and moves the batch to its end:
+    /// the hidden state, the skips it gave back, the time embedding if it embedded; the values it consumed go to the
+    /// spare list.
+    /// </summary>
+    private void RunFused(FusedSession fused, Span<float> certainty)
+    {
+        FusedStage stage = fused.Stage;
+        OrtValue[] inputs = inputScratch[fused.InputNames.Length];
+        OrtValue[] outputs = outputScratch[fused.OutputNames.Length];
+        int i = 0;
+        if (stage.Embed)
+        {
+            inputs[i++] = x!;
+            inputs[i++] = t!;
+            if (manifest.NumClasses > 0)
+            {
+                inputs[i++] = y!;
+            }
+        }
+        else
+        {
+            inputs[i++] = hidden!;
+        }
+        foreach (int k in fused.SkipInputs)
+        {
+            inputs[i++] = skips[k]!;
+        }
+        if (stage.Certainty && !stage.Embed)
+        {
+            inputs[i++] = timeEmbedding!;
+        }
+
+        int o = 0; // outputs[0..o) are values this call created, freed if it fails
+        OrtValue? temb = null;
+        try
+        {
+            outputs[o++] = Rent();
+            if (stage.Embed)
+            {
+                outputs[o++] = temb = Allocate(TensorElementType.Float, Count, manifest.EmbedDim);
+            }
+            foreach (int _ in fused.SkipOutputs)
+            {
+                outputs[o++] = Rent();
+            }
+            fixed (float* c = certainty)
+            {
+                using OrtValue? certaintyValue = stage.Certainty ? Wrap(c, Count, Count) : null;
+                if (certaintyValue is not null)
+                {
+                    outputs[^1] = certaintyValue;
+                }
+                fused.Session.Run(runOptions, fused.InputNames, inputs, fused.OutputNames, outputs);
+            }
+        }
+        catch
+        {
+            for (int n = 0; n < o; n++)
+            {
+                outputs[n].Dispose();
+            }
+            Array.Clear(inputs);
+            Array.Clear(outputs);
+            throw;
+        }
+        OrtValue output = outputs[0];
+
+        // The skips popped inside the range and the previous hidden state are done with (freed once each).
+        OrtValue? previous = hidden;
+        bool previousIsSkip = HiddenIsTopSkip;
+        foreach (int k in fused.SkipInputs)
+        {
+            OrtValue popped = skips[k]!;
+            skips[k] = null;
+            if (ReferenceEquals(popped, previous))
+            {
+                previousIsSkip = false; // released below, as the previous hidden state
+                continue;
+            }
+            spare.Push(popped);
+        }
+        if (previous is not null && !previousIsSkip)
+        {
+            spare.Push(previous);
+        }
+        if (stage.Embed)
+        {
+            x!.Dispose();
+            t!.Dispose();
+            y!.Dispose();
+            x = t = y = null;
+            timeEmbedding = temb;
+        }
+        hidden = output;
+        int next = stage.Embed ? 2 : 1;
+        foreach (int k in fused.SkipOutputs)
+        {
+            skips[k] = outputs[next++];
+        }
+        if (stage.End - 1 < half)
+        {
+            skips[stage.End - 1] = hidden;
+        }
+        skipCount = Math.Min(stage.End, half) - Math.Max(0, stage.End - half - 1);
+        LayersRun = stage.End;
+        Array.Clear(inputs);
+        Array.Clear(outputs);
+    }
+
+    /// <summary>Runs the embedding on the copied inputs if no call has yet.</summary>
+    private void EnsureEmbedded()
+    {
+        if (Embedded)
+        {
+            return;
+        }
+        OrtValue h = Allocate(TensorElementType.Float, Count, tokens, manifest.EmbedDim);
+        OrtValue temb = Allocate(TensorElementType.Float, Count, manifest.EmbedDim);
+        try
+        {
+            bool conditional = manifest.NumClasses > 0;
+            string[] names = conditional ? ["x", "t", "y"] : ["x", "t"];
+            OrtValue[] inputs = conditional ? [x!, t!, y!] : [x!, t!];
+            sessions.Embed.Run(runOptions, names, inputs, EmbedOutputs, [h, temb]);
+        }
+        catch
+        {
+            h.Dispose();
+            temb.Dispose();
+            throw;
+        }
+        x!.Dispose();
+        t!.Dispose();
+        y!.Dispose();
+        x = t = y = null;
+        hidden = h;
+        timeEmbedding = temb;
+    }
+
+    private void RequireLayerLeft()
+    {
+        if (LayersRun >= manifest.Depth)
+        {
+            throw new InvalidOperationException($"all {manifest.Depth} layers have run");
+        }
+    }
+
+    private void CheckCertaintyDestination(Span<float> destination)
+    {
+        if (destination.Length != Count)
+        {
+            throw new ArgumentException($"destination has {destination.Length} elements, expected {Count}", nameof(destination));
+        }
+    }
+
+    private static OrtValue Allocate(TensorElementType type, params long[] shape) =>
+        OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, shape);
 
     private static OrtValue Wrap(float* data, int length, params long[] shape) =>
         OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, shape, (IntPtr)data, (long)length * sizeof(float));
 
+    /// <summary>Disposes <paramref name="old"/> and returns <paramref name="replacement"/>.</summary>
+    private static OrtValue Replace(OrtValue old, OrtValue replacement)
+    {
+        old.Dispose();
+        return replacement;
+    }
+
     /// <summary>A new value holding the given rows of <paramref name="source"/> (native to native copies).</summary>
     private static OrtValue Gather(OrtValue source, ReadOnlySpan<int> rows, int rowSize, params long[] innerShape)
     {
-        var shape = new long[innerShape.Length + 1];
-        shape[0] = rows.Length;
-        innerShape.CopyTo(shape, 1);
-        OrtValue result = Allocate(shape);
+        long[] shape = [rows.Length, .. innerShape];
+        OrtValue result = Allocate(TensorElementType.Float, shape);
         ReadOnlySpan<float> from = source.GetTensorDataAsSpan<float>();
         Span<float> to = result.GetTensorMutableDataAsSpan<float>();
         for (int i = 0; i < rows.Length; i++)
@@ -266,7 +506,19 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         return result;
     }
 
-    private OrtValue Rent() => spare.Count > 0 ? spare.Pop() : Allocate(Count, tokens, manifest.EmbedDim);
+    private static OrtValue GatherInt64(OrtValue source, ReadOnlySpan<int> rows)
+    {
+        OrtValue result = Allocate(TensorElementType.Int64, rows.Length);
+        ReadOnlySpan<long> from = source.GetTensorDataAsSpan<long>();
+        Span<long> to = result.GetTensorMutableDataAsSpan<long>();
+        for (int i = 0; i < rows.Length; i++)
+        {
+            to[i] = from[rows[i]];
+        }
+        return result;
+    }
+
+    private OrtValue Rent() => spare.Count > 0 ? spare.Pop() : Allocate(TensorElementType.Float, Count, tokens, manifest.EmbedDim);
 
     private void ClearSpare()
     {

@@ -5,9 +5,10 @@ using DType = Onnx.TensorProto.Types.DataType;
 namespace AdaDiff.Backends.Onnx.Internal;
 
 /// <summary>
-/// The ONNX graphs of the U-ViT with exits, stage by stage, written to compute what
-/// <c>AdaDiff.Backends.TorchSharp.Model.UViT</c> computes (same weights, same operator order where it matters).
-/// Batch is the symbolic dimension "B" everywhere.
+/// The ONNX graphs of the U-ViT with exits, written to compute what <c>AdaDiff.Backends.TorchSharp.Model.UViT</c>
+/// computes (same weights, same operator order where it matters): one graph per stage (embed, layer, UEM, head), and
+/// fused graphs of several stages (<see cref="Fused"/>) from the same node builders. Batch is the symbolic dimension
+/// "B" everywhere.
 /// </summary>
 internal sealed class UViTGraphs
 {
@@ -30,6 +31,9 @@ internal sealed class UViTGraphs
         hidden = (int)(manifest.EmbedDim * manifest.MlpRatio);
     }
 
+    /// <summary>Layers of the network.</summary>
+    public int Depth => m.Depth;
+
     /// <summary>
     /// embed: x [B, C, H, W], t [B] (float), y [B] (int64, class-conditional only) → hidden [B, T, D] and the
     /// sinusoidal time embedding temb [B, D] = [cos(t·f), sin(t·f)].
@@ -37,11 +41,118 @@ internal sealed class UViTGraphs
     public ModelProto Embed()
     {
         var g = new GraphBuilder("embed");
-        int p = m.PatchSize;
+        (string x, string t, string? y) = EmbedInputs(g);
+        (string h, string temb) = EmitEmbed(g, x, t, y);
+        g.Output("hidden", h, DType.Float, "B", tokens, d);
+        g.Output("temb", temb, DType.Float, "B", d);
+        return g.Build($"{m.Name}: embed (patchify, time and label tokens, positional embedding)");
+    }
+
+    /// <summary>layer i: hidden [B, T, D] (and skip [B, T, D] for out-blocks) → hidden [B, T, D].</summary>
+    public ModelProto Layer(int layer)
+    {
+        int half = m.Depth / 2;
+        bool takesSkip = layer > half;
+        var g = new GraphBuilder($"layer_{layer:D2}");
+        string x = g.Input("hidden", DType.Float, "B", tokens, d);
+        string? skip = takesSkip ? g.Input("skip", DType.Float, "B", tokens, d) : null;
+        x = EmitLayer(g, layer, x, skip);
+        g.Output("out", x, DType.Float, "B", tokens, d);
+        return g.Build($"{m.Name}: layer {layer} ({Prefix(layer)}{(takesSkip ? ", pops a long skip" : layer < half ? ", pushes a long skip" : "")})");
+    }
+
+    /// <summary>uem i: hidden [B, T, D], temb [B, D] → certainty [B] (sigmoid map averaged over pixels).</summary>
+    public ModelProto Uem(int layer)
+    {
+        var g = new GraphBuilder($"uem_{layer:D2}");
+        string h = g.Input("hidden", DType.Float, "B", tokens, d);
+        string temb = g.Input("temb", DType.Float, "B", d);
+        g.Output("certainty", EmitUem(g, layer, h, temb), DType.Float, "B");
+        return g.Build($"{m.Name}: timestep-aware UEM of layer {layer}");
+    }
+
+    /// <summary>head: hidden [B, T, D] → ε̂ [B, C, H, W] (norm → decoder_pred → unpatchify → final_layer).</summary>
+    public ModelProto Head()
+    {
+        var g = new GraphBuilder("head");
+        string h = g.Input("hidden", DType.Float, "B", tokens, d);
+        g.Output("eps", EmitHead(g, h), DType.Float, "B", m.Channels, m.Height, m.Width);
+        return g.Build($"{m.Name}: shared output head");
+    }
+
+    /// <summary>
+    /// Several stages as one graph (<see cref="FusedStage"/> gives its signature), from the same node builders as the
+    /// per-stage graphs, so that the same operators run in the same order on the same weights:
+    /// [embed →] layer First → … → layer End−1 [→ UEM certainty | → head], skips wired inside the graph where the
+    /// range both pushes and pops them.
+    /// </summary>
+    public ModelProto Fused(FusedStage stage)
+    {
+        stage.Check(m.Depth);
+        var g = new GraphBuilder(stage.Name);
+        string h;
+        string? temb = null;
+        if (stage.Embed)
+        {
+            (string x, string t, string? y) = EmbedInputs(g);
+            (h, temb) = EmitEmbed(g, x, t, y);                                                    // [B, T, D], [B, D]
+        }
+        else
+        {
+            h = g.Input("hidden", DType.Float, "B", tokens, d);                                   // [B, T, D]
+        }
+        var skips = new string?[m.Depth / 2];
+        foreach (int k in stage.SkipInputs(m.Depth))
+        {
+            skips[k] = g.Input(FusedStage.SkipName(k), DType.Float, "B", tokens, d);             // [B, T, D]
+        }
+        if (stage.Certainty && temb is null)
+        {
+            temb = g.Input("temb", DType.Float, "B", d);                                          // [B, D]
+        }
+        int half = m.Depth / 2;
+        for (int layer = stage.First; layer < stage.End; layer++)
+        {
+            string? skip = layer > half ? skips[m.Depth - 1 - layer] : null;
+            h = EmitLayer(g, layer, h, skip);                                                     // [B, T, D]
+            if (layer < half)
+            {
+                skips[layer] = h;
+            }
+        }
+        if (stage.Head)
+        {
+            g.Output("eps", EmitHead(g, h), DType.Float, "B", m.Channels, m.Height, m.Width);    // [B, C, H, W]
+            return g.Build($"{m.Name}: {stage.Name}");
+        }
+        g.Output("out", h, DType.Float, "B", tokens, d);
+        if (stage.Embed)
+        {
+            g.Output("temb", temb!, DType.Float, "B", d);
+        }
+        foreach (int k in stage.SkipOutputs(m.Depth))
+        {
+            g.Output(FusedStage.SkipName(k), skips[k]!, DType.Float, "B", tokens, d);
+        }
+        if (stage.Certainty)
+        {
+            g.Output("certainty", EmitUem(g, stage.End - 1, h, temb!), DType.Float, "B");       // [B]
+        }
+        return g.Build($"{m.Name}: {stage.Name}");
+    }
+
+    private (string X, string T, string? Y) EmbedInputs(GraphBuilder g)
+    {
         string x = g.Input("x", DType.Float, "B", m.Channels, m.Height, m.Width);
         string t = g.Input("t", DType.Float, "B");
         string? y = m.NumClasses > 0 ? g.Input("y", DType.Int64, "B") : null;
+        return (x, t, y);
+    }
 
+    /// <summary>x [B, C, H, W], t [B], y [B] → hidden [B, T, D], temb [B, D].</summary>
+    private (string Hidden, string TimeEmbedding) EmitEmbed(GraphBuilder g, string x, string t, string? y)
+    {
+        int p = m.PatchSize;
         // f_k = exp(k · (−ln 10000 / (D/2))) with k·c rounded to float32 first, as torch computes arange(float32)·c.
         int half = d / 2;
         var freq = new float[half];
@@ -71,22 +182,15 @@ internal sealed class UViTGraphs
             h = g.Concat(1, time, patches);                                                       // [B, T, D]
         }
         h = g.Add(h, g.Constant("pos_embed", w.Take("pos_embed", 1, tokens, d), 1, tokens, d));    // [B, T, D]
-        g.Output("hidden", h, DType.Float, "B", tokens, d);
-        g.Output("temb", temb, DType.Float, "B", d);
-        return g.Build($"{m.Name}: embed (patchify, time and label tokens, positional embedding)");
+        return (h, temb);
     }
 
-    /// <summary>layer i: hidden [B, T, D] (and skip [B, T, D] for out-blocks) → hidden [B, T, D].</summary>
-    public ModelProto Layer(int layer)
+    /// <summary>Layer <paramref name="layer"/>'s nodes: x [B, T, D] (and its long skip [B, T, D] for out-blocks) → [B, T, D].</summary>
+    private string EmitLayer(GraphBuilder g, int layer, string x, string? skip)
     {
-        int half = m.Depth / 2;
-        string prefix = layer < half ? $"in_blocks.{layer}" : layer == half ? "mid_block" : $"out_blocks.{layer - half - 1}";
-        bool takesSkip = layer > half;
-        var g = new GraphBuilder($"layer_{layer:D2}");
-        string x = g.Input("hidden", DType.Float, "B", tokens, d);
-        if (takesSkip)
+        string prefix = Prefix(layer);
+        if (skip is not null)
         {
-            string skip = g.Input("skip", DType.Float, "B", tokens, d);
             x = Linear(g, $"{prefix}.skip_linear", g.Concat(-1, x, skip), 2 * d, d);                // [B, T, 2D] → [B, T, D]
         }
         if (w.Has($"{prefix}.attn.qkv.bias"))
@@ -95,16 +199,18 @@ internal sealed class UViTGraphs
         }
         x = g.Add(x, Attention(g, prefix, Norm(g, $"{prefix}.norm1", x)));                       // [B, T, D]
         x = g.Add(x, Mlp(g, prefix, Norm(g, $"{prefix}.norm2", x)));                              // [B, T, D]
-        g.Output("out", x, DType.Float, "B", tokens, d);
-        return g.Build($"{m.Name}: layer {layer} ({prefix}{(takesSkip ? ", pops a long skip" : layer < half ? ", pushes a long skip" : "")})");
+        return x;
     }
 
-    /// <summary>uem i: hidden [B, T, D], temb [B, D] → certainty [B] (sigmoid map averaged over pixels).</summary>
-    public ModelProto Uem(int layer)
+    private string Prefix(int layer)
     {
-        var g = new GraphBuilder($"uem_{layer:D2}");
-        string h = g.Input("hidden", DType.Float, "B", tokens, d);
-        string temb = g.Input("temb", DType.Float, "B", d);
+        int half = m.Depth / 2;
+        return layer < half ? $"in_blocks.{layer}" : layer == half ? "mid_block" : $"out_blocks.{layer - half - 1}";
+    }
+
+    /// <summary>UEM <paramref name="layer"/>'s nodes: hidden [B, T, D], temb [B, D] → certainty [B].</summary>
+    private string EmitUem(GraphBuilder g, int layer, string h, string temb)
+    {
         string patches = g.Slice(h, 1, extra, tokens);                                            // [B, N, D]
         var ones = new float[d];
         Array.Fill(ones, 1f);
@@ -126,16 +232,13 @@ internal sealed class UViTGraphs
         string timePart = g.Add(g.MatMul(temb, g.Constant("w_time", wt, d, patchDim)), bias);             // [B, p²C]
         string u = g.Node("Sigmoid", [g.Add(tokenPart, g.Unsqueeze(timePart, 1))]);                       // [B, N, p²C]
         string certainty = g.Node("ReduceMean", [u], null, GraphBuilder.Ints("axes", 1, 2), GraphBuilder.Int("keepdims", 0)); // [B]
-        g.Output("certainty", certainty, DType.Float, "B");
-        return g.Build($"{m.Name}: timestep-aware UEM of layer {layer}");
+        return certainty;
     }
 
-    /// <summary>head: hidden [B, T, D] → ε̂ [B, C, H, W] (norm → decoder_pred → unpatchify → final_layer).</summary>
-    public ModelProto Head()
+    /// <summary>The shared head's nodes: hidden [B, T, D] → ε̂ [B, C, H, W].</summary>
+    private string EmitHead(GraphBuilder g, string h)
     {
-        var g = new GraphBuilder("head");
         int p = m.PatchSize, c = m.Channels;
-        string h = g.Input("hidden", DType.Float, "B", tokens, d);
         h = Norm(g, "norm", g.Slice(h, 1, extra, tokens));                                        // [B, N, D]
         h = Linear(g, "decoder_pred", h, d, patchDim);                                            // [B, N, p²C]
         h = g.Reshape(h, 0, m.Height / p, m.Width / p, p, p, c);                                  // [B, h, w, p1, p2, C]
@@ -145,8 +248,7 @@ internal sealed class UViTGraphs
                 g.Constant("final_layer.weight", w.Take("final_layer.weight", c, c, 3, 3), c, c, 3, 3),
                 g.Constant("final_layer.bias", w.Take("final_layer.bias", c), c)],
             null, GraphBuilder.Ints("kernel_shape", 3, 3), GraphBuilder.Ints("pads", 1, 1, 1, 1));   // [B, C, H, W]
-        g.Output("eps", h, DType.Float, "B", c, m.Height, m.Width);
-        return g.Build($"{m.Name}: shared output head");
+        return h;
     }
 
     private string Norm(GraphBuilder g, string prefix, string x) =>

@@ -39,8 +39,38 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
 
     public static TorchSharpBatch Start(UViT model, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
     {
-        int rows = timesteps.Length;
         using var scope = NewDisposeScope();
+        (Tensor h, Tensor temb) = Embed(model, manifest, latents, timesteps, classLabels);
+        return new TorchSharpBatch(model, manifest.ImageSize, h.DetachFromDisposeScope(), temb.DetachFromDisposeScope(), timesteps.Length);
+    }
+
+    /// <summary>
+    /// embed → layers 0..<paramref name="layers"/>−1 → head for every row in one dispose scope, no batch kept: the
+    /// same operations on the same tensors as <see cref="Start"/>, <see cref="RunLayers"/> and <see cref="Predict"/>
+    /// of every row, so the same bits. ε̂ [B, C, H, W] into <paramref name="destination"/>.
+    /// </summary>
+    public static void PredictAtDepth(UViT model, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
+    {
+        using var scope = NewDisposeScope();
+        (Tensor h, _) = Embed(model, manifest, latents, timesteps, classLabels); // [B, T, D]
+        var skips = new Tensor[model.Depth / 2];
+        int skipCount = 0;
+        for (int layer = 0; layer < layers; layer++)
+        {
+            h = model.Layer(layer, h, model.PopsSkip(layer) ? skips[--skipCount] : null); // [B, T, D]
+            if (model.PushesSkip(layer))
+            {
+                skips[skipCount++] = h;
+            }
+        }
+        Tensor eps = model.HeadRowByRow(h);      // [B, C, H, W]
+        eps.data<float>().CopyTo(destination);
+    }
+
+    /// <summary>The hidden state [B, T, D] and time embedding [B, D] of a batch, in the caller's dispose scope.</summary>
+    private static (Tensor Hidden, Tensor TimeEmbedding) Embed(UViT model, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
+    {
+        int rows = timesteps.Length;
         Tensor x = empty([rows, manifest.Channels, manifest.Height, manifest.Width], ScalarType.Float32); // [B, C, H, W]
         x.data<float>().CopyFrom(latents);
         Tensor t = empty([rows], ScalarType.Float32);                                                     // [B]
@@ -53,7 +83,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
         }
         Tensor temb = model.TimestepEmbedding(t);   // [B, D]
         Tensor h = model.Embed(x, temb, y);         // [B, T, D]
-        return new TorchSharpBatch(model, manifest.ImageSize, h.DetachFromDisposeScope(), temb.DetachFromDisposeScope(), rows);
+        return (h, temb);
     }
 
     public void RunLayer()
@@ -84,6 +114,28 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
         LayersRun = layer + 1;
     }
 
+    /// <summary>Layer by layer, as <see cref="RunLayer"/> runs them (checked first as a whole, as every backend checks it).</summary>
+    public void RunLayers(int layers)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        BatchInput.ValidateDepth(layers, LayersRun, model.Depth);
+        for (int i = 0; i < layers; i++)
+        {
+            RunLayer();
+        }
+    }
+
+    public void RunLayerWithCertainty(Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (destination.Length != Count)
+        {
+            throw new ArgumentException($"destination has {destination.Length} elements, expected {Count}", nameof(destination));
+        }
+        RunLayer();
+        Certainty(destination);
+    }
+
     public void Certainty(Span<float> destination)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
@@ -112,7 +164,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
         bool all = CheckRows(rows, ascending: false);
         using var scope = NewDisposeScope();
         Tensor selected = all ? hidden : hidden.index_select(0, IndexTensor(rows)); // [R, T, D]
-        Tensor eps = model.Head(selected);                                          // [R, C, H, W]
+        Tensor eps = model.HeadRowByRow(selected);                                  // [R, C, H, W], each row's bits its own
         eps.data<float>().CopyTo(destination);
     }
 

@@ -144,6 +144,29 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         return h.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// <see cref="Head"/> with final_layer run one row at a time, so that each row's bits do not depend on the rest of
+    /// the batch: libtorch's 3×3 convolution takes another algorithm for one image than for several (measured on this
+    /// model: 499 of a row's 784 values differ in their last bits between a batch of 1 and of 16; every other stage gives
+    /// the same bits at any batch size). The serving path uses this; training keeps the batched <see cref="Head"/>.
+    /// </summary>
+    public Tensor HeadRowByRow(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        Tensor h = norm.forward(hidden);                                      // [B, T, D]
+        h = h.narrow(1, Config.ExtraTokens, Config.PatchTokens);              // [B, N, D]
+        h = decoder_pred.forward(h);                                          // [B, N, p²C]
+        h = Unpatchify(h);                                                    // [B, C, H, W]
+        long rows = h.shape[0];
+        var images = new Tensor[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            images[i] = final_layer.forward(h.narrow(0, i, 1));              // [1, C, H, W]
+        }
+        h = rows == 1 ? images[0] : cat(images, 0);                           // [B, C, H, W]
+        return h.MoveToOuterDisposeScope();
+    }
+
     /// <summary>UEM of layer <paramref name="layer"/> on its hidden state: certainty per patch value, [B, N, p²C].</summary>
     public Tensor UemPatches(int layer, Tensor hidden, Tensor timeEmbedding)
     {

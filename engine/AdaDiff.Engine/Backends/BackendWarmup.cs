@@ -7,7 +7,11 @@ namespace AdaDiff.Engine.Backends;
 /// </summary>
 public static class BackendWarmup
 {
-    /// <summary>Embeds <paramref name="rows"/> zero latents at the middle timestep, runs every layer with certainty, predicts, compacts.</summary>
+    /// <summary>
+    /// With <paramref name="rows"/> zero latents at the middle timestep: the calls an adaptive pass at the model's
+    /// default min_layers makes (embed and the layers before it in one call, then each layer with its certainty,
+    /// predict, compact), the whole network in one call, and every stage on its own (the per-stage path).
+    /// </summary>
     public static void Run(IDenoiserBackend backend, int rows = 2)
     {
         ArgumentNullException.ThrowIfNull(backend);
@@ -19,16 +23,34 @@ public static class BackendWarmup
         int[] labels = new int[rows];
         Array.Fill(labels, manifest.NullClass);
         float[] certainty = new float[rows];
-        float[] prediction = new float[manifest.ImageSize];
+        float[] prediction = new float[rows * manifest.ImageSize];
         int[] first = [0];
 
-        using IDenoiserBatch batch = backend.Begin(latents, timesteps, labels);
-        for (int layer = 0; layer < manifest.Depth; layer++)
+        using (IDenoiserBatch batch = backend.Begin(latents, timesteps, labels))
         {
-            batch.RunLayer();
-            batch.Certainty(certainty.AsSpan(0, batch.Count));
+            int prefix = Math.Clamp(manifest.DefaultMinLayers - 1, 0, manifest.Depth - 1);
+            if (prefix > 0)
+            {
+                batch.RunLayers(prefix);
+            }
+            while (batch.LayersRun < manifest.Depth)
+            {
+                batch.RunLayerWithCertainty(certainty.AsSpan(0, batch.Count));
+            }
+            batch.Predict(first, prediction.AsSpan(0, manifest.ImageSize));
+            batch.Keep(first);
         }
-        batch.Predict(first, prediction);
-        batch.Keep(first);
+        backend.PredictAtDepth(latents, timesteps, labels, manifest.Depth, prediction);
+
+        using (IDenoiserBatch batch = backend.Begin(latents, timesteps, labels))
+        {
+            for (int layer = 0; layer < manifest.Depth; layer++)
+            {
+                batch.RunLayer();
+                batch.Certainty(certainty.AsSpan(0, batch.Count));
+            }
+            batch.Predict(first, prediction.AsSpan(0, manifest.ImageSize));
+            batch.Keep(first);
+        }
     }
 }

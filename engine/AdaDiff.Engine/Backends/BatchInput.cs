@@ -65,6 +65,27 @@ public static class BatchInput
         return identity;
     }
 
+    /// <summary>
+    /// The contract of <c>RunLayers</c> and <c>PredictAtDepth</c>, checked the same way by every backend: after
+    /// <paramref name="layersRun"/> layers, <paramref name="layers"/> more must be at least 1 and reach at most <paramref name="depth"/>.
+    /// </summary>
+    public static void ValidateDepth(int layers, int layersRun, int depth)
+    {
+        if (layers < 1 || layers > depth - layersRun)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layers), layers, $"after {layersRun} layers, 1..{depth - layersRun} more can run");
+        }
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="destination"/> holds <paramref name="rows"/> images of <paramref name="imageSize"/> floats.</summary>
+    public static void ValidateDestination(ReadOnlySpan<float> destination, int rows, int imageSize)
+    {
+        if (destination.Length != rows * imageSize)
+        {
+            throw new ArgumentException($"destination has {destination.Length} elements, expected {rows} rows × {imageSize}", nameof(destination));
+        }
+    }
+
     /// <summary>Throws <see cref="InvalidOperationException"/> unless a layer has run (the UEM and the head read its hidden state).</summary>
     public static void RequireLayerRun(int layersRun)
     {

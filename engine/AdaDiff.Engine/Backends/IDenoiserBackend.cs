@@ -22,6 +22,34 @@ public interface IDenoiserBackend : IDisposable
     /// <param name="timesteps">Diffusion timestep of each row, [rows], in 0..T-1 (may be fractional).</param>
     /// <param name="classLabels">Class of each row, [rows]; <see cref="ModelManifest.NullClass"/> for unconditional rows.</param>
     IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels);
+
+    /// <summary>
+    /// The shared head's noise prediction after the first <paramref name="layers"/> layers for every row, in one
+    /// call where the backend can: embed → layers 1..<paramref name="layers"/> (long skips included) → head, with no
+    /// certainty and no batch left behind. For a pass where no row can leave earlier (every row FULL_DEPTH, or
+    /// every row FIXED_DEPTH at the same depth). Each row's values are bit for bit those of
+    /// <see cref="Begin"/> → <see cref="IDenoiserBatch.RunLayers"/>(<paramref name="layers"/>) → <see cref="IDenoiserBatch.Predict"/>,
+    /// which is what a backend without a fused path runs.
+    /// </summary>
+    /// <param name="latents">x_t, [rows, C, H, W] flattened row-major.</param>
+    /// <param name="timesteps">Diffusion timestep of each row, [rows].</param>
+    /// <param name="classLabels">Class of each row, [rows].</param>
+    /// <param name="layers">Depth of the exit, 1..<see cref="ModelManifest.Depth"/>.</param>
+    /// <param name="destination">ε̂ of every row, [rows, C, H, W] flattened.</param>
+    void PredictAtDepth(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
+    {
+        int rows = BatchInput.Validate(Manifest, latents, timesteps, classLabels);
+        BatchInput.ValidateDepth(layers, 0, Manifest.Depth);
+        BatchInput.ValidateDestination(destination, rows, Manifest.ImageSize);
+        using IDenoiserBatch batch = Begin(latents, timesteps, classLabels);
+        batch.RunLayers(layers);
+        int[] all = new int[rows]; // 4 bytes a row, on the looping path only
+        for (int i = 0; i < rows; i++)
+        {
+            all[i] = i;
+        }
+        batch.Predict(all, destination);
+    }
 }
 
 /// <summary>
@@ -38,6 +66,36 @@ public interface IDenoiserBatch : IDisposable
 
     /// <summary>Runs the next layer (index <see cref="LayersRun"/>) on every row, long skips included.</summary>
     void RunLayer();
+
+    /// <summary>
+    /// Runs the next <paramref name="layers"/> layers (indexes <see cref="LayersRun"/> .. LayersRun + layers − 1) on
+    /// every row, in one call where the backend can, with no certainty in between; long skips pushed and popped
+    /// inside the range stay inside it. The hidden state [Count, T, D] and the skip stack afterwards, and so every
+    /// later result, are bit for bit those of calling <see cref="RunLayer"/> <paramref name="layers"/> times, which is
+    /// what a backend without a fused path does.
+    /// </summary>
+    /// <param name="layers">1 .. depth − <see cref="LayersRun"/>.</param>
+    void RunLayers(int layers)
+    {
+        for (int i = 0; i < layers; i++)
+        {
+            RunLayer();
+        }
+    }
+
+    /// <summary>
+    /// Runs the next layer and writes each row's certainty at it, in one call where the backend can: bit for bit
+    /// <see cref="RunLayer"/> then <see cref="Certainty"/>. <paramref name="destination"/> has <see cref="Count"/> elements ([Count]).
+    /// </summary>
+    void RunLayerWithCertainty(Span<float> destination)
+    {
+        if (destination.Length != Count)
+        {
+            throw new ArgumentException($"destination has {destination.Length} elements, expected {Count}", nameof(destination));
+        }
+        RunLayer();
+        Certainty(destination);
+    }
 
     /// <summary>
     /// Certainty of each row at the last layer run: the timestep-aware UEM's per-pixel certainty

@@ -4,12 +4,19 @@ using AdaDiff.Engine.Backends;
 namespace AdaDiff.Engine.Exits;
 
 /// <summary>
-/// Drives a backend's layer loop over a <see cref="DenoiseBatch"/> with per-row exits:
-/// Begin → for each layer: drop the rows of cancelled groups (Keep) → RunLayer → when some row may exit
-/// at this layer, Certainty (only where an ADAPTIVE row's decision needs it) → Predict the exiting rows into their ε slots → Keep the rest. The uncertainty
-/// heads are evaluated only at layers where some row could exit. Guidance pairs exit together on the
-/// minimum of their certainties; groups with <see cref="ExitPolicySettings.PerBatchDecision"/> exit as a
-/// whole on the mean of their images' certainties. Not thread-safe: one per scheduler worker.
+/// Drives a backend's layer loop over a <see cref="DenoiseBatch"/> with per-row exits, in as few backend calls
+/// as the exit policies allow. Each pass is planned from the groups still in the batch: the next layer where any
+/// row may exit (<see cref="ExitPolicy.MayExitAt"/>); the layers before it run as one call
+/// (<see cref="IDenoiserBatch.RunLayers"/>; the first such call after Begin may include the embedding), that layer
+/// and its uncertainty heads as one call (<see cref="IDenoiserBatch.RunLayerWithCertainty"/>) where an ADAPTIVE
+/// row's decision needs them, else the layer joins the call before; then Predict for the exiting rows into their
+/// ε slots and Keep for the rest. A pass where every row leaves at one depth without certainty (all FULL_DEPTH, or
+/// all FIXED_DEPTH at one depth) is one call (<see cref="IDenoiserBackend.PredictAtDepth"/>). Rows of cancelled
+/// groups leave between calls: a call is not interrupted, and a group cancelled during it is dropped after it with
+/// its results discarded (exit layer 0). Guidance pairs exit together on the minimum of their certainties; groups
+/// with <see cref="ExitPolicySettings.PerBatchDecision"/> exit as a whole on the mean of their images' certainties.
+/// The backends give every row the same bytes whichever calls ran it, so the plan changes no result. Not
+/// thread-safe: one per scheduler worker.
 /// </summary>
 public sealed class AdaptiveDenoiser
 {
@@ -70,44 +77,138 @@ public sealed class AdaptiveDenoiser
             groupRemaining[batch.ImageGroup(image)] += batch.ImageRows(image);
         }
 
+        if (SingleExitDepth(batch) is int exitDepth)
+        {
+            return RunAtDepth(batch, exitDepth, start);
+        }
+
         long rowLayers = 0;
         int certaintyEvaluations = 0;
-        int layersRun = 0;
+        int layer = 0;
         int count = rows;
         using (IDenoiserBatch network = backend.Begin(batch.Latents, batch.Timesteps, batch.ClassLabels))
         {
-            for (int layer = 1; layer <= depth && count > 0; layer++)
+            while (true)
             {
-                count = DropCancelled(batch, network, count);
-                if (count == 0)
+                count = DropCancelled(batch, network, count, []);
+                if (count == 0 || layer == depth)
                 {
                     break;
                 }
-                network.RunLayer();
-                layersRun = layer;
-                rowLayers += count;
-                if (!AnyMayExit(batch, layer))
+                int next = NextExitLayer(batch, layer);
+                bool measured = AnyNeedsCertainty(batch, next);
+                int plain = next - layer - (measured ? 1 : 0);
+                if (plain > 0)
                 {
-                    continue;
+                    network.RunLayers(plain);
+                    layer += plain;
+                    rowLayers += (long)count * plain;
+                    if (measured)
+                    {
+                        continue; // drop the groups cancelled during the call, then plan again from here
+                    }
                 }
                 Span<float> certainties = certainty.AsSpan(0, count);
-                bool measured = AnyNeedsCertainty(batch, layer);
                 if (measured)
                 {
-                    network.Certainty(certainties);
+                    network.RunLayerWithCertainty(certainties);
+                    layer++;
+                    rowLayers += count;
                     certaintyEvaluations++;
                 }
                 else
                 {
                     certainties.Fill(float.NaN); // only FULL_DEPTH / FIXED_DEPTH rows here: no head runs
                 }
-                count = ExitRows(batch, network, layer, count, certainties, measured);
+                count = DropCancelled(batch, network, count, certainties);
+                if (count > 0)
+                {
+                    count = ExitRows(batch, network, layer, count, certainty.AsSpan(0, count), measured);
+                }
             }
         }
-        return new DenoisePass(rows, rowLayers, layersRun, certaintyEvaluations, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        return new DenoisePass(rows, rowLayers, layer, certaintyEvaluations, Stopwatch.GetElapsedTime(start).TotalSeconds);
     }
 
-    private int DropCancelled(DenoiseBatch batch, IDenoiserBatch network, int count)
+    /// <summary>
+    /// The depth at which every row of the batch leaves whatever its certainty, when no row's decision needs a
+    /// certainty on the way and no group is cancelled yet; else null.
+    /// </summary>
+    private int? SingleExitDepth(DenoiseBatch batch)
+    {
+        int single = 0;
+        for (int g = 0; g < batch.Groups; g++)
+        {
+            if (groupRemaining[g] == 0)
+            {
+                continue;
+            }
+            ExitPolicySettings policy = batch.GroupPolicy(g);
+            if (batch.GroupToken(g).IsCancellationRequested)
+            {
+                return null;
+            }
+            int exit = 1;
+            while (!ExitPolicy.MayExitAt(policy, exit, depth))
+            {
+                exit++;
+            }
+            for (int layer = 1; layer <= exit; layer++)
+            {
+                if (ExitPolicy.NeedsCertaintyAt(policy, layer))
+                {
+                    return null;
+                }
+            }
+            if (!ExitPolicy.ShouldExit(policy, exit, depth, float.NaN) || (single != 0 && exit != single))
+            {
+                return null;
+            }
+            single = exit;
+        }
+        return single == 0 ? null : single;
+    }
+
+    /// <summary>Every row through embed → <paramref name="exitDepth"/> layers → head in one backend call.</summary>
+    private DenoisePass RunAtDepth(DenoiseBatch batch, int exitDepth, long start)
+    {
+        int rows = batch.Rows;
+        backend.PredictAtDepth(batch.Latents, batch.Timesteps, batch.ClassLabels, exitDepth, batch.EpsilonSlots(rows));
+        for (int g = 0; g < batch.Groups; g++)
+        {
+            groupCancelled[g] = batch.GroupToken(g).IsCancellationRequested; // cancelled during the call: results discarded
+        }
+        for (int row = 0; row < rows; row++)
+        {
+            if (!groupCancelled[batch.RowGroup(row)])
+            {
+                batch.RecordExit(row, exitDepth);
+            }
+        }
+        return new DenoisePass(rows, (long)rows * exitDepth, exitDepth, 0, Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    /// <summary>The first layer after <paramref name="layersRun"/> where a row of a group still in the batch may exit (the last layer at the latest).</summary>
+    private int NextExitLayer(DenoiseBatch batch, int layersRun)
+    {
+        for (int layer = layersRun + 1; layer < depth; layer++)
+        {
+            for (int g = 0; g < batch.Groups; g++)
+            {
+                if (groupRemaining[g] > 0 && ExitPolicy.MayExitAt(batch.GroupPolicy(g), layer, depth))
+                {
+                    return layer;
+                }
+            }
+        }
+        return depth;
+    }
+
+    /// <summary>
+    /// Drops the rows of groups cancelled since the last call (Keep); <paramref name="certainties"/>, when not empty,
+    /// is compacted alongside. Returns the rows left.
+    /// </summary>
+    private int DropCancelled(DenoiseBatch batch, IDenoiserBatch network, int count, Span<float> certainties)
     {
         bool any = false;
         for (int g = 0; g < batch.Groups; g++)
@@ -132,6 +233,10 @@ public sealed class AdaptiveDenoiser
             }
             positions[kept] = p;
             positionRow[kept] = row;
+            if (!certainties.IsEmpty)
+            {
+                certainties[kept] = certainties[p];
+            }
             kept++;
         }
         if (kept > 0)
@@ -139,18 +244,6 @@ public sealed class AdaptiveDenoiser
             network.Keep(positions.AsSpan(0, kept));
         }
         return kept;
-    }
-
-    private bool AnyMayExit(DenoiseBatch batch, int layer)
-    {
-        for (int g = 0; g < batch.Groups; g++)
-        {
-            if (groupRemaining[g] > 0 && ExitPolicy.MayExitAt(batch.GroupPolicy(g), layer, depth))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     private bool AnyNeedsCertainty(DenoiseBatch batch, int layer)

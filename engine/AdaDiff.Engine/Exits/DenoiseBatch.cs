@@ -188,6 +188,9 @@ public sealed class DenoiseBatch
 
     internal Span<float> EpsilonSlot(int row) => epsilon.AsSpan(row * ImageSize, ImageSize);
 
+    /// <summary>The ε slots of rows 0..<paramref name="rows"/>−1, [rows, C, H, W], contiguous.</summary>
+    internal Span<float> EpsilonSlots(int rows) => epsilon.AsSpan(0, rows * ImageSize);
+
     internal void ResetResults()
     {
         Array.Clear(exitLayers, 0, Rows);

@@ -1,0 +1,70 @@
+using AdaDiff.Engine;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AdaDiff.Backends.Onnx.Internal;
+
+/// <summary>One fused stage's session and the names of its inputs and outputs, in the order <see cref="OnnxBatch"/> passes them.</summary>
+internal sealed class FusedSession
+{
+    public FusedSession(FusedStage stage, ModelManifest manifest, InferenceSession session)
+    {
+        Stage = stage;
+        Session = session;
+        SkipInputs = stage.SkipInputs(manifest.Depth);
+        SkipOutputs = stage.SkipOutputs(manifest.Depth);
+        var inputs = new List<string>();
+        if (stage.Embed)
+        {
+            inputs.AddRange(manifest.NumClasses > 0 ? ["x", "t", "y"] : ["x", "t"]);
+        }
+        else
+        {
+            inputs.Add("hidden");
+        }
+        foreach (int k in SkipInputs)
+        {
+            inputs.Add(FusedStage.SkipName(k));
+        }
+        if (stage.Certainty && !stage.Embed)
+        {
+            inputs.Add("temb");
+        }
+        var outputs = new List<string>();
+        if (stage.Head)
+        {
+            outputs.Add("eps");
+        }
+        else
+        {
+            outputs.Add("out");
+            if (stage.Embed)
+            {
+                outputs.Add("temb");
+            }
+            foreach (int k in SkipOutputs)
+            {
+                outputs.Add(FusedStage.SkipName(k));
+            }
+            if (stage.Certainty)
+            {
+                outputs.Add("certainty");
+            }
+        }
+        InputNames = [.. inputs];
+        OutputNames = [.. outputs];
+    }
+
+    public FusedStage Stage { get; }
+
+    public InferenceSession Session { get; }
+
+    /// <summary>In-block indexes of the skips the graph takes, after hidden (or x, t, y).</summary>
+    public int[] SkipInputs { get; }
+
+    /// <summary>In-block indexes of the skips the graph gives back, after out (and temb).</summary>
+    public int[] SkipOutputs { get; }
+
+    public string[] InputNames { get; }
+
+    public string[] OutputNames { get; }
+}

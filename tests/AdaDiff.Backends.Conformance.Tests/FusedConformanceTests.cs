@@ -1,0 +1,215 @@
+using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
+using AdaDiff.Engine.Exits;
+
+namespace AdaDiff.Backends.Conformance.Tests;
+
+/// <summary>
+/// The fused calls of the seam on both backends give every row the same bytes as the per-stage calls they
+/// replace, and a row the same bytes whatever else is in its batch: the server promises the same image for the
+/// same seed whatever else is batched, so these are bitwise, not within a tolerance.
+/// </summary>
+[Collection(BackendsCollection.Name)]
+public sealed class FusedConformanceTests(BackendsFixture fixture)
+{
+    public static TheoryData<string> Backends => new() { "torchsharp", "onnxruntime" };
+
+    private const int Rows = 5;
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void RunLayers_AnyRanges_BitwiseLayerByLayer(string name)
+    {
+        IDenoiserBackend backend = fixture.Get(name);
+        int depth = backend.Manifest.Depth;
+        (float[] x, float[] t, int[] y) = Batch(backend.Manifest, Rows, seed: 31);
+        (float[][] certainty, float[][] eps) = StepByStep(backend, x, t, y);
+        // Prefixes before the first exit, ranges across the middle block (pushing and popping long skips), single
+        // layers, the whole depth.
+        int[][] plans = [[5, 8], [3, 4, 6], [6, 1, 6], [7, 6], [2, 9, 2], [depth], [1, 12], [12, 1]];
+        foreach (int[] plan in plans)
+        {
+            using IDenoiserBatch batch = backend.Begin(x, t, y);
+            foreach (int layers in plan)
+            {
+                batch.RunLayers(layers);
+                string where = $"{name}, plan [{string.Join(", ", plan)}], after layer {batch.LayersRun}";
+                AssertBitwise(eps[batch.LayersRun - 1], Predict(batch), where + ": ε̂");
+                AssertBitwise(certainty[batch.LayersRun - 1], Certainty(batch), where + ": certainty");
+            }
+            Assert.Equal(depth, batch.LayersRun);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void RunLayerWithCertainty_EveryLayer_BitwiseLayerThenCertainty(string name)
+    {
+        IDenoiserBackend backend = fixture.Get(name);
+        (float[] x, float[] t, int[] y) = Batch(backend.Manifest, Rows, seed: 32);
+        (float[][] certainty, float[][] eps) = StepByStep(backend, x, t, y);
+        foreach (int prefix in new[] { 0, 5 })
+        {
+            using IDenoiserBatch batch = backend.Begin(x, t, y);
+            if (prefix > 0)
+            {
+                batch.RunLayers(prefix); // embed and the layers before min_layers in one call, as a pass runs them
+            }
+            while (batch.LayersRun < backend.Manifest.Depth)
+            {
+                var c = new float[batch.Count];
+                batch.RunLayerWithCertainty(c);
+                string where = $"{name}, prefix {prefix}, layer {batch.LayersRun}";
+                AssertBitwise(certainty[batch.LayersRun - 1], c, where + ": certainty");
+                AssertBitwise(eps[batch.LayersRun - 1], Predict(batch), where + ": ε̂");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void PredictAtDepth_EveryDepth_BitwiseStepByStep(string name)
+    {
+        IDenoiserBackend backend = fixture.Get(name);
+        (float[] x, float[] t, int[] y) = Batch(backend.Manifest, Rows, seed: 33);
+        (_, float[][] eps) = StepByStep(backend, x, t, y);
+        for (int depth = 1; depth <= backend.Manifest.Depth; depth++)
+        {
+            var whole = new float[Rows * backend.Manifest.ImageSize];
+            backend.PredictAtDepth(x, t, y, depth, whole);
+            AssertBitwise(eps[depth - 1], whole, $"{name}, embed → {depth} layers → head");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Keep_BeforeTheFirstLayer_BitwiseABatchOfThoseRows(string name)
+    {
+        IDenoiserBackend backend = fixture.Get(name);
+        ModelManifest m = backend.Manifest;
+        (float[] x, float[] t, int[] y) = Batch(m, Rows, seed: 34);
+        int[] kept = [0, 2, 3];
+        float[] xs = [.. kept.SelectMany(r => x.AsSpan(r * m.ImageSize, m.ImageSize).ToArray())];
+        (_, float[][] eps) = StepByStep(backend, xs, [.. kept.Select(r => t[r])], [.. kept.Select(r => y[r])]);
+
+        using IDenoiserBatch batch = backend.Begin(x, t, y);
+        batch.Keep(kept); // a group cancelled before the pass starts: on ONNX, before the embedding has run
+        batch.RunLayers(m.DefaultMinLayers - 1);
+        AssertBitwise(eps[m.DefaultMinLayers - 2], Predict(batch), $"{name}: rows kept before the embedding");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void MixedBatch_FullDepthBesideAdaptive_EachRowSameBytesAsAloneAndAsStageByStage(string name)
+    {
+        IDenoiserBackend backend = fixture.Get(name);
+        ModelManifest m = backend.Manifest;
+        (float[] x, float[] t, _) = Batch(m, 3, seed: 35);
+        // A threshold below every certainty from min_layers on: the adaptive images leave at min_layers, the
+        // full-depth image runs on alone.
+        var adaptive = new ExitPolicySettings(ExitMode.Adaptive, 0.01f, m.DefaultMinLayers, 0);
+        (ExitPolicySettings Policy, int Image)[] groups = [(ExitPolicySettings.Full, 0), (adaptive, 1), (adaptive, 2)];
+
+        DenoiseBatch mixed = Run(backend, x, t, groups);
+        Assert.Equal(m.Depth, mixed.ImageExitLayer(0));
+        Assert.Equal(m.DefaultMinLayers, mixed.ImageExitLayer(1));
+        DenoiseBatch stagewise = Run(new StagewiseBackend(backend), x, t, groups);
+        for (int g = 0; g < groups.Length; g++)
+        {
+            DenoiseBatch alone = Run(backend, x, t, [groups[g]]);
+            for (int r = 0; r < 2; r++) // the image's conditional and null-class rows (guidance)
+            {
+                int row = (2 * g) + r;
+                string where = $"{name}, image {g} ({groups[g].Policy.Mode}) row {r}";
+                AssertBitwise(alone.Epsilon(r).ToArray(), mixed.Epsilon(row).ToArray(), where + ": alone vs in the mixed batch");
+                AssertBitwise(stagewise.Epsilon(row).ToArray(), mixed.Epsilon(row).ToArray(), where + ": stage by stage vs fused");
+                Assert.Equal(alone.ExitLayer(r), mixed.ExitLayer(row));
+                Assert.Equal(BitConverter.SingleToInt32Bits(alone.Certainty(r)), BitConverter.SingleToInt32Bits(mixed.Certainty(row)));
+                Assert.Equal(stagewise.ExitLayer(row), mixed.ExitLayer(row));
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Row_AloneOrInABatchOf16_SameBytesAtEveryLayer(string name)
+    {
+        IDenoiserBackend backend = fixture.Get(name);
+        ModelManifest m = backend.Manifest;
+        const int rows = 16;
+        (float[] x, float[] t, int[] y) = Batch(m, rows, seed: 36);
+        (float[][] certainty, float[][] eps) = StepByStep(backend, x, t, y);
+        foreach (int row in new[] { 0, 7, 15 })
+        {
+            (float[][] aloneCertainty, float[][] aloneEps) = StepByStep(backend, x.AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), [t[row]], [y[row]]);
+            for (int layer = 0; layer < m.Depth; layer++)
+            {
+                string where = $"{name}, row {row} of {rows}, layer {layer + 1}";
+                AssertBitwise(aloneEps[layer], eps[layer].AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), where + ": ε̂");
+                AssertBitwise(aloneCertainty[layer], [certainty[layer][row]], where + ": certainty");
+            }
+        }
+    }
+
+    /// <summary>Each group one image with guidance (class 1 and the null class), image k's latent and timestep.</summary>
+    private static DenoiseBatch Run(IDenoiserBackend backend, float[] x, float[] t, (ExitPolicySettings Policy, int Image)[] groups)
+    {
+        int size = backend.Manifest.ImageSize;
+        var batch = new DenoiseBatch(size, 2 * groups.Length);
+        foreach ((ExitPolicySettings policy, int image) in groups)
+        {
+            batch.AddGroup(policy, CancellationToken.None);
+            batch.AddImage(x.AsSpan(image * size, size), t[image], 1, backend.Manifest.NullClass);
+        }
+        new AdaptiveDenoiser(backend).Run(batch);
+        return batch;
+    }
+
+    private static (float[] X, float[] T, int[] Y) Batch(ModelManifest m, int rows, int seed) =>
+        (Inputs.Latents(m, rows, seed), Inputs.Timesteps(m, rows), Inputs.Labels(m, rows));
+
+    /// <summary>Per layer (index = layers run − 1), every row's certainty and ε̂ through RunLayer, Certainty and Predict.</summary>
+    private (float[][] Certainty, float[][] Eps) StepByStep(IDenoiserBackend backend, float[] x, float[] t, int[] y)
+    {
+        int depth = backend.Manifest.Depth;
+        var certainty = new float[depth][];
+        var eps = new float[depth][];
+        using IDenoiserBatch batch = backend.Begin(x, t, y);
+        for (int layer = 0; layer < depth; layer++)
+        {
+            batch.RunLayer();
+            certainty[layer] = Certainty(batch);
+            eps[layer] = Predict(batch);
+        }
+        return (certainty, eps);
+    }
+
+    private static float[] Certainty(IDenoiserBatch batch)
+    {
+        var c = new float[batch.Count];
+        batch.Certainty(c);
+        return c;
+    }
+
+    private float[] Predict(IDenoiserBatch batch)
+    {
+        var eps = new float[batch.Count * fixture.TorchSharp.Manifest.ImageSize];
+        batch.Predict([.. Enumerable.Range(0, batch.Count)], eps);
+        return eps;
+    }
+
+    private static void AssertBitwise(float[] expected, float[] actual, string where)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        int differ = 0, first = -1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+            {
+                differ++;
+                first = first < 0 ? i : first;
+            }
+        }
+        Assert.True(differ == 0, $"{where}: {differ} of {expected.Length} values differ in their bits (first at {first}: {(first < 0 ? 0 : expected[first]):R} vs {(first < 0 ? 0 : actual[first]):R})");
+    }
+}
