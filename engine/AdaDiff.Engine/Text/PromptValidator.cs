@@ -14,10 +14,11 @@ namespace AdaDiff.Engine.Text;
 public static class PromptValidator
 {
     /// <summary>
-    /// Longest prompt accepted by default, in Unicode characters. A prompt holds at most a model's maximum token
-    /// count of words (16–20); 128 characters is about eight characters a word over 16 words, with room for spaces.
+    /// Longest prompt accepted by default, in Unicode characters: the contract's limit (GenerateRequest.prompt,
+    /// "1..1024 UTF-8 characters"). Far more than a model reads (its maximum token count, about 20 words); what is
+    /// past that is cut by the tokenizer and reported as truncation, not refused here.
     /// </summary>
-    public const int MaxCharacters = 128;
+    public const int MaxCharacters = 1024;
 
     /// <summary>Checks a prompt as a .NET string; returns the first problem, or null when it is acceptable.</summary>
     /// <param name="prompt">The prompt as received.</param>

@@ -28,17 +28,18 @@ public class PromptValidatorTests
     [Fact]
     public void Check_TooLong_SaysHowLongAndTheLimit()
     {
-        Assert.Null(PromptValidator.Check(new string('a', 128)));
-        Assert.Equal(new PromptViolation(null, "is 129 characters long; at most 128"), PromptValidator.Check(new string('a', 129)));
+        Assert.Null(PromptValidator.Check(new string('a', 1024)));
+        Assert.Equal(new PromptViolation(null, "is 1025 characters long; at most 1024"), PromptValidator.Check(new string('a', 1025)));
         Assert.Equal(new PromptViolation(null, "is 6 characters long; at most 5"), PromptValidator.Check("boots!", maxCharacters: 5));
     }
 
     [Fact]
     public void Check_Length_CountsCharactersNotUtf16Units()
     {
-        string boots = string.Concat(Enumerable.Repeat("👢", 128)); // 256 UTF-16 units, 128 characters
+        string boots = string.Concat(Enumerable.Repeat("👢", 1024)); // 2048 UTF-16 units, 1024 characters
 
         Assert.Null(PromptValidator.Check(boots));
+        Assert.NotNull(PromptValidator.Check(boots + "👢"));
     }
 
     [Fact]
@@ -100,6 +101,6 @@ public class PromptValidatorTests
     public void Check_Utf8Bytes_EmptyAndTooLong()
     {
         Assert.Equal("must not be empty", PromptValidator.Check(ReadOnlySpan<byte>.Empty)?.Message);
-        Assert.Equal("is 129 characters long; at most 128", PromptValidator.Check(Encoding.UTF8.GetBytes(new string('é', 129)))?.Message);
+        Assert.Equal("is 1025 characters long; at most 1024", PromptValidator.Check(Encoding.UTF8.GetBytes(new string('é', 1025)))?.Message); // 2050 bytes
     }
 }
