@@ -126,8 +126,10 @@ public sealed class SecuritySystemTests : IDisposable
         }
         using (GrpcChannel plaintext = GrpcChannel.ForAddress(server.GrpcAddress))
         {
+            // The TLS listener either drops the connection (UNAVAILABLE) or answers the cleartext preface with an
+            // HTTP/1.1 error (INTERNAL: "response protocol downgraded"); which one depends on timing. Never a response.
             RpcException e = await Assert.ThrowsAsync<RpcException>(() => new DiffusionService.DiffusionServiceClient(plaintext).ListModelsAsync(new ListModelsRequest()).ResponseAsync);
-            Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+            Assert.True(e.StatusCode is StatusCode.Unavailable or StatusCode.Internal, $"{e.StatusCode}: {e.Status.Detail}");
         }
     }
 
