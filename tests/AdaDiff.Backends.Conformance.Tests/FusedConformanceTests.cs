@@ -113,7 +113,7 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
         DenoiseBatch mixed = Run(backend, x, t, groups);
         Assert.Equal(m.Depth, mixed.ImageExitLayer(0));
         Assert.Equal(m.DefaultMinLayers, mixed.ImageExitLayer(1));
-        DenoiseBatch stagewise = Run(new StagewiseBackend(backend), x, t, groups);
+        DenoiseBatch stagewise = Run(new PerStageBackend(backend), x, t, groups);
         for (int g = 0; g < groups.Length; g++)
         {
             DenoiseBatch alone = Run(backend, x, t, [groups[g]]);

@@ -1,27 +1,29 @@
-using AdaDiff.Engine;
-using AdaDiff.Engine.Backends;
-
-namespace AdaDiff.Backends.Conformance.Tests;
+namespace AdaDiff.Engine.Backends;
 
 /// <summary>
-/// A backend seen through the per-stage seam only: its batches forward RunLayer, Certainty, Predict and Keep, and
-/// leave RunLayers, RunLayerWithCertainty and PredictAtDepth to the interface's looping defaults, so every pass runs
-/// one stage a call. The reference the fused paths must match bit for bit.
+/// A backend seen through its per-stage calls only: batches forward RunLayer, Certainty, Predict and Keep, and leave
+/// RunLayers, RunLayerWithCertainty and PredictAtDepth to the interfaces' looping defaults, so every pass runs one
+/// stage a call. It is what the fused calls are defined against (the conformance suite compares them bit for bit)
+/// and what a benchmark measures them against in the same process. Does not own <paramref name="inner"/>.
 /// </summary>
-internal sealed class StagewiseBackend(IDenoiserBackend inner) : IDenoiserBackend
+public sealed class PerStageBackend(IDenoiserBackend inner) : IDenoiserBackend
 {
+    /// <inheritdoc/>
     public string Name => inner.Name;
 
+    /// <inheritdoc/>
     public string ExecutionProvider => inner.ExecutionProvider;
 
+    /// <inheritdoc/>
     public ModelManifest Manifest => inner.Manifest;
 
+    /// <inheritdoc/>
     public IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels) =>
         new Batch(inner.Begin(latents, timesteps, classLabels));
 
+    /// <summary>Leaves the wrapped backend to its owner.</summary>
     public void Dispose()
     {
-        // The fixture owns the wrapped backend.
     }
 
     private sealed class Batch(IDenoiserBatch inner) : IDenoiserBatch
