@@ -57,8 +57,12 @@ public sealed class OnnxBackendOptions
     /// <summary>ONNX Runtime's graph optimisation level (default: all).</summary>
     public GraphOptimizationLevel OptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
-    /// <summary>ONNX Runtime's memory pattern planning (default true, as ONNX Runtime's own default).</summary>
-    public bool MemoryPattern { get; set; } = true;
+    /// <summary>
+    /// ONNX Runtime's memory pattern planning (default false). It plans the buffers of a graph per input shape, and a
+    /// batch's shape changes with every exit and every tick; measured here it held about 26 MB more after passes of 32
+    /// rows and did not change images per second (docs/experiments/ort-session-options.md).
+    /// </summary>
+    public bool MemoryPattern { get; set; }
 
     /// <summary>
     /// Whether the intra-op threads spin waiting for work (default false). Applies to the process-wide pool, which

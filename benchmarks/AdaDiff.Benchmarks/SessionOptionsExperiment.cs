@@ -20,13 +20,13 @@ internal static class SessionOptionsExperiment
 {
     private static readonly (string Name, string What, Action<OnnxBackendOptions> Set)[] Variants =
     [
-        ("default", "the backend's defaults: fused stages, one global intra-op pool without spinning, shared arena, shared weights, all optimisations, memory pattern, pre-packing", _ => { }),
+        ("default", "the backend's defaults: fused stages, one global intra-op pool without spinning, shared arena, shared weights, all optimisations, pre-packing, no memory pattern", _ => { }),
         ("spinning", "intra-op threads spin while waiting for work", o => o.SpinThreads = true),
         ("one-thread", "one intra-op thread (every operator on the calling thread)", o => o.Threads = 1),
         ("pools-per-session", "an intra-op pool per session (what every session had before the environment was created first)", _ => { }),
         ("optimization-extended", "graph optimisation level extended (no layout transformations)", o => o.OptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED),
         ("optimization-basic", "graph optimisation level basic (no GELU, bias or MatMul fusions)", o => o.OptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_BASIC),
-        ("no-memory-pattern", "memory pattern planning off", o => o.MemoryPattern = false),
+        ("memory-pattern", "memory pattern planning on (ONNX Runtime's default)", o => o.MemoryPattern = true),
         ("no-prepacking", "kernels do not pre-pack their weights", o => o.Prepacking = false),
         ("unshared-weights", "each session holds its own weights (no shared initializers, no pre-packed container)", o => o.ShareWeights = false),
         ("arena-per-session", "an arena per session instead of the environment's", o => o.SharedArena = false),
