@@ -31,10 +31,28 @@ public sealed class OnnxBackend : IDenoiserBackend
         Manifest = manifest;
         ExportSource = exportSource;
         int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
-        SessionOptions sessionOptions = CreateSessionOptions(options, threads, manifest.Name, out string provider, out string? fallbackReason);
+        if (options.SingleThreadRows < 0)
+        {
+            throw new ArgumentException($"model '{manifest.Name}': SingleThreadRows is {options.SingleThreadRows}; give 0 (off) or more rows", nameof(options));
+        }
+        SessionOptions sessionOptions = CreateSessionOptions(options, threads, manifest.Name, singleThread: false, out string provider, out string? fallbackReason);
+        SessionOptions? singleThreadOptions = null;
+        try
+        {
+            // On the CPU provider only, and only where the pool has threads to spare a small pass.
+            if (provider == "cpu" && threads > 1 && options.SingleThreadRows > 0)
+            {
+                singleThreadOptions = CreateSessionOptions(options, threads, manifest.Name, singleThread: true, out _, out _);
+            }
+        }
+        catch
+        {
+            sessionOptions.Dispose();
+            throw;
+        }
         ExecutionProvider = provider;
         FallbackReason = fallbackReason;
-        sessions = new StageSessions(manifest, export, sessionOptions, options); // owns the session options
+        sessions = new StageSessions(manifest, export, sessionOptions, singleThreadOptions, options); // owns the session options
     }
 
     /// <inheritdoc/>
@@ -54,6 +72,9 @@ public sealed class OnnxBackend : IDenoiserBackend
 
     /// <summary>True when passes run in fused stages (see <see cref="OnnxBackendOptions.FusedStages"/>).</summary>
     public bool FusedStages => sessions.Fuses;
+
+    /// <summary>Passes of at most this many rows run on the calling thread alone; 0 when every pass uses the intra-op pool.</summary>
+    public int SingleThreadRows => sessions.SingleThreadRows;
 
     /// <summary>ONNX Runtime sessions alive: one per stage of the export, and the fused ones created so far.</summary>
     public int SessionCount => sessions.Count;
@@ -121,7 +142,7 @@ public sealed class OnnxBackend : IDenoiserBackend
         }
     }
 
-    private static SessionOptions CreateSessionOptions(OnnxBackendOptions options, int threads, string model, out string provider, out string? fallbackReason)
+    private static SessionOptions CreateSessionOptions(OnnxBackendOptions options, int threads, string model, bool singleThread, out string provider, out string? fallbackReason)
     {
         OrtThreads.CreateEnvironment(threads, options.SpinThreads); // before any SessionOptions, which would create a default environment
         var sessionOptions = new SessionOptions
@@ -132,7 +153,14 @@ public sealed class OnnxBackend : IDenoiserBackend
         };
         try
         {
-            OrtThreads.Apply(sessionOptions, threads, options.SpinThreads, options.SharedArena);
+            if (singleThread)
+            {
+                OrtThreads.ApplySingleThread(sessionOptions, threads, options.SpinThreads, options.SharedArena);
+            }
+            else
+            {
+                OrtThreads.Apply(sessionOptions, threads, options.SpinThreads, options.SharedArena);
+            }
             if (!options.Prepacking)
             {
                 sessionOptions.AddSessionConfigEntry("session.disable_prepacking", "1");

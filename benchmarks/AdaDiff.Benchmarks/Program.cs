@@ -14,7 +14,7 @@ using AdaDiff.Packaging;
 //   adadiff-bench [--package models/fashion-mnist-uvit] [--threads 2] [--steps 20] [--rounds 5]
 //                 [--configs torchsharp,onnxruntime] [--threshold T] [--min-layers N] [--guidance G]
 //                 [--out docs/benchmarks]                        (writes <out>.md and <out>.json)
-//   adadiff-bench --experiment ort-session-options [--rounds 3] [--out docs/experiments/ort-session-options]
+//   adadiff-bench --experiment ort-session-options [--rounds 3] [--variants a,b] [--out docs/experiments/ort-session-options]
 // Configurations: torchsharp and onnxruntime run passes in fused calls where the backend has them (the engine's
 // plan); torchsharp-per-stage and onnxruntime-per-stage run one stage a call (PerStageBackend; for ONNX Runtime also
 // without its fused sessions), as the engine did before passes were planned. Threshold, min layers and guidance
@@ -38,7 +38,7 @@ if (options.TryGetValue("child", out string? childConfig))
 if (Get("experiment", "") == "ort-session-options")
 {
     return await SessionOptionsExperiment.Run(package, threads, steps, int.Parse(Get("rounds", "3"), inv),
-        Get("out", "docs/experiments/ort-session-options"), command);
+        Get("out", "docs/experiments/ort-session-options"), command, Get("variants", ""));
 }
 int rounds = int.Parse(Get("rounds", "3"), inv);
 string outPrefix = Get("out", "docs/benchmarks");

@@ -20,7 +20,10 @@ internal static class SessionOptionsExperiment
 {
     private static readonly (string Name, string What, Action<OnnxBackendOptions> Set)[] Variants =
     [
-        ("default", "the backend's defaults: fused stages, one global intra-op pool without spinning, shared arena, shared weights, all optimisations, pre-packing, no memory pattern", _ => { }),
+        ("default", "the backend's defaults: fused stages, one global intra-op pool without spinning, passes of up to 4 rows on the calling thread, shared arena, shared weights, all optimisations, pre-packing, no memory pattern", _ => { }),
+        ("pool-for-every-pass", "every pass on the intra-op pool, small ones too (SingleThreadRows 0)", o => o.SingleThreadRows = 0),
+        ("single-thread-to-8-rows", "passes of up to 8 rows on the calling thread", o => o.SingleThreadRows = 8),
+        ("single-thread-to-16-rows", "passes of up to 16 rows on the calling thread", o => o.SingleThreadRows = 16),
         ("spinning", "intra-op threads spin while waiting for work", o => o.SpinThreads = true),
         ("one-thread", "one intra-op thread (every operator on the calling thread)", o => o.Threads = 1),
         ("pools-per-session", "an intra-op pool per session (what every session had before the environment was created first)", _ => { }),
@@ -37,18 +40,27 @@ internal static class SessionOptionsExperiment
 
     private static readonly (string Name, int Batch, bool Adaptive, int Generations)[] Workloads =
     [
-        ("batch 1 full", 1, false, 4), ("batch 1 adaptive", 1, true, 4), ("batch 16 full", 16, false, 1), ("batch 16 adaptive", 16, true, 1),
+        ("batch 1 full", 1, false, 4), ("batch 1 adaptive", 1, true, 4), ("batch 4 full", 4, false, 2), ("batch 4 adaptive", 4, true, 2),
+        ("batch 16 full", 16, false, 1), ("batch 16 adaptive", 16, true, 1),
     ];
 
-    public static async Task<int> Run(string package, int threads, int steps, int rounds, string outPrefix, string command)
+    public static async Task<int> Run(string package, int threads, int steps, int rounds, string outPrefix, string command, string? only = null)
     {
         CultureInfo inv = CultureInfo.InvariantCulture;
-        var samples = Variants.ToDictionary(v => v.Name, _ => new List<JsonElement>(), StringComparer.Ordinal);
+        HashSet<string>? chosen = string.IsNullOrWhiteSpace(only) ? null : [.. only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+        string[] unknown = chosen is null ? [] : [.. chosen.Where(c => !Variants.Any(v => v.Name == c))];
+        if (unknown.Length > 0)
+        {
+            Console.Error.WriteLine($"unknown variant(s) {string.Join(", ", unknown)}; the variants are {string.Join(", ", Variants.Select(v => v.Name))}");
+            return 2;
+        }
+        var variants = Variants.Where(v => chosen is null || v.Name == "default" || chosen.Contains(v.Name)).ToArray(); // the default always runs: ratios are against it
+        var samples = variants.ToDictionary(v => v.Name, _ => new List<JsonElement>(), StringComparer.Ordinal);
         for (int round = 0; round < rounds; round++)
         {
-            for (int i = 0; i < Variants.Length; i++)
+            for (int i = 0; i < variants.Length; i++)
             {
-                string name = Variants[(i + round) % Variants.Length].Name; // a different order every round
+                string name = variants[(i + round) % variants.Length].Name; // a different order every round
                 JsonElement result = await RunChildProcess(name, package, threads, steps);
                 samples[name].Add(result);
                 Console.WriteLine($"round {round + 1}/{rounds} {name,-22} {result.GetRawText()}");
@@ -56,7 +68,7 @@ internal static class SessionOptionsExperiment
         }
 
         var rows = new List<Dictionary<string, object>>();
-        foreach ((string name, string what, _) in Variants)
+        foreach ((string name, string what, _) in variants)
         {
             List<JsonElement> runs = samples[name];
             var row = new Dictionary<string, object> { ["variant"] = name, ["what"] = what };
@@ -77,7 +89,7 @@ internal static class SessionOptionsExperiment
             ["command"] = command,
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", inv),
             ["machine"] = $"{Environment.ProcessorCount} logical CPUs, {threads} threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, load average {Stats.LoadAverage()} at the end",
-            ["sampling"] = $"DDIM, {steps} steps, class 3, the package's guidance, threshold and min layers; batch 1: 4 generations a sample, batch 16: 1",
+            ["sampling"] = $"DDIM, {steps} steps, class 3, the package's guidance, threshold and min layers; batch 1: 4 generations a sample, batch 4: 2, batch 16: 1",
             ["rounds"] = rounds,
             ["variants"] = rows,
         };

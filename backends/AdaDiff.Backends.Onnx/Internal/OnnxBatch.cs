@@ -69,6 +69,9 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
 
     private bool Embedded => x is null;
 
+    /// <summary>The sessions a call on the batch's rows runs in (the single-thread set for a small batch).</summary>
+    private StageSet Set => sessions.For(Count);
+
     private bool HiddenIsTopSkip => skipCount > 0 && ReferenceEquals(skips[skipCount - 1], hidden);
 
     /// <summary>Copies the inputs; the embedding runs with the first call that needs it.</summary>
@@ -104,7 +107,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
     public static void PredictAtDepth(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
     {
         int rows = timesteps.Length;
-        FusedSession? fused = sessions.Fused(FusedStage.AtDepth(layers));
+        FusedSession? fused = sessions.For(rows).Fused(FusedStage.AtDepth(layers));
         if (fused is null)
         {
             using OnnxBatch batch = Start(sessions, manifest, latents, timesteps, classLabels);
@@ -150,13 +153,13 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             if (skip is null)
             {
                 one[0] = hidden!;
-                sessions.Layers[layer].Run(runOptions, HiddenInput, one, LayerOutput, outOne);
+                Set.Layers[layer].Run(runOptions, HiddenInput, one, LayerOutput, outOne);
             }
             else
             {
                 two[0] = hidden!;
                 two[1] = skip;
-                sessions.Layers[layer].Run(runOptions, HiddenSkipInputs, two, LayerOutput, outOne);
+                Set.Layers[layer].Run(runOptions, HiddenSkipInputs, two, LayerOutput, outOne);
             }
         }
         catch
@@ -192,7 +195,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         FusedSession? fused = null;
         if (!Embedded)
         {
-            fused = sessions.Fused(FusedStage.EmbedRange(layers));
+            fused = Set.Fused(FusedStage.EmbedRange(layers));
             if (fused is null)
             {
                 EnsureEmbedded();
@@ -200,7 +203,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         }
         if (fused is null && layers > 1)
         {
-            fused = sessions.Fused(FusedStage.Range(LayersRun, layers));
+            fused = Set.Fused(FusedStage.Range(LayersRun, layers));
         }
         if (fused is null)
         {
@@ -219,7 +222,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         CheckCertaintyDestination(destination);
         RequireLayerLeft();
         EnsureEmbedded();
-        FusedSession? fused = sessions.Fused(FusedStage.LayerWithCertainty(LayersRun));
+        FusedSession? fused = Set.Fused(FusedStage.LayerWithCertainty(LayersRun));
         if (fused is null)
         {
             RunLayer();
@@ -240,7 +243,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             two[0] = hidden!;
             two[1] = timeEmbedding!;
             outOne[0] = output;
-            sessions.Uems[LayersRun - 1].Run(runOptions, UemInputs, two, CertaintyOutput, outOne);
+            Set.Uems[LayersRun - 1].Run(runOptions, UemInputs, two, CertaintyOutput, outOne);
         }
     }
 
@@ -263,7 +266,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
                 using OrtValue output = Wrap(eps, destination.Length, rows.Length, manifest.Channels, manifest.Height, manifest.Width);
                 one[0] = selected ?? hidden!;
                 outOne[0] = output;
-                sessions.Head.Run(runOptions, HiddenInput, one, HeadOutput, outOne);
+                sessions.For(rows.Length).Head.Run(runOptions, HiddenInput, one, HeadOutput, outOne);
             }
         }
         finally
@@ -447,7 +450,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             bool conditional = manifest.NumClasses > 0;
             string[] names = conditional ? ["x", "t", "y"] : ["x", "t"];
             OrtValue[] inputs = conditional ? [x!, t!, y!] : [x!, t!];
-            sessions.Embed.Run(runOptions, names, inputs, EmbedOutputs, [h, temb]);
+            Set.Embed.Run(runOptions, names, inputs, EmbedOutputs, [h, temb]);
         }
         catch
         {

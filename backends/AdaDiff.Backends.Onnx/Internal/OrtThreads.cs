@@ -38,6 +38,22 @@ internal static class OrtThreads
     }
 
     /// <summary>
+    /// Configures <paramref name="options"/> to run every operator on the calling thread (an intra-op pool of one, which
+    /// starts no thread), with the environment's arena when <paramref name="sharedArena"/> and the environment is ours.
+    /// </summary>
+    public static void ApplySingleThread(SessionOptions options, int threads, bool spin, bool sharedArena)
+    {
+        bool ours = CreateEnvironment(threads, spin);
+        options.IntraOpNumThreads = 1;
+        options.InterOpNumThreads = 1;
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        if (ours && sharedArena)
+        {
+            options.AddSessionConfigEntry("session.use_env_allocators", "1");
+        }
+    }
+
+    /// <summary>
     /// Creates the environment with the global pool (<paramref name="threads"/>, <paramref name="spin"/>) and the arena
     /// unless one exists; true when the global pool is ours. Call before creating any <see cref="SessionOptions"/>.
     /// </summary>

@@ -6,42 +6,46 @@ using Onnx;
 namespace AdaDiff.Backends.Onnx.Internal;
 
 /// <summary>
-/// The sessions of one model: one per stage of the export, created once; and the fused stages (several stages
-/// in one call), built from the weights and created at load for the ones every pass uses — embed + the layers
-/// before the manifest's default min_layers, the whole network, each layer with its UEM — and on first use, up
-/// to <see cref="MaxLazyStages"/>, for the others. Every session uses the same <see cref="SessionOptions"/> (owned
-/// here), so one set of shared initializers (the large weights, one native copy for every session) and one
-/// pre-packed weights container serve them all. Thread-safe.
+/// The sessions of one model, in one or two <see cref="StageSet"/>s: the pooled set, whose sessions run on the
+/// process-wide intra-op pool, and, when <see cref="OnnxBackendOptions.SingleThreadRows"/> is above 0 and the pool has
+/// more than one thread, the single-thread set, whose sessions run every operator on the calling thread; passes of
+/// at most that many rows take it (<see cref="For"/>), because a small pass's operators are too short to pay for
+/// waking the pool's workers. Every session of a set uses its set's <see cref="SessionOptions"/> (owned here); both
+/// sets read one set of shared initializers (the large weights, one native copy for every session) and one
+/// pre-packed weights container. Thread-safe.
 /// </summary>
 internal sealed class StageSessions : IDisposable
 {
     /// <summary>
-    /// Bound on the fused sessions created after load (other min_layers prefixes, FIXED_DEPTH depths, odd ranges):
-    /// each costs its graph's optimisation at first use and its kernels' buffers. Past it a range runs stage by stage,
-    /// which gives the same bytes.
+    /// Bound on the fused sessions a set creates after load (other min_layers prefixes, FIXED_DEPTH depths, odd
+    /// ranges): each costs its graph's optimisation at first use and its kernels' buffers. Past it a range runs stage
+    /// by stage, which gives the same bytes.
     /// </summary>
-    public const int MaxLazyStages = 32;
+    public const int MaxLazyStages = StageSet.MaxLazyStages;
 
     // Weights of at least 4 KB are shared between sessions; the small ones (biases, norms, scalars) are not worth it.
     private const int SharedMinBytes = 4096;
 
-    private readonly List<InferenceSession> all = [];
-    private readonly Dictionary<FusedStage, FusedSession> fused = [];
     private readonly Lock gate = new();
-    private readonly ModelManifest manifest;
-    private readonly UViTGraphs? builder;
-    private readonly SessionOptions options;
     private readonly PrePackedWeightsContainer? prepacked;
     private readonly Dictionary<string, SharedInitializer> shared = new(StringComparer.Ordinal);
-    private int lazy;
+    private readonly List<SessionOptions> options = [];
+    private readonly StageSet? singleThread;
+    private readonly int singleThreadRows;
     private bool disposed;
 
-    /// <summary>Takes ownership of <paramref name="options"/>.</summary>
-    public StageSessions(ModelManifest manifest, OnnxExport export, SessionOptions options, OnnxBackendOptions settings)
+    /// <summary>
+    /// Takes ownership of <paramref name="pooledOptions"/> and <paramref name="singleThreadOptions"/> (null: no
+    /// single-thread set).
+    /// </summary>
+    public StageSessions(ModelManifest manifest, OnnxExport export, SessionOptions pooledOptions, SessionOptions? singleThreadOptions, OnnxBackendOptions settings)
     {
-        this.manifest = manifest;
-        this.options = options;
-        builder = settings.FusedStages ? export.Builder : null;
+        options.Add(pooledOptions);
+        if (singleThreadOptions is not null)
+        {
+            options.Add(singleThreadOptions);
+        }
+        UViTGraphs? builder = settings.FusedStages ? export.Builder : null;
         try
         {
             if (settings.ShareWeights)
@@ -49,26 +53,11 @@ internal sealed class StageSessions : IDisposable
                 ShareInitializers(export);
                 prepacked = new PrePackedWeightsContainer();
             }
-            Embed = Create(export, "embed");
-            Layers = new InferenceSession[manifest.Depth];
-            Uems = new InferenceSession[manifest.Depth];
-            for (int i = 0; i < manifest.Depth; i++)
+            Pooled = new StageSet(manifest, export, builder, pooledOptions, prepacked, gate, CheckShared);
+            if (singleThreadOptions is not null)
             {
-                Layers[i] = Create(export, OnnxExport.LayerStage(i));
-                Uems[i] = Create(export, OnnxExport.UemStage(i));
-            }
-            Head = Create(export, "head");
-            if (builder is not null)
-            {
-                if (manifest.DefaultMinLayers > 1)
-                {
-                    Add(FusedStage.EmbedRange(manifest.DefaultMinLayers - 1));
-                }
-                Add(FusedStage.AtDepth(manifest.Depth));
-                for (int i = 0; i < manifest.Depth; i++)
-                {
-                    Add(FusedStage.LayerWithCertainty(i));
-                }
+                singleThread = new StageSet(manifest, export, builder, singleThreadOptions, prepacked, gate, CheckShared);
+                singleThreadRows = settings.SingleThreadRows;
             }
         }
         catch
@@ -76,101 +65,55 @@ internal sealed class StageSessions : IDisposable
             Dispose();
             throw;
         }
+        Fuses = builder is not null;
     }
 
-    public InferenceSession Embed { get; }
+    /// <summary>The sessions on the process-wide intra-op pool.</summary>
+    public StageSet Pooled { get; }
 
-    public InferenceSession[] Layers { get; }
-
-    public InferenceSession[] Uems { get; }
-
-    public InferenceSession Head { get; }
+    /// <summary>Passes of at most this many rows run on the calling thread alone; 0 when every pass takes the pool.</summary>
+    public int SingleThreadRows => singleThread is null ? 0 : singleThreadRows;
 
     /// <summary>True when fused stages can be built (the export carries its weights and fusion is on).</summary>
-    public bool Fuses => builder is not null;
+    public bool Fuses { get; }
 
-    /// <summary>Sessions alive (per-stage and fused).</summary>
+    /// <summary>Sessions alive (per-stage and fused, in both sets).</summary>
     public int Count
     {
         get
         {
             lock (gate)
             {
-                return all.Count;
+                return Pooled.Count + (singleThread?.Count ?? 0);
             }
         }
     }
 
-    /// <summary>
-    /// The session of <paramref name="stage"/>, created now if it is not yet and the bound allows; null when the
-    /// caller should run the stages one by one (no fused graphs, or the bound is reached).
-    /// </summary>
-    public FusedSession? Fused(FusedStage stage)
-    {
-        if (builder is null)
-        {
-            return null;
-        }
-        lock (gate)
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            if (fused.TryGetValue(stage, out FusedSession? session))
-            {
-                return session;
-            }
-            if (lazy == MaxLazyStages)
-            {
-                return null;
-            }
-            lazy++;
-            return Add(stage);
-        }
-    }
+    /// <summary>The set a call on <paramref name="rows"/> rows runs in.</summary>
+    public StageSet For(int rows) => singleThread is not null && rows <= singleThreadRows ? singleThread : Pooled;
 
     public void Dispose()
     {
         lock (gate)
         {
-            disposed = true;
-            foreach (InferenceSession session in all)
+            if (disposed)
             {
-                session.Dispose();
+                return;
             }
-            all.Clear();
-            fused.Clear();
+            disposed = true;
+            Pooled?.Dispose();
+            singleThread?.Dispose();
             prepacked?.Dispose();
-            options.Dispose();
+            foreach (SessionOptions option in options)
+            {
+                option.Dispose();
+            }
             foreach (SharedInitializer initializer in shared.Values)
             {
                 initializer.Dispose();
             }
             shared.Clear();
         }
-    }
-
-    private FusedSession Add(FusedStage stage)
-    {
-        ModelProto graph = builder!.Fused(stage);
-        CheckShared(graph, stage.Name);
-        var session = new FusedSession(stage, manifest, Track(graph.ToByteArray()));
-        fused[stage] = session;
-        return session;
-    }
-
-    private InferenceSession Create(OnnxExport export, string stage)
-    {
-        if (!export.Graphs.TryGetValue(stage, out byte[]? graph))
-        {
-            throw new InvalidDataException($"{export.Manifest.Model}: the ONNX export has no stage '{stage}'");
-        }
-        return Track(graph);
-    }
-
-    private InferenceSession Track(byte[] graph)
-    {
-        InferenceSession session = prepacked is null ? new InferenceSession(graph, options) : new InferenceSession(graph, options, prepacked);
-        all.Add(session);
-        return session;
     }
 
     /// <summary>
@@ -205,20 +148,23 @@ internal sealed class StageSessions : IDisposable
             {
                 var initializer = new SharedInitializer(tensor.RawData.Span, [.. tensor.Dims]);
                 shared[name] = initializer;
-                options.AddInitializer(name, initializer.Value);
+                foreach (SessionOptions option in options)
+                {
+                    option.AddInitializer(name, initializer.Value);
+                }
             }
         }
     }
 
     /// <summary>A fused graph's initializers must be the shared ones where they share a name (same exporter, same weights).</summary>
-    private void CheckShared(ModelProto graph, string stage)
+    private void CheckShared(ModelProto graph, string stage, string model)
     {
         foreach (TensorProto tensor in graph.Graph.Initializer)
         {
             if (shared.TryGetValue(tensor.Name, out SharedInitializer? initializer) && !tensor.RawData.Span.SequenceEqual(initializer.Bytes))
             {
                 throw new InvalidDataException(
-                    $"{manifest.Name}: initializer '{tensor.Name}' of the fused stage {stage} differs from the export's; the export was written by another exporter: run 'adadiff-tools export-onnx' again");
+                    $"{model}: initializer '{tensor.Name}' of the fused stage {stage} differs from the export's; the export was written by another exporter: run 'adadiff-tools export-onnx' again");
             }
         }
     }
