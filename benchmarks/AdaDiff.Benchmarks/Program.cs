@@ -1,172 +1,67 @@
-using System.Diagnostics;
+using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using AdaDiff.Backends.Onnx;
-using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Benchmarks;
-using AdaDiff.Engine;
-using AdaDiff.Engine.Backends;
-using AdaDiff.Engine.Scheduling;
-using AdaDiff.Packaging;
 
 // adadiff-bench: backends on the same weights in one process, measured in alternation (ABAB) so that load from other
-// processes hits them alike. Usage:
-//   adadiff-bench [--package models/fashion-mnist-uvit] [--threads 2] [--steps 20] [--rounds 5]
-//                 [--configs torchsharp,onnxruntime] [--threshold T] [--min-layers N] [--guidance G]
-//                 [--out docs/benchmarks]                        (writes <out>.md and <out>.json)
-//   adadiff-bench --experiment ort-session-options [--rounds 3] [--variants a,b] [--out docs/experiments/ort-session-options]
-// Configurations: torchsharp and onnxruntime run passes in fused calls where the backend has them (the engine's
-// plan); torchsharp-per-stage and onnxruntime-per-stage run one stage a call (PerStageBackend; for ONNX Runtime also
-// without its fused sessions), as the engine did before passes were planned. Threshold, min layers and guidance
-// default to the package's model.json (what a client gets by leaving them at 0).
-var options = new Dictionary<string, string>(StringComparer.Ordinal);
-for (int i = 0; i + 1 < args.Length; i += 2)
-{
-    options[args[i].TrimStart('-')] = args[i + 1];
-}
-string Get(string name, string fallback) => options.TryGetValue(name, out string? v) ? v : fallback;
-CultureInfo inv = CultureInfo.InvariantCulture;
-string package = Get("package", "models/fashion-mnist-uvit");
-int threads = int.Parse(Get("threads", "2"), inv);
-int steps = int.Parse(Get("steps", "20"), inv);
-string command = "dotnet run -c Release --project benchmarks/AdaDiff.Benchmarks -- " + string.Join(' ', args);
+// processes hits them alike (BackendComparison), or ONNX Runtime's session settings side by side, each in a process of
+// its own (SessionOptionsExperiment). Configurations: torchsharp and onnxruntime run passes in fused calls where the
+// backend has them (the engine's plan); torchsharp-per-stage and onnxruntime-per-stage run one stage a call
+// (PerStageBackend; for ONNX Runtime also without its fused sessions), as the engine did before passes were planned.
+// Threshold, min layers and guidance default to the package's model.json (what a client gets by leaving them at 0).
+//
+//   dotnet run -c Release --project benchmarks/AdaDiff.Benchmarks -- [--configs torchsharp,onnxruntime] [--rounds 3] [--out docs/benchmarks]
+//   dotnet run -c Release --project benchmarks/AdaDiff.Benchmarks -- --experiment ort-session-options [--variants a,b] [--rounds 3]
 
-if (options.TryGetValue("child", out string? childConfig))
-{
-    return await SessionOptionsExperiment.RunChild(childConfig, package, threads, steps);
-}
-if (Get("experiment", "") == "ort-session-options")
-{
-    return await SessionOptionsExperiment.Run(package, threads, steps, int.Parse(Get("rounds", "3"), inv),
-        Get("out", "docs/experiments/ort-session-options"), command, Get("variants", ""));
-}
-int rounds = int.Parse(Get("rounds", "3"), inv);
-string outPrefix = Get("out", "docs/benchmarks");
-string[] configs = Get("configs", "torchsharp,onnxruntime").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var package = new Option<string>("--package") { Description = "Model package", DefaultValueFactory = _ => "models/fashion-mnist-uvit" };
+var threads = new Option<int>("--threads") { Description = "Intra-op threads of every backend", DefaultValueFactory = _ => 2 };
+var steps = new Option<int>("--steps") { Description = "DDIM steps", DefaultValueFactory = _ => 20 };
+var rounds = new Option<int>("--rounds") { Description = "Rounds (medians and ranges over them)", DefaultValueFactory = _ => 3 };
+var configs = new Option<string>("--configs") { Description = $"Configurations, comma-separated: {BackendComparison.ConfigNames}", DefaultValueFactory = _ => "torchsharp,onnxruntime" };
+var threshold = new Option<float?>("--threshold") { Description = "Adaptive threshold (default: the package's)" };
+var minLayers = new Option<int?>("--min-layers") { Description = "Min layers (default: the package's)" };
+var guidance = new Option<float?>("--guidance") { Description = "Guidance scale (default: the package's)" };
+var output = new Option<string?>("--out") { Description = "Prefix of the .md and .json written (default docs/benchmarks, or docs/experiments/ort-session-options)" };
+var experiment = new Option<string?>("--experiment") { Description = "ort-session-options: ONNX Runtime's session settings side by side, each variant in a process of its own" };
+var variants = new Option<string?>("--variants") { Description = "With --experiment: the variants to run besides the default, comma-separated (default: all)" };
+var child = new Option<string?>("--child") { Description = "Internal: run one variant of the experiment in this process", Hidden = true };
 
-// A private copy of the package: the trainer may replace the weights while we run.
-string dir = Path.Combine(Path.GetTempPath(), "adadiff-bench-" + Guid.NewGuid().ToString("N"));
-Directory.CreateDirectory(dir);
-PackageWeights weights = PackageWeights.Read(package);
-File.Copy(Path.Combine(package, ModelPackage.ManifestFileName), Path.Combine(dir, ModelPackage.ManifestFileName));
-File.WriteAllBytes(Path.Combine(dir, weights.Manifest.Weights.File), weights.Bytes);
-OnnxExport.Create(weights.Manifest, weights.Bytes, weights.Path).Write(dir);
-
-var owned = new List<IDisposable>();
-IDenoiserBackend Open(string config)
+var root = new RootCommand("Benchmark of AdaDiff's backends on the same weights, and ONNX Runtime's session settings side by side.")
 {
-    switch (config)
-    {
-        case "torchsharp" or "torchsharp-per-stage":
-            var torch = TorchSharpBackend.Load(dir, new TorchSharpBackendOptions { Threads = threads });
-            owned.Add(torch);
-            return config == "torchsharp" ? torch : new PerStageBackend(torch);
-        case "onnxruntime" or "onnxruntime-per-stage":
-            bool fused = config == "onnxruntime";
-            var onnx = OnnxBackend.Load(dir, new OnnxBackendOptions { Threads = threads, ReexportWhenStale = false, FusedStages = fused });
-            owned.Add(onnx);
-            return fused ? onnx : new PerStageBackend(onnx);
-        default:
-            throw new ArgumentException($"unknown configuration '{config}' (torchsharp, torchsharp-per-stage, onnxruntime, onnxruntime-per-stage)");
-    }
-}
-IDenoiserBackend[] backends = [.. configs.Select(Open)];
-ModelManifest m = backends[0].Manifest;
-float threshold = float.Parse(Get("threshold", m.DefaultThreshold.ToString(inv)), inv);
-int minLayers = int.Parse(Get("min-layers", m.DefaultMinLayers.ToString(inv)), inv);
-float guidance = float.Parse(Get("guidance", m.DefaultGuidanceScale.ToString(inv)), inv);
-
-// Every (exit mode, configuration) of a batch size is measured once per round, in turn, so the ratios between
-// configurations and between full depth and exits come from the same stretch of time; the median of the rounds is
-// reported with their range.
-string[] modes = ["full", "adaptive"];
-var throughput = new List<Dictionary<string, object>>();
-foreach (int batch in new[] { 1, 16 })
-{
-    GenerationRequest request(string mode) => Workloads.Request(batch, steps, guidance, mode == "full" ? ExitPolicySettings.Full : new ExitPolicySettings(ExitMode.Adaptive, threshold, minLayers, 0));
-    int generations = batch == 1 ? 4 : 1;
-    var samples = new double[modes.Length, backends.Length, rounds];
-    var layers = new double[modes.Length, backends.Length];
-    for (int mi = 0; mi < modes.Length; mi++)
-    {
-        foreach (IDenoiserBackend backend in backends)
-        {
-            await GenerationRunner.RunAsync(backend, request(modes[mi])); // warm-up
-        }
-    }
-    for (int round = 0; round < rounds; round++)
-    {
-        for (int mi = 0; mi < modes.Length; mi++)
-        {
-            for (int b = 0; b < backends.Length; b++)
-            {
-                (samples[mi, b, round], layers[mi, b]) = await Workloads.ImagesPerSecond(backends[b], request(modes[mi]), generations, m.Depth);
-            }
-        }
-    }
-    for (int mi = 0; mi < modes.Length; mi++)
-    {
-        for (int b = 0; b < backends.Length; b++)
-        {
-            double[] s = [.. Enumerable.Range(0, rounds).Select(r => samples[mi, b, r])];
-            throughput.Add(new()
-            {
-                ["config"] = configs[b], ["batch"] = batch, ["mode"] = modes[mi],
-                ["imagesPerSecond"] = Math.Round(Stats.Median(s), 2), ["min"] = Math.Round(s.Min(), 2), ["max"] = Math.Round(s.Max(), 2),
-                ["rounds"] = s.Select(v => Math.Round(v, 2)).ToArray(), ["meanLayers"] = Math.Round(layers[mi, b], 2),
-            });
-            Console.WriteLine($"{configs[b],-22} batch {batch,2} {modes[mi],-8} {Stats.Median(s),8:F2} images/s ({s.Min():F2}–{s.Max():F2})  mean depth {layers[mi, b]:F2}");
-        }
-    }
-}
-
-// Time per call, median of repeated passes: per stage (embed, each layer, one UEM, the head), and the fused calls a
-// pass makes (embed + the layers before min_layers, a layer with its UEM, the whole network).
-var perStage = new List<Dictionary<string, object>>();
-foreach (int batch in new[] { 1, 2, 16 })
-{
-    for (int b = 0; b < backends.Length; b++)
-    {
-        if (backends[b] is PerStageBackend && configs.Contains(configs[b].Replace("-per-stage", "", StringComparison.Ordinal)))
-        {
-            continue; // the same stages as the fused configuration's per-stage calls
-        }
-        Dictionary<string, object> timing = StageTimer.Measure(backends[b], configs[b], batch, minLayers, repeats: batch == 16 ? 15 : 60);
-        perStage.Add(timing);
-        Console.WriteLine($"{configs[b],-22} batch {batch,2}: layer {timing["meanLayerMs"]} ms, embed {timing["embedMs"]}, uem {timing["uemMs"]}, head {timing["headMs"]}; " +
-            $"fused: whole network {timing["wholeNetworkMs"]} ms ({timing["wholeNetworkPerLayerMs"]} a layer), embed + {minLayers - 1} layers {timing["prefixMs"]}, layer + UEM {timing["layerWithUemMs"]}; " +
-            $"passes per stage / fused: full {timing["fullPassPerStageMs"]} / {timing["fullPassFusedMs"]} ms, adaptive {timing["adaptivePassPerStageMs"]} / {timing["adaptivePassFusedMs"]} ms");
-    }
-}
-
-var report = new Dictionary<string, object>
-{
-    ["command"] = command,
-    ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", inv),
-    ["machine"] = $"{Environment.ProcessorCount} logical CPUs, {threads} threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, load average {Stats.LoadAverage()} at the end",
-    ["model"] = new { m.Name, m.EmbedDim, m.Depth, weightsSha256 = weights.Sha256 },
-    ["sampler"] = $"DDIM, {steps} steps, class 3, guidance {guidance.ToString(inv)}{(guidance != 1f ? " (two network rows per image)" : "")}, adaptive threshold {threshold.ToString("0.####", inv)}, min layers {minLayers}",
-    ["rounds"] = rounds,
-    ["throughput"] = throughput,
-    ["perStage"] = perStage,
+    package, threads, steps, rounds, configs, threshold, minLayers, guidance, output, experiment, variants, child,
 };
-File.WriteAllText(outPrefix + ".json", JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-File.WriteAllText(outPrefix + ".md", KeepServingSection(outPrefix + ".md", BenchmarkReport.Markdown(report, configs, throughput, perStage, m.Depth, minLayers)));
-foreach (IDisposable d in owned)
+root.SetAction(async (parse, cancel) =>
 {
-    d.Dispose();
-}
-Directory.Delete(dir, recursive: true);
-Console.WriteLine($"wrote {outPrefix}.md and {outPrefix}.json");
-return 0;
-
-// docs/benchmarks.md also holds the serving benchmark's section (adadiff-serving-bench writes it between these markers):
-// this program rewrites its own part above it and keeps that section as it is.
-static string KeepServingSection(string path, string markdown)
-{
-    const string begin = "<!-- serving-benchmarks:begin", end = "<!-- serving-benchmarks:end -->";
-    string existing = File.Exists(path) ? File.ReadAllText(path) : "";
-    int b = existing.IndexOf(begin, StringComparison.Ordinal);
-    int e = b < 0 ? -1 : existing.IndexOf(end, b, StringComparison.Ordinal);
-    return b < 0 || e < 0 ? markdown : markdown.TrimEnd('\n') + "\n\n" + existing[b..(e + end.Length)] + "\n";
-}
+    string pkg = parse.GetValue(package)!;
+    int n = parse.GetValue(threads), s = parse.GetValue(steps), r = parse.GetValue(rounds);
+    if (n < 1 || s < 1 || r < 1)
+    {
+        Console.Error.WriteLine("adadiff-bench: --threads, --steps and --rounds must be at least 1");
+        return 2;
+    }
+    string command = "dotnet run -c Release --project benchmarks/AdaDiff.Benchmarks --" + string.Concat(args.Select(a => " " + a));
+    if (parse.GetValue(child) is { } variant)
+    {
+        return await SessionOptionsExperiment.RunChild(variant, pkg, n, s);
+    }
+    switch (parse.GetValue(experiment))
+    {
+        case null:
+            break;
+        case "ort-session-options":
+            return await SessionOptionsExperiment.Run(pkg, n, s, r, parse.GetValue(output) ?? "docs/experiments/ort-session-options", command, parse.GetValue(variants));
+        case { } other:
+            Console.Error.WriteLine($"adadiff-bench: --experiment: '{other}' is not one of ort-session-options");
+            return 2;
+    }
+    string[] chosen = [.. parse.GetValue(configs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+    string[] unknown = [.. chosen.Where(c => !BackendComparison.ConfigNames.Split(", ").Contains(c))];
+    if (chosen.Length == 0 || unknown.Length > 0)
+    {
+        Console.Error.WriteLine($"adadiff-bench: --configs: '{string.Join(",", unknown)}' is not among {BackendComparison.ConfigNames}");
+        return 2;
+    }
+    return await BackendComparison.RunAsync(new ComparisonArgs(
+        pkg, n, s, r, chosen, parse.GetValue(threshold), parse.GetValue(minLayers), parse.GetValue(guidance),
+        parse.GetValue(output) ?? "docs/benchmarks", command));
+});
+return await root.Parse(args).InvokeAsync();
