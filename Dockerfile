@@ -60,7 +60,10 @@ RUN groupadd --gid 10001 adadiff \
 # Runtime's telemetry (since 1.29 also on Linux: an uploader, a device id and an event cache under
 # $HOME/.cache). HOME points at /tmp for anything else that writes there. The base image's
 # ASPNETCORE_HTTP_PORTS is cleared: the server sets its own endpoints (ADADIFF__GRPCPORT / ADADIFF__HTTPPORT).
+# ADADIFF__CACHEONNXEXPORT=false: the model folder is read-only, so the ONNX graphs the server exports at load
+# are not written back (see the model below).
 ENV ADADIFF__MODELREPOSITORY=/app/models \
+    ADADIFF__CACHEONNXEXPORT=false \
     ADADIFF__BINDADDRESS=0.0.0.0 \
     ADADIFF__GRPCPORT=50051 \
     ADADIFF__HTTPPORT=9464 \
@@ -71,8 +74,12 @@ ENV ADADIFF__MODELREPOSITORY=/app/models \
     TMPDIR=/tmp \
     HOME=/tmp
 
-# Owned by root and read-only to the server: the default model's weights and manifest (its ONNX graphs
-# are exported in memory from the weights at load, see docs/container.md), then the published server.
+# Owned by root and read-only to the server: the default model's weights and manifest, then the published server.
+# No ONNX export (.dockerignore keeps out a developer's cached onnx/): the server exports the graphs in memory from
+# the weights at every start. Chosen over building them here with `adadiff-tools export-onnx`, which would bring the
+# tools and TorchSharp/libtorch (474 MB) into the build stage and an export that a mounted model or new weights make
+# stale, for about half a second more at start (docs/container.md); and over caching them at start in a writable
+# path, which a read-only root leaves only on the /tmp tmpfs, lost at every restart.
 COPY models/fashion-mnist-uvit/ /app/models/fashion-mnist-uvit/
 
 USER 10001:10001

@@ -183,6 +183,10 @@ done
 # Nothing but the .NET runtime's diagnostics pipes and socket under /tmp (no telemetry caches, no HOME files).
 extra=$(podman_ exec "$name" sh -c 'ls -A /tmp' | grep -Ev '^(clr-debug-pipe-|dotnet-diagnostic-)')
 [ -z "$extra" ] && pass "/tmp holds only the .NET diagnostics endpoints" || fail "/tmp holds only the .NET diagnostics endpoints" "$(tr '\n' ' ' <<<"$extra")"
+# The image carries no ONNX export and writes none (ADADIFF__CACHEONNXEXPORT=false): the graphs come from memory.
+source=$(podman_ logs "$name" 2>&1 | grep -o 'ONNX graphs from .*' | head -1)
+[[ "$source" == *"exported in memory"*"not cached (CacheExport is off)"* ]] \
+  && pass "ONNX graphs exported in memory at load, not cached" || fail "ONNX graphs exported in memory at load, not cached" "$source"
 bad=$(podman_ logs "$name" 2>&1 | grep -E '^(fail|crit):|Unhandled exception|Read-only file system|Permission denied')
 [ -z "$bad" ] && pass "server log has no errors" || fail "server log has no errors" "$(head -3 <<<"$bad" | tr '\n' ' ')"
 

@@ -2,6 +2,8 @@
 # The main job on a fresh machine: set up, start the server on the default model, generate images
 # of one class with the command-line client (every step's exit depths are printed), write PNGs and
 # stats to out/, then stop the server.   Usage: scripts/demo.sh [extra 'adadiff generate' options]
+# The repository carries no ONNX export: the first start builds it from the weights and caches it in
+# models/fashion-mnist-uvit/onnx/ (out/server.log, event 111, says which).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 grpc_port=${ADADIFF_GRPC_PORT:-50051}

@@ -20,7 +20,7 @@ public sealed class OnnxBackend : IDenoiserBackend
     /// <summary>
     /// Creates the sessions of <paramref name="export"/> for <paramref name="manifest"/>'s model. The fused stages are
     /// built from the weights an export made by <see cref="OnnxExport.Create"/> or loaded by <see cref="Load"/> carries;
-    /// an export read alone (<see cref="OnnxExport.Read"/>) runs one stage a call.
+    /// an export read alone (<see cref="OnnxExport.Read(string)"/>) runs one stage a call.
     /// </summary>
     /// <exception cref="InvalidOperationException">CUDA was asked for, cannot load, and falling back is not allowed.</exception>
     public OnnxBackend(ModelManifest manifest, OnnxExport export, OnnxBackendOptions? options = null, string exportSource = "in memory")
@@ -64,8 +64,11 @@ public sealed class OnnxBackend : IDenoiserBackend
     /// <summary>Why CUDA was asked for but the CPU provider runs; null when the provider asked for runs.</summary>
     public string? FallbackReason { get; }
 
-    /// <summary>Where the graphs came from: the package's <c>onnx/</c> folder, or exported in memory and why.</summary>
-    public string ExportSource { get; }
+    /// <summary>
+    /// Where the graphs came from: "read from" the package's <c>onnx/</c> folder, or "exported in memory" and why
+    /// (no export, a stale one, one rejected by a check), then whether the export was cached in <c>onnx/</c>.
+    /// </summary>
+    public string ExportSource { get; private set; }
 
     /// <inheritdoc/>
     public ModelManifest Manifest { get; }
@@ -80,38 +83,83 @@ public sealed class OnnxBackend : IDenoiserBackend
     public int SessionCount => sessions.Count;
 
     /// <summary>
-    /// Loads the package in <paramref name="packageDir"/>: reads model.json and the weights (checking their
-    /// SHA-256), then the graphs of <c>onnx/</c>, whose manifest must name the same weights hash. A missing or
-    /// stale export is exported again in memory, or is an <see cref="InvalidDataException"/> when
-    /// <see cref="OnnxBackendOptions.ReexportWhenStale"/> is false.
+    /// Loads the package in <paramref name="packageDir"/>: reads model.json and the weights (checking their SHA-256),
+    /// then the graphs of its <c>onnx/</c> folder, verified before any is used (<see cref="OnnxExport.Read(string, PackageWeights)"/>:
+    /// the manifest names these weights' SHA-256 and the model's stages, every graph matches its SHA-256). An export that
+    /// is missing, stale or fails a check is never run: it is exported again in memory from the weights (or is an
+    /// <see cref="InvalidDataException"/> when <see cref="OnnxBackendOptions.ReexportWhenStale"/> is false) and, with
+    /// <see cref="OnnxBackendOptions.CacheExport"/>, written into <c>onnx/</c> once ONNX Runtime has opened every graph,
+    /// so the next load reads it. <see cref="ExportSource"/> says which of these happened and why.
     /// </summary>
     public static OnnxBackend Load(string packageDir, OnnxBackendOptions? options = null)
     {
         options ??= new OnnxBackendOptions();
         PackageWeights weights = PackageWeights.Read(packageDir, options.VerifySha256);
-        OnnxExport? export = OnnxExport.Read(packageDir);
-        string onnxManifest = Path.Combine(packageDir, OnnxExport.FolderName, OnnxExportManifest.FileName);
-        string? stale = export is null
-            ? $"{onnxManifest} not found"
-            : !string.Equals(export.Manifest.WeightsSha256, weights.Sha256, StringComparison.OrdinalIgnoreCase)
-                ? $"{onnxManifest} was exported from weights {export.Manifest.WeightsSha256[..12]}… but {weights.Path} is {weights.Sha256[..12]}…"
-                : null;
-        string source;
-        if (stale is null)
+        string folder = Path.Combine(packageDir, OnnxExport.FolderName);
+        (OnnxExport? cached, string? unusable) = ReadExport(packageDir, weights);
+        if (cached is not null)
         {
-            source = $"{Path.Combine(packageDir, OnnxExport.FolderName)} (weights {weights.Sha256[..12]}…)";
+            return new OnnxBackend(weights.Manifest, cached, options,
+                $"read from {folder} (weights {weights.Sha256[..12]}…; every graph matched its SHA-256)");
         }
-        else if (options.ReexportWhenStale)
-        {
-            export = OnnxExport.Create(weights.Manifest, weights.Bytes, weights.Path);
-            source = $"exported in memory from {weights.Path} ({stale})";
-        }
-        else
+        if (!options.ReexportWhenStale)
         {
             throw new InvalidDataException(
-                $"{stale}: the ONNX export is stale; run 'adadiff-tools export-onnx --package {packageDir}' or allow re-export at load (ReexportWhenStale)");
+                $"{unusable}: the ONNX export cannot be used; run 'adadiff-tools export-onnx --package {packageDir}' or allow re-export at load (ReexportWhenStale)");
         }
-        return new OnnxBackend(weights.Manifest, export!.Builder is null ? export.WithWeights(weights) : export, options, source);
+        OnnxExport export = OnnxExport.Create(weights.Manifest, weights.Bytes, weights.Path);
+        string source = $"exported in memory from {weights.Path} ({unusable})";
+        var backend = new OnnxBackend(weights.Manifest, export, options, source);
+        try
+        {
+            // After the sessions: only graphs that ONNX Runtime has opened are cached.
+            backend.ExportSource = $"{source}; {Cache(export, packageDir, options)}";
+            return backend;
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Writes <paramref name="export"/> into the package's <c>onnx/</c> when allowed; says what happened.</summary>
+    private static string Cache(OnnxExport export, string packageDir, OnnxBackendOptions options)
+    {
+        string folder = Path.Combine(packageDir, OnnxExport.FolderName);
+        if (!options.CacheExport)
+        {
+            return "not cached (CacheExport is off)";
+        }
+        try
+        {
+            export.Write(packageDir);
+            return $"cached in {folder}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"not cached, {folder} cannot be written: {e.Message}";
+        }
+    }
+
+    /// <summary>The verified export of the package, or null and why it cannot be used (missing, stale, altered).</summary>
+    private static (OnnxExport? Export, string? Unusable) ReadExport(string packageDir, PackageWeights weights)
+    {
+        try
+        {
+            OnnxExport? export = OnnxExport.Read(packageDir, weights);
+            return export is not null
+                ? (export, null)
+                : (null, $"{Path.Combine(packageDir, OnnxExport.FolderName, OnnxExportManifest.FileName)} not found");
+        }
+        catch (InvalidDataException e)
+        {
+            return (null, $"rejected: {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, $"rejected, cannot be read: {e.Message}");
+        }
     }
 
     /// <inheritdoc/>

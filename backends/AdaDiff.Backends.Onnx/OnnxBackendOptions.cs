@@ -25,11 +25,22 @@ public sealed class OnnxBackendOptions
     public int Threads { get; set; }
 
     /// <summary>
-    /// What to do when <c>onnx/manifest.json</c> is missing or was exported from other weights than the
-    /// package's current <c>weights.safetensors</c> (a trainer replaced them): true (default) exports the
-    /// stages again in memory from the weights just read; false fails with a message naming both hashes.
+    /// What to do when the package's <c>onnx/</c> export cannot be used: missing (exports are not committed), stale
+    /// (exported from other weights than the package's current <c>weights.safetensors</c>: a trainer replaced them) or
+    /// altered (a graph whose bytes do not match the SHA-256 its manifest records, an invalid manifest): true (default)
+    /// exports the stages again in memory from the weights just read, and never runs the rejected graphs; false fails
+    /// with a message naming the file and the check it failed.
     /// </summary>
     public bool ReexportWhenStale { get; set; } = true;
+
+    /// <summary>
+    /// Whether an export made in memory at load is written into the package's <c>onnx/</c> folder, so that the next
+    /// load reads it instead of exporting again (default true). Written atomically (a staging folder beside it renamed
+    /// into place), so processes starting at once never see half an export; a folder that cannot be written is not an
+    /// error: the backend runs from memory and <see cref="OnnxBackend.ExportSource"/> says why nothing was cached.
+    /// Turn it off where the model repository is read-only by design (container images, read-only volumes).
+    /// </summary>
+    public bool CacheExport { get; set; } = true;
 
     /// <summary>Check the weights file's SHA-256 against model.json when it records one (default true).</summary>
     public bool VerifySha256 { get; set; } = true;

@@ -6,7 +6,8 @@ namespace AdaDiff.Backends.Onnx;
 /// <c>onnx/manifest.json</c>: which weights the graphs were exported from (by SHA-256) and each graph's
 /// file and SHA-256. It lives beside the graphs, not in <c>model.json</c>, so a trainer rewriting
 /// <c>model.json</c> cannot drop it; a backend compares <see cref="WeightsSha256"/> with the weights it
-/// loads to tell a stale export.
+/// loads to tell a stale export, and each graph's bytes with its <see cref="OnnxStageFile.Sha256"/> to tell
+/// an altered one, before it runs any (<see cref="OnnxExport.Read(string, AdaDiff.Packaging.PackageWeights)"/>).
 /// </summary>
 public sealed record OnnxExportManifest
 {
@@ -46,15 +47,26 @@ public sealed record OnnxExportManifest
         {
             throw new InvalidDataException($"{path}: not a valid ONNX export manifest: {e.Message}", e);
         }
-        if (manifest is null || manifest.Format != 1 || manifest.Stages is null || string.IsNullOrEmpty(manifest.WeightsSha256))
+        if (manifest is null || manifest.Format != 1 || manifest.Stages is null || !IsSha256(manifest.WeightsSha256))
         {
             throw new InvalidDataException($"{path}: not a valid ONNX export manifest (format 1 with weightsSha256 and stages)");
+        }
+        foreach (OnnxStageFile? stage in manifest.Stages)
+        {
+            // A graph is a file of the export's own folder: a name with a directory part would read outside it.
+            if (stage is null || string.IsNullOrEmpty(stage.Name) || string.IsNullOrEmpty(stage.File)
+                || stage.File != System.IO.Path.GetFileName(stage.File) || stage.File.StartsWith('.') || !IsSha256(stage.Sha256))
+            {
+                throw new InvalidDataException($"{path}: stage {JsonSerializer.Serialize(stage, JsonOptions).ReplaceLineEndings(" ")} needs a name, a file name inside the folder and a SHA-256 (64 hex digits)");
+            }
         }
         return manifest;
     }
 
     /// <summary>Writes the file as indented camelCase JSON.</summary>
     public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, JsonOptions) + "\n");
+
+    private static bool IsSha256(string? text) => text is { Length: 64 } && text.All(char.IsAsciiHexDigit);
 
     private static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 }

@@ -112,10 +112,18 @@ public sealed class AdaDiffOptions
     public bool CudaFallbackToCpu { get; set; }
 
     /// <summary>
-    /// When a model's onnx/ export is missing or was exported from other weights (the trainer replaced them):
-    /// true (default) exports it again in memory at load and logs so; false fails at start.
+    /// When a model's onnx/ export is missing (exports are not committed), was exported from other weights (the trainer
+    /// replaced them) or fails its SHA-256 checks: true (default) exports it again in memory at load and logs so; false
+    /// fails at start.
     /// </summary>
     public bool ReexportStaleOnnx { get; set; } = true;
+
+    /// <summary>
+    /// When a model's ONNX graphs were exported in memory at load: true (default) also writes them into the package's
+    /// onnx/ folder (atomically; verified by SHA-256 when read) so the next start reads them; a folder that cannot be
+    /// written only logs so. False writes nothing: read-only model repositories (the container images set it).
+    /// </summary>
+    public bool CacheOnnxExport { get; set; } = true;
 
     /// <summary>
     /// When a model package other than the default fails to load (its manifest, weights or graphs): false (default)

@@ -7,8 +7,9 @@ namespace AdaDiff.Backends.Conformance.Tests;
 
 /// <summary>
 /// Both backends on the same weights: a private copy of the shipped package (model.json and the weights it
-/// names, read together so a trainer rewriting the package mid-read cannot split them), exported to ONNX
-/// into that copy's <c>onnx/</c> and loaded from there.
+/// names, read together so a trainer rewriting the package mid-read cannot split them; the shipped package
+/// has no ONNX export, which is never committed), exported to ONNX into that copy's <c>onnx/</c> as
+/// <c>adadiff-tools export-onnx</c> does and loaded from there, refusing to export again.
 /// </summary>
 public sealed class BackendsFixture : IDisposable
 {

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using AdaDiff.Backends.Onnx;
 using AdaDiff.Backends.Onnx.Internal;
 using AdaDiff.Engine;
@@ -9,7 +8,7 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace AdaDiff.Backends.Conformance.Tests;
 
-/// <summary>The ONNX backend's own behaviour: export refusals, stale or altered exports, the CUDA provider.</summary>
+/// <summary>The ONNX backend's own behaviour: the export, its refusals, the CUDA provider (the export's cache: <see cref="OnnxExportCacheTests"/>).</summary>
 [Collection(BackendsCollection.Name)]
 public sealed class OnnxBackendTests(BackendsFixture fixture) : IDisposable
 {
@@ -38,7 +37,7 @@ public sealed class OnnxBackendTests(BackendsFixture fixture) : IDisposable
     [Fact]
     public void FusedGraphs_Optimized_SameOperatorsAsTheirStagesNothingFusedAcrossABoundary()
     {
-        OnnxExport export = OnnxExport.Read(fixture.Directory)!.WithWeights(PackageWeights.Read(fixture.Directory));
+        OnnxExport export = OnnxExport.Read(fixture.Directory, PackageWeights.Read(fixture.Directory))!;
         int depth = export.Builder!.Depth;
         Directory.CreateDirectory(scratch);
         FusedStage[] stages = [FusedStage.AtDepth(depth), FusedStage.EmbedRange(5), FusedStage.Range(4, 6), FusedStage.LayerWithCertainty(9)];
@@ -93,35 +92,6 @@ public sealed class OnnxBackendTests(BackendsFixture fixture) : IDisposable
         new SafetensorsFile(tensors).WriteTo(stream);
         var e = Assert.Throws<InvalidDataException>(() => OnnxExport.Create(weights.Manifest, stream.ToArray(), "extra.safetensors"));
         Assert.Contains("cannot express tensors time_embed.0.weight", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Load_StaleExport_FailsOrReexportsAsConfigured()
-    {
-        CopyPackage();
-        string manifestPath = Path.Combine(scratch, "onnx", OnnxExportManifest.FileName);
-        JsonNode json = JsonNode.Parse(File.ReadAllText(manifestPath))!;
-        json["weightsSha256"] = new string('0', 64);
-        File.WriteAllText(manifestPath, json.ToJsonString());
-
-        var e = Assert.Throws<InvalidDataException>(() => OnnxBackend.Load(scratch, new OnnxBackendOptions { Threads = 1, ReexportWhenStale = false }));
-        Assert.Contains("the ONNX export is stale", e.Message, StringComparison.Ordinal);
-        Assert.Contains("adadiff-tools export-onnx", e.Message, StringComparison.Ordinal);
-
-        using OnnxBackend backend = OnnxBackend.Load(scratch, new OnnxBackendOptions { Threads = 1 });
-        Assert.StartsWith("exported in memory", backend.ExportSource, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Load_AlteredGraph_FailsNamingTheFile()
-    {
-        CopyPackage();
-        string graph = Path.Combine(scratch, "onnx", "head.onnx");
-        byte[] bytes = File.ReadAllBytes(graph);
-        bytes[^1] ^= 0xFF;
-        File.WriteAllBytes(graph, bytes);
-        var e = Assert.Throws<InvalidDataException>(() => OnnxBackend.Load(scratch, new OnnxBackendOptions { Threads = 1 }));
-        Assert.Contains("head.onnx: SHA-256", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -180,15 +150,6 @@ public sealed class OnnxBackendTests(BackendsFixture fixture) : IDisposable
         if (Directory.Exists(scratch))
         {
             Directory.Delete(scratch, recursive: true);
-        }
-    }
-
-    private void CopyPackage()
-    {
-        Directory.CreateDirectory(Path.Combine(scratch, "onnx"));
-        foreach (string file in Directory.EnumerateFiles(fixture.Directory, "*", SearchOption.AllDirectories))
-        {
-            File.Copy(file, Path.Combine(scratch, Path.GetRelativePath(fixture.Directory, file)));
         }
     }
 }

@@ -1,4 +1,6 @@
+using AdaDiff.Backends.Onnx;
 using AdaDiff.Grpc.V1;
+using AdaDiff.Packaging;
 using Google.Rpc;
 using Grpc.Core;
 using SixLabors.ImageSharp;
@@ -34,6 +36,18 @@ public sealed class ServerEndToEndTests(ServersFixture fixture, ITestOutputHelpe
             Assert.Equal(backend, model.Backend);
             Assert.Equal("cpu", model.ExecutionProvider);
         }
+    }
+
+    /// <summary>The shipped package has no ONNX export: the server builds it at load and caches it beside the package.</summary>
+    [Fact]
+    public void Start_PackageWithoutOnnxExport_ServerExportsItAndCachesItBesideThePackage()
+    {
+        string package = Path.Combine(fixture.Repository, ServersFixture.Model);
+        string folder = Path.Combine(package, OnnxExport.FolderName);
+        Assert.Contains($"Model {ServersFixture.Model}: ONNX graphs from exported in memory", fixture.OnnxOutput, StringComparison.Ordinal);
+        Assert.Contains($"cached in {folder}", fixture.OnnxOutput, StringComparison.Ordinal);
+        OnnxExport? cached = OnnxExport.Read(package, PackageWeights.Read(package)); // verified against the weights and each graph's hash
+        Assert.NotNull(cached);
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace AdaDiff.Backends.Conformance.Tests;
 
 /// <summary>
 /// The real server started twice, as separate processes, on a private model repository holding a copy of the
-/// shipped package (model.json, the weights it names and onnx/): once with <c>--AdaDiff:Backend=onnxruntime</c>,
+/// shipped package (model.json and the weights it names; no ONNX export, which is never committed: the ONNX Runtime
+/// server exports it at load and caches it in the copy's onnx/): once with <c>--AdaDiff:Backend=onnxruntime</c>,
 /// once with <c>--AdaDiff:Backend=torchsharp</c>. Disposing kills both processes and deletes the copy.
 /// </summary>
 public sealed class ServersFixture : IAsyncLifetime, IAsyncDisposable
@@ -20,6 +21,7 @@ public sealed class ServersFixture : IAsyncLifetime, IAsyncDisposable
 
     private readonly List<ServerProcess> _processes = [];
     private readonly List<GrpcChannel> _channels = [];
+    private ServerProcess? _onnx;
     private bool _disposed;
 
     public string Repository { get; } = Directory.CreateTempSubdirectory("adadiff-e2e-models-").FullName;
@@ -27,6 +29,9 @@ public sealed class ServersFixture : IAsyncLifetime, IAsyncDisposable
     public DiffusionService.DiffusionServiceClient Onnx { get; private set; } = null!;
 
     public DiffusionService.DiffusionServiceClient TorchSharp { get; private set; } = null!;
+
+    /// <summary>What the ONNX Runtime server has written to its console so far (its log).</summary>
+    public string OnnxOutput => _onnx?.Output ?? "";
 
     /// <summary>Seconds from starting both processes until both answered /readyz.</summary>
     public double StartSeconds { get; private set; }
@@ -54,6 +59,7 @@ public sealed class ServersFixture : IAsyncLifetime, IAsyncDisposable
                 return p;
             }
             ServerProcess onnx = Start("onnxruntime");
+            _onnx = onnx;
             ServerProcess torch = Start("torchsharp");
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             await Task.WhenAll(onnx.WaitReadyAsync(http, ReadyTimeout), torch.WaitReadyAsync(http, ReadyTimeout));
@@ -102,7 +108,7 @@ public sealed class ServersFixture : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>
-    /// Copies model.json, the weights it names and onnx/ into <paramref name="package"/>. The weights are read and
+    /// Copies model.json and the weights it names into <paramref name="package"/>. The weights are read and
     /// checked against model.json by <see cref="PackageWeights.Read"/>; model.json is read before and after and
     /// must not change in between, so a trainer replacing the package mid-copy cannot leave a mixed copy.
     /// </summary>
@@ -123,16 +129,6 @@ public sealed class ServersFixture : IAsyncLifetime, IAsyncDisposable
             File.WriteAllBytes(Path.Combine(package, ModelPackage.ManifestFileName), manifest);
             File.WriteAllBytes(Path.Combine(package, weights.Manifest.Weights.File), weights.Bytes);
             break;
-        }
-        // A stale or half-rewritten onnx/ is re-exported in memory by the server (ReexportStaleOnnx=true).
-        string onnx = Path.Combine(shipped, "onnx");
-        if (Directory.Exists(onnx))
-        {
-            string target = Directory.CreateDirectory(Path.Combine(package, "onnx")).FullName;
-            foreach (string file in Directory.GetFiles(onnx))
-            {
-                File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-            }
         }
     }
 }

@@ -413,6 +413,8 @@ describe('the pod', () => {
     const cm = one(docs, 'ConfigMap', (c) => c.metadata.name === server(docs).envFrom[0].configMapRef.name);
     assert.equal(cm.data.ADADIFF__MAXQUEUEDJOBS, '64');
     assert.equal(cm.data.ADADIFF__BACKEND, 'onnxruntime');
+    assert.equal(cm.data.ADADIFF__CACHEONNXEXPORT, 'false'); // the image's models are read-only
+    assert.equal(env(render({ set: ['config.cacheOnnxExport=true'] })).ADADIFF__CACHEONNXEXPORT, 'true');
     for (const [k, v] of Object.entries(cm.data)) assert.equal(typeof v, 'string', `${k} must be a string`);
     const changed = render({ set: ['config.maxQueuedJobs=128'] });
     assert.equal(env(changed).ADADIFF__MAXQUEUEDJOBS, '128');

@@ -1,6 +1,7 @@
 // What a clone carries: every version of a large file stays in the history forever, so a tracked file over 1 MiB
 // must be one the product ships (CONTRIBUTING.md, "Large files"). Resumable training state may be tracked only while
-// its run is in progress, marked by runs/<run>/IN_PROGRESS.md (what runs, since when, and how to resume it).
+// its run is in progress, marked by runs/<run>/IN_PROGRESS.md (what runs, since when, and how to resume it). ONNX
+// exports are never tracked, whatever their size: the backend rebuilds them from the weights and caches them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -35,6 +36,10 @@ export function oversized(files, sizeOf) {
   return found;
 }
 
+export function onnxExports(files) {
+  return files.filter((file) => /\.onnx$/i.test(file) || /(^|\/)(onnx|\.onnx-[^/]*)\/manifest\.json$/.test(file));
+}
+
 function sizeOnDisk(file) {
   try {
     return fs.statSync(path.join(ROOT, file)).size;
@@ -49,6 +54,10 @@ test('no tracked file over 1 MiB outside the shipped packages, baselines and the
   assert.deepEqual(oversized(files, sizeOnDisk), []);
 });
 
+test('no tracked ONNX export: the backend rebuilds it from the weights and caches it beside the package', () => {
+  assert.deepEqual(onnxExports(tracked()), []);
+});
+
 test('shipped model packages stay within 16 MB', () => {
   for (const file of tracked().filter((f) => /^models\/[^/]+\/weights\.safetensors$/.test(f))) {
     assert.ok(sizeOnDisk(file) <= 16 * 1000 * 1000, `${file} is over 16 MB`);
@@ -60,4 +69,11 @@ test('the check itself flags a large file, and a checkpoint unless its run is ma
     'runs/b/checkpoint/model.safetensors': 3 * LIMIT, 'runs/b/IN_PROGRESS.md': 100, 'docs/small.png': LIMIT };
   const found = oversized(Object.keys(sizes), (f) => sizes[f]);
   assert.deepEqual(found, ['docs/big.png (2.0 MiB)', 'runs/a/checkpoint/model.safetensors (3.0 MiB)']);
+});
+
+test('the check itself flags ONNX graphs of any size and an export manifest, and nothing else', () => {
+  const found = onnxExports(['models/m/onnx/head.onnx', 'baselines/b/onnx/manifest.json', 'docs/tiny.ONNX',
+    'models/m/.onnx-1f2e.tmp/manifest.json', 'models/m/model.json', 'backends/AdaDiff.Backends.Onnx/OnnxExport.cs',
+    'docs/onnx.md', 'clients/node/package.json']);
+  assert.deepEqual(found, ['models/m/onnx/head.onnx', 'baselines/b/onnx/manifest.json', 'docs/tiny.ONNX', 'models/m/.onnx-1f2e.tmp/manifest.json']);
 });

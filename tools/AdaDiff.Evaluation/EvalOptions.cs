@@ -36,7 +36,9 @@ public sealed record EvalOptions
 
     /// <summary>
     /// Backend that generates the images: <c>onnxruntime</c> (default: the server's default, 1.4–2.7× faster on this
-    /// CPU) or <c>torchsharp</c>. Both run the same weights and pass the same conformance suite.
+    /// CPU) or <c>torchsharp</c>. Both run the same weights and pass the same conformance suite; ONNX Runtime reads
+    /// the package's cached <c>onnx/</c> when it verifies against the weights, else exports the graphs from the
+    /// weights and caches them there (packages carry no committed export).
     /// </summary>
     public string Backend { get; init; } = BackendOnnx;
 

@@ -9,7 +9,9 @@ namespace AdaDiff.Tools;
 /// <summary>
 /// <c>export-onnx</c>: writes a model package's stages (embed, each layer, each UEM, the shared head) as
 /// ONNX graphs (opset 17) into its <c>onnx/</c> folder, with <c>onnx/manifest.json</c> recording the SHA-256
-/// of the weights they came from and of each graph; then opens every graph in ONNX Runtime to check it.
+/// of the weights they came from and of each graph, after opening every graph in ONNX Runtime to check it.
+/// The folder is the cache the ONNX backend reads (and writes itself after exporting in memory at load): built
+/// ahead where a package will be served read-only, never committed. Written atomically (<see cref="OnnxExport.Write"/>).
 /// </summary>
 internal static class ExportOnnxCommand
 {

@@ -164,6 +164,7 @@ ADADIFF__BACKEND: {{ .Values.config.backend | quote }}
 ADADIFF__EXECUTIONPROVIDER: {{ include "adadiff.executionProvider" . | quote }}
 ADADIFF__CUDAFALLBACKTOCPU: {{ .Values.config.cudaFallbackToCpu | toString | quote }}
 ADADIFF__REEXPORTSTALEONNX: {{ .Values.config.reexportStaleOnnx | toString | quote }}
+ADADIFF__CACHEONNXEXPORT: {{ .Values.config.cacheOnnxExport | toString | quote }}
 ADADIFF__MAXIMAGESPERREQUEST: {{ int .Values.config.maxImagesPerRequest | toString | quote }}
 ADADIFF__MAXSTEPS: {{ int .Values.config.maxSteps | toString | quote }}
 ADADIFF__MAXQUEUEDJOBS: {{ int .Values.config.maxQueuedJobs | toString | quote }}

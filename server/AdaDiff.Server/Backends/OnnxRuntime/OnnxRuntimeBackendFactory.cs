@@ -17,6 +17,7 @@ internal sealed class OnnxRuntimeBackendFactory : IModelBackendFactory
             ExecutionProvider = executionProvider,
             FallBackToCpu = options.CudaFallbackToCpu,
             ReexportWhenStale = options.ReexportStaleOnnx,
+            CacheExport = options.CacheOnnxExport,
         });
         ServerLog.OnnxExportSource(logger, model, onnx.ExportSource);
         if (onnx.FallbackReason is not null)
