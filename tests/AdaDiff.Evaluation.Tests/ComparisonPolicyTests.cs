@@ -1,11 +1,12 @@
-using System.Security.Cryptography;
 using AdaDiff.Backends.Onnx;
 using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
+using AdaDiff.Engine.Exits;
+using AdaDiff.Engine.Scheduling;
 using AdaDiff.Engine.Sampling;
 using AdaDiff.Evaluation.Internal;
-using Xunit.Abstractions;
+using AdaDiff.Evaluation.Internal.Policies;
 
 namespace AdaDiff.Evaluation.Tests;
 
@@ -16,7 +17,7 @@ namespace AdaDiff.Evaluation.Tests;
 /// The backends give a row the same bytes alone or in a batch and through fused or per-stage calls, so the two must
 /// agree bit for bit, exits and images.
 /// </summary>
-public sealed class ComparisonPolicyTests(ITestOutputHelper output) : IDisposable
+public sealed class ComparisonPolicyTests : IDisposable
 {
     private const int Depth = 5;
     private const int MinLayers = 2;
@@ -79,6 +80,38 @@ public sealed class ComparisonPolicyTests(ITestOutputHelper output) : IDisposabl
         }
     }
 
+    [Fact]
+    public void PerBatchDecision_SameBoundsAsPerSample_WholeGroupOnTheMean()
+    {
+        var policy = new PerBatchExitPolicy(0.5f, MinLayers);
+        var exits = new bool[3];
+
+        Assert.Equal(new AdaptiveExitPolicy(0.5f, MinLayers).BoundsAt(2, Depth), policy.BoundsAt(2, Depth));
+        policy.SelectExits(0, MinLayers, [0.2f, 0.6f, 0.8f], exits); // mean 0.533: all pass, though one image alone would not
+        Assert.Equal([true, true, true], exits);
+        policy.SelectExits(0, MinLayers, [0.9f, 0.3f, 0.2f], exits); // mean 0.467: none, though one image alone would
+        Assert.Equal([false, false, false], exits);
+        Assert.Equal("MinLayers", new PerBatchExitPolicy(0.5f, Depth + 1).Check(Depth, Steps)?.Field);
+    }
+
+    [Fact]
+    public async Task DepthSchedule_OfAnotherLengthOrOutsideTheNetwork_RefusedNamingTheField()
+    {
+        string package = Path.Combine(root, "tiny");
+        EndToEndTests.WriteTinyPackage(package, depth: Depth);
+        using var backend = TorchSharpBackend.Load(package, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
+        await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions());
+        GenerationRequest request = Requests(backend.Manifest, 1f).First();
+
+        ArgumentException shorter = Assert.Throws<ArgumentException>(() => scheduler.TryEnqueue(request, new DepthScheduleExitPolicy([2, 2, 3]), default));
+        ArgumentException deeper = Assert.Throws<ArgumentException>(() => scheduler.TryEnqueue(request, new DepthScheduleExitPolicy([2, 2, 3, Depth + 1]), default));
+
+        Assert.Equal("Exit.DepthSchedule", shorter.ParamName);
+        Assert.Contains($"3 depths for {Steps} steps", shorter.Message, StringComparison.Ordinal);
+        Assert.Equal("Exit.DepthSchedule", deeper.ParamName);
+        Assert.Contains($"each in 1..{Depth}", deeper.Message, StringComparison.Ordinal);
+    }
+
     private IDenoiserBackend Load(string backendName)
     {
         string package = Path.Combine(root, "tiny");
@@ -95,9 +128,8 @@ public sealed class ComparisonPolicyTests(ITestOutputHelper output) : IDisposabl
         return await GeneratedSet.GenerateAsync(backend, spec, Seed, JobImages, MaxBatchRows, progress, CancellationToken.None);
     }
 
-    private void AssertSame(float[] images, long[,] exits, GeneratedSet set)
+    private static void AssertSame(float[] images, long[,] exits, GeneratedSet set)
     {
-        output.WriteLine($"images {Convert.ToHexString(SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(set.Images.AsSpan())))}");
         Assert.Equal(exits, set.ExitCounts);
         Assert.Equal(images.Length, set.Images.Length);
         for (int i = 0; i < images.Length; i++)
