@@ -27,6 +27,11 @@ public sealed class ComparisonPolicyTests : IDisposable
     private const int MaxBatchRows = 20; // 5 jobs share a pass: groups that exit and groups that go on
     private const ulong Seed = 11;
 
+    private static readonly EvalOptions Options = new()
+    {
+        Samples = Samples, Steps = Steps, Sampler = SamplerKind.Ddim, JobImages = JobImages, MaxBatchRows = MaxBatchRows,
+    };
+
     private readonly string root = Path.Combine(Path.GetTempPath(), $"adadiff-eval-policies-{Guid.NewGuid():N}");
 
     public void Dispose()
@@ -43,10 +48,9 @@ public sealed class ComparisonPolicyTests : IDisposable
     public async Task PerBatchDecision_ExitsEachJobOnTheMeanCertaintyOfItsImages_AsTheReference(string backendName)
     {
         using IDenoiserBackend backend = Load(backendName);
-        var options = new EvalOptions { Samples = Samples, Steps = Steps, Sampler = SamplerKind.Ddim, JobImages = JobImages, MaxBatchRows = MaxBatchRows };
-        float guidance = options.GuidanceFor(backend.Manifest);
+        float guidance = Options.GuidanceFor(backend.Manifest);
         float threshold = MedianJobCertainty(backend, guidance);
-        var plan = new Plan(options, backend.Manifest, [threshold], MinLayers);
+        var plan = new Plan(Options, backend.Manifest, [threshold], MinLayers);
 
         GeneratedSet set = await Generate(backend, plan.Adaptive(SamplerKind.Ddim, Steps, Samples, threshold, perBatch: true));
         (float[] images, long[,] exits) = Reference(backend, guidance, (_, batch, n, guided) => PerBatchExit(batch, n, guided, threshold));
@@ -61,10 +65,9 @@ public sealed class ComparisonPolicyTests : IDisposable
     public async Task DepthSchedule_ExitsEveryImageOfAStepAtThatStepsDepth_AsTheReference(string backendName)
     {
         using IDenoiserBackend backend = Load(backendName);
-        var options = new EvalOptions { Samples = Samples, Steps = Steps, Sampler = SamplerKind.Ddim, JobImages = JobImages, MaxBatchRows = MaxBatchRows };
-        float guidance = options.GuidanceFor(backend.Manifest);
+        float guidance = Options.GuidanceFor(backend.Manifest);
         int[] depths = [Depth, 1, 3, 2]; // the deepest first, the shallowest next: every step differs from the one before
-        var plan = new Plan(options, backend.Manifest, [0.5f], MinLayers);
+        var plan = new Plan(Options, backend.Manifest, [0.5f], MinLayers);
 
         GeneratedSet set = await Generate(backend, plan.Schedule(depths, 0.5f));
         (float[] images, long[,] exits) = Reference(backend, guidance, (step, batch, _, _) =>
