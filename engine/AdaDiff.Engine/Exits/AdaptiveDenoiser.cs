@@ -268,60 +268,11 @@ public sealed class AdaptiveDenoiser
 
     private static bool NeedsCertaintyAt(ExitBounds bounds, int layer) => bounds.NeedsCertainty && layer >= bounds.Earliest && layer <= bounds.Latest;
 
+    /// <summary>The rows whose images exit at <paramref name="layer"/> take their ε (Predict); the rest stay (Keep). Returns the rows left.</summary>
     private int ExitRows(DenoiseBatch batch, IDenoiserBatch network, int layer, int count, ReadOnlySpan<float> certainties, bool measured)
     {
-        // Per image still in the batch, in position order: its certainty, the minimum over its rows (an image's rows
-        // are adjacent, and so are a group's images).
-        int decided = 0;
-        for (int p = 0; p < count; p++)
-        {
-            int row = positionRow[p];
-            if (measured && NeedsCertaintyAt(groupBounds[batch.RowGroup(row)], layer))
-            {
-                batch.RecordCertainty(row, certainties[p]); // charged only to rows whose decision used it
-            }
-            int image = batch.RowImage(row);
-            if (batch.ImageFirstRow(image) == row)
-            {
-                float value = certainties[p];
-                if (batch.ImageRows(image) == 2)
-                {
-                    value = MathF.Min(value, certainties[p + 1]);
-                }
-                decidedImage[decided] = image;
-                decidedCertainty[decided] = value;
-                decided++;
-            }
-        }
-        // Per group: its bounds decide outside them, its policy inside.
-        for (int first = 0; first < decided;)
-        {
-            int group = batch.ImageGroup(decidedImage[first]);
-            int end = first + 1;
-            while (end < decided && batch.ImageGroup(decidedImage[end]) == group)
-            {
-                end++;
-            }
-            Span<bool> groupExits = decidedExit.AsSpan(first, end - first);
-            ExitBounds bounds = groupBounds[group];
-            if (layer >= bounds.Latest)
-            {
-                groupExits.Fill(true);
-            }
-            else if (layer < bounds.Earliest)
-            {
-                groupExits.Clear();
-            }
-            else
-            {
-                batch.GroupPolicy(group).SelectExits(batch.GroupStep(group), layer, decidedCertainty.AsSpan(first, end - first), groupExits);
-            }
-            for (int i = first; i < end; i++)
-            {
-                imageExit[decidedImage[i]] = decidedExit[i];
-            }
-            first = end;
-        }
+        int decided = CollectImages(batch, layer, count, certainties, measured);
+        DecideGroups(batch, layer, decided);
 
         int exits = 0;
         int kept = 0;
@@ -360,6 +311,70 @@ public sealed class AdaptiveDenoiser
             network.Keep(positions.AsSpan(0, kept));
         }
         return kept;
+    }
+
+    /// <summary>
+    /// Records the certainties the groups' decisions use and lists the images still in the batch, in position order,
+    /// with their certainty: the minimum over their rows (an image's rows are adjacent, and so are a group's images).
+    /// Returns how many.
+    /// </summary>
+    private int CollectImages(DenoiseBatch batch, int layer, int count, ReadOnlySpan<float> certainties, bool measured)
+    {
+        int decided = 0;
+        for (int p = 0; p < count; p++)
+        {
+            int row = positionRow[p];
+            if (measured && NeedsCertaintyAt(groupBounds[batch.RowGroup(row)], layer))
+            {
+                batch.RecordCertainty(row, certainties[p]); // charged only to rows whose decision used it
+            }
+            int image = batch.RowImage(row);
+            if (batch.ImageFirstRow(image) == row)
+            {
+                float value = certainties[p];
+                if (batch.ImageRows(image) == 2)
+                {
+                    value = MathF.Min(value, certainties[p + 1]);
+                }
+                decidedImage[decided] = image;
+                decidedCertainty[decided] = value;
+                decided++;
+            }
+        }
+        return decided;
+    }
+
+    /// <summary>Decides, per group's run of the listed images, which exit: its bounds outside them, its policy inside.</summary>
+    private void DecideGroups(DenoiseBatch batch, int layer, int decided)
+    {
+        for (int first = 0; first < decided;)
+        {
+            int group = batch.ImageGroup(decidedImage[first]);
+            int end = first + 1;
+            while (end < decided && batch.ImageGroup(decidedImage[end]) == group)
+            {
+                end++;
+            }
+            Span<bool> groupExits = decidedExit.AsSpan(first, end - first);
+            ExitBounds bounds = groupBounds[group];
+            if (layer >= bounds.Latest)
+            {
+                groupExits.Fill(true);
+            }
+            else if (layer < bounds.Earliest)
+            {
+                groupExits.Clear();
+            }
+            else
+            {
+                batch.GroupPolicy(group).SelectExits(batch.GroupStep(group), layer, decidedCertainty.AsSpan(first, end - first), groupExits);
+            }
+            for (int i = first; i < end; i++)
+            {
+                imageExit[decidedImage[i]] = decidedExit[i];
+            }
+            first = end;
+        }
     }
 
     private void EnsureCapacity(DenoiseBatch batch)
