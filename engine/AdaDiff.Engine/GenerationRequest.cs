@@ -26,21 +26,15 @@ public enum ExitMode
     FixedDepth,
 }
 
-/// <summary>Resolved exit policy (no defaults left to apply).</summary>
+/// <summary>
+/// Resolved exit policy (no defaults left to apply): the contract's exit policy, field for field. The engine builds
+/// the <see cref="Exits.IExitPolicy"/> that decides the exits from it (<see cref="Exits.ExitPolicy.Create"/>).
+/// </summary>
 /// <param name="Mode">Exit mode.</param>
 /// <param name="Threshold">ADAPTIVE certainty threshold in (0, 1].</param>
 /// <param name="MinLayers">ADAPTIVE earliest exit layer, 1..depth.</param>
 /// <param name="FixedDepth">FIXED_DEPTH exit layer, 1..depth.</param>
-/// <param name="PerBatchDecision">
-/// The official AdaDiff code's rule (exit when the batch-mean certainty passes) instead of this
-/// project's per-sample rule; for comparisons only.
-/// </param>
-/// <param name="DepthSchedule">
-/// FIXED_DEPTH per sampling step: step k (in sampling order, 0 first) exits at <c>DepthSchedule[k]</c> instead of
-/// <paramref name="FixedDepth"/>, one entry per step. A static timestep schedule, the baseline that asks whether
-/// per-sample exits beat a depth that depends on the step alone; for comparisons only (not in the contract).
-/// </param>
-public sealed record ExitPolicySettings(ExitMode Mode, float Threshold, int MinLayers, int FixedDepth, bool PerBatchDecision = false, IReadOnlyList<int>? DepthSchedule = null)
+public sealed record ExitPolicySettings(ExitMode Mode, float Threshold, int MinLayers, int FixedDepth)
 {
     /// <summary>Full depth.</summary>
     public static ExitPolicySettings Full { get; } = new(ExitMode.FullDepth, 1f, 1, 0);

@@ -85,7 +85,7 @@ public sealed class ExitDecisionTests(BackendsFixture fixture, ITestOutputHelper
     {
         int size = backend.Manifest.ImageSize;
         var batch = new DenoiseBatch(size, t.Length);
-        batch.AddGroup(policy, CancellationToken.None);
+        batch.AddGroup(ExitPolicy.Create(policy), 0, CancellationToken.None);
         for (int row = 0; row < t.Length; row++)
         {
             batch.AddImage(x.AsSpan(row * size, size), t[row], y[row], null);

@@ -158,7 +158,7 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
         var batch = new DenoiseBatch(size, 2 * groups.Length);
         foreach ((ExitPolicySettings policy, int image) in groups)
         {
-            batch.AddGroup(policy, CancellationToken.None);
+            batch.AddGroup(ExitPolicy.Create(policy), 0, CancellationToken.None);
             batch.AddImage(x.AsSpan(image * size, size), t[image], 1, backend.Manifest.NullClass);
         }
         new AdaptiveDenoiser(backend).Run(batch);

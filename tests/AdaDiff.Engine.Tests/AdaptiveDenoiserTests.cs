@@ -28,7 +28,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
         int row = 0;
         foreach ((ExitPolicySettings policy, int rows, CancellationToken token) in groups)
         {
-            batch.AddGroup(policy, token);
+            batch.AddGroup(ExitPolicy.Create(policy), 0, token);
             for (int r = 0; r < rows; r++, row++)
             {
                 batch.AddImage(latents.AsSpan(row * size, size), Timesteps[row], Labels[row], null);
@@ -135,7 +135,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
             .ToArray();
         (float threshold, int[] expected) = PickThreshold(imageCertainties, 1);
         var batch = new DenoiseBatch(size, 16);
-        batch.AddGroup(new ExitPolicySettings(ExitMode.Adaptive, threshold, 1, 0), default);
+        batch.AddGroup(new AdaptiveExitPolicy(threshold, 1), 0, default);
         for (int k = 0; k < 3; k++)
         {
             Assert.Equal(k, batch.AddImage(images.AsSpan(k * size, size), Timesteps[k], Labels[k], nullClass));
@@ -158,20 +158,43 @@ public sealed class AdaptiveDenoiserTests : IDisposable
     }
 
     [Fact]
-    public void Run_PerBatchDecision_GroupExitsOnMeanCertainty()
+    public void Run_PolicyOfItsOwn_AskedOnlyInsideItsBoundsWithTheImagesStillIn_AndEveryImageLeavesByTheLatest()
     {
         float[] latents = TinyModel.Latents(4, 5);
-        (float[][] certainties, _) = TinyModel.Direct(real, latents, Timesteps.AsSpan(0, 4), Labels.AsSpan(0, 4));
-        float[][] means = certainties.Select(layer => new[] { layer.Average() }).ToArray();
-        (float threshold, int[] expected) = PickThreshold(means, 1);
-        var policy = new ExitPolicySettings(ExitMode.Adaptive, threshold, 1, 0, PerBatchDecision: true);
-        DenoiseBatch batch = Batch(latents, (policy, 4, default));
+        (float[][] certainties, float[][] predictions) = TinyModel.Direct(real, latents, Timesteps.AsSpan(0, 4), Labels.AsSpan(0, 4));
+        // A threshold that the surest image passes at layer 2 or 3 and the least sure misses at both.
+        float surest = Enumerable.Range(0, 4).Max(r => Math.Max(certainties[1][r], certainties[2][r]));
+        float leastSure = Enumerable.Range(0, 4).Min(r => Math.Max(certainties[1][r], certainties[2][r]));
+        Assert.True(leastSure < surest, "the tiny model's certainties should differ between images");
+        float threshold = (surest + leastSure) / 2;
+        var policy = new TestExitPolicies.Recording(threshold, new ExitBounds(2, 4, NeedsCertainty: true));
+        var batch = new DenoiseBatch(size, 16);
+        batch.AddGroup(policy, 7, default);
+        for (int row = 0; row < 4; row++)
+        {
+            batch.AddImage(latents.AsSpan(row * size, size), Timesteps[row], Labels[row], null);
+        }
 
         new AdaptiveDenoiser(backend).Run(batch);
 
+        // Expected from the bounds: layers 2 and 3 decide by the threshold, layer 4 (not the last) takes every image still in.
+        int[] expected = new int[4];
         for (int row = 0; row < 4; row++)
         {
-            Assert.Equal(expected[0], batch.ExitLayer(row));
+            expected[row] = certainties[1][row] >= threshold ? 2 : certainties[2][row] >= threshold ? 3 : 4;
+        }
+        Assert.Equal([(7, 2), (7, 3)], policy.Asked.Select(a => (a.Step, a.Layer)));
+        float[][] stillIn = [certainties[1], [.. Enumerable.Range(0, 4).Where(r => expected[r] > 2).Select(r => certainties[2][r])]];
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal(stillIn[i].Length, policy.Asked[i].Certainties.Length);
+            Assert.True(TinyModel.MaxAbsDiff(stillIn[i], policy.Asked[i].Certainties) < 1e-5f);
+        }
+        for (int row = 0; row < 4; row++)
+        {
+            Assert.Equal(expected[row], batch.ExitLayer(row));
+            Assert.Equal(expected[row] - 1, batch.UemEvaluations(row)); // heads from layer 2 to its exit
+            Assert.True(TinyModel.MaxAbsDiff(predictions[expected[row] - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
         }
     }
 

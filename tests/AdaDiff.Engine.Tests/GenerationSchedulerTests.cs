@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Engine.Exits;
 using AdaDiff.Engine.Sampling;
 using AdaDiff.Engine.Scheduling;
 
@@ -72,32 +73,38 @@ public sealed class GenerationSchedulerTests : IDisposable
     }
 
     [Fact]
-    public async Task DepthSchedule_EachStepExitsAtItsScheduledDepth_AndMatchesThatFixedDepthStep()
+    public async Task TryEnqueue_PolicyOfItsOwn_EachStepExitsWithinThatStepsBounds_AndMatchesThatFixedDepthStep()
     {
         int[] schedule = [2, 2, 3, 5, 1];
-        var exit = new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 0, DepthSchedule: schedule);
+        // Exit names the served mode the policy stands beside; the policy decides, and Exit is not read.
+        GenerationRequest request = Request(SamplerKind.Ddim, 5, 2, 40, guidance: 2f, exit: new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 0));
 
-        GenerationRun run = await GenerationRunner.RunAsync(backend, Request(SamplerKind.Ddim, 5, 2, 40, guidance: 2f, exit: exit), timeout.Token);
+        GenerationRun run = await GenerationRunner.RunAsync(backend, request, new TestExitPolicies.StepDepths(schedule), timeout.Token);
 
         Assert.Equal(schedule, run.Steps.Select(s => s.ExitLayers[0]));
         Assert.All(run.Steps, s => Assert.Equal(s.ExitLayers[0], s.ExitLayers[1]));
+        Assert.All(run.Steps, s => Assert.All(s.Certainties, c => Assert.True(float.IsNaN(c)))); // bounds without certainty: no head ran
         Assert.Equal(2L * schedule.Sum(), run.Completed.Compute.LayersExecuted);
-        // Constant schedules are static truncation: the same images as FIXED_DEPTH.
-        GenerationRun constant = await GenerationRunner.RunAsync(backend, Request(SamplerKind.Ddim, 5, 2, 40, exit: exit with { DepthSchedule = [3, 3, 3, 3, 3] }), timeout.Token);
+        // The same depth at every step is static truncation: the same images as FIXED_DEPTH.
+        GenerationRun constant = await GenerationRunner.RunAsync(backend, Request(SamplerKind.Ddim, 5, 2, 40), new TestExitPolicies.StepDepths(3, 3, 3, 3, 3), timeout.Token);
         GenerationRun fixed3 = await GenerationRunner.RunAsync(backend, Request(SamplerKind.Ddim, 5, 2, 40, exit: new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 3)), timeout.Token);
         Assert.Equal(fixed3.Completed.Images, constant.Completed.Images);
     }
 
     [Fact]
-    public async Task DepthSchedule_OfAnotherLength_RefusedNamingTheField()
+    public async Task TryEnqueue_PolicyThatCannotRunTheRequest_RefusedNamingExitAndItsField()
     {
         await using var scheduler = new GenerationScheduler(backend, new SchedulerOptions());
-        var exit = new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 0, DepthSchedule: [2, 2, 3]);
+        GenerationRequest request = Request(SamplerKind.Ddim, 5, 1, 1);
 
-        ArgumentException e = Assert.Throws<ArgumentException>(() => scheduler.TryEnqueue(Request(SamplerKind.Ddim, 5, 1, 1, exit: exit), default));
+        ArgumentException own = Assert.Throws<ArgumentException>(() => scheduler.TryEnqueue(request, new TestExitPolicies.StepDepths(2, 2, 3), default));
+        ArgumentException bounds = Assert.Throws<ArgumentException>(() => scheduler.TryEnqueue(request, new TestExitPolicies.StepDepths(2, 2, 3, Depth + 1, 1), default));
 
-        Assert.Equal("Exit.DepthSchedule", e.ParamName);
-        Assert.Contains("3 depths for 5 steps", e.Message, StringComparison.Ordinal);
+        Assert.Equal("Exit.Depths", own.ParamName);
+        Assert.Contains("3 depths for 5 steps", own.Message, StringComparison.Ordinal);
+        Assert.Equal("Exit", bounds.ParamName);
+        Assert.Contains($"step 3 exits in layers {Depth + 1}..{Depth + 1}", bounds.Message, StringComparison.Ordinal);
+        Assert.Equal(0, scheduler.QueueDepth);
     }
 
     [Fact]
@@ -152,20 +159,30 @@ public sealed class GenerationSchedulerTests : IDisposable
         // Each job's head calls have two rows or more (a guided image has two, and unguided images of a job leave at
         // one depth here): the TorchSharp head run on a single row differs from the same row among others in the last
         // bits, so a one-row job would match itself alone only when no other row left at its layer.
+        // Jobs 3 and 4 bring exit policies of their own (a job-wide decision, a depth per step), as the evaluation does.
         GenerationRequest[] requests =
         [
             Request(SamplerKind.Ddpm, 40, 2, 100, label: 2, guidance: 3f, exit: new ExitPolicySettings(ExitMode.Adaptive, 0.55f, 2, 0)),
             Request(SamplerKind.Ddim, 12, 2, 100, label: null),
             Request(SamplerKind.DpmSolverPP2M, 8, 3, 7, label: 0, exit: new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 3)),
-            Request(SamplerKind.Ddim, 20, 1, 55, label: 1, guidance: 2f, exit: new ExitPolicySettings(ExitMode.Adaptive, 0.6f, 1, 0, PerBatchDecision: true)),
-            Request(SamplerKind.Ddpm, 25, 2, 9, label: 1, exit: new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 0,
-                DepthSchedule: [.. Enumerable.Range(0, 25).Select(k => 1 + (k % Depth))])),
+            Request(SamplerKind.Ddim, 20, 1, 55, label: 1, guidance: 2f),
+            Request(SamplerKind.Ddpm, 25, 2, 9, label: 1),
             Request(SamplerKind.DpmSolverPP2M, 6, 1, 100, label: 0, guidance: 5f, exit: new ExitPolicySettings(ExitMode.Adaptive, 0.5f, 3, 0)),
         ];
+        IExitPolicy?[] policies =
+        [
+            null, null, null,
+            new TestExitPolicies.GroupMean(0.6f, 1),
+            new TestExitPolicies.StepDepths([.. Enumerable.Range(0, 25).Select(k => 1 + (k % Depth))]),
+            null,
+        ];
+        GenerationJob Enqueue(GenerationScheduler scheduler, int i) => (policies[i] is { } policy
+            ? scheduler.TryEnqueue(requests[i], policy, timeout.Token)
+            : scheduler.TryEnqueue(requests[i], timeout.Token))!;
         var alone = new GenerationRun[requests.Length];
         for (int i = 0; i < requests.Length; i++)
         {
-            alone[i] = await GenerationRunner.RunAsync(backend, requests[i], timeout.Token);
+            alone[i] = await GenerationRunner.RunAsync(backend, requests[i], policies[i], timeout.Token);
         }
 
         var held = new InstrumentedBackend(backend);
@@ -178,14 +195,14 @@ public sealed class GenerationSchedulerTests : IDisposable
             await hold.Reached.WaitAsync(timeout.Token);
             foreach (int i in which)
             {
-                jobs[i] = scheduler.TryEnqueue(requests[i], timeout.Token)!;
+                jobs[i] = Enqueue(scheduler, i);
                 shared[i] = GenerationRunner.CollectAsync(jobs[i], timeout.Token);
             }
             hold.Release();
         }
         InstrumentedBackend.PassHold sixth = held.HoldAt(5);
-        jobs[0] = scheduler.TryEnqueue(requests[0], timeout.Token)!;
-        jobs[1] = scheduler.TryEnqueue(requests[1], timeout.Token)!;
+        jobs[0] = Enqueue(scheduler, 0);
+        jobs[1] = Enqueue(scheduler, 1);
         shared[0] = GenerationRunner.CollectAsync(jobs[0], timeout.Token);
         shared[1] = GenerationRunner.CollectAsync(jobs[1], timeout.Token);
         await JoinWhileAPassRuns(sixth, 2, 3);

@@ -174,7 +174,7 @@ public sealed class EndToEndTests : IDisposable
     }
 
     /// <summary>An untrained 1×28×28, 10-class U-ViT (D = 32, 3 layers unless told), saved as a package.</summary>
-    private static void WriteTinyPackage(string dir, int seed = 4, int depth = 3)
+    internal static void WriteTinyPackage(string dir, int seed = 4, int depth = 3)
     {
         var config = new UViTConfig
         {

@@ -101,7 +101,7 @@ public sealed class SamplingParityTests(ITestOutputHelper output) : IDisposable
         for (int s = 0; s < Steps; s++)
         {
             batch.Clear();
-            batch.AddGroup(policy, CancellationToken.None);
+            batch.AddGroup(ExitPolicy.Create(policy), s, CancellationToken.None);
             for (int k = 0; k < Images; k++)
             {
                 batch.AddImage(latents.AsSpan(k * size, size), sampler.Timesteps[s], label, guided ? manifest.NullClass : null);

@@ -5,18 +5,19 @@ namespace AdaDiff.Engine.Exits;
 
 /// <summary>
 /// Drives a backend's layer loop over a <see cref="DenoiseBatch"/> with per-row exits, in as few backend calls
-/// as the exit policies allow. Each pass is planned from the groups still in the batch: the next layer where any
-/// row may exit (<see cref="ExitPolicy.MayExitAt"/>); the layers before it run as one call
-/// (<see cref="IDenoiserBatch.RunLayers"/>; the first such call after Begin may include the embedding), that layer
-/// and its uncertainty heads as one call (<see cref="IDenoiserBatch.RunLayerWithCertainty"/>) where an ADAPTIVE
-/// row's decision needs them, else the layer joins the call before; then Predict for the exiting rows into their
-/// ε slots and Keep for the rest. A pass where every row leaves at one depth without certainty (all FULL_DEPTH, or
-/// all FIXED_DEPTH at one depth) is one call (<see cref="IDenoiserBackend.PredictAtDepth"/>). Rows of cancelled
-/// groups leave between calls: a call is not interrupted, and a group cancelled during it is dropped after it with
-/// its results discarded (exit layer 0). Guidance pairs exit together on the minimum of their certainties; groups
-/// with <see cref="ExitPolicySettings.PerBatchDecision"/> exit as a whole on the mean of their images' certainties.
-/// The backends give every row the same bytes whichever calls ran it, so the plan changes no result. Not
-/// thread-safe: one per scheduler worker.
+/// as the exit policies allow. Each group's policy gives the layers its step's images may exit at
+/// (<see cref="IExitPolicy.BoundsAt"/>), and each pass is planned from the groups still in the batch: the next layer
+/// where any row may exit; the layers before it run as one call (<see cref="IDenoiserBatch.RunLayers"/>; the first
+/// such call after Begin may include the embedding), that layer and its uncertainty heads as one call
+/// (<see cref="IDenoiserBatch.RunLayerWithCertainty"/>) where a group's bounds ask for certainties, else the layer
+/// joins the call before; then each group's policy selects its exiting images (<see cref="IExitPolicy.SelectExits"/>),
+/// Predict writes their rows' ε, and Keep drops them. A pass where every row leaves at one depth without certainty
+/// (all FULL_DEPTH, or all FIXED_DEPTH at one depth) is one call (<see cref="IDenoiserBackend.PredictAtDepth"/>).
+/// The denoiser owns what no policy may change: nothing exits before a group's earliest layer, everything still in
+/// the network exits at its latest, and guidance pairs exit together on the minimum of their certainties. Rows of
+/// cancelled groups leave between calls: a call is not interrupted, and a group cancelled during it is dropped after
+/// it with its results discarded (exit layer 0). The backends give every row the same bytes whichever calls ran it,
+/// so the plan changes no result. Not thread-safe: one per scheduler worker.
 /// </summary>
 public sealed class AdaptiveDenoiser
 {
@@ -29,12 +30,13 @@ public sealed class AdaptiveDenoiser
     private int[] exiting = [];
     private int[] exitingRow = [];
     private float[] certainty = [];
-    private float[] imageCertainty = [];
+    private int[] decidedImage = [];
+    private float[] decidedCertainty = [];
+    private bool[] decidedExit = [];
+    private bool[] imageExit = [];
     private bool[] groupCancelled = [];
-    private bool[] groupExit = [];
-    private double[] groupSum = [];
-    private int[] groupCount = [];
     private int[] groupRemaining = [];
+    private ExitBounds[] groupBounds = [];
     private float[] predictions = [];
 
     /// <summary>Creates a denoiser over <paramref name="backend"/>.</summary>
@@ -75,6 +77,10 @@ public sealed class AdaptiveDenoiser
         for (int image = 0; image < batch.Images; image++)
         {
             groupRemaining[batch.ImageGroup(image)] += batch.ImageRows(image);
+        }
+        for (int g = 0; g < batch.Groups; g++)
+        {
+            groupBounds[g] = Bounds(batch, g);
         }
 
         if (SingleExitDepth(batch) is int exitDepth)
@@ -118,7 +124,7 @@ public sealed class AdaptiveDenoiser
                 }
                 else
                 {
-                    certainties.Fill(float.NaN); // only FULL_DEPTH / FIXED_DEPTH rows here: no head runs
+                    certainties.Fill(float.NaN); // no group's bounds ask for certainty here: no head runs
                 }
                 count = DropCancelled(batch, network, count, certainties);
                 if (count > 0)
@@ -130,9 +136,22 @@ public sealed class AdaptiveDenoiser
         return new DenoisePass(rows, rowLayers, layer, certaintyEvaluations, Stopwatch.GetElapsedTime(start).TotalSeconds);
     }
 
+    /// <summary>The bounds of a group's step, checked against the network (a policy that breaks them is a bug, not a bad request).</summary>
+    private ExitBounds Bounds(DenoiseBatch batch, int group)
+    {
+        int step = batch.GroupStep(group);
+        ExitBounds bounds = batch.GroupPolicy(group).BoundsAt(step, depth);
+        if (!bounds.FitsDepth(depth))
+        {
+            throw new InvalidOperationException(
+                $"the exit policy {batch.GroupPolicy(group).GetType().Name} gave layers {bounds.Earliest}..{bounds.Latest} for step {step}; they must lie in 1..{depth}");
+        }
+        return bounds;
+    }
+
     /// <summary>
-    /// The depth at which every row of the batch leaves whatever its certainty, when no row's decision needs a
-    /// certainty on the way and no group is cancelled yet; else null.
+    /// The depth at which every row of the batch leaves whatever its certainty, when every group's bounds are that one
+    /// layer without certainty and no group is cancelled yet; else null.
     /// </summary>
     private int? SingleExitDepth(DenoiseBatch batch)
     {
@@ -143,28 +162,16 @@ public sealed class AdaptiveDenoiser
             {
                 continue;
             }
-            ExitPolicySettings policy = batch.GroupPolicy(g);
             if (batch.GroupToken(g).IsCancellationRequested)
             {
                 return null;
             }
-            int exit = 1;
-            while (!ExitPolicy.MayExitAt(policy, exit, depth))
-            {
-                exit++;
-            }
-            for (int layer = 1; layer <= exit; layer++)
-            {
-                if (ExitPolicy.NeedsCertaintyAt(policy, layer))
-                {
-                    return null;
-                }
-            }
-            if (!ExitPolicy.ShouldExit(policy, exit, depth, float.NaN) || (single != 0 && exit != single))
+            ExitBounds bounds = groupBounds[g];
+            if (bounds.NeedsCertainty || bounds.Earliest != bounds.Latest || (single != 0 && bounds.Latest != single))
             {
                 return null;
             }
-            single = exit;
+            single = bounds.Latest;
         }
         return single == 0 ? null : single;
     }
@@ -188,20 +195,21 @@ public sealed class AdaptiveDenoiser
         return new DenoisePass(rows, (long)rows * exitDepth, exitDepth, 0, Stopwatch.GetElapsedTime(start).TotalSeconds);
     }
 
-    /// <summary>The first layer after <paramref name="layersRun"/> where a row of a group still in the batch may exit (the last layer at the latest).</summary>
+    /// <summary>
+    /// The first layer after <paramref name="layersRun"/> where a row of a group still in the batch may exit: the
+    /// earliest of those groups' bounds, or the next layer once it is past (a group leaves at its latest bound).
+    /// </summary>
     private int NextExitLayer(DenoiseBatch batch, int layersRun)
     {
-        for (int layer = layersRun + 1; layer < depth; layer++)
+        int next = depth;
+        for (int g = 0; g < batch.Groups; g++)
         {
-            for (int g = 0; g < batch.Groups; g++)
+            if (groupRemaining[g] > 0)
             {
-                if (groupRemaining[g] > 0 && ExitPolicy.MayExitAt(batch.GroupPolicy(g), layer, depth))
-                {
-                    return layer;
-                }
+                next = Math.Min(next, Math.Max(groupBounds[g].Earliest, layersRun + 1));
             }
         }
-        return depth;
+        return next;
     }
 
     /// <summary>
@@ -250,7 +258,7 @@ public sealed class AdaptiveDenoiser
     {
         for (int g = 0; g < batch.Groups; g++)
         {
-            if (groupRemaining[g] > 0 && ExitPolicy.NeedsCertaintyAt(batch.GroupPolicy(g), layer))
+            if (groupRemaining[g] > 0 && NeedsCertaintyAt(groupBounds[g], layer))
             {
                 return true;
             }
@@ -258,57 +266,26 @@ public sealed class AdaptiveDenoiser
         return false;
     }
 
+    private static bool NeedsCertaintyAt(ExitBounds bounds, int layer) => bounds.NeedsCertainty && layer >= bounds.Earliest && layer <= bounds.Latest;
+
+    /// <summary>The rows whose images exit at <paramref name="layer"/> take their ε (Predict); the rest stay (Keep). Returns the rows left.</summary>
     private int ExitRows(DenoiseBatch batch, IDenoiserBatch network, int layer, int count, ReadOnlySpan<float> certainties, bool measured)
     {
-        // Record certainties; an image's certainty is the minimum over its rows (rows of an image are adjacent).
-        Array.Clear(groupSum, 0, batch.Groups);
-        Array.Clear(groupCount, 0, batch.Groups);
-        for (int p = 0; p < count; p++)
-        {
-            int row = positionRow[p];
-            if (measured && ExitPolicy.NeedsCertaintyAt(batch.GroupPolicy(batch.RowGroup(row)), layer))
-            {
-                batch.RecordCertainty(row, certainties[p]); // charged only to rows whose decision used it
-            }
-            int image = batch.RowImage(row);
-            if (batch.ImageFirstRow(image) == row)
-            {
-                float value = certainties[p];
-                if (batch.ImageRows(image) == 2)
-                {
-                    value = MathF.Min(value, certainties[p + 1]);
-                }
-                imageCertainty[image] = value;
-                int group = batch.ImageGroup(image);
-                groupSum[group] += value;
-                groupCount[group]++;
-            }
-        }
-        for (int g = 0; g < batch.Groups; g++)
-        {
-            ExitPolicySettings policy = batch.GroupPolicy(g);
-            groupExit[g] = groupCount[g] > 0 && policy.PerBatchDecision
-                && ExitPolicy.ShouldExit(policy, layer, depth, (float)(groupSum[g] / groupCount[g]));
-        }
+        int decided = CollectImages(batch, layer, count, certainties, measured);
+        DecideGroups(batch, layer, decided);
 
         int exits = 0;
         int kept = 0;
         for (int p = 0; p < count; p++)
         {
             int row = positionRow[p];
-            int image = batch.RowImage(row);
-            int group = batch.ImageGroup(image);
-            ExitPolicySettings policy = batch.GroupPolicy(group);
-            bool exit = policy.PerBatchDecision
-                ? groupExit[group]
-                : ExitPolicy.ShouldExit(policy, layer, depth, imageCertainty[image]);
-            if (exit)
+            if (imageExit[batch.RowImage(row)])
             {
                 exiting[exits] = p;
                 exitingRow[exits] = row;
                 exits++;
                 batch.RecordExit(row, layer);
-                groupRemaining[group]--;
+                groupRemaining[batch.RowGroup(row)]--;
             }
             else
             {
@@ -336,6 +313,70 @@ public sealed class AdaptiveDenoiser
         return kept;
     }
 
+    /// <summary>
+    /// Records the certainties the groups' decisions use and lists the images still in the batch, in position order,
+    /// with their certainty: the minimum over their rows (an image's rows are adjacent, and so are a group's images).
+    /// Returns how many.
+    /// </summary>
+    private int CollectImages(DenoiseBatch batch, int layer, int count, ReadOnlySpan<float> certainties, bool measured)
+    {
+        int decided = 0;
+        for (int p = 0; p < count; p++)
+        {
+            int row = positionRow[p];
+            if (measured && NeedsCertaintyAt(groupBounds[batch.RowGroup(row)], layer))
+            {
+                batch.RecordCertainty(row, certainties[p]); // charged only to rows whose decision used it
+            }
+            int image = batch.RowImage(row);
+            if (batch.ImageFirstRow(image) == row)
+            {
+                float value = certainties[p];
+                if (batch.ImageRows(image) == 2)
+                {
+                    value = MathF.Min(value, certainties[p + 1]);
+                }
+                decidedImage[decided] = image;
+                decidedCertainty[decided] = value;
+                decided++;
+            }
+        }
+        return decided;
+    }
+
+    /// <summary>Decides, per group's run of the listed images, which exit: its bounds outside them, its policy inside.</summary>
+    private void DecideGroups(DenoiseBatch batch, int layer, int decided)
+    {
+        for (int first = 0; first < decided;)
+        {
+            int group = batch.ImageGroup(decidedImage[first]);
+            int end = first + 1;
+            while (end < decided && batch.ImageGroup(decidedImage[end]) == group)
+            {
+                end++;
+            }
+            Span<bool> groupExits = decidedExit.AsSpan(first, end - first);
+            ExitBounds bounds = groupBounds[group];
+            if (layer >= bounds.Latest)
+            {
+                groupExits.Fill(true);
+            }
+            else if (layer < bounds.Earliest)
+            {
+                groupExits.Clear();
+            }
+            else
+            {
+                batch.GroupPolicy(group).SelectExits(batch.GroupStep(group), layer, decidedCertainty.AsSpan(first, end - first), groupExits);
+            }
+            for (int i = first; i < end; i++)
+            {
+                imageExit[decidedImage[i]] = decidedExit[i];
+            }
+            first = end;
+        }
+    }
+
     private void EnsureCapacity(DenoiseBatch batch)
     {
         int rows = batch.Rows;
@@ -346,16 +387,17 @@ public sealed class AdaptiveDenoiser
             exiting = new int[rows];
             exitingRow = new int[rows];
             certainty = new float[rows];
-            imageCertainty = new float[rows];
+            decidedImage = new int[rows];
+            decidedCertainty = new float[rows];
+            decidedExit = new bool[rows];
+            imageExit = new bool[rows];
             predictions = new float[rows * batch.ImageSize]; // 200 KB at 64 rows of 28×28×1
         }
         if (groupCancelled.Length < batch.Groups)
         {
             groupCancelled = new bool[batch.Groups];
-            groupExit = new bool[batch.Groups];
-            groupSum = new double[batch.Groups];
-            groupCount = new int[batch.Groups];
             groupRemaining = new int[batch.Groups];
+            groupBounds = new ExitBounds[batch.Groups];
         }
     }
 }

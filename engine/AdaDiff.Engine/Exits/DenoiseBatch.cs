@@ -3,8 +3,8 @@ namespace AdaDiff.Engine.Exits;
 /// <summary>
 /// The rows of one network pass and their results, reused from tick to tick (no allocation after
 /// construction). Rows are grouped into images (1 row, or 2 with classifier-free guidance: conditional
-/// then null class) and images into groups (one group per job and step: one exit policy, one
-/// cancellation token). Build it with <see cref="AddGroup"/> then <see cref="AddImage"/> for each of the
+/// then null class) and images into groups (one group per job and step: one exit policy and the step it is
+/// asked about, one cancellation token). A group's images, and an image's rows, are adjacent. Build it with <see cref="AddGroup"/> then <see cref="AddImage"/> for each of the
 /// group's images; run it with <see cref="AdaptiveDenoiser.Run"/>; read the results per row.
 /// </summary>
 public sealed class DenoiseBatch
@@ -20,7 +20,8 @@ public sealed class DenoiseBatch
     private readonly int[] imageFirstRow;
     private readonly int[] imageRows;
     private readonly int[] imageGroup;
-    private readonly ExitPolicySettings[] groupPolicy;
+    private readonly IExitPolicy[] groupPolicy;
+    private readonly int[] groupStep;
     private readonly CancellationToken[] groupToken;
     private readonly int[] groupFirstImage;
     private readonly int[] groupImages;
@@ -44,7 +45,8 @@ public sealed class DenoiseBatch
         imageFirstRow = new int[maxRows];
         imageRows = new int[maxRows];
         imageGroup = new int[maxRows];
-        groupPolicy = new ExitPolicySettings[maxRows];
+        groupPolicy = new IExitPolicy[maxRows];
+        groupStep = new int[maxRows];
         groupToken = new CancellationToken[maxRows];
         groupFirstImage = new int[maxRows];
         groupImages = new int[maxRows];
@@ -87,16 +89,21 @@ public sealed class DenoiseBatch
         Groups = 0;
     }
 
-    /// <summary>Starts a group; the following <see cref="AddImage"/> calls add to it. Returns its index.</summary>
-    public int AddGroup(ExitPolicySettings policy, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a group whose images exit where <paramref name="policy"/> decides for sampling step
+    /// <paramref name="step"/> (0 first); the following <see cref="AddImage"/> calls add to it. Returns its index.
+    /// </summary>
+    public int AddGroup(IExitPolicy policy, int step, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(policy);
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
         if (Groups == MaxRows)
         {
             throw new InvalidOperationException("too many groups");
         }
         int group = Groups++;
         groupPolicy[group] = policy;
+        groupStep[group] = step;
         groupToken[group] = cancellationToken;
         groupFirstImage[group] = Images;
         groupImages[group] = 0;
@@ -172,7 +179,10 @@ public sealed class DenoiseBatch
     }
 
     /// <summary>Exit policy of a group.</summary>
-    public ExitPolicySettings GroupPolicy(int group) => groupPolicy[group];
+    public IExitPolicy GroupPolicy(int group) => groupPolicy[group];
+
+    /// <summary>Sampling step of a group (0 first), the step its policy is asked about.</summary>
+    public int GroupStep(int group) => groupStep[group];
 
     /// <summary>Cancellation token of a group.</summary>
     public CancellationToken GroupToken(int group) => groupToken[group];

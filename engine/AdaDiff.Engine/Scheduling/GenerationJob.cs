@@ -19,11 +19,11 @@ public sealed class GenerationJob : IDisposable
     private readonly ModelManifest manifest;
     private readonly long enqueuedAt;
     private readonly int imageSize;
+    private readonly IExitPolicy exitPolicy;
 
     // Sampling state, allocated when the job starts (not while it waits): N×C×H×W floats each for the
     // latents, ε, x0 and noise (12 KB for four 28×28 images), one generator per image.
     private Sampler? sampler;
-    private ExitPolicySettings[]? stepExits; // [steps], only for a depth schedule
     private float[] latents = [];
     private float[] epsilon = [];
     private float[] predictedX0 = [];
@@ -36,10 +36,11 @@ public sealed class GenerationJob : IDisposable
     private int disposed;
     private int slowReader;
 
-    internal GenerationJob(long id, GenerationRequest request, ModelManifest manifest, CancellationToken requestToken, CancellationToken shutdownToken)
+    internal GenerationJob(long id, GenerationRequest request, IExitPolicy exitPolicy, ModelManifest manifest, CancellationToken requestToken, CancellationToken shutdownToken)
     {
         Id = id;
         Request = request;
+        this.exitPolicy = exitPolicy;
         this.manifest = manifest;
         imageSize = manifest.ImageSize;
         enqueuedAt = Stopwatch.GetTimestamp();
@@ -125,10 +126,6 @@ public sealed class GenerationJob : IDisposable
             random[k].FillGaussian(latents.AsSpan(k * imageSize, imageSize));
         }
         sampler = Sampler.Create(Request.Sampler, schedule, Request.Steps, length);
-        // A depth schedule becomes one FIXED_DEPTH policy per step, built once rather than at every step.
-        stepExits = Request.Exit.DepthSchedule is { } depths
-            ? [.. depths.Select(d => Request.Exit with { FixedDepth = d, DepthSchedule = null })]
-            : null;
     }
 
     /// <summary>Adds this job's next step to <paramref name="batch"/> as one group; returns the group.</summary>
@@ -136,7 +133,7 @@ public sealed class GenerationJob : IDisposable
     {
         Sampler s = sampler!;
         float timestep = s.Timesteps[s.NextStep];
-        int group = batch.AddGroup(stepExits?[s.NextStep] ?? Request.Exit, token);
+        int group = batch.AddGroup(exitPolicy, s.NextStep, token);
         int label = Request.ClassLabel ?? manifest.NullClass;
         int? nullClass = Request.UsesGuidance ? manifest.NullClass : null;
         for (int k = 0; k < Request.NumImages; k++)

@@ -5,8 +5,16 @@ namespace AdaDiff.Engine.Scheduling;
 /// <summary>Checks a resolved <see cref="GenerationRequest"/> against a model and the scheduler's limits.</summary>
 public static class GenerationRequestValidator
 {
-    /// <summary>Returns the first violation, or null when the request can run.</summary>
-    public static RequestViolation? Check(GenerationRequest request, ModelManifest manifest, int maxBatchRows)
+    /// <summary>Returns the first violation, or null when the request can run under the served policy its <see cref="GenerationRequest.Exit"/> names.</summary>
+    public static RequestViolation? Check(GenerationRequest request, ModelManifest manifest, int maxBatchRows) =>
+        Check(request, null, manifest, maxBatchRows);
+
+    /// <summary>
+    /// Returns the first violation, or null when the request can run with <paramref name="exitPolicy"/> deciding its
+    /// exits (then <see cref="GenerationRequest.Exit"/> is not read), or, when it is null, the served policy that
+    /// <see cref="GenerationRequest.Exit"/> names.
+    /// </summary>
+    public static RequestViolation? Check(GenerationRequest request, IExitPolicy? exitPolicy, ModelManifest manifest, int maxBatchRows)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(manifest);
@@ -50,17 +58,16 @@ public static class GenerationRequestValidator
         {
             return new(nameof(request.GuidanceScale), "this model was not trained for classifier-free guidance");
         }
-        if (request.Exit is null)
+        if (exitPolicy is null && request.Exit is null)
         {
             return new(nameof(request.Exit), "required");
         }
-        if (ExitPolicy.Check(request.Exit, manifest.Depth) is { } exit)
+        var exit = exitPolicy is null
+            ? ExitPolicy.Check(request.Exit, manifest.Depth, request.Steps)
+            : ExitPolicy.Check(exitPolicy, manifest.Depth, request.Steps);
+        if (exit is { } violation)
         {
-            return new($"{nameof(request.Exit)}.{exit.Field}", exit.Message);
-        }
-        if (request.Exit.DepthSchedule is { } schedule && schedule.Count != request.Steps)
-        {
-            return new($"{nameof(request.Exit)}.{nameof(request.Exit.DepthSchedule)}", $"has {schedule.Count} depths for {request.Steps} steps; give one per step");
+            return new(violation.Field.Length == 0 ? nameof(request.Exit) : $"{nameof(request.Exit)}.{violation.Field}", violation.Message);
         }
         if (request.LatentEveryNSteps < 0)
         {

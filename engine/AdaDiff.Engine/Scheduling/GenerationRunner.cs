@@ -1,4 +1,5 @@
 using AdaDiff.Engine.Backends;
+using AdaDiff.Engine.Exits;
 
 namespace AdaDiff.Engine.Scheduling;
 
@@ -9,13 +10,20 @@ public static class GenerationRunner
     /// Runs <paramref name="request"/> alone on <paramref name="backend"/> through a private scheduler and
     /// collects its events. Throws what the job threw, or <see cref="OperationCanceledException"/>.
     /// </summary>
-    public static async Task<GenerationRun> RunAsync(IDenoiserBackend backend, GenerationRequest request, CancellationToken cancellationToken = default)
+    public static Task<GenerationRun> RunAsync(IDenoiserBackend backend, GenerationRequest request, CancellationToken cancellationToken = default) =>
+        RunAsync(backend, request, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RunAsync(IDenoiserBackend, GenerationRequest, CancellationToken)"/>, with <paramref name="exitPolicy"/>
+    /// deciding the exits when it is not null (see <see cref="GenerationScheduler.TryEnqueue(GenerationRequest, IExitPolicy, CancellationToken)"/>).
+    /// </summary>
+    public static async Task<GenerationRun> RunAsync(IDenoiserBackend backend, GenerationRequest request, IExitPolicy? exitPolicy, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(request);
         var options = new SchedulerOptions { MaxBatchRows = Math.Max(request.RowsPerStep, 1), MaxQueuedJobs = 1, MaxActiveJobs = 1 };
         await using var scheduler = new GenerationScheduler(backend, options);
-        GenerationJob job = scheduler.TryEnqueue(request, cancellationToken)
+        GenerationJob job = (exitPolicy is null ? scheduler.TryEnqueue(request, cancellationToken) : scheduler.TryEnqueue(request, exitPolicy, cancellationToken))
             ?? throw new InvalidOperationException("a fresh scheduler refused its only job");
         return await CollectAsync(job, cancellationToken);
     }

@@ -94,15 +94,32 @@ public sealed class GenerationScheduler : IAsyncDisposable
     /// Queues a request; returns null when <see cref="SchedulerOptions.MaxQueuedJobs"/> jobs already wait.
     /// Throws <see cref="ArgumentException"/> (parameter name = the request field) if the request cannot run
     /// on this model (see <see cref="GenerationRequestValidator"/>). Cancelling <paramref name="cancellationToken"/>
-    /// cancels the job.
+    /// cancels the job. Its exits follow the served policy that <see cref="GenerationRequest.Exit"/> names.
     /// </summary>
-    public GenerationJob? TryEnqueue(GenerationRequest request, CancellationToken cancellationToken)
+    public GenerationJob? TryEnqueue(GenerationRequest request, CancellationToken cancellationToken) =>
+        Enqueue(request, null, cancellationToken);
+
+    /// <summary>
+    /// Queues a request whose exits <paramref name="exitPolicy"/> decides in place of the served policy that
+    /// <see cref="GenerationRequest.Exit"/> names (which is then not read): for policies the contract does not offer,
+    /// run in process beside the served ones (the evaluation's comparison baselines). Otherwise as
+    /// <see cref="TryEnqueue(GenerationRequest, CancellationToken)"/>; a policy that cannot run the request is refused
+    /// with the parameter name "Exit" or "Exit.&lt;its field&gt;".
+    /// </summary>
+    public GenerationJob? TryEnqueue(GenerationRequest request, IExitPolicy exitPolicy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(exitPolicy);
+        return Enqueue(request, exitPolicy, cancellationToken);
+    }
+
+    private GenerationJob? Enqueue(GenerationRequest request, IExitPolicy? exitPolicy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (GenerationRequestValidator.Check(request, backend.Manifest, options.MaxBatchRows) is { } violation)
+        if (GenerationRequestValidator.Check(request, exitPolicy, backend.Manifest, options.MaxBatchRows) is { } violation)
         {
             throw new ArgumentException(violation.Message, violation.Field);
         }
+        exitPolicy ??= ExitPolicy.Create(request.Exit);
         GenerationJob job;
         int queued;
         lock (queueLock)
@@ -112,7 +129,7 @@ public sealed class GenerationScheduler : IAsyncDisposable
             {
                 return null;
             }
-            job = new GenerationJob(++nextJobId, request, backend.Manifest, cancellationToken, shutdown.Token);
+            job = new GenerationJob(++nextJobId, request, exitPolicy, backend.Manifest, cancellationToken, shutdown.Token);
             queue.Enqueue(job);
             queued = queue.Count;
             Volatile.Write(ref queueDepth, queued);

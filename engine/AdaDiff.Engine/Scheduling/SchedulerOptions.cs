@@ -10,7 +10,7 @@ public sealed class SchedulerOptions
     /// </summary>
     public int MaxBatchRows { get; set; } = 64;
 
-    /// <summary>Most jobs waiting to start; <see cref="GenerationScheduler.TryEnqueue"/> returns null beyond it.</summary>
+    /// <summary>Most jobs waiting to start; <see cref="GenerationScheduler.TryEnqueue(GenerationRequest, CancellationToken)"/> returns null beyond it.</summary>
     public int MaxQueuedJobs { get; set; } = 32;
 
     /// <summary>

@@ -1,11 +1,16 @@
 using System.Diagnostics;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
+using AdaDiff.Engine.Exits;
 using AdaDiff.Engine.Scheduling;
 
 namespace AdaDiff.Evaluation.Internal;
 
-/// <summary>What to generate: a sampler, an exit policy, and images per class (or unconditional).</summary>
+/// <summary>
+/// What to generate: a sampler, an exit policy, and images per class (or unconditional). <see cref="Exit"/> is the
+/// served policy; <see cref="Comparison"/>, when set, is a comparison-only policy that decides the exits instead
+/// (<see cref="Exit"/> then names its family for the report).
+/// </summary>
 internal sealed record GenerationSpec(
     string Id,
     string Group,
@@ -15,7 +20,11 @@ internal sealed record GenerationSpec(
     int Samples,
     ExitPolicySettings Exit,
     bool Conditional,
-    float Guidance);
+    float Guidance)
+{
+    /// <summary>A policy the contract does not offer, run in place of <see cref="Exit"/>; null for the served one.</summary>
+    public IExitPolicy? Comparison { get; init; }
+}
 
 /// <summary>
 /// The images of one configuration in canonical order (class-major, then index within the class), their
@@ -103,7 +112,8 @@ internal sealed class GeneratedSet
         var jobs = new List<GenerationJob>(requests.Count);
         foreach ((GenerationRequest request, _) in requests)
         {
-            jobs.Add(scheduler.TryEnqueue(request, cancellationToken) ?? throw new InvalidOperationException("the scheduler refused a job"));
+            GenerationJob? job = spec.Comparison is { } policy ? scheduler.TryEnqueue(request, policy, cancellationToken) : scheduler.TryEnqueue(request, cancellationToken);
+            jobs.Add(job ?? throw new InvalidOperationException("the scheduler refused a job"));
         }
         var results = await Task.WhenAll(jobs.Select(job => CollectAsync(job, manifest.Depth, progress, cancellationToken)));
         double wall = clock.Elapsed.TotalSeconds;

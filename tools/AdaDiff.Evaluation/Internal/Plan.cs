@@ -1,5 +1,6 @@
 using System.Globalization;
 using AdaDiff.Engine;
+using AdaDiff.Evaluation.Internal.Policies;
 
 namespace AdaDiff.Evaluation.Internal;
 
@@ -56,7 +57,7 @@ internal sealed class Plan(EvalOptions options, ModelManifest manifest, IReadOnl
 
     public static string Tag(float threshold) => threshold.ToString("0.####", CultureInfo.InvariantCulture);
 
-    public ExitPolicySettings AdaptivePolicy(float threshold, bool perBatch) => new(ExitMode.Adaptive, threshold, minLayers, 0, perBatch);
+    public ExitPolicySettings AdaptivePolicy(float threshold) => new(ExitMode.Adaptive, threshold, minLayers, 0);
 
     public GenerationSpec Full(SamplerKind sampler, int steps, int samples, string group = "full", string? package = null) =>
         new($"{Prefix(package)}{Name(sampler, steps)}-n{samples}-full", group, package ?? manifest.Name, sampler, steps, samples, ExitPolicySettings.Full, true, options.GuidanceFor(manifest));
@@ -64,7 +65,10 @@ internal sealed class Plan(EvalOptions options, ModelManifest manifest, IReadOnl
     public GenerationSpec Adaptive(SamplerKind sampler, int steps, int samples, float threshold, bool perBatch, string group = "", string? package = null) =>
         new($"{Prefix(package)}{Name(sampler, steps)}-n{samples}-{(perBatch ? "batch" : "sample")}-t{Tag(threshold)}",
             group.Length > 0 ? group : perBatch ? "per-batch" : "adaptive",
-            package ?? manifest.Name, sampler, steps, samples, AdaptivePolicy(threshold, perBatch), true, options.GuidanceFor(manifest));
+            package ?? manifest.Name, sampler, steps, samples, AdaptivePolicy(threshold), true, options.GuidanceFor(manifest))
+        {
+            Comparison = perBatch ? new PerBatchExitPolicy(threshold, minLayers) : null,
+        };
 
     public GenerationSpec Static(int depth) =>
         new($"{Name(options.Sampler, options.Steps)}-n{options.Samples}-fixed{depth}", "static", manifest.Name, options.Sampler, options.Steps, options.Samples,
@@ -73,7 +77,10 @@ internal sealed class Plan(EvalOptions options, ModelManifest manifest, IReadOnl
     /// <summary>Every image at step k exits at <paramref name="depths"/>[k], derived from the per-sample run at <paramref name="threshold"/>.</summary>
     public GenerationSpec Schedule(IReadOnlyList<int> depths, float threshold) =>
         new($"{Name(options.Sampler, options.Steps)}-n{options.Samples}-schedule-t{Tag(threshold)}", "schedule", manifest.Name, options.Sampler, options.Steps, options.Samples,
-            new ExitPolicySettings(ExitMode.FixedDepth, 1f, 1, 0, DepthSchedule: depths), true, options.GuidanceFor(manifest));
+            DepthScheduleExitPolicy.Settings, true, options.GuidanceFor(manifest))
+        {
+            Comparison = new DepthScheduleExitPolicy(depths),
+        };
 
     public GenerationSpec Unconditional(ExitPolicySettings exit, string id) =>
         new($"{Name(options.Sampler, options.Steps)}-{id}", "unconditional", manifest.Name, options.Sampler, options.Steps, options.UnconditionalSamples, exit, false, 1f);

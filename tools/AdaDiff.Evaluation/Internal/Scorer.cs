@@ -1,5 +1,6 @@
 using AdaDiff.Backends.TorchSharp.Training;
 using AdaDiff.Evaluation.Classifier;
+using AdaDiff.Evaluation.Internal.Policies;
 using AdaDiff.Evaluation.Metrics;
 
 namespace AdaDiff.Evaluation.Internal;
@@ -69,14 +70,14 @@ internal sealed class Scorer(ClassifierModel classifier, FeatureStatistics test,
         var record = new RunRecord(
             spec.Id, spec.Group, spec.Package, spec.Sampler, spec.Steps, n, spec.Exit.Mode,
             spec.Exit.Mode == Engine.ExitMode.Adaptive ? spec.Exit.Threshold : null,
-            spec.Exit.Mode == Engine.ExitMode.FixedDepth && spec.Exit.DepthSchedule is null ? spec.Exit.FixedDepth : null,
-            spec.Exit.PerBatchDecision,
+            spec.Exit.Mode == Engine.ExitMode.FixedDepth && spec.Comparison is null ? spec.Exit.FixedDepth : null,
+            spec.Comparison is PerBatchExitPolicy,
             set.MeanLayers,
             c.AccelerationRatio,
             c.FlopsFull == 0 ? 0 : c.FlopsExecuted / c.FlopsFull,
             fid, accuracy, psnr, set.WallSeconds, n / Math.Max(set.WallSeconds, 1e-9))
         {
-            DepthSchedule = spec.Exit.DepthSchedule,
+            DepthSchedule = (spec.Comparison as DepthScheduleExitPolicy)?.Depths,
         };
         return new MeasuredRun(set, record);
     }

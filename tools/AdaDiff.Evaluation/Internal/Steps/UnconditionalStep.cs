@@ -11,7 +11,7 @@ internal sealed class UnconditionalStep : IEvalStep
     {
         float threshold = run.Main.Threshold;
         MeasuredRun full = await run.MeasureAsync(run.Plan.Unconditional(ExitPolicySettings.Full, "uncond-full"), null, cancellationToken);
-        MeasuredRun adaptive = await run.MeasureAsync(run.Plan.Unconditional(run.Plan.AdaptivePolicy(threshold, false), $"uncond-t{Plan.Tag(threshold)}"), full, cancellationToken);
+        MeasuredRun adaptive = await run.MeasureAsync(run.Plan.Unconditional(run.Plan.AdaptivePolicy(threshold), $"uncond-t{Plan.Tag(threshold)}"), full, cancellationToken);
         run.Unconditional = (full, adaptive);
     }
 }
