@@ -7,31 +7,14 @@ namespace AdaDiff.Tests.Shared;
 /// A PNG read back as the tests check it: the header fields (size, bit depth, colour type: 0 grayscale, 2 RGB) from its
 /// IHDR chunk and every pixel decoded through SkiaSharp as 8-bit RGBA, so that a truncated or corrupt file fails.
 /// </summary>
-internal sealed class PngFile
+/// <param name="Width">Pixels, from IHDR.</param>
+/// <param name="Height">Pixels, from IHDR.</param>
+/// <param name="BitDepth">Bits a sample, from IHDR.</param>
+/// <param name="ColorType">PNG colour type from IHDR: 0 grayscale, 2 RGB, 4 grayscale + alpha, 6 RGBA.</param>
+/// <param name="Rgba">[H, W, 4] bytes.</param>
+internal sealed record PngFile(int Width, int Height, int BitDepth, int ColorType, byte[] Rgba)
 {
     private static readonly byte[] Signature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
-
-    private PngFile(int width, int height, int bitDepth, int colorType, byte[] rgba)
-    {
-        Width = width;
-        Height = height;
-        BitDepth = bitDepth;
-        ColorType = colorType;
-        Rgba = rgba;
-    }
-
-    public int Width { get; }
-
-    public int Height { get; }
-
-    /// <summary>Bits a sample, from IHDR.</summary>
-    public int BitDepth { get; }
-
-    /// <summary>PNG colour type from IHDR: 0 grayscale, 2 RGB, 4 grayscale + alpha, 6 RGBA.</summary>
-    public int ColorType { get; }
-
-    /// <summary>[H, W, 4] bytes.</summary>
-    public byte[] Rgba { get; }
 
     /// <summary>The grey level of pixel (x, y) (its red sample; R = G = B in a grayscale PNG).</summary>
     public byte Gray(int x, int y) => Rgba[((y * Width) + x) * 4];
