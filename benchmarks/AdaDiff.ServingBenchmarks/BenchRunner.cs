@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using AdaDiff.Backends.Onnx;
 using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Benchmarks.Shared;
 using AdaDiff.Client;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
@@ -81,7 +82,7 @@ public static class BenchRunner
             log.WriteLine($"bench: PyTorch runs {(pytorchSetup.Fair ? "in the fair configuration" : "in the DEFAULT configuration")}");
         }
 
-        var servers = new Dictionary<string, ServerLauncher>(StringComparer.Ordinal);
+        var servers = new Dictionary<string, LoopbackServer>(StringComparer.Ordinal);
         var clients = new Dictionary<string, AdaDiffClient>(StringComparer.Ordinal);
         var backends = new Dictionary<string, IDenoiserBackend>(StringComparer.Ordinal);
         var inProcess = new Dictionary<string, InProcessRunner>(StringComparer.Ordinal);
@@ -110,7 +111,7 @@ public static class BenchRunner
         ];
         void KillServers(object? sender, EventArgs e)
         {
-            foreach (ServerLauncher s in servers.Values)
+            foreach (LoopbackServer s in servers.Values)
             {
                 s.Kill();
             }
@@ -121,14 +122,14 @@ public static class BenchRunner
         {
             foreach (string backend in options.Backends)
             {
-                ServerLauncher server = ServerLauncher.Start(serverDll, backend, flags);
+                LoopbackServer server = ServerLauncher.Start(serverDll, backend, flags);
                 servers[backend] = server;
                 log.WriteLine($"bench: {backend} server: pid {server.ProcessId}, gRPC {server.GrpcAddress}; waiting for /readyz");
             }
-            foreach (ServerLauncher server in servers.Values)
+            foreach ((string backend, LoopbackServer server) in servers)
             {
                 await server.WaitReadyAsync(TimeSpan.FromMinutes(4), cancel);
-                clients[server.Backend] = new AdaDiffClient(new AdaDiffClientOptions { Address = server.GrpcAddress, MaxAttempts = 1 });
+                clients[backend] = new AdaDiffClient(new AdaDiffClientOptions { Address = server.GrpcAddress, MaxAttempts = 1 });
             }
             log.WriteLine($"bench: servers ready after {clock.Elapsed.TotalSeconds:F0} s");
             foreach (string backend in options.Backends)
@@ -156,9 +157,9 @@ public static class BenchRunner
                         _ => await pytorch!.RunAsync(config, settings, options.Package, round, seedBase, LoadAverage, cancel),
                     };
                     measurements.Add(m);
-                    foreach (ServerLauncher server in servers.Values)
+                    foreach (LoopbackServer server in servers.Values)
                     {
-                        server.EnsureRunning();
+                        server.EnsureRunning("during the benchmark");
                     }
                     log.WriteLine(Progress(round, settings.Rounds, i, order.Count, m));
                 }
@@ -179,7 +180,7 @@ public static class BenchRunner
             {
                 notes.Add("Some calls failed (column errors; the JSON has the first error of each): their configurations' figures leave those rounds out.");
             }
-            foreach (ServerLauncher server in servers.Values)
+            foreach (LoopbackServer server in servers.Values)
             {
                 await server.StopAsync(TimeSpan.FromSeconds(15));
             }
@@ -205,7 +206,7 @@ public static class BenchRunner
             {
                 client.Dispose();
             }
-            foreach (ServerLauncher server in servers.Values)
+            foreach (LoopbackServer server in servers.Values)
             {
                 await server.DisposeAsync();
             }

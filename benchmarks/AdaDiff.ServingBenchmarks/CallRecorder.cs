@@ -58,6 +58,31 @@ internal sealed class CallRecorder(string config, int round, int depth)
     private int _errors;
     private string? _firstError;
 
+    /// <summary>
+    /// One configuration in one round, the same way on every path: <c>config.Streams</c> concurrent streams of
+    /// <c>config.CallsPerStream</c> calls each, one after the other, the k-th call of stream s with seed
+    /// <c>seedBase + s × CallsPerStream + k</c>, all recorded into one recorder; its measurement.
+    /// </summary>
+    public static async Task<Measurement> MeasureAsync(
+        BenchConfig config, BenchSettings settings, int round, ulong seedBase, Func<double> loadAverage, Func<ulong, CallRecorder, Task> call, CancellationToken cancel)
+    {
+        var recorder = new CallRecorder(config.Key, round, settings.Depth);
+        var streams = new Task[config.Streams];
+        for (int s = 0; s < streams.Length; s++)
+        {
+            int stream = s;
+            streams[s] = Task.Run(async () =>
+            {
+                for (int k = 0; k < config.CallsPerStream; k++)
+                {
+                    await call(seedBase + (ulong)(stream * config.CallsPerStream + k), recorder);
+                }
+            }, cancel);
+        }
+        await Task.WhenAll(streams);
+        return recorder.Build(loadAverage());
+    }
+
     public int Errors
     {
         get

@@ -45,25 +45,8 @@ internal sealed class InProcessRunner : IAsyncDisposable
         PreviewEveryNSteps = config.Previews ? 1 : 0,
     };
 
-    public async Task<Measurement> RunAsync(BenchConfig config, BenchSettings settings, int round, ulong seedBase, Func<double> loadAverage, CancellationToken cancel)
-    {
-        var recorder = new CallRecorder(config.Key, round, settings.Depth);
-        var streams = new Task[config.Streams];
-        for (int s = 0; s < streams.Length; s++)
-        {
-            int stream = s;
-            streams[s] = Task.Run(async () =>
-            {
-                for (int k = 0; k < config.CallsPerStream; k++)
-                {
-                    ulong seed = seedBase + (ulong)(stream * config.CallsPerStream + k);
-                    await CallAsync(Request(config, settings, seed), recorder, cancel);
-                }
-            }, cancel);
-        }
-        await Task.WhenAll(streams);
-        return recorder.Build(loadAverage());
-    }
+    public Task<Measurement> RunAsync(BenchConfig config, BenchSettings settings, int round, ulong seedBase, Func<double> loadAverage, CancellationToken cancel) =>
+        CallRecorder.MeasureAsync(config, settings, round, seedBase, loadAverage, (seed, recorder) => CallAsync(Request(config, settings, seed), recorder, cancel), cancel);
 
     private async Task CallAsync(GenerationRequest request, CallRecorder recorder, CancellationToken cancel)
     {

@@ -31,26 +31,10 @@ internal static class LoadGenerator
         },
     };
 
-    public static async Task<Measurement> RunAsync(
-        AdaDiffClient client, BenchConfig config, BenchSettings settings, int imageSize, int round, ulong seedBase, Func<double> loadAverage, CancellationToken cancel)
-    {
-        var recorder = new CallRecorder(config.Key, round, settings.Depth);
-        var streams = new Task[config.Streams];
-        for (int s = 0; s < streams.Length; s++)
-        {
-            int stream = s;
-            streams[s] = Task.Run(async () =>
-            {
-                for (int k = 0; k < config.CallsPerStream; k++)
-                {
-                    ulong seed = seedBase + (ulong)(stream * config.CallsPerStream + k);
-                    await CallAsync(client, Request(config, settings, seed), settings.Steps, imageSize, recorder, cancel);
-                }
-            }, cancel);
-        }
-        await Task.WhenAll(streams);
-        return recorder.Build(loadAverage());
-    }
+    public static Task<Measurement> RunAsync(
+        AdaDiffClient client, BenchConfig config, BenchSettings settings, int imageSize, int round, ulong seedBase, Func<double> loadAverage, CancellationToken cancel) =>
+        CallRecorder.MeasureAsync(config, settings, round, seedBase, loadAverage,
+            (seed, recorder) => CallAsync(client, Request(config, settings, seed), settings.Steps, imageSize, recorder, cancel), cancel);
 
     private static async Task CallAsync(AdaDiffClient client, GenerateRequest request, int steps, int imageSize, CallRecorder recorder, CancellationToken cancel)
     {

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
+using SkiaSharp;
 
 namespace AdaDiff.Soak;
 
@@ -19,12 +18,12 @@ internal static class Reports
     };
 
     /// <summary>Series of the plot, with their colours (named in the markdown, as the image carries no text).</summary>
-    private static readonly (string Name, Rgba32 Colour, Func<Sample, double> Value)[] Plotted =
+    private static readonly (string Name, SKColor Colour, Func<Sample, double> Value)[] Plotted =
     [
-        ("RSS", new Rgba32(214, 39, 40), s => s.RssBytes),
-        ("managed heap", new Rgba32(31, 119, 180), s => s.HeapBytes),
-        ("threads", new Rgba32(44, 160, 44), s => s.Threads),
-        ("fds", new Rgba32(255, 127, 14), s => s.Fds),
+        ("RSS", new SKColor(214, 39, 40), s => s.RssBytes),
+        ("managed heap", new SKColor(31, 119, 180), s => s.HeapBytes),
+        ("threads", new SKColor(44, 160, 44), s => s.Threads),
+        ("fds", new SKColor(255, 127, 14), s => s.Fds),
     ];
 
     public static string Table(SoakResult r)
@@ -92,72 +91,55 @@ internal static class Reports
     private static string Format(string resource, double value) =>
         resource is "rss" or "heap" ? string.Create(Inv, $"{SoakRunner.Mib(value):F1} MiB") : value.ToString("F0", Inv);
 
-    /// <summary>Lines of each series scaled to its own maximum, on a white ground with quarter grid lines (no text: ImageSharp alone has no fonts).</summary>
+    /// <summary>
+    /// Lines of each series scaled to its own maximum, on a white ground with quarter grid lines and a grey line where
+    /// the warm-up ends (no text: the legend is in the markdown), drawn with SkiaSharp.
+    /// </summary>
     internal static void Plot(IReadOnlyList<Sample> samples, string path)
     {
         const int width = 900, height = 400, margin = 20;
-        using var image = new Image<Rgba32>(width, height, new Rgba32(255, 255, 255));
-        var grid = new Rgba32(225, 225, 225);
-        for (int q = 0; q <= 4; q++)
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        using (var canvas = new SKCanvas(bitmap))
         {
-            int y = margin + (height - 2 * margin) * q / 4;
-            Line(image, margin, y, width - margin, y, grid);
-        }
-        var load = samples.Where(s => s.Phase == "load").ToList();
-        if (samples.Count >= 2)
-        {
-            double t0 = 0, t1 = Math.Max(1, samples[^1].ElapsedSeconds);
-            int X(double t) => margin + (int)Math.Round((width - 2 * margin) * (t - t0) / (t1 - t0));
-            int warm = VerdictRule.WarmupCount(load.Count);
-            if (warm < load.Count)
+            canvas.Clear(SKColors.White);
+            using var grid = new SKPaint { Color = new SKColor(225, 225, 225), StrokeWidth = 1 };
+            for (int q = 0; q <= 4; q++)
             {
-                int xw = X(load[warm].ElapsedSeconds);
-                Line(image, xw, margin, xw, height - margin, new Rgba32(150, 150, 150));
+                int y = margin + (height - 2 * margin) * q / 4;
+                canvas.DrawLine(margin, y, width - margin, y, grid);
             }
-            foreach ((_, Rgba32 colour, Func<Sample, double> value) in Plotted)
+            var load = samples.Where(s => s.Phase == "load").ToList();
+            if (samples.Count >= 2)
             {
-                double max = samples.Max(value);
-                if (!(max > 0))
+                double t0 = 0, t1 = Math.Max(1, samples[^1].ElapsedSeconds);
+                float X(double t) => margin + (float)((width - 2 * margin) * (t - t0) / (t1 - t0));
+                int warm = VerdictRule.WarmupCount(load.Count);
+                if (warm < load.Count)
                 {
-                    continue;
+                    float xw = X(load[warm].ElapsedSeconds);
+                    using var warmup = new SKPaint { Color = new SKColor(150, 150, 150), StrokeWidth = 1 };
+                    canvas.DrawLine(xw, margin, xw, height - margin, warmup);
                 }
-                int Y(Sample s) => height - margin - (int)Math.Round((height - 2 * margin) * value(s) / max);
-                for (int i = 1; i < samples.Count; i++)
+                foreach ((_, SKColor colour, Func<Sample, double> value) in Plotted)
                 {
-                    for (int dy = 0; dy < 2; dy++)
+                    double max = samples.Max(value);
+                    if (!(max > 0))
                     {
-                        Line(image, X(samples[i - 1].ElapsedSeconds), Y(samples[i - 1]) + dy, X(samples[i].ElapsedSeconds), Y(samples[i]) + dy, colour);
+                        continue;
                     }
+                    float Y(Sample s) => height - margin - (float)((height - 2 * margin) * value(s) / max);
+                    using var series = new SKPath();
+                    series.MoveTo(X(samples[0].ElapsedSeconds), Y(samples[0]));
+                    for (int i = 1; i < samples.Count; i++)
+                    {
+                        series.LineTo(X(samples[i].ElapsedSeconds), Y(samples[i]));
+                    }
+                    using var line = new SKPaint { Color = colour, StrokeWidth = 2, Style = SKPaintStyle.Stroke, IsAntialias = true };
+                    canvas.DrawPath(series, line);
                 }
             }
         }
-        image.SaveAsPng(path);
-    }
-
-    private static void Line(Image<Rgba32> image, int x0, int y0, int x1, int y1, Rgba32 colour)
-    {
-        int dx = Math.Abs(x1 - x0), dy = -Math.Abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, err = dx + dy;
-        while (true)
-        {
-            if (x0 >= 0 && x0 < image.Width && y0 >= 0 && y0 < image.Height)
-            {
-                image[x0, y0] = colour;
-            }
-            if (x0 == x1 && y0 == y1)
-            {
-                return;
-            }
-            int e2 = 2 * err;
-            if (e2 >= dy)
-            {
-                err += dy;
-                x0 += sx;
-            }
-            if (e2 <= dx)
-            {
-                err += dx;
-                y0 += sy;
-            }
-        }
+        using SKData png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(path, png.ToArray());
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using AdaDiff.Benchmarks.Shared;
 using AdaDiff.Grpc.V1;
 using Grpc.Net.Client;
 
@@ -97,12 +98,8 @@ public static class SoakRunner
 
     public static async Task<SoakResult> RunAsync(SoakOptions options, TextWriter log, CancellationToken cancel = default)
     {
-        if (!File.Exists(options.ServerDll))
-        {
-            throw new FileNotFoundException($"{options.ServerDll} not found; build it first (dotnet build server/AdaDiff.Server -c Release) or pass --server-dll");
-        }
         CultureInfo inv = CultureInfo.InvariantCulture;
-        await using ServerUnderSoak server = ServerUnderSoak.Start(options.ServerDll, options.ServerArgs);
+        await using LoopbackServer server = LoopbackServer.Start(options.ServerDll, "the server", options.ServerArgs);
         log.WriteLine(string.Create(inv, $"soak: server pid {server.ProcessId}, gRPC {server.GrpcAddress}, metrics {server.MetricsAddress}; waiting for /readyz"));
         await server.WaitReadyAsync(TimeSpan.FromMinutes(4), cancel);
 
@@ -184,13 +181,10 @@ public static class SoakRunner
         }
     }
 
-    private static async Task<Sample> SampleAsync(ServerUnderSoak server, HttpClient http, LoadTally tally, double elapsed, string phase, CancellationToken cancel)
+    private static async Task<Sample> SampleAsync(LoopbackServer server, HttpClient http, LoadTally tally, double elapsed, string phase, CancellationToken cancel)
     {
-        if (server.HasExited)
-        {
-            throw new InvalidOperationException($"the server exited during the soak:\n{server.RecentOutput}");
-        }
-        (long rss, int threads, int fds) = server.ReadProc();
+        server.EnsureRunning("during the soak");
+        (long rss, int threads, int fds) = ProcResources.Read(server.ProcessId);
         string metrics;
         using (HttpResponseMessage response = await http.GetAsync(server.MetricsAddress, cancel))
         {

@@ -37,15 +37,4 @@ internal static class Inputs
         }
         return y;
     }
-
-    public static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        Assert.Equal(a.Length, b.Length);
-        double max = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            max = Math.Max(max, Math.Abs(a[i] - b[i]));
-        }
-        return max;
-    }
 }

@@ -83,7 +83,7 @@ public sealed class StageConformanceTests(BackendsFixture fixture, ITestOutputHe
         var cb = new float[b.Count];
         a.Certainty(ca);
         b.Certainty(cb);
-        double diff = Inputs.MaxAbsDiff(ca, cb);
+        double diff = Floats.MaxAbsDiff(ca, cb);
         Assert.True(diff <= Tolerance, $"layer {layer}: certainty differs by {diff:E2}");
         return diff;
     }
@@ -94,7 +94,7 @@ public sealed class StageConformanceTests(BackendsFixture fixture, ITestOutputHe
         var pb = new float[pa.Length];
         a.Predict(rows, pa);
         b.Predict(rows, pb);
-        double diff = Inputs.MaxAbsDiff(pa, pb);
+        double diff = Floats.MaxAbsDiff(pa, pb);
         Assert.True(diff <= Tolerance, $"layer {layer}: prediction differs by {diff:E2}");
         return diff;
     }

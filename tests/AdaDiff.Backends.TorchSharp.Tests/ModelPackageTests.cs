@@ -15,6 +15,21 @@ public sealed class ModelPackageTests : IDisposable
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
     [Fact]
+    public void Manifest_OfConfig_IsTheConfigFromManifestReadsBack()
+    {
+        var config = new UViTConfig { Channels = 2, Height = 16, Width = 8, PatchSize = 4, EmbedDim = 64, Depth = 5, NumHeads = 4, MlpRatio = 2.0, NumClasses = 3 };
+        var schedule = new NoiseScheduleSpec { Timesteps = 50 };
+
+        ModelManifest manifest = UViTPackage.Manifest(config, "two-channel", schedule);
+
+        Assert.Equal(config, UViTConfig.FromManifest(manifest));
+        Assert.Equal(("two-channel", "uvit-adadiff", ModelPackage.WeightsFileName), (manifest.Name, manifest.Architecture, manifest.Weights.File));
+        Assert.Same(schedule, manifest.NoiseSchedule);
+        Assert.Equal(FlopCounter.Count(config).PerLayer, manifest.Flops.PerLayer);
+        Assert.True(manifest.SupportsUnconditional);
+    }
+
+    [Fact]
     public void Load_SavedPackage_GivesSamePredictions()
     {
         UViTConfig config = UViTConfig.Tiny();

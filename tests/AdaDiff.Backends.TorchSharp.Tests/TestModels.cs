@@ -2,31 +2,13 @@ using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Engine;
 using static TorchSharp.torch;
-using AdaDiff.Packaging;
 
 namespace AdaDiff.Backends.TorchSharp.Tests;
 
 /// <summary>Tiny models and inputs shared by the tests.</summary>
 internal static class TestModels
 {
-    public static ModelManifest Manifest(UViTConfig config, string name = "tiny") => new()
-    {
-        Name = name,
-        Architecture = "uvit-adadiff",
-        Channels = config.Channels,
-        Height = config.Height,
-        Width = config.Width,
-        PatchSize = config.PatchSize,
-        EmbedDim = config.EmbedDim,
-        Depth = config.Depth,
-        NumHeads = config.NumHeads,
-        MlpRatio = config.MlpRatio,
-        NumClasses = config.NumClasses,
-        SupportsUnconditional = true,
-        NoiseSchedule = new NoiseScheduleSpec(),
-        Flops = FlopCounter.Count(config),
-        Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
-    };
+    public static ModelManifest Manifest(UViTConfig config, string name = "tiny") => UViTPackage.Manifest(config, name, new NoiseScheduleSpec());
 
     public static TorchSharpBackend Backend(UViTConfig config, int seed = 1)
     {
@@ -53,11 +35,7 @@ internal static class TestModels
     public static (float[] Latents, float[] Timesteps, int[] Labels) Inputs(ModelManifest manifest, int rows, int seed = 7)
     {
         var random = new Random(seed);
-        var latents = new float[rows * manifest.ImageSize];
-        for (int i = 0; i < latents.Length; i++)
-        {
-            latents[i] = (float)(random.NextDouble() * 2 - 1);
-        }
+        float[] latents = Floats.Uniform(rows * manifest.ImageSize, random);
         var timesteps = new float[rows];
         var labels = new int[rows];
         for (int r = 0; r < rows; r++)
@@ -66,16 +44,5 @@ internal static class TestModels
             labels[r] = random.Next(0, manifest.NullClass + 1);
         }
         return (latents, timesteps, labels);
-    }
-
-    public static float MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        Assert.Equal(a.Length, b.Length);
-        float max = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            max = Math.Max(max, Math.Abs(a[i] - b[i]));
-        }
-        return max;
     }
 }

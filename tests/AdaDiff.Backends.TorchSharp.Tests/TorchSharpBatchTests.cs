@@ -38,7 +38,7 @@ public sealed class TorchSharpBatchTests
         batch.Predict([0, 1, 2, 3], actual);
 
         Assert.Equal(manifest.Depth, batch.LayersRun);
-        Assert.True(TestModels.MaxAbsDiff(expected, actual) < Tolerance);
+        Assert.True(Floats.MaxAbsDiff(expected, actual) < Tolerance);
         Assert.True(expected.Select(Math.Abs).Max() > 1e-3, "the prediction should not be trivially zero");
     }
 
@@ -93,7 +93,7 @@ public sealed class TorchSharpBatchTests
                 alone.Certainty(cert);
                 alone.Predict([0], eps);
                 Assert.True(Math.Abs(cert[0] - batchCert[layer][position]) < Tolerance, $"certainty of sample {sample} at layer {layer}");
-                Assert.True(TestModels.MaxAbsDiff(eps, batchEps[layer].AsSpan(position * size, size)) < Tolerance, $"prediction of sample {sample} at layer {layer}");
+                Assert.True(Floats.MaxAbsDiff(eps, batchEps[layer].AsSpan(position * size, size)) < Tolerance, $"prediction of sample {sample} at layer {layer}");
             }
         }
     }
@@ -111,8 +111,8 @@ public sealed class TorchSharpBatchTests
         var some = new float[2 * size];
         batch.Predict([0, 1, 2], all);
         batch.Predict([2, 0], some);
-        Assert.True(TestModels.MaxAbsDiff(all.AsSpan(2 * size, size), some.AsSpan(0, size)) < Tolerance);
-        Assert.True(TestModels.MaxAbsDiff(all.AsSpan(0, size), some.AsSpan(size, size)) < Tolerance);
+        Assert.True(Floats.MaxAbsDiff(all.AsSpan(2 * size, size), some.AsSpan(0, size)) < Tolerance);
+        Assert.True(Floats.MaxAbsDiff(all.AsSpan(0, size), some.AsSpan(size, size)) < Tolerance);
     }
 
     [Fact]

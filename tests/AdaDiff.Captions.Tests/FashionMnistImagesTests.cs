@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using AdaDiff.Captions;
 
 namespace AdaDiff.Captions.Tests;
@@ -62,29 +60,6 @@ public sealed class FashionMnistImagesTests : IDisposable
     public void Load_InstalledTrainingSplit_Has60000Images() =>
         Assert.Equal(60_000, TrainingSet.Report.Labels.Length);
 
-    private void WriteSplit(int count, Func<int, byte> pixel, byte[] labels, int dropImageBytes = 0, int imageMagic = 0x803)
-    {
-        var images = new byte[16 + count * 784 - dropImageBytes];
-        BinaryPrimitives.WriteInt32BigEndian(images, imageMagic);
-        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(4), count);
-        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(8), 28);
-        BinaryPrimitives.WriteInt32BigEndian(images.AsSpan(12), 28);
-        for (int i = 16; i < images.Length; i++)
-        {
-            images[i] = pixel(i - 16);
-        }
-        var labelBytes = new byte[8 + labels.Length];
-        BinaryPrimitives.WriteInt32BigEndian(labelBytes, 0x801);
-        BinaryPrimitives.WriteInt32BigEndian(labelBytes.AsSpan(4), labels.Length);
-        labels.CopyTo(labelBytes, 8);
-        WriteGzip("train-images-idx3-ubyte.gz", images);
-        WriteGzip("train-labels-idx1-ubyte.gz", labelBytes);
-    }
-
-    private void WriteGzip(string name, byte[] bytes)
-    {
-        using var file = File.Create(Path.Combine(dir, name));
-        using var gzip = new GZipStream(file, CompressionLevel.Fastest);
-        gzip.Write(bytes);
-    }
+    private void WriteSplit(int count, Func<int, byte> pixel, byte[] labels, int dropImageBytes = 0, int imageMagic = 0x803) =>
+        FashionMnistFiles.WriteSplit(dir, count, pixel, labels, dropImageBytes, imageMagic);
 }

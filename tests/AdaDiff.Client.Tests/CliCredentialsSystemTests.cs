@@ -1,8 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
 using AdaDiff.Cli;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace AdaDiff.Client.Tests;
 
@@ -139,33 +136,14 @@ public sealed class CliCredentialsSystemTests(SecureServersFixture fixture) : ID
     {
         string exe = Path.Combine(TestPaths.RepositoryRoot, "clients", "dotnet", "AdaDiff.Cli", "bin",
             AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "net10.0", "linux-x64", "adadiff");
-        var start = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment["ADADIFF_TOKEN"] = token;
-        start.Environment["CI"] = "true";
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await stdout + await stderr);
+        return await Commands.RunAsync(null, new Dictionary<string, string?> { ["ADADIFF_TOKEN"] = token, ["CI"] = "true" }, TimeSpan.FromMinutes(2), exe, args);
     }
 
     private static void AssertPng28(string path)
     {
         Assert.True(File.Exists(path), $"{path} was not written");
-        using Image<L8> image = Image.Load<L8>(path); // decodes every pixel
-        Assert.Equal((28, 28), (image.Width, image.Height));
+        PngFile image = PngFile.Read(path); // decodes every pixel
+        Assert.Equal((28, 28, 0, 8), (image.Width, image.Height, image.ColorType, image.BitDepth));
     }
 
     public void Dispose() => Directory.Delete(_out, recursive: true);

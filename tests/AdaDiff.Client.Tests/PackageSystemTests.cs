@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
@@ -49,9 +48,20 @@ public sealed class PackedClientFixture : IAsyncLifetime
 public sealed class PackageSystemTests(ServerFixture fixture, PackedClientFixture packed) : IClassFixture<PackedClientFixture>
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(5);
+
+    /// <summary>A user's shell: no NUGET_PACKAGES (which would override the project's packages folder), no telemetry or logo.</summary>
+    private static readonly Dictionary<string, string?> UserShell = new()
+    {
+        ["NUGET_PACKAGES"] = null,
+        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        ["DOTNET_NOLOGO"] = "1",
+    };
     private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
-    /// <summary>The console program: one image of 3 steps; prints the step indices and writes the PNG.</summary>
+    /// <summary>
+    /// The console program: one image of 3 steps; prints the step indices and the size of the image decoded through the
+    /// package's PNG decoder (its native library restored with it), and writes the PNG.
+    /// </summary>
     private const string ConsoleProgram = """
         using AdaDiff.Client;
         using AdaDiff.Grpc.V1;
@@ -59,14 +69,16 @@ public sealed class PackageSystemTests(ServerFixture fixture, PackedClientFixtur
         using var client = new AdaDiffClient(new AdaDiffClientOptions { Address = new Uri(args[0]) });
         var steps = new List<uint>();
         byte[]? png = null;
+        PreviewImage? decoded = null;
         var request = new GenerateRequest { ClassLabel = 5, NumImages = 1, Steps = 3, Seed = 21 };
         await foreach (GenerationEvent e in client.GenerateAsync(request, timeout: TimeSpan.FromMinutes(2)))
         {
             if (e is StepProgress step) steps.Add(step.Update.StepIndex);
-            else if (e is GenerationCompleted done) png = done.Png(0).ToArray();
+            else if (e is GenerationCompleted done) (png, decoded) = (done.Png(0).ToArray(), done.DecodeImage(0));
         }
         File.WriteAllBytes("image-0.png", png ?? throw new InvalidOperationException("no result"));
         Console.WriteLine($"steps: {string.Join(',', steps)}");
+        Console.WriteLine($"decoded: {decoded!.Width}x{decoded.Height}");
         """;
 
     [Fact]
@@ -90,7 +102,7 @@ public sealed class PackageSystemTests(ServerFixture fixture, PackedClientFixtur
         Assert.Equal("README.md", metadata.Element(ns + "readme")!.Value);
         // Grpc.Tools generated the code at build time: not a dependency of the package's consumers.
         Assert.Equal(
-            ["Google.Protobuf", "Grpc.HealthCheck", "Grpc.Net.Client", "Grpc.StatusProto", "SixLabors.ImageSharp"],
+            ["Google.Protobuf", "Grpc.HealthCheck", "Grpc.Net.Client", "Grpc.StatusProto", "SkiaSharp", "SkiaSharp.NativeAssets.Linux.NoDependencies"],
             metadata.Descendants(ns + "dependency").Select(d => d.Attribute("id")!.Value).Order(StringComparer.Ordinal));
 
         using var dll = new MemoryStream();
@@ -149,6 +161,7 @@ public sealed class PackageSystemTests(ServerFixture fixture, PackedClientFixtur
         string output = await RunAsync(app, "dotnet", "run", "--", fixture.Server.GrpcAddress);
 
         Assert.Contains("steps: 0,1,2\n", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("decoded: 28x28\n", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         byte[] png = await File.ReadAllBytesAsync(Path.Combine(app, "image-0.png"));
         Assert.Equal(PngSignature, png.AsSpan(0, 8).ToArray());
         string id = $"adadiff.client.{packed.Version}.nupkg".ToLowerInvariant();
@@ -167,40 +180,7 @@ public sealed class PackageSystemTests(ServerFixture fixture, PackedClientFixtur
             : $"{FullName(reader, reader.GetTypeDefinition(outer))}+{reader.GetString(type.Name)}";
     }
 
-    /// <summary>
-    /// Runs a command in <paramref name="workingDirectory"/> with the environment of a user's shell (no NUGET_PACKAGES,
-    /// which would override the project's packages folder); fails with its output unless it exits 0.
-    /// </summary>
-    internal static async Task<string> RunAsync(string workingDirectory, string fileName, params string[] args)
-    {
-        var start = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment.Remove("NUGET_PACKAGES");
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(Limit);
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        string output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"{fileName} {string.Join(' ', args)} exited {process.ExitCode}:\n{output}");
-        return output;
-    }
+    /// <summary>Runs a command in <paramref name="workingDirectory"/> with <see cref="UserShell"/>; fails with its output unless it exits 0.</summary>
+    internal static Task<string> RunAsync(string workingDirectory, string fileName, params string[] args) =>
+        Commands.RunToSuccessAsync(workingDirectory, UserShell, Limit, fileName, args);
 }

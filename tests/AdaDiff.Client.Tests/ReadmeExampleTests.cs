@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace AdaDiff.Client.Tests;
 
@@ -244,8 +241,8 @@ public sealed class ReadmeExampleTests(ServerFixture fixture, ReadmeCredentialsF
         string path = Path.Combine(_root, relativePath);
         string folder = path.StartsWith(credentials.Root, StringComparison.Ordinal) ? credentials.Root : _root;
         Assert.True(File.Exists(path), $"{relativePath} was not written; the folder holds: {string.Join(", ", Directory.GetFileSystemEntries(folder, "*", SearchOption.AllDirectories).Where(e => !IsLink(e)).Select(e => Path.GetRelativePath(folder, e)))}");
-        using Image<L8> image = Image.Load<L8>(path); // decodes every pixel, not only the header
-        Assert.Equal((28, 28), (image.Width, image.Height));
+        PngFile image = PngFile.Read(path); // decodes every pixel, not only the header
+        Assert.Equal((28, 28, 0, 8), (image.Width, image.Height, image.ColorType, image.BitDepth));
     }
 
     private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
@@ -255,40 +252,18 @@ public sealed class ReadmeExampleTests(ServerFixture fixture, ReadmeCredentialsF
         RunProcessAsync(workingDirectory, fixture.Server.GrpcAddress, fileName, args);
 
     /// <summary>Runs a command (ADADIFF_SERVER set when given, ADADIFF_TOKEN unset); fails with its output unless it exits 0.</summary>
-    internal static async Task<string> RunProcessAsync(string workingDirectory, string? server, string fileName, params string[] args)
+    internal static Task<string> RunProcessAsync(string workingDirectory, string? server, string fileName, params string[] args)
     {
-        var start = new ProcessStartInfo(fileName)
+        var environment = new Dictionary<string, string?>
         {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["ADADIFF_TOKEN"] = null, // a token only where an example sets one
+            ["CI"] = "true", // plain output from the command line, never the live view
         };
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
         if (server is not null)
         {
-            start.Environment["ADADIFF_SERVER"] = server;
+            environment["ADADIFF_SERVER"] = server;
         }
-        start.Environment.Remove("ADADIFF_TOKEN"); // a token only where an example sets one
-        start.Environment["CI"] = "true"; // plain output from the command line, never the live view
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(Limit);
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        string output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"{fileName} {string.Join(' ', args)} exited {process.ExitCode}:\n{output}");
-        return output;
+        return Commands.RunToSuccessAsync(workingDirectory, environment, Limit, fileName, args);
     }
 
     /// <summary>The fenced blocks of one language in the README section whose "### " heading starts with <paramref name="heading"/>.</summary>

@@ -54,7 +54,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
             Assert.Equal(Depth, batch.ExitLayer(row));
             Assert.Equal(0, batch.UemEvaluations(row));
             Assert.True(float.IsNaN(batch.Certainty(row)));
-            Assert.True(TinyModel.MaxAbsDiff(predictions[Depth - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+            Assert.True(Floats.MaxAbsDiff(predictions[Depth - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
         }
     }
 
@@ -77,7 +77,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
         {
             Assert.Equal(expected[row], batch.ExitLayer(row));
             float[] direct = predictions[expected[row] - 1];
-            Assert.True(TinyModel.MaxAbsDiff(direct.AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+            Assert.True(Floats.MaxAbsDiff(direct.AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
         }
         Assert.Equal([0, 0, 0, 0], Enumerable.Range(0, 4).Select(batch.UemEvaluations).ToArray());
     }
@@ -100,7 +100,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
             Assert.Equal(expected[row], batch.ExitLayer(row));
             Assert.Equal(certainties[expected[row] - 1][row], batch.Certainty(row), 1e-5f);
             Assert.Equal(expected[row] - minLayers + 1, batch.UemEvaluations(row));
-            Assert.True(TinyModel.MaxAbsDiff(predictions[expected[row] - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+            Assert.True(Floats.MaxAbsDiff(predictions[expected[row] - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
         }
         Assert.Equal(expected.Sum(), pass.RowLayers);
         Assert.Equal(expected.Max() - minLayers + 1, backend.CertaintyCalls);
@@ -152,7 +152,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
             Assert.Equal(imageCertainties[expected[k] - 1][k], batch.ImageCertainty(k), 1e-5f);
             for (int r = 2 * k; r < 2 * k + 2; r++)
             {
-                Assert.True(TinyModel.MaxAbsDiff(predictions[expected[k] - 1].AsSpan(r * size, size), batch.Epsilon(r)) < 1e-5f);
+                Assert.True(Floats.MaxAbsDiff(predictions[expected[k] - 1].AsSpan(r * size, size), batch.Epsilon(r)) < 1e-5f);
             }
         }
     }
@@ -232,7 +232,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
         Assert.Equal(0, pass.CertaintyEvaluations); // the adaptive rows left before any needed it
         for (int row = 0; row < 2; row++)
         {
-            Assert.True(TinyModel.MaxAbsDiff(predictions[Depth - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+            Assert.True(Floats.MaxAbsDiff(predictions[Depth - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
         }
     }
 
@@ -253,7 +253,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
         Assert.Equal(4 * Depth, pass.RowLayers); // the cancelled rows ran every layer of the call
         for (int row = 0; row < 2; row++)
         {
-            Assert.True(TinyModel.MaxAbsDiff(predictions[Depth - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+            Assert.True(Floats.MaxAbsDiff(predictions[Depth - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
         }
     }
 
@@ -299,7 +299,7 @@ public sealed class AdaptiveDenoiserTests : IDisposable
         for (int row = 0; row < 3; row++)
         {
             Assert.Equal(2, batch.ExitLayer(row));
-            Assert.True(TinyModel.MaxAbsDiff(predictions[1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+            Assert.True(Floats.MaxAbsDiff(predictions[1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
         }
     }
 

@@ -146,8 +146,8 @@ public sealed class GenerationSchedulerTests : IDisposable
         int size = backend.Manifest.ImageSize;
         // Not byte for byte: alone, the one image's ε comes from a one-row call of the TorchSharp head, which differs
         // from a call of two or more rows in the last bits (about 1e-7).
-        Assert.True(TinyModel.MaxAbsDiff(secondImageAlone.Completed.Images, alone.Completed.Images.AsSpan(size, size)) < 1e-5f);
-        Assert.True(TinyModel.MaxAbsDiff(alone.Completed.Images.AsSpan(0, size), alone.Completed.Images.AsSpan(size, size)) > 0.1f);
+        Assert.True(Floats.MaxAbsDiff(secondImageAlone.Completed.Images, alone.Completed.Images.AsSpan(size, size)) < 1e-5f);
+        Assert.True(Floats.MaxAbsDiff(alone.Completed.Images.AsSpan(0, size), alone.Completed.Images.AsSpan(size, size)) > 0.1f);
         Assert.Equal(400, otherRun.Steps.Count + early.Count);
         Assert.Equal(3, observer.Completed);
     }
@@ -412,8 +412,8 @@ public sealed class GenerationSchedulerTests : IDisposable
             expected[i] = (float)Math.Clamp((noise[i] - Math.Sqrt(1 - alphaBar) * guided) / Math.Sqrt(alphaBar), -1, 1);
         }
         Assert.Equal(19, run.Steps[0].Timestep);
-        Assert.True(TinyModel.MaxAbsDiff(expected, run.Steps[0].PredictedX0) < 1e-4f);
-        Assert.True(TinyModel.MaxAbsDiff(expected, run.Completed.Images) < 1e-4f);
+        Assert.True(Floats.MaxAbsDiff(expected, run.Steps[0].PredictedX0) < 1e-4f);
+        Assert.True(Floats.MaxAbsDiff(expected, run.Completed.Images) < 1e-4f);
         Assert.Contains(expected, v => Math.Abs(v) < 0.9f);
     }
 
@@ -509,7 +509,7 @@ public sealed class GenerationSchedulerTests : IDisposable
     private static void AssertSameBytes(float[] expected, float[] actual, string what)
     {
         Assert.True(MemoryMarshal.AsBytes(expected.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(actual.AsSpan())),
-            $"{what} differ (largest difference {TinyModel.MaxAbsDiff(expected, actual)})");
+            $"{what} differ (largest difference {Floats.MaxAbsDiff(expected, actual)})");
     }
 
     private async Task WaitUntil(Func<bool> condition)

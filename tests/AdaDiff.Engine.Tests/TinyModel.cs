@@ -2,7 +2,6 @@ using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Engine.Backends;
 using static TorchSharp.torch;
-using AdaDiff.Packaging;
 
 namespace AdaDiff.Engine.Tests;
 
@@ -13,24 +12,8 @@ internal static class TinyModel
 
     public static ModelManifest Manifest(int timesteps = 1000, int classes = 3) => Manifest(UViTConfig.Tiny(classes), timesteps);
 
-    private static ModelManifest Manifest(UViTConfig config, int timesteps) => new()
-    {
-        Name = "tiny",
-        Architecture = "uvit-adadiff",
-        Channels = config.Channels,
-        Height = config.Height,
-        Width = config.Width,
-        PatchSize = config.PatchSize,
-        EmbedDim = config.EmbedDim,
-        Depth = config.Depth,
-        NumHeads = config.NumHeads,
-        MlpRatio = config.MlpRatio,
-        NumClasses = config.NumClasses,
-        SupportsUnconditional = true,
-        NoiseSchedule = new NoiseScheduleSpec { Timesteps = timesteps },
-        Flops = FlopCounter.Count(config),
-        Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
-    };
+    private static ModelManifest Manifest(UViTConfig config, int timesteps) =>
+        UViTPackage.Manifest(config, "tiny", new NoiseScheduleSpec { Timesteps = timesteps });
 
     /// <summary>The model with <paramref name="classes"/> classes; tests that tell jobs apart by their class labels ask for more.</summary>
     public static TorchSharpBackend Backend(int seed = 1, int timesteps = 1000, int classes = 3)
@@ -73,25 +56,5 @@ internal static class TinyModel
         return (certainties, predictions);
     }
 
-    public static float[] Latents(int rows, int seed)
-    {
-        var random = new Random(seed);
-        var latents = new float[rows * Config.Channels * Config.Height * Config.Width];
-        for (int i = 0; i < latents.Length; i++)
-        {
-            latents[i] = (float)(random.NextDouble() * 2 - 1);
-        }
-        return latents;
-    }
-
-    public static float MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        Assert.Equal(a.Length, b.Length);
-        float max = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            max = Math.Max(max, Math.Abs(a[i] - b[i]));
-        }
-        return max;
-    }
+    public static float[] Latents(int rows, int seed) => Floats.Uniform(rows * Config.Channels * Config.Height * Config.Width, new Random(seed));
 }

@@ -2,7 +2,6 @@ using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Engine;
 using static TorchSharp.torch;
-using AdaDiff.Packaging;
 
 namespace AdaDiff.Parity.Tests;
 
@@ -22,24 +21,7 @@ internal static class TestPackages
             "unconditional-d32-l3" => new UViTConfig { Channels = 1, Height = 8, Width = 12, PatchSize = 2, EmbedDim = 32, Depth = 3, NumHeads = 2, MlpRatio = 3.0, NumClasses = 0 },
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown test config"),
         };
-        var manifest = new ModelManifest
-        {
-            Name = name,
-            Architecture = "uvit-adadiff",
-            Channels = config.Channels,
-            Height = config.Height,
-            Width = config.Width,
-            PatchSize = config.PatchSize,
-            EmbedDim = config.EmbedDim,
-            Depth = config.Depth,
-            NumHeads = config.NumHeads,
-            MlpRatio = config.MlpRatio,
-            NumClasses = config.NumClasses,
-            SupportsUnconditional = true,
-            NoiseSchedule = new NoiseScheduleSpec(),
-            Flops = FlopCounter.Count(config),
-            Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
-        };
+        ModelManifest manifest = UViTPackage.Manifest(config, name, new NoiseScheduleSpec());
         string dir = Path.Combine(parent, name);
         manual_seed(seed);
         using var model = new UViT(config);

@@ -1,3 +1,4 @@
+using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Engine;
 
@@ -27,29 +28,15 @@ internal static class FashionMnistModel
     /// replaced the label by the null class; only then can the model be guided, so only then is the default scale
     /// <see cref="GuidanceScaleWithLabelDropout"/> (else 1, no guidance).
     /// </summary>
-    public static ModelManifest Manifest(UViTConfig config, string description, double labelDropout) => new()
-    {
-        Name = DefaultName, // PackageWriter names it after its folder
-        Description = description,
-        Architecture = "uvit-adadiff",
-        Channels = config.Channels,
-        Height = config.Height,
-        Width = config.Width,
-        PatchSize = config.PatchSize,
-        EmbedDim = config.EmbedDim,
-        Depth = config.Depth,
-        NumHeads = config.NumHeads,
-        MlpRatio = config.MlpRatio,
-        NumClasses = config.NumClasses,
-        ClassNames = ClassNames,
-        SupportsUnconditional = true,
-        NoiseSchedule = NoiseSchedule,
-        DefaultThreshold = 0.9f,
-        DefaultMinLayers = 1,
-        DefaultGuidanceScale = labelDropout > 0 ? GuidanceScaleWithLabelDropout : 1f,
-        Flops = FlopCounter.Count(config),
-        Weights = new WeightsFile { File = "weights.safetensors" },
-    };
+    public static ModelManifest Manifest(UViTConfig config, string description, double labelDropout) =>
+        UViTPackage.Manifest(config, DefaultName, NoiseSchedule) with // PackageWriter names it after its folder
+        {
+            Description = description,
+            ClassNames = ClassNames,
+            DefaultThreshold = 0.9f,
+            DefaultMinLayers = 1,
+            DefaultGuidanceScale = labelDropout > 0 ? GuidanceScaleWithLabelDropout : 1f,
+        };
 
     /// <summary>The command line as run, for the manifest's training record.</summary>
     public static string CommandText(string[] args) => "adadiff-tools " + string.Join(' ', args);

@@ -6,8 +6,7 @@ using AdaDiff.Client;
 using AdaDiff.Grpc.V1;
 using Grpc.Core;
 using Grpc.Health.V1;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
+using SkiaSharp;
 using Spectre.Console;
 
 namespace AdaDiff.Cli;
@@ -425,12 +424,15 @@ public static class CliApp
                 await output.Out.WriteLineAsync($"wrote {path}");
             }
         }
-        using (Image<Rgb24>? sheet = strip.Render())
+        using (SKBitmap? sheet = strip.Render())
         {
             if (sheet is not null)
             {
                 string stripPath = Path.Combine(outDir, "strip.png");
-                await sheet.SaveAsPngAsync(stripPath);
+                using (SKData png = sheet.Encode(SKEncodedImageFormat.Png, 100))
+                {
+                    await File.WriteAllBytesAsync(stripPath, png.ToArray());
+                }
                 if (output.Json)
                 {
                     await output.Events.FileAsync("strip", stripPath);

@@ -1,15 +1,13 @@
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.PixelFormats;
+using SkiaSharp;
 
 namespace AdaDiff.Server.Internal;
 
-/// <summary>Encodes images in [-1, 1] (planar [C, H, W] floats) as 8-bit PNGs: grayscale for 1 channel, RGB for 3.</summary>
+/// <summary>
+/// Encodes images in [-1, 1] (planar [C, H, W] floats) as 8-bit PNGs through SkiaSharp: grayscale (colour type 0) for
+/// 1 channel, RGB (colour type 2) for 3.
+/// </summary>
 internal static class PngCodec
 {
-    private static readonly PngEncoder GrayEncoder = new() { ColorType = PngColorType.Grayscale, BitDepth = PngBitDepth.Bit8 };
-    private static readonly PngEncoder RgbEncoder = new() { ColorType = PngColorType.Rgb, BitDepth = PngBitDepth.Bit8 };
-
     /// <summary>Throws a clear error at load time for channel counts a PNG cannot carry here.</summary>
     public static void EnsureSupported(int channels, string model)
     {
@@ -29,35 +27,33 @@ internal static class PngCodec
     /// <summary>Encodes image <paramref name="index"/> of a [N, C, H, W] batch.</summary>
     public static byte[] Encode(ReadOnlySpan<float> batch, int index, int channels, int height, int width)
     {
+        EnsureSupported(channels, "?");
         int plane = height * width;
-        ReadOnlySpan<float> image = batch.Slice(index * channels * plane, channels * plane);
-        using var stream = new MemoryStream();
+        ReadOnlySpan<float> image = batch.Slice(index * channels * plane, channels * plane); // [C, H, W]
+        // Gray8 is one byte a pixel; Rgb888x four (R, G, B, unused), which the PNG encoder writes as RGB without alpha.
+        SKColorType type = channels == 1 ? SKColorType.Gray8 : SKColorType.Rgb888x;
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, type, SKAlphaType.Opaque));
+        Span<byte> pixels = bitmap.GetPixelSpan(); // [H, W] or [H, W, 4], rows packed (RowBytes = width × bytes a pixel)
         if (channels == 1)
         {
-            byte[] pixels = new byte[plane];
             for (int i = 0; i < plane; i++)
             {
                 pixels[i] = ToByte(image[i]);
             }
-            using Image<L8> png = Image.LoadPixelData<L8>(pixels, width, height);
-            png.Save(stream, GrayEncoder);
-        }
-        else if (channels == 3)
-        {
-            byte[] pixels = new byte[plane * 3];
-            for (int i = 0; i < plane; i++)
-            {
-                pixels[3 * i] = ToByte(image[i]);
-                pixels[(3 * i) + 1] = ToByte(image[plane + i]);
-                pixels[(3 * i) + 2] = ToByte(image[(2 * plane) + i]);
-            }
-            using Image<Rgb24> png = Image.LoadPixelData<Rgb24>(pixels, width, height);
-            png.Save(stream, RgbEncoder);
         }
         else
         {
-            EnsureSupported(channels, "?");
+            for (int i = 0; i < plane; i++)
+            {
+                pixels[4 * i] = ToByte(image[i]);
+                pixels[(4 * i) + 1] = ToByte(image[plane + i]);
+                pixels[(4 * i) + 2] = ToByte(image[(2 * plane) + i]);
+                pixels[(4 * i) + 3] = 255;
+            }
         }
-        return stream.ToArray();
+        using SKPixmap pixmap = bitmap.PeekPixels();
+        using SKData png = pixmap.Encode(SKPngEncoderOptions.Default)
+            ?? throw new InvalidOperationException($"SkiaSharp could not encode a {width}×{height} {type} PNG.");
+        return png.ToArray();
     }
 }

@@ -1,19 +1,28 @@
+using System.Globalization;
 using AdaDiff.Client;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
+using SkiaSharp;
 
 namespace AdaDiff.Cli.Internal;
 
 /// <summary>
 /// A sheet of per-step previews: one column per step that carried previews (step number on top), one row per image,
 /// and under each preview the layer that image exited at in that step, coloured from green (shallow) to red (full depth).
+/// Drawn with SkiaSharp; the labels in DejaVu Sans (embedded, see the project file), without anti-aliasing so that
+/// every label pixel has exactly its depth's colour.
 /// </summary>
 internal sealed class DenoisingStrip
 {
-    private const int Gap = 6, FontScale = 2;
-    private static readonly Rgb24 Background = new(24, 24, 24);
-    private static readonly Rgb24 Label = new(220, 220, 220);
+    /// <summary>Pixels around and between cells.</summary>
+    internal const int Gap = 6;
+
+    /// <summary>Label size in pixels (the em; digits are about 9 px tall).</summary>
+    internal const float FontSize = 12;
+
+    internal static readonly SKColor Background = new(24, 24, 24);
+    internal static readonly SKColor Label = new(220, 220, 220);
+
+    private const string FontResource = "AdaDiff.Cli.Fonts.DejaVuSans.ttf";
+    private static readonly Lazy<SKTypeface> Typeface = new(LoadTypeface);
 
     private readonly List<(uint Step, uint FullDepth, uint[] Exits, PreviewImage[] Previews)> _columns = [];
 
@@ -30,54 +39,98 @@ internal sealed class DenoisingStrip
         _columns.Add((step.Update.StepIndex + 1, step.Update.FullDepth, [.. step.Update.ExitLayers], [.. step.DecodePreviews()]));
     }
 
-    /// <summary>Renders the sheet; null when no step carried previews.</summary>
-    public Image<Rgb24>? Render()
+    /// <summary>
+    /// Where <see cref="Render"/> puts things, in pixels: cell width, label height and the distance from a label's top
+    /// edge to its baseline, tile size.
+    /// </summary>
+    internal readonly record struct Layout(int CellWidth, int TextHeight, float Baseline, int TileWidth, int TileHeight)
+    {
+        /// <summary>Height of one image row: its tile, a gap, its exit label, a gap.</summary>
+        public int RowHeight => TileHeight + Gap + TextHeight + Gap;
+
+        /// <summary>Left edge of column <paramref name="c"/>.</summary>
+        public int ColumnX(int c) => Gap + (c * (CellWidth + Gap));
+
+        /// <summary>Top edge of the tile of image row <paramref name="i"/>.</summary>
+        public int TileY(int i) => Gap + TextHeight + Gap + (i * RowHeight);
+    }
+
+    /// <summary>The layout of the sheet for the steps collected so far; null when none carried previews.</summary>
+    internal Layout? Measure()
     {
         if (_columns.Count == 0)
         {
             return null;
         }
-        int images = _columns[0].Previews.Length;
         int srcW = _columns[0].Previews[0].Width, srcH = _columns[0].Previews[0].Height;
         int zoom = Math.Max(1, 64 / Math.Max(srcW, srcH)); // small images (28×28) are enlarged to about 64 px
-        int tileW = srcW * zoom, tileH = srcH * zoom;
-        int textH = BitmapFont.GlyphHeight * FontScale;
-        int cellW = Math.Max(tileW, BitmapFont.MeasureWidth("9999", FontScale));
-        int rowH = tileH + Gap + textH + Gap;
-        int width = Gap + (_columns.Count * (cellW + Gap));
-        int height = Gap + textH + Gap + (images * rowH);
+        using SKFont font = NewFont();
+        font.MeasureText("0123456789", out SKRect digits);
+        int textH = (int)Math.Ceiling(digits.Height);
+        int cellW = Math.Max(srcW * zoom, (int)Math.Ceiling(font.MeasureText("9999")));
+        return new Layout(cellW, textH, -digits.Top, srcW * zoom, srcH * zoom);
+    }
 
-        var sheet = new Image<Rgb24>(width, height, Background);
+    /// <summary>Renders the sheet (RGBA, opaque; the caller disposes it); null when no step carried previews.</summary>
+    public SKBitmap? Render()
+    {
+        if (Measure() is not Layout layout)
+        {
+            return null;
+        }
+        int images = _columns[0].Previews.Length;
+        int width = Gap + (_columns.Count * (layout.CellWidth + Gap));
+        int height = layout.TileY(images);
+
+        var sheet = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        using var canvas = new SKCanvas(sheet);
+        canvas.Clear(Background);
+        using SKFont font = NewFont();
+        float baseline = layout.Baseline;
+        var nearest = new SKSamplingOptions(SKFilterMode.Nearest, SKMipmapMode.None); // enlarged pixels stay square
+        using var paint = new SKPaint { IsAntialias = false };
         for (int c = 0; c < _columns.Count; c++)
         {
             var (step, fullDepth, exits, previews) = _columns[c];
-            int x = Gap + (c * (cellW + Gap));
-            DrawCentered(sheet, step.ToString(System.Globalization.CultureInfo.InvariantCulture), x, cellW, Gap, Label);
+            int x = layout.ColumnX(c);
+            float middle = x + (layout.CellWidth / 2f);
+            paint.Color = Label;
+            canvas.DrawText(step.ToString(CultureInfo.InvariantCulture), middle, Gap + baseline, SKTextAlign.Center, font, paint);
             for (int i = 0; i < Math.Min(images, previews.Length); i++)
             {
-                int y = Gap + textH + Gap + (i * rowH);
-                using Image<Rgb24> tile = previews[i].ToImage();
-                tile.Mutate(t => t.Resize(tileW, tileH, KnownResamplers.NearestNeighbor));
-                int tileX = x + ((cellW - tileW) / 2);
-                sheet.Mutate(s => s.DrawImage(tile, new Point(tileX, y), 1f));
+                int y = layout.TileY(i);
+                using SKBitmap tile = previews[i].ToBitmap();
+                using SKImage tileImage = SKImage.FromBitmap(tile);
+                int tileX = x + ((layout.CellWidth - layout.TileWidth) / 2);
+                canvas.DrawImage(tileImage, SKRect.Create(tileX, y, layout.TileWidth, layout.TileHeight), nearest);
                 if (i < exits.Length)
                 {
-                    DrawCentered(sheet, exits[i].ToString(System.Globalization.CultureInfo.InvariantCulture), x, cellW, y + tileH + Gap, DepthColor(exits[i], fullDepth));
+                    paint.Color = DepthColor(exits[i], fullDepth);
+                    canvas.DrawText(exits[i].ToString(CultureInfo.InvariantCulture), middle, y + layout.TileHeight + Gap + baseline, SKTextAlign.Center, font, paint);
                 }
             }
         }
+        canvas.Flush();
         return sheet;
     }
 
     /// <summary>Green at layer 1, yellow half way, red at full depth.</summary>
-    internal static Rgb24 DepthColor(uint layer, uint fullDepth)
+    internal static SKColor DepthColor(uint layer, uint fullDepth)
     {
         double f = fullDepth <= 1 ? 1 : Math.Clamp((layer - 1.0) / (fullDepth - 1.0), 0, 1);
         byte r = (byte)Math.Round(255 * Math.Min(1, 2 * f));
         byte g = (byte)Math.Round(255 * Math.Min(1, 2 * (1 - f)));
-        return new Rgb24(r, g, 64);
+        return new SKColor(r, g, 64);
     }
 
-    private static void DrawCentered(Image<Rgb24> image, string text, int x, int width, int y, Rgb24 color) =>
-        BitmapFont.Draw(image, text, x + ((width - BitmapFont.MeasureWidth(text, FontScale)) / 2), y, FontScale, color);
+    /// <summary>Aliased (no grey edge pixels), unhinted DejaVu Sans at <see cref="FontSize"/>.</summary>
+    private static SKFont NewFont() => new(Typeface.Value, FontSize) { Edging = SKFontEdging.Alias, Hinting = SKFontHinting.None };
+
+    private static SKTypeface LoadTypeface()
+    {
+        using Stream stream = typeof(DenoisingStrip).Assembly.GetManifestResourceStream(FontResource)
+            ?? throw new InvalidOperationException($"The label font {FontResource} is not in {typeof(DenoisingStrip).Assembly.GetName().Name}.");
+        using SKData data = SKData.Create(stream);
+        return SKTypeface.FromData(data) ?? throw new InvalidOperationException($"{FontResource}: not a font SkiaSharp can read.");
+    }
 }

@@ -12,15 +12,7 @@ internal static class StatsFile
         await using var w = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
         w.WriteString("model", result.Model);
-        ComputeStats s = result.Stats;
-        w.WriteNumber("layersExecuted", s.LayersExecuted);
-        w.WriteNumber("layersFull", s.LayersFull);
-        w.WriteNumber("accelerationRatio", s.AccelerationRatio);
-        w.WriteNumber("flopsExecuted", s.FlopsExecuted);
-        w.WriteNumber("flopsFull", s.FlopsFull);
-        w.WriteNumber("wallSeconds", s.WallSeconds);
-        w.WriteNumber("queueSeconds", s.QueueSeconds);
-        w.WriteNumber("steps", s.Steps);
+        WriteStatsFields(w, result.Stats); // at the top level of stats.json
         w.WriteStartArray("seeds");
         foreach (GeneratedImage image in result.Images)
         {
@@ -47,9 +39,17 @@ internal static class StatsFile
         w.WriteEndObject();
     }
 
+    /// <summary>The compute stats as a JSON object (the JSON events' <c>stats</c>).</summary>
     public static void WriteStats(Utf8JsonWriter w, ComputeStats s)
     {
         w.WriteStartObject();
+        WriteStatsFields(w, s);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The compute stats' fields, into the object being written.</summary>
+    private static void WriteStatsFields(Utf8JsonWriter w, ComputeStats s)
+    {
         w.WriteNumber("layersExecuted", s.LayersExecuted);
         w.WriteNumber("layersFull", s.LayersFull);
         w.WriteNumber("accelerationRatio", s.AccelerationRatio);
@@ -58,6 +58,5 @@ internal static class StatsFile
         w.WriteNumber("wallSeconds", s.WallSeconds);
         w.WriteNumber("queueSeconds", s.QueueSeconds);
         w.WriteNumber("steps", s.Steps);
-        w.WriteEndObject();
     }
 }
