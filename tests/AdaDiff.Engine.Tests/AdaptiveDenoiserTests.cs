@@ -188,13 +188,13 @@ public sealed class AdaptiveDenoiserTests : IDisposable
         for (int i = 0; i < 2; i++)
         {
             Assert.Equal(stillIn[i].Length, policy.Asked[i].Certainties.Length);
-            Assert.True(TinyModel.MaxAbsDiff(stillIn[i], policy.Asked[i].Certainties) < 1e-5f);
+            Assert.True(Floats.MaxAbsDiff(stillIn[i], policy.Asked[i].Certainties) < 1e-5f);
         }
         for (int row = 0; row < 4; row++)
         {
             Assert.Equal(expected[row], batch.ExitLayer(row));
             Assert.Equal(expected[row] - 1, batch.UemEvaluations(row)); // heads from layer 2 to its exit
-            Assert.True(TinyModel.MaxAbsDiff(predictions[expected[row] - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
+            Assert.True(Floats.MaxAbsDiff(predictions[expected[row] - 1].AsSpan(row * size, size), batch.Epsilon(row)) < 1e-5f);
         }
     }
 
