@@ -25,7 +25,7 @@ public sealed class TorchSharpBackend : IDenoiserBackend
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(model);
-        if (UViTConfig.FromManifest(manifest) != model.Config with { QkvBias = false })
+        if (!manifest.SameArchitecture(model.Manifest) || model.QkvBias)
         {
             throw new ArgumentException($"model '{manifest.Name}': the module's configuration does not match the manifest", nameof(model));
         }

@@ -17,7 +17,7 @@ public static class UViTPackage
     {
         PackageWeights weights = PackageWeights.Read(packageDir, verifySha256);
         SafetensorsFile file = SafetensorsFile.Parse(weights.Bytes, weights.Path);
-        var model = new UViT(UViTConfig.FromManifest(weights.Manifest));
+        var model = new UViT(weights.Manifest);
         try
         {
             SafetensorsTorch.LoadInto(model, file, weights.Path);

@@ -100,6 +100,19 @@ public sealed record ModelManifest
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
 
+    /// <summary>
+    /// True when <paramref name="other"/> describes the same network: the fields that shape the weights and the
+    /// graph (architecture, image, patch, width, depth, heads, MLP ratio, classes). Name, schedule, defaults, FLOPs
+    /// and weights file are not compared.
+    /// </summary>
+    public bool SameArchitecture(ModelManifest other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Architecture == other.Architecture && Channels == other.Channels && Height == other.Height && Width == other.Width
+            && PatchSize == other.PatchSize && EmbedDim == other.EmbedDim && Depth == other.Depth && NumHeads == other.NumHeads
+            && MlpRatio.Equals(other.MlpRatio) && NumClasses == other.NumClasses;
+    }
+
     /// <summary>Reads and validates a manifest; throws <see cref="InvalidDataException"/> naming the problem.</summary>
     public static ModelManifest Load(string path)
     {

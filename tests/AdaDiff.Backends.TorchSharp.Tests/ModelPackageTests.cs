@@ -17,7 +17,7 @@ public sealed class ModelPackageTests : IDisposable
     [Fact]
     public void Load_SavedPackage_GivesSamePredictions()
     {
-        UViTConfig config = UViTConfig.Tiny();
+        ModelManifest config = UViTConfig.Tiny();
         using TorchSharpBackend original = TestModels.Backend(config, seed: 3);
         ModelManifest written = UViTPackage.Save(dir, original.Manifest, original.Model);
         using TorchSharpBackend loaded = TorchSharpBackend.Load(dir, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
@@ -61,7 +61,7 @@ public sealed class ModelPackageTests : IDisposable
     [Fact]
     public void Load_WeightsChangedAfterManifest_ThrowsShaMismatch()
     {
-        UViTConfig config = UViTConfig.Tiny();
+        ModelManifest config = UViTConfig.Tiny();
         using TorchSharpBackend backend = TestModels.Backend(config);
         UViTPackage.Save(dir, backend.Manifest, backend.Model);
         string weights = Path.Combine(dir, ModelPackage.WeightsFileName);
@@ -84,7 +84,7 @@ public sealed class ModelPackageTests : IDisposable
     [Fact]
     public void Load_TruncatedWeights_ThrowsCorrupt()
     {
-        UViTConfig config = UViTConfig.Tiny();
+        ModelManifest config = UViTConfig.Tiny();
         using TorchSharpBackend backend = TestModels.Backend(config);
         ModelManifest manifest = UViTPackage.Save(dir, backend.Manifest, backend.Model);
         string weights = Path.Combine(dir, ModelPackage.WeightsFileName);
@@ -109,7 +109,7 @@ public sealed class ModelPackageTests : IDisposable
 
     private void WritePackage(Action<List<SafetensorsTensor>> edit)
     {
-        UViTConfig config = UViTConfig.Tiny();
+        ModelManifest config = UViTConfig.Tiny();
         manual_seed(5);
         using var model = new UViT(config);
         List<SafetensorsTensor> entries = SafetensorsTorch.StateEntries(model);

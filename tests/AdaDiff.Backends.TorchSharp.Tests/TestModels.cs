@@ -9,26 +9,11 @@ namespace AdaDiff.Backends.TorchSharp.Tests;
 /// <summary>Tiny models and inputs shared by the tests.</summary>
 internal static class TestModels
 {
-    public static ModelManifest Manifest(UViTConfig config, string name = "tiny") => new()
-    {
-        Name = name,
-        Architecture = "uvit-adadiff",
-        Channels = config.Channels,
-        Height = config.Height,
-        Width = config.Width,
-        PatchSize = config.PatchSize,
-        EmbedDim = config.EmbedDim,
-        Depth = config.Depth,
-        NumHeads = config.NumHeads,
-        MlpRatio = config.MlpRatio,
-        NumClasses = config.NumClasses,
-        SupportsUnconditional = true,
-        NoiseSchedule = new NoiseScheduleSpec(),
-        Flops = FlopCounter.Count(config),
-        Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
-    };
+    /// <summary>A configuration (<see cref="UViTConfig"/>) as a package's manifest named <paramref name="name"/>.</summary>
+    public static ModelManifest Manifest(ModelManifest config, string name = "tiny") =>
+        config with { Name = name, Weights = new WeightsFile { File = ModelPackage.WeightsFileName } };
 
-    public static TorchSharpBackend Backend(UViTConfig config, int seed = 1)
+    public static TorchSharpBackend Backend(ModelManifest config, int seed = 1)
     {
         manual_seed(seed);
         var model = new UViT(config);

@@ -15,34 +15,16 @@ internal static class TestPackages
     /// <summary>Writes the random package <paramref name="name"/> (one of <see cref="Configs"/>) under <paramref name="parent"/>; returns its folder.</summary>
     public static string WriteRandom(string parent, string name, int seed)
     {
-        UViTConfig config = name switch
+        ModelManifest manifest = name switch
         {
             // Non-square, two channels: unpatchify and channel order are checked.
-            "conditional-d64-l5" => new UViTConfig { Channels = 2, Height = 16, Width = 8, PatchSize = 4, EmbedDim = 64, Depth = 5, NumHeads = 4, MlpRatio = 2.0, NumClasses = 3 },
-            "unconditional-d32-l3" => new UViTConfig { Channels = 1, Height = 8, Width = 12, PatchSize = 2, EmbedDim = 32, Depth = 3, NumHeads = 2, MlpRatio = 3.0, NumClasses = 0 },
+            "conditional-d64-l5" => UViTConfig.Create(name, channels: 2, height: 16, width: 8, patchSize: 4, embedDim: 64, depth: 5, numHeads: 4, mlpRatio: 2.0, numClasses: 3),
+            "unconditional-d32-l3" => UViTConfig.Create(name, channels: 1, height: 8, width: 12, patchSize: 2, embedDim: 32, depth: 3, numHeads: 2, mlpRatio: 3.0, numClasses: 0),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown test config"),
-        };
-        var manifest = new ModelManifest
-        {
-            Name = name,
-            Architecture = "uvit-adadiff",
-            Channels = config.Channels,
-            Height = config.Height,
-            Width = config.Width,
-            PatchSize = config.PatchSize,
-            EmbedDim = config.EmbedDim,
-            Depth = config.Depth,
-            NumHeads = config.NumHeads,
-            MlpRatio = config.MlpRatio,
-            NumClasses = config.NumClasses,
-            SupportsUnconditional = true,
-            NoiseSchedule = new NoiseScheduleSpec(),
-            Flops = FlopCounter.Count(config),
-            Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
         };
         string dir = Path.Combine(parent, name);
         manual_seed(seed);
-        using var model = new UViT(config);
+        using var model = new UViT(manifest);
         Randomize(model, seed);
         UViTPackage.Save(dir, manifest, model);
         return dir;

@@ -27,14 +27,14 @@ internal static class InitModelCommand
 
     private static int Run(string outDir, string? name, int dim, int depth, int heads, int seed, string commandText)
     {
-        UViTConfig config = UViTConfig.FashionMnist(dim, depth, heads);
+        ModelManifest config = UViTConfig.FashionMnist(dim, depth, heads);
         manual_seed(seed);
         using var model = new UViT(config);
         ModelManifest manifest = FashionMnistModel.Manifest(
             config,
             "UNTRAINED: randomly initialised U-ViT with AdaDiff exits for Fashion-MNIST (28x28 grey, 10 classes); its samples are noise. Train it with adadiff-tools train.",
             labelDropout: 0); // untrained: the null class means nothing yet, so no guidance by default (train writes its own)
-        ModelManifest written = PackageWriter.Save(outDir, manifest, new { command = commandText, seed, config, steps = 0, epochs = 0 }, model, name);
+        ModelManifest written = PackageWriter.Save(outDir, manifest, new { command = commandText, seed, config = FashionMnistModel.ConfigRecord(config), steps = 0, epochs = 0 }, model, name);
         long bytes = new FileInfo(Path.Combine(outDir, written.Weights.File)).Length;
         Console.WriteLine($"wrote {outDir}: {bytes / 1e6:F1} MB weights, {written.Flops.FullForward / 1e9:F3} GFLOP per full forward, sha256 {written.Weights.Sha256}");
         return 0;

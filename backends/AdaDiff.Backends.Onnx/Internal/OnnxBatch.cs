@@ -26,9 +26,9 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
 
     private readonly StageSessions sessions;
     private readonly ModelManifest manifest;
+    private readonly UViTTopology topology;
     private readonly int tokens;
     private readonly int rowFloats;
-    private readonly int half;
     private readonly OrtValue?[] skips;
     private readonly Stack<OrtValue> spare = new();
     private readonly RunOptions runOptions = new();
@@ -45,16 +45,16 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
     private OrtValue? y;
     private bool disposed;
 
-    private OnnxBatch(StageSessions sessions, ModelManifest manifest, int tokens, int count)
+    private OnnxBatch(StageSessions sessions, ModelManifest manifest, int count)
     {
         this.sessions = sessions;
         this.manifest = manifest;
-        this.tokens = tokens;
-        rowFloats = tokens * manifest.EmbedDim;
-        half = manifest.Depth / 2;
-        skips = new OrtValue?[half];
-        inputScratch = new OrtValue[half + 5][];
-        outputScratch = new OrtValue[half + 5][];
+        topology = UViTTopology.Of(manifest);
+        tokens = topology.Tokens;
+        rowFloats = tokens * topology.Width;
+        skips = new OrtValue?[topology.InBlocks];
+        inputScratch = new OrtValue[topology.InBlocks + 5][];
+        outputScratch = new OrtValue[topology.InBlocks + 5][];
         for (int n = 0; n < inputScratch.Length; n++)
         {
             inputScratch[n] = new OrtValue[n];
@@ -75,7 +75,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
     public static OnnxBatch Start(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
     {
         int rows = timesteps.Length;
-        var batch = new OnnxBatch(sessions, manifest, (manifest.NumClasses > 0 ? 2 : 1) + manifest.PatchTokens, rows);
+        var batch = new OnnxBatch(sessions, manifest, rows);
         try
         {
             batch.x = Allocate(TensorElementType.Float, rows, manifest.Channels, manifest.Height, manifest.Width);
@@ -130,7 +130,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             using OrtValue xv = Wrap(xp, latents.Length, rows, manifest.Channels, manifest.Height, manifest.Width);
             using OrtValue tv = Wrap(tp, rows, rows);
             using OrtValue ev = Wrap(eps, destination.Length, rows, manifest.Channels, manifest.Height, manifest.Width);
-            OrtValue[] inputs = manifest.NumClasses > 0 ? [xv, tv, y] : [xv, tv];
+            OrtValue[] inputs = fused.TakesCondition ? [xv, tv, y] : [xv, tv];
             using var options = new RunOptions();
             fused.Session.Run(options, fused.InputNames, inputs, fused.OutputNames, [ev]);
         }
@@ -142,7 +142,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         RequireLayerLeft();
         EnsureEmbedded();
         int layer = LayersRun;
-        OrtValue? skip = layer > half ? skips[--skipCount] : null;
+        OrtValue? skip = topology.PopsSkip(layer) ? skips[--skipCount] : null;
         OrtValue next = Rent();
         try
         {
@@ -178,7 +178,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             spare.Push(hidden!);
         }
         hidden = next;
-        if (layer < half)
+        if (topology.PushesSkip(layer))
         {
             skips[skipCount++] = hidden;
         }
@@ -338,7 +338,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         {
             inputs[i++] = x!;
             inputs[i++] = t!;
-            if (manifest.NumClasses > 0)
+            if (topology.ConditionTokens > 0)
             {
                 inputs[i++] = y!;
             }
@@ -423,11 +423,11 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         {
             skips[k] = outputs[next++];
         }
-        if (stage.End - 1 < half)
+        if (topology.PushesSkip(stage.End - 1))
         {
             skips[stage.End - 1] = hidden;
         }
-        skipCount = Math.Min(stage.End, half) - Math.Max(0, stage.End - half - 1);
+        skipCount = topology.SkipsAfter(stage.End);
         LayersRun = stage.End;
         Array.Clear(inputs);
         Array.Clear(outputs);
@@ -444,7 +444,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         OrtValue temb = Allocate(TensorElementType.Float, Count, manifest.EmbedDim);
         try
         {
-            bool conditional = manifest.NumClasses > 0;
+            bool conditional = topology.ConditionTokens > 0;
             string[] names = conditional ? ["x", "t", "y"] : ["x", "t"];
             OrtValue[] inputs = conditional ? [x!, t!, y!] : [x!, t!];
             sessions.Embed.Run(runOptions, names, inputs, EmbedOutputs, [h, temb]);

@@ -1,4 +1,5 @@
 using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
 using Onnx;
 using DType = Onnx.TensorProto.Types.DataType;
 
@@ -13,6 +14,7 @@ namespace AdaDiff.Backends.Onnx.Internal;
 internal sealed class UViTGraphs
 {
     private readonly ModelManifest m;
+    private readonly UViTTopology topology;
     private readonly WeightReader w;
     private readonly int d;
     private readonly int extra;
@@ -23,12 +25,13 @@ internal sealed class UViTGraphs
     public UViTGraphs(ModelManifest manifest, WeightReader weights)
     {
         m = manifest;
+        topology = UViTTopology.Of(manifest);
         w = weights;
-        d = manifest.EmbedDim;
-        extra = manifest.NumClasses > 0 ? 2 : 1;
-        tokens = extra + manifest.PatchTokens;
-        patchDim = manifest.PatchSize * manifest.PatchSize * manifest.Channels;
-        hidden = (int)(manifest.EmbedDim * manifest.MlpRatio);
+        d = topology.Width;
+        extra = topology.ExtraTokens;
+        tokens = topology.Tokens;
+        patchDim = topology.PatchDim;
+        hidden = topology.MlpHidden;
     }
 
     /// <summary>Layers of the network.</summary>
@@ -51,14 +54,13 @@ internal sealed class UViTGraphs
     /// <summary>layer i: hidden [B, T, D] (and skip [B, T, D] for out-blocks) → hidden [B, T, D].</summary>
     public ModelProto Layer(int layer)
     {
-        int half = m.Depth / 2;
-        bool takesSkip = layer > half;
+        bool takesSkip = topology.PopsSkip(layer);
         var g = new GraphBuilder($"layer_{layer:D2}");
         string x = g.Input("hidden", DType.Float, "B", tokens, d);
         string? skip = takesSkip ? g.Input("skip", DType.Float, "B", tokens, d) : null;
         x = EmitLayer(g, layer, x, skip);
         g.Output("out", x, DType.Float, "B", tokens, d);
-        return g.Build($"{m.Name}: layer {layer} ({Prefix(layer)}{(takesSkip ? ", pops a long skip" : layer < half ? ", pushes a long skip" : "")})");
+        return g.Build($"{m.Name}: layer {layer} ({topology.BlockName(layer)}{(takesSkip ? ", pops a long skip" : topology.PushesSkip(layer) ? ", pushes a long skip" : "")})");
     }
 
     /// <summary>uem i: hidden [B, T, D], temb [B, D] → certainty [B] (sigmoid map averaged over pixels).</summary>
@@ -101,8 +103,8 @@ internal sealed class UViTGraphs
         {
             h = g.Input("hidden", DType.Float, "B", tokens, d);                                   // [B, T, D]
         }
-        var skips = new string?[m.Depth / 2];
-        foreach (int k in stage.SkipInputs(m.Depth))
+        var skips = new string?[topology.InBlocks];
+        foreach (int k in stage.SkipInputs(topology))
         {
             skips[k] = g.Input(FusedStage.SkipName(k), DType.Float, "B", tokens, d);             // [B, T, D]
         }
@@ -110,12 +112,11 @@ internal sealed class UViTGraphs
         {
             temb = g.Input("temb", DType.Float, "B", d);                                          // [B, D]
         }
-        int half = m.Depth / 2;
         for (int layer = stage.First; layer < stage.End; layer++)
         {
-            string? skip = layer > half ? skips[m.Depth - 1 - layer] : null;
+            string? skip = topology.PopsSkip(layer) ? skips[topology.SkipPoppedBy(layer)] : null;
             h = EmitLayer(g, layer, h, skip);                                                     // [B, T, D]
-            if (layer < half)
+            if (topology.PushesSkip(layer))
             {
                 skips[layer] = h;
             }
@@ -130,7 +131,7 @@ internal sealed class UViTGraphs
         {
             g.Output("temb", temb!, DType.Float, "B", d);
         }
-        foreach (int k in stage.SkipOutputs(m.Depth))
+        foreach (int k in stage.SkipOutputs(topology))
         {
             g.Output(FusedStage.SkipName(k), skips[k]!, DType.Float, "B", tokens, d);
         }
@@ -188,7 +189,7 @@ internal sealed class UViTGraphs
     /// <summary>Layer <paramref name="layer"/>'s nodes: x [B, T, D] (and its long skip [B, T, D] for out-blocks) → [B, T, D].</summary>
     private string EmitLayer(GraphBuilder g, int layer, string x, string? skip)
     {
-        string prefix = Prefix(layer);
+        string prefix = topology.BlockName(layer);
         if (skip is not null)
         {
             x = Linear(g, $"{prefix}.skip_linear", g.Concat(-1, x, skip), 2 * d, d);                // [B, T, 2D] → [B, T, D]
@@ -200,12 +201,6 @@ internal sealed class UViTGraphs
         x = g.Add(x, Attention(g, prefix, Norm(g, $"{prefix}.norm1", x)));                       // [B, T, D]
         x = g.Add(x, Mlp(g, prefix, Norm(g, $"{prefix}.norm2", x)));                              // [B, T, D]
         return x;
-    }
-
-    private string Prefix(int layer)
-    {
-        int half = m.Depth / 2;
-        return layer < half ? $"in_blocks.{layer}" : layer == half ? "mid_block" : $"out_blocks.{layer - half - 1}";
     }
 
     /// <summary>UEM <paramref name="layer"/>'s nodes: hidden [B, T, D], temb [B, D] → certainty [B].</summary>

@@ -27,7 +27,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
         this.imageSize = imageSize;
         this.hidden = hidden;
         this.timeEmbedding = timeEmbedding;
-        skips = new Tensor?[model.Depth / 2];
+        skips = new Tensor?[model.Topology.InBlocks];
         Count = count;
     }
 
@@ -53,12 +53,13 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
     {
         using var scope = NewDisposeScope();
         (Tensor h, _) = Embed(model, manifest, latents, timesteps, classLabels); // [B, T, D]
-        var skips = new Tensor[model.Depth / 2];
+        UViTTopology topology = model.Topology;
+        var skips = new Tensor[topology.InBlocks];
         int skipCount = 0;
         for (int layer = 0; layer < layers; layer++)
         {
-            h = model.Layer(layer, h, model.PopsSkip(layer) ? skips[--skipCount] : null); // [B, T, D]
-            if (model.PushesSkip(layer))
+            h = model.Layer(layer, h, topology.PopsSkip(layer) ? skips[--skipCount] : null); // [B, T, D]
+            if (topology.PushesSkip(layer))
             {
                 skips[skipCount++] = h;
             }
@@ -95,7 +96,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
             throw new InvalidOperationException($"all {model.Depth} layers have run");
         }
         using var scope = NewDisposeScope();
-        Tensor? skip = model.PopsSkip(layer) ? skips[--skipCount] : null;
+        Tensor? skip = model.Topology.PopsSkip(layer) ? skips[--skipCount] : null;
         Tensor next = model.Layer(layer, hidden, skip).DetachFromDisposeScope(); // [B, T, D]
         if (skip is not null)
         {
@@ -107,7 +108,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
             hidden.Dispose();
         }
         hidden = next;
-        if (model.PushesSkip(layer))
+        if (model.Topology.PushesSkip(layer))
         {
             skips[skipCount++] = hidden;
         }

@@ -1,3 +1,5 @@
+using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -25,44 +27,51 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     private readonly ModuleList<UemHead> uem;
     private readonly Tensor frequencies;
 
-    /// <summary>Creates the network with U-ViT's initialisation (truncated normal σ=0.02 for linears and pos_embed).</summary>
-    public UViT(UViTConfig config) : base(nameof(UViT))
+    /// <summary>
+    /// Creates the network of <paramref name="manifest"/>'s architecture with U-ViT's initialisation (truncated normal
+    /// σ=0.02 for linears and pos_embed). <paramref name="qkvBias"/> puts a bias on the attention's qkv projection
+    /// (U-ViT's default is none; the ONNX exporter supports none only).
+    /// </summary>
+    public UViT(ModelManifest manifest, bool qkvBias = false) : base(nameof(UViT))
     {
-        ArgumentNullException.ThrowIfNull(config);
-        if (config.Depth < 1 || config.Depth % 2 == 0)
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (manifest.Depth < 1 || manifest.Depth % 2 == 0)
         {
-            throw new ArgumentException($"depth must be odd, got {config.Depth}", nameof(config));
+            throw new ArgumentException($"depth must be odd, got {manifest.Depth}", nameof(manifest));
         }
-        if (config.EmbedDim % 2 != 0 || config.EmbedDim % config.NumHeads != 0)
+        if (manifest.EmbedDim % 2 != 0 || manifest.EmbedDim % manifest.NumHeads != 0)
         {
-            throw new ArgumentException($"embedDim {config.EmbedDim} must be even and a multiple of numHeads {config.NumHeads}", nameof(config));
+            throw new ArgumentException($"embedDim {manifest.EmbedDim} must be even and a multiple of numHeads {manifest.NumHeads}", nameof(manifest));
         }
-        Config = config;
-        int d = config.EmbedDim;
-        int half = config.Depth / 2;
-        patch_embed = new PatchEmbed(config.Channels, d, config.PatchSize);
-        label_emb = config.NumClasses > 0 ? nn.Embedding(config.NumClasses + 1, d) : null;
-        pos_embed = new Parameter(zeros(1, config.Tokens, d));
-        var inBlocks = new Block[half];
-        var outBlocks = new Block[half];
-        for (int i = 0; i < half; i++)
+        Manifest = manifest;
+        Topology = UViTTopology.Of(manifest);
+        QkvBias = qkvBias;
+        int d = manifest.EmbedDim;
+        int blocks = Topology.InBlocks;
+        int mlpHidden = Topology.MlpHidden;
+        patch_embed = new PatchEmbed(manifest.Channels, d, manifest.PatchSize);
+        label_emb = manifest.NumClasses > 0 ? nn.Embedding(manifest.NumClasses + 1, d) : null;
+        pos_embed = new Parameter(zeros(1, Topology.Tokens, d));
+        var inBlocks = new Block[blocks];
+        var outBlocks = new Block[blocks];
+        for (int i = 0; i < blocks; i++)
         {
-            inBlocks[i] = new Block(d, config.NumHeads, config.MlpHidden, config.QkvBias, skip: false);
+            inBlocks[i] = new Block(d, manifest.NumHeads, mlpHidden, qkvBias, skip: false);
         }
-        mid_block = new Block(d, config.NumHeads, config.MlpHidden, config.QkvBias, skip: false);
-        for (int i = 0; i < half; i++)
+        mid_block = new Block(d, manifest.NumHeads, mlpHidden, qkvBias, skip: false);
+        for (int i = 0; i < blocks; i++)
         {
-            outBlocks[i] = new Block(d, config.NumHeads, config.MlpHidden, config.QkvBias, skip: true);
+            outBlocks[i] = new Block(d, manifest.NumHeads, mlpHidden, qkvBias, skip: true);
         }
         in_blocks = nn.ModuleList(inBlocks);
         out_blocks = nn.ModuleList(outBlocks);
         norm = nn.LayerNorm(d);
-        decoder_pred = nn.Linear(d, config.PatchDim);
-        final_layer = nn.Conv2d(config.Channels, config.Channels, 3, padding: 1);
-        var heads = new UemHead[config.Depth];
+        decoder_pred = nn.Linear(d, Topology.PatchDim);
+        final_layer = nn.Conv2d(manifest.Channels, manifest.Channels, 3, padding: 1);
+        var heads = new UemHead[manifest.Depth];
         for (int i = 0; i < heads.Length; i++)
         {
-            heads[i] = new UemHead(d, config.PatchDim);
+            heads[i] = new UemHead(d, Topology.PatchDim);
         }
         uem = nn.ModuleList(heads);
         RegisterComponents();
@@ -73,17 +82,17 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         InitializeWeights();
     }
 
-    /// <summary>The configuration.</summary>
-    public UViTConfig Config { get; }
+    /// <summary>The manifest whose architecture this network has (its other fields are not read).</summary>
+    public ModelManifest Manifest { get; }
+
+    /// <summary>Tokens, the in/mid/out split and the long skips (<see cref="UViTTopology"/>).</summary>
+    public UViTTopology Topology { get; }
+
+    /// <summary>True when the qkv projections carry a bias.</summary>
+    public bool QkvBias { get; }
 
     /// <summary>Layers L.</summary>
-    public int Depth => Config.Depth;
-
-    /// <summary>True if layer <paramref name="layer"/> (0-based) is an in-block whose output is pushed as a long skip.</summary>
-    public bool PushesSkip(int layer) => layer < Config.Depth / 2;
-
-    /// <summary>True if layer <paramref name="layer"/> (0-based) is an out-block that pops a long skip.</summary>
-    public bool PopsSkip(int layer) => layer > Config.Depth / 2;
+    public int Depth => Topology.Depth;
 
     /// <summary>Sinusoidal timestep embedding (no MLP): [B] → [B, D] = [cos(t·f), sin(t·f)].</summary>
     public Tensor TimestepEmbedding(Tensor timesteps)
@@ -124,12 +133,12 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     /// <param name="skip">The popped long skip for out-blocks, [B, T, D]; null otherwise.</param>
     public Tensor Layer(int layer, Tensor hidden, Tensor? skip)
     {
-        int half = Config.Depth / 2;
-        if (layer < half)
+        return Topology.Kind(layer) switch
         {
-            return in_blocks[layer].forward(hidden, null);
-        }
-        return layer == half ? mid_block.forward(hidden, null) : out_blocks[layer - half - 1].forward(hidden, skip);
+            UViTBlockKind.In => in_blocks[layer].forward(hidden, null),
+            UViTBlockKind.Mid => mid_block.forward(hidden, null),
+            _ => out_blocks[layer - Topology.MidLayer - 1].forward(hidden, skip),
+        };
     }
 
     /// <summary>The shared output head: norm → decoder_pred on patch tokens → unpatchify → final_layer, [B, T, D] → [B, C, H, W].</summary>
@@ -137,7 +146,7 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     {
         using var scope = NewDisposeScope();
         Tensor h = norm.forward(hidden);                                      // [B, T, D]
-        h = h.narrow(1, Config.ExtraTokens, Config.PatchTokens);              // [B, N, D]
+        h = h.narrow(1, Topology.ExtraTokens, Topology.PatchTokens);              // [B, N, D]
         h = decoder_pred.forward(h);                                          // [B, N, p²C]
         h = Unpatchify(h);                                                    // [B, C, H, W]
         h = final_layer.forward(h);                                           // [B, C, H, W]
@@ -154,7 +163,7 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     {
         using var scope = NewDisposeScope();
         Tensor h = norm.forward(hidden);                                      // [B, T, D]
-        h = h.narrow(1, Config.ExtraTokens, Config.PatchTokens);              // [B, N, D]
+        h = h.narrow(1, Topology.ExtraTokens, Topology.PatchTokens);              // [B, N, D]
         h = decoder_pred.forward(h);                                          // [B, N, p²C]
         h = Unpatchify(h);                                                    // [B, C, H, W]
         long rows = h.shape[0];
@@ -171,7 +180,7 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     public Tensor UemPatches(int layer, Tensor hidden, Tensor timeEmbedding)
     {
         using var scope = NewDisposeScope();
-        Tensor patches = hidden.narrow(1, Config.ExtraTokens, Config.PatchTokens); // [B, N, D]
+        Tensor patches = hidden.narrow(1, Topology.ExtraTokens, Topology.PatchTokens); // [B, N, D]
         Tensor u = uem[layer].forward(patches, timeEmbedding);                     // [B, N, p²C]
         return u.MoveToOuterDisposeScope();
     }
@@ -189,11 +198,11 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     public Tensor Unpatchify(Tensor patches)
     {
         using var scope = NewDisposeScope();
-        int p = Config.PatchSize, hp = Config.Height / p, wp = Config.Width / p;
+        int p = Manifest.PatchSize, hp = Manifest.Height / p, wp = Manifest.Width / p;
         long b = patches.shape[0];
-        Tensor x = patches.reshape(b, hp, wp, p, p, Config.Channels);        // [B, h, w, p1, p2, C]
-        x = x.permute(0, 5, 1, 3, 2, 4);                                     // [B, C, h, p1, w, p2]
-        x = x.reshape(b, Config.Channels, Config.Height, Config.Width);      // [B, C, H, W]
+        Tensor x = patches.reshape(b, hp, wp, p, p, Manifest.Channels);          // [B, h, w, p1, p2, C]
+        x = x.permute(0, 5, 1, 3, 2, 4);                                         // [B, C, h, p1, w, p2]
+        x = x.reshape(b, Manifest.Channels, Manifest.Height, Manifest.Width);    // [B, C, H, W]
         return x.MoveToOuterDisposeScope();
     }
 
@@ -204,10 +213,10 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         Tensor temb = TimestepEmbedding(timesteps);           // [B, D]
         Tensor h = Embed(x, temb, labels);                    // [B, T, D]
         var skips = new Stack<Tensor>();
-        for (int i = 0; i < Config.Depth; i++)
+        for (int i = 0; i < Depth; i++)
         {
-            h = Layer(i, h, PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
-            if (PushesSkip(i))
+            h = Layer(i, h, Topology.PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
+            if (Topology.PushesSkip(i))
             {
                 skips.Push(h);
             }
@@ -223,15 +232,15 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     public (Tensor[] Predictions, Tensor[] Certainties) ForwardExits(Tensor x, Tensor timesteps, Tensor? labels)
     {
         using var scope = NewDisposeScope();
-        var predictions = new Tensor[Config.Depth];
-        var certainties = new Tensor[Config.Depth];
+        var predictions = new Tensor[Depth];
+        var certainties = new Tensor[Depth];
         Tensor temb = TimestepEmbedding(timesteps);           // [B, D]
         Tensor h = Embed(x, temb, labels);                    // [B, T, D]
         var skips = new Stack<Tensor>();
-        for (int i = 0; i < Config.Depth; i++)
+        for (int i = 0; i < Depth; i++)
         {
-            h = Layer(i, h, PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
-            if (PushesSkip(i))
+            h = Layer(i, h, Topology.PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
+            if (Topology.PushesSkip(i))
             {
                 skips.Push(h);
             }
