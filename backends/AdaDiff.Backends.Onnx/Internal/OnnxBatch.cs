@@ -6,7 +6,8 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace AdaDiff.Backends.Onnx.Internal;
 
 /// <summary>
-/// One batch inside the ONNX Runtime backend. The inputs x [B, C, H, W], t [B] and y [B] are copied at Begin and
+/// One batch inside the ONNX Runtime backend. The inputs x [B, C, H, W], t [B] and y (class labels [B], or a text
+/// model's token ids [B, M]) are copied at Begin and
 /// embedded with the first call that needs the hidden state, so that the embedding and the layers before the first
 /// exit run as one call. The hidden state [B, T, D], the time embedding [B, D] and the long skips (skip k is in-block
 /// k's output, [B, T, D]) stay in <see cref="OrtValue"/>s owned by the batch (ONNX Runtime's allocator) from call to
@@ -72,7 +73,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
     private bool HiddenIsTopSkip => skipCount > 0 && ReferenceEquals(skips[skipCount - 1], hidden);
 
     /// <summary>Copies the inputs; the embedding runs with the first call that needs it.</summary>
-    public static OnnxBatch Start(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
+    public static OnnxBatch Start(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions)
     {
         int rows = timesteps.Length;
         var batch = new OnnxBatch(sessions, manifest, rows);
@@ -82,12 +83,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             latents.CopyTo(batch.x.GetTensorMutableDataAsSpan<float>());
             batch.t = Allocate(TensorElementType.Float, rows);
             timesteps.CopyTo(batch.t.GetTensorMutableDataAsSpan<float>());
-            batch.y = Allocate(TensorElementType.Int64, rows);
-            Span<long> labels = batch.y.GetTensorMutableDataAsSpan<long>();
-            for (int i = 0; i < rows; i++)
-            {
-                labels[i] = classLabels[i];
-            }
+            batch.y = Conditions(manifest, conditions, rows);
         }
         catch
         {
@@ -101,13 +97,13 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
     /// embed → layers → head in one call on the caller's buffers (no copy in or out) when the backend has that fused
     /// stage, else through a batch stage by stage: ε̂ [B, C, H, W] into <paramref name="destination"/>.
     /// </summary>
-    public static void PredictAtDepth(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
+    public static void PredictAtDepth(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions, int layers, Span<float> destination)
     {
         int rows = timesteps.Length;
         FusedSession? fused = sessions.Fused(FusedStage.AtDepth(layers));
         if (fused is null)
         {
-            using OnnxBatch batch = Start(sessions, manifest, latents, timesteps, classLabels);
+            using OnnxBatch batch = Start(sessions, manifest, latents, timesteps, conditions);
             batch.RunLayers(layers);
             int[] all = new int[rows]; // 4 bytes a row, on the stage-by-stage path only
             for (int i = 0; i < rows; i++)
@@ -117,12 +113,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             batch.Predict(all, destination);
             return;
         }
-        using OrtValue y = Allocate(TensorElementType.Int64, rows);
-        Span<long> labels = y.GetTensorMutableDataAsSpan<long>();
-        for (int i = 0; i < rows; i++)
-        {
-            labels[i] = classLabels[i];
-        }
+        using OrtValue y = Conditions(manifest, conditions, rows);
         fixed (float* xp = latents)
         fixed (float* tp = timesteps)
         fixed (float* eps = destination)
@@ -284,7 +275,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             int imageSize = manifest.ImageSize;
             x = Replace(x!, Gather(x!, rows, imageSize, manifest.Channels, manifest.Height, manifest.Width));
             t = Replace(t!, Gather(t!, rows, 1));
-            y = Replace(y!, GatherInt64(y!, rows));
+            y = Replace(y!, GatherInt64(y!, rows, manifest));
             Count = rows.Length;
             return;
         }
@@ -506,14 +497,32 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         return result;
     }
 
-    private static OrtValue GatherInt64(OrtValue source, ReadOnlySpan<int> rows)
+    /// <summary>The condition input y of the embedding: class labels [B], or prompt token ids [B, M] of a text model (int64).</summary>
+    private static OrtValue Conditions(ModelManifest manifest, ReadOnlySpan<int> conditions, int rows)
     {
-        OrtValue result = Allocate(TensorElementType.Int64, rows.Length);
+        OrtValue y = manifest.Conditioning == ConditioningKind.Text
+            ? Allocate(TensorElementType.Int64, rows, manifest.ConditionWidth)
+            : Allocate(TensorElementType.Int64, rows);
+        Span<long> values = y.GetTensorMutableDataAsSpan<long>();
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = conditions[i];
+        }
+        return y;
+    }
+
+    /// <summary>The given rows of a condition input (<see cref="Conditions"/>), in a new value.</summary>
+    private static OrtValue GatherInt64(OrtValue source, ReadOnlySpan<int> rows, ModelManifest manifest)
+    {
+        int width = manifest.ConditionWidth;
+        OrtValue result = manifest.Conditioning == ConditioningKind.Text
+            ? Allocate(TensorElementType.Int64, rows.Length, width)
+            : Allocate(TensorElementType.Int64, rows.Length);
         ReadOnlySpan<long> from = source.GetTensorDataAsSpan<long>();
         Span<long> to = result.GetTensorMutableDataAsSpan<long>();
         for (int i = 0; i < rows.Length; i++)
         {
-            to[i] = from[rows[i]];
+            from.Slice(rows[i] * width, width).CopyTo(to.Slice(i * width, width));
         }
         return result;
     }

@@ -12,7 +12,7 @@ public sealed record UViTTopology
     {
         Depth = manifest.Depth;
         Width = manifest.EmbedDim;
-        ConditionTokens = manifest.NumClasses > 0 ? 1 : 0;
+        ConditionTokens = manifest.Conditioning == ConditioningKind.Text ? manifest.Text!.MaxTokens : manifest.NumClasses > 0 ? 1 : 0;
         PatchTokens = manifest.PatchTokens;
         PatchDim = manifest.PatchSize * manifest.PatchSize * manifest.Channels;
         MlpHidden = (int)(manifest.EmbedDim * manifest.MlpRatio);
