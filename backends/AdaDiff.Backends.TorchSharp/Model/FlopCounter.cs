@@ -15,7 +15,8 @@ public static class FlopCounter
         ArgumentNullException.ThrowIfNull(manifest);
         var topology = UViTTopology.Of(manifest);
         double d = topology.Width, t = topology.Tokens, n = topology.PatchTokens, patchDim = topology.PatchDim;
-        double embed = 2 * n * patchDim * d;                      // p×p stride-p conv = per-patch Linear(p²C → D)
+        double embed = 2 * n * patchDim * d                       // p×p stride-p conv = per-patch Linear(p²C → D)
+            + TextEncoder(manifest.Text, d);                      // once per row, with the embedding
         double attention = 2 * t * d * (3 * d)                    // qkv
             + 2 * 2 * t * t * d                                   // QKᵀ and AV over all heads
             + 2 * t * d * d;                                      // proj
@@ -30,5 +31,20 @@ public static class FlopCounter
         double head = 2 * n * d * patchDim                        // decoder_pred on patch tokens
             + 2 * manifest.Height * manifest.Width * (double)manifest.Channels * manifest.Channels * 9; // 3×3 final conv
         return new FlopCounts { Embed = embed, PerLayer = perLayer, Uem = uem, Head = head };
+    }
+
+    /// <summary>The text encoder's blocks on M tokens E wide and context_embed Linear(E → D); 0 without text.</summary>
+    private static double TextEncoder(TextConditioning? text, double d)
+    {
+        if (text is null)
+        {
+            return 0;
+        }
+        double m = text.MaxTokens, e = text.EncoderDim;
+        double block = 2 * m * e * (3 * e)                         // qkv
+            + 2 * 2 * m * m * e                                   // QKᵀ and AV
+            + 2 * m * e * e                                       // proj
+            + 2 * 2 * m * e * text.EncoderMlpHidden;              // fc1 and fc2
+        return (text.EncoderDepth * block) + (2 * m * e * d);     // blocks, then context_embed
     }
 }

@@ -7,8 +7,10 @@ using static TorchSharp.torch;
 namespace AdaDiff.Backends.TorchSharp.Model;
 
 /// <summary>
-/// U-ViT with AdaDiff exits. Tokens are [time token, label token (class-conditional only), patch tokens]
-/// plus a learned positional embedding; in_blocks push long skips, mid_block, out_blocks pop them.
+/// U-ViT with AdaDiff exits. Tokens are [time token, condition tokens, patch tokens] plus a learned positional
+/// embedding, where the condition is a label token (class-conditional), nothing (unconditional) or, for a text model,
+/// the prompt's tokens through <see cref="TextEncoder"/> and the projection context_embed to the width D (as U-ViT's
+/// text-to-image variant adds its text tokens); in_blocks push long skips, mid_block, out_blocks pop them.
 /// One output head (norm → decoder_pred → unpatchify → final_layer) is shared by all layers, and every
 /// layer has its own timestep-aware UEM. The stage methods (<see cref="Embed"/>, <see cref="Layer"/>,
 /// <see cref="Head"/>, <see cref="UemPatches"/>) are what the backend and the trainer drive.
@@ -17,6 +19,8 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
 {
     private readonly PatchEmbed patch_embed;
     private readonly Embedding? label_emb;
+    private readonly TextEncoder? text_encoder;
+    private readonly Linear? context_embed;
     private readonly Parameter pos_embed;
     private readonly ModuleList<Block> in_blocks;
     private readonly Block mid_block;
@@ -51,6 +55,11 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         int mlpHidden = Topology.MlpHidden;
         patch_embed = new PatchEmbed(manifest.Channels, d, manifest.PatchSize);
         label_emb = manifest.NumClasses > 0 ? nn.Embedding(manifest.NumClasses + 1, d) : null;
+        if (manifest.Conditioning == ConditioningKind.Text)
+        {
+            text_encoder = new TextEncoder(manifest.Text!);
+            context_embed = nn.Linear(manifest.Text!.EncoderDim, d);
+        }
         pos_embed = new Parameter(zeros(1, Topology.Tokens, d));
         var inBlocks = new Block[blocks];
         var outBlocks = new Block[blocks];
@@ -103,11 +112,14 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         return emb.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Tokens of a batch: [time, label?, patches] + pos_embed, [B, T, D].</summary>
+    /// <summary>Tokens of a batch: [time, condition tokens, patches] + pos_embed, [B, T, D].</summary>
     /// <param name="x">x_t, [B, C, H, W].</param>
     /// <param name="timeEmbedding">From <see cref="TimestepEmbedding"/>, [B, D].</param>
-    /// <param name="labels">Class per row (int64, NumClasses = null class), [B]; ignored by an unconditional model.</param>
-    public Tensor Embed(Tensor x, Tensor timeEmbedding, Tensor? labels)
+    /// <param name="conditions">
+    /// int64: the class per row [B] (NumClasses = null class) of a class model, the prompt's token ids [B, M] (all
+    /// padding = unconditional) of a text model; ignored by an unconditional model.
+    /// </param>
+    public Tensor Embed(Tensor x, Tensor timeEmbedding, Tensor? conditions)
     {
         using var scope = NewDisposeScope();
         Tensor patches = patch_embed.forward(x);                      // [B, N, D]
@@ -115,9 +127,16 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         Tensor h;
         if (label_emb is not null)
         {
-            ArgumentNullException.ThrowIfNull(labels);
-            Tensor label = label_emb.forward(labels).unsqueeze(1);    // [B, 1, D]
+            ArgumentNullException.ThrowIfNull(conditions);
+            Tensor label = label_emb.forward(conditions).unsqueeze(1); // [B, 1, D]
             h = cat([time, label, patches], 1);                       // [B, T, D]
+        }
+        else if (text_encoder is not null)
+        {
+            ArgumentNullException.ThrowIfNull(conditions);
+            Tensor text = text_encoder.forward(conditions);           // [B, M, E]
+            Tensor context = context_embed!.forward(text);            // [B, M, D]
+            h = cat([time, context, patches], 1);                     // [B, T, D]
         }
         else
         {
@@ -207,11 +226,11 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     }
 
     /// <summary>Full-depth noise prediction ε̂_L, [B, C, H, W].</summary>
-    public override Tensor forward(Tensor x, Tensor timesteps, Tensor? labels)
+    public override Tensor forward(Tensor x, Tensor timesteps, Tensor? conditions)
     {
         using var scope = NewDisposeScope();
         Tensor temb = TimestepEmbedding(timesteps);           // [B, D]
-        Tensor h = Embed(x, temb, labels);                    // [B, T, D]
+        Tensor h = Embed(x, temb, conditions);                    // [B, T, D]
         var skips = new Stack<Tensor>();
         for (int i = 0; i < Depth; i++)
         {
@@ -229,13 +248,13 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     /// Every exit at once, for training: ε̂_i [B, C, H, W] from the shared head and the UEM certainty map
     /// u_i [B, C, H, W] (input detached) of each layer i.
     /// </summary>
-    public (Tensor[] Predictions, Tensor[] Certainties) ForwardExits(Tensor x, Tensor timesteps, Tensor? labels)
+    public (Tensor[] Predictions, Tensor[] Certainties) ForwardExits(Tensor x, Tensor timesteps, Tensor? conditions)
     {
         using var scope = NewDisposeScope();
         var predictions = new Tensor[Depth];
         var certainties = new Tensor[Depth];
         Tensor temb = TimestepEmbedding(timesteps);           // [B, D]
-        Tensor h = Embed(x, temb, labels);                    // [B, T, D]
+        Tensor h = Embed(x, temb, conditions);                    // [B, T, D]
         var skips = new Stack<Tensor>();
         for (int i = 0; i < Depth; i++)
         {
@@ -267,6 +286,7 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     {
         using var noGrad = no_grad();
         pos_embed.normal_(0.0, 0.02);
+        text_encoder?.PositionalEmbedding.normal_(0.0, 0.02);
         foreach (nn.Module module in modules())
         {
             if (module is Linear linear)
