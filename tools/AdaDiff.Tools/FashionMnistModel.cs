@@ -41,6 +41,23 @@ internal static class FashionMnistModel
     };
 
     /// <summary>
+    /// The manifest of an UNTRAINED Fashion-MNIST text model package: prompts instead of classes (the class names are
+    /// the captions', not the manifest's), no guidance by default until training with prompt dropout gives the empty
+    /// prompt its meaning.
+    /// </summary>
+    public static ModelManifest TextManifest(ModelManifest architecture, string description) => architecture with
+    {
+        Name = "fashion-mnist-text-uvit", // PackageWriter names it after its folder
+        Description = description,
+        SupportsUnconditional = true,
+        NoiseSchedule = NoiseSchedule,
+        DefaultThreshold = 0.9f,
+        DefaultMinLayers = 1,
+        DefaultGuidanceScale = 1f,
+        Weights = new WeightsFile { File = "weights.safetensors" },
+    };
+
+    /// <summary>
     /// The training record's <c>config</c>: the width, depth and heads a training run chose (the rest of the
     /// architecture is the Fashion-MNIST model's, <see cref="UViTConfig.FashionMnist"/>).
     /// </summary>
