@@ -36,6 +36,21 @@ public sealed record TextConditioning
     [System.Text.Json.Serialization.JsonIgnore]
     public int EncoderMlpHidden => (int)(EncoderDim * EncoderMlpRatio);
 
+    /// <summary>The text side of a model trained on <paramref name="vocabulary"/>'s prompts, with a text encoder of the given shape.</summary>
+    public static TextConditioning For(PromptVocabulary vocabulary, int encoderDim = 64, int encoderDepth = 1, int encoderHeads = 2)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        return new TextConditioning
+        {
+            MaxTokens = vocabulary.MaxTokens,
+            VocabularySize = vocabulary.Count,
+            VocabularySha256 = vocabulary.Sha256,
+            EncoderDim = encoderDim,
+            EncoderDepth = encoderDepth,
+            EncoderHeads = encoderHeads,
+        };
+    }
+
     /// <summary>The problem with these values, or null when they describe a text encoder.</summary>
     public string? Problem()
     {

@@ -2,7 +2,6 @@ using AdaDiff.Backends.Onnx;
 using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Engine;
-using AdaDiff.Engine.Backends;
 using AdaDiff.Engine.Text;
 using AdaDiff.Packaging;
 using static TorchSharp.torch;
@@ -14,24 +13,14 @@ namespace AdaDiff.Backends.Conformance.Tests;
 /// layers, a two-block text encoder over prompts of 7 tokens): written by TorchSharp, exported to ONNX into its
 /// <c>onnx/</c> and loaded from there, as the shipped package is in <see cref="BackendsFixture"/>.
 /// </summary>
-public sealed class TextBackendsFixture : IDisposable
+public sealed class TextBackendsFixture : BackendPair
 {
     private static readonly string[] Words = ["a", "ankle", "boot", "bright", "dark", "dress", "small", "wide"];
 
-    public TextBackendsFixture()
+    public TextBackendsFixture() : base("adadiff-conformance-text-")
     {
-        Directory = Path.Combine(Path.GetTempPath(), "adadiff-conformance-text-" + Guid.NewGuid().ToString("N"));
-        System.IO.Directory.CreateDirectory(Directory);
         Tokenizer = new PromptTokenizer(PromptVocabulary.Create(Words, maxTokens: 7));
-        var text = new TextConditioning
-        {
-            MaxTokens = Tokenizer.Vocabulary.MaxTokens,
-            VocabularySize = Tokenizer.Vocabulary.Count,
-            VocabularySha256 = Tokenizer.Vocabulary.Sha256,
-            EncoderDim = 16,
-            EncoderDepth = 2,
-            EncoderHeads = 2,
-        };
+        var text = TextConditioning.For(Tokenizer.Vocabulary, encoderDim: 16, encoderDepth: 2, encoderHeads: 2);
         ModelManifest manifest = UViTConfig.TinyText(text) with { Weights = new WeightsFile { File = ModelPackage.WeightsFileName } };
         manual_seed(21);
         using (var model = new UViT(manifest))
@@ -41,39 +30,11 @@ public sealed class TextBackendsFixture : IDisposable
         }
         PackageWeights weights = PackageWeights.Read(Directory);
         OnnxExport.Create(weights.Manifest, weights.Bytes, weights.Path).Write(Directory);
-        TorchSharp = TorchSharpBackend.Load(Directory, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
-        Onnx = OnnxBackend.Load(Directory, new OnnxBackendOptions { Threads = 2, ReexportWhenStale = false });
+        Load();
     }
-
-    /// <summary>The package folder.</summary>
-    public string Directory { get; }
 
     /// <summary>The tokenizer of the package's vocabulary.</summary>
     public PromptTokenizer Tokenizer { get; }
-
-    public TorchSharpBackend TorchSharp { get; }
-
-    public OnnxBackend Onnx { get; }
-
-    public IDenoiserBackend Get(string name) => name switch
-    {
-        "torchsharp" => TorchSharp,
-        "onnxruntime" => Onnx,
-        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown backend"),
-    };
-
-    public void Dispose()
-    {
-        TorchSharp.Dispose();
-        Onnx.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
 
     /// <summary>Biases, norms and embeddings drawn afresh, so a wrong token order, a dropped text block or a swapped table shows.</summary>
     private static void Randomize(UViT model, int seed)

@@ -47,7 +47,7 @@ public sealed class TextModelConformanceTests(TextBackendsFixture fixture)
                 a.Keep([0, 2, 3, 5]); // rows leave with long skips on the stack
                 b.Keep([0, 2, 3, 5]);
             }
-            float[] ca = Certainty(a), cb = Certainty(b);
+            float[] ca = Passes.Certainty(a), cb = Passes.Certainty(b);
             float[] pa = Predict(a), pb = Predict(b);
             Assert.True(Inputs.MaxAbsDiff(ca, cb) <= Tolerance, $"layer {layer}: certainty differs by {Inputs.MaxAbsDiff(ca, cb):E2}");
             Assert.True(Inputs.MaxAbsDiff(pa, pb) <= Tolerance, $"layer {layer}: prediction differs by {Inputs.MaxAbsDiff(pa, pb):E2}");
@@ -78,7 +78,7 @@ public sealed class TextModelConformanceTests(TextBackendsFixture fixture)
         IDenoiserBackend backend = fixture.Get(name);
         ModelManifest m = backend.Manifest;
         (float[] x, float[] t, int[] y) = Batch(m, Prompts.Length, seed: 43);
-        (float[][] certainty, float[][] eps) = StepByStep(backend, x, t, y);
+        (float[][] certainty, float[][] eps) = Passes.StepByStep(backend, x, t, y);
         foreach (int[] plan in new[] { new[] { 2, 3 }, [1, 3, 1], [5] })
         {
             using IDenoiserBatch batch = backend.Begin(x, t, y);
@@ -86,8 +86,8 @@ public sealed class TextModelConformanceTests(TextBackendsFixture fixture)
             {
                 batch.RunLayers(layers);
                 string where = $"{name}, plan [{string.Join(", ", plan)}], after layer {batch.LayersRun}";
-                AssertBitwise(eps[batch.LayersRun - 1], Predict(batch), where + ": ε̂");
-                AssertBitwise(certainty[batch.LayersRun - 1], Certainty(batch), where + ": certainty");
+                Passes.AssertBitwise(eps[batch.LayersRun - 1], Predict(batch), where + ": ε̂");
+                Passes.AssertBitwise(certainty[batch.LayersRun - 1], Passes.Certainty(batch), where + ": certainty");
             }
         }
         using (IDenoiserBatch batch = backend.Begin(x, t, y))
@@ -96,14 +96,14 @@ public sealed class TextModelConformanceTests(TextBackendsFixture fixture)
             {
                 var c = new float[batch.Count];
                 batch.RunLayerWithCertainty(c);
-                AssertBitwise(certainty[batch.LayersRun - 1], c, $"{name}, layer {batch.LayersRun} with certainty");
+                Passes.AssertBitwise(certainty[batch.LayersRun - 1], c, $"{name}, layer {batch.LayersRun} with certainty");
             }
         }
         for (int depth = 1; depth <= m.Depth; depth++)
         {
             var whole = new float[Prompts.Length * m.ImageSize];
             backend.PredictAtDepth(x, t, y, depth, whole);
-            AssertBitwise(eps[depth - 1], whole, $"{name}, embed → {depth} layers → head");
+            Passes.AssertBitwise(eps[depth - 1], whole, $"{name}, embed → {depth} layers → head");
         }
     }
 
@@ -115,15 +115,15 @@ public sealed class TextModelConformanceTests(TextBackendsFixture fixture)
         ModelManifest m = backend.Manifest;
         int width = m.ConditionWidth;
         (float[] x, float[] t, int[] y) = Batch(m, Prompts.Length, seed: 44);
-        (float[][] certainty, float[][] eps) = StepByStep(backend, x, t, y);
+        (float[][] certainty, float[][] eps) = Passes.StepByStep(backend, x, t, y);
         foreach (int row in new[] { 0, 1, 5 })
         {
-            (float[][] aloneCertainty, float[][] aloneEps) = StepByStep(backend, x.AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), [t[row]], y.AsSpan(row * width, width).ToArray());
+            (float[][] aloneCertainty, float[][] aloneEps) = Passes.StepByStep(backend, x.AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), [t[row]], y.AsSpan(row * width, width).ToArray());
             for (int layer = 0; layer < m.Depth; layer++)
             {
                 string where = $"{name}, row {row}, layer {layer + 1}";
-                AssertBitwise(aloneEps[layer], eps[layer].AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), where + ": ε̂");
-                AssertBitwise(aloneCertainty[layer], [certainty[layer][row]], where + ": certainty");
+                Passes.AssertBitwise(aloneEps[layer], eps[layer].AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), where + ": ε̂");
+                Passes.AssertBitwise(aloneCertainty[layer], [certainty[layer][row]], where + ": certainty");
             }
         }
     }
@@ -180,43 +180,5 @@ public sealed class TextModelConformanceTests(TextBackendsFixture fixture)
         return eps;
     }
 
-    private (float[][] Certainty, float[][] Eps) StepByStep(IDenoiserBackend backend, float[] x, float[] t, int[] y)
-    {
-        int depth = backend.Manifest.Depth;
-        var certainty = new float[depth][];
-        var eps = new float[depth][];
-        using IDenoiserBatch batch = backend.Begin(x, t, y);
-        for (int layer = 0; layer < depth; layer++)
-        {
-            batch.RunLayer();
-            certainty[layer] = Certainty(batch);
-            eps[layer] = Predict(batch);
-        }
-        return (certainty, eps);
-    }
-
-    private static float[] Certainty(IDenoiserBatch batch)
-    {
-        var c = new float[batch.Count];
-        batch.Certainty(c);
-        return c;
-    }
-
-    private float[] Predict(IDenoiserBatch batch)
-    {
-        var eps = new float[batch.Count * fixture.TorchSharp.Manifest.ImageSize];
-        batch.Predict([.. Enumerable.Range(0, batch.Count)], eps);
-        return eps;
-    }
-
-    private static void AssertBitwise(float[] expected, float[] actual, string where)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        int differ = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            differ += BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]) ? 1 : 0;
-        }
-        Assert.True(differ == 0, $"{where}: {differ} of {expected.Length} values differ in their bits");
-    }
+    private float[] Predict(IDenoiserBatch batch) => Passes.Predict(batch, fixture.TorchSharp.Manifest.ImageSize);
 }

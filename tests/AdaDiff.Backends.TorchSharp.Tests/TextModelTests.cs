@@ -8,19 +8,8 @@ namespace AdaDiff.Backends.TorchSharp.Tests;
 /// <summary>The text-conditioned U-ViT's modules: weight names shared with the ONNX graphs and FLOPs with the text encoder.</summary>
 public sealed class TextModelTests
 {
-    private static TextConditioning Text()
-    {
-        var vocabulary = PromptVocabulary.Create(["a", "boot", "dark", "small"], maxTokens: 7);
-        return new TextConditioning
-        {
-            MaxTokens = vocabulary.MaxTokens,
-            VocabularySize = vocabulary.Count,
-            VocabularySha256 = vocabulary.Sha256,
-            EncoderDim = 16,
-            EncoderDepth = 2,
-            EncoderHeads = 2,
-        };
-    }
+    private static TextConditioning Text() =>
+        TextConditioning.For(PromptVocabulary.Create(["a", "boot", "dark", "small"], maxTokens: 7), encoderDim: 16, encoderDepth: 2, encoderHeads: 2);
 
     [Fact]
     public void StateEntries_TextModel_TextEncoderAndContextEmbedNoLabelTable()

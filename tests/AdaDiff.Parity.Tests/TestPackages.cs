@@ -35,19 +35,8 @@ internal static class TestPackages
     }
 
     /// <summary>The text side of "text-d32-l3": a vocabulary of 5 words (9 tokens), prompts of 6.</summary>
-    private static TextConditioning Text()
-    {
-        var vocabulary = AdaDiff.Engine.Text.PromptVocabulary.Create(["a", "boot", "dark", "small", "wide"], maxTokens: 6);
-        return new TextConditioning
-        {
-            MaxTokens = vocabulary.MaxTokens,
-            VocabularySize = vocabulary.Count,
-            VocabularySha256 = vocabulary.Sha256,
-            EncoderDim = 16,
-            EncoderDepth = 2,
-            EncoderHeads = 2,
-        };
-    }
+    private static TextConditioning Text() =>
+        TextConditioning.For(AdaDiff.Engine.Text.PromptVocabulary.Create(["a", "boot", "dark", "small", "wide"], maxTokens: 6), encoderDim: 16, encoderDepth: 2, encoderHeads: 2);
 
     /// <summary>
     /// Every parameter drawn afresh: weights N(0, 1/fan_in), so no matrix is symmetric or rank-deficient and a

@@ -50,17 +50,7 @@ internal static class InitModelCommand
         PromptVocabulary? vocabulary = text is null ? null : CaptionVocabulary.Build(new CaptionGenerator(FashionMnistModel.ClassNames));
         ModelManifest config = text is null || vocabulary is null
             ? UViTConfig.FashionMnist(dim, depth, heads)
-            : UViTConfig.FashionMnistText(
-                new TextConditioning
-                {
-                    MaxTokens = vocabulary.MaxTokens,
-                    VocabularySize = vocabulary.Count,
-                    VocabularySha256 = vocabulary.Sha256,
-                    EncoderDim = text.Dim,
-                    EncoderDepth = text.Depth,
-                    EncoderHeads = text.Heads,
-                },
-                dim, depth, heads);
+            : UViTConfig.FashionMnistText(TextConditioning.For(vocabulary, text.Dim, text.Depth, text.Heads), dim, depth, heads);
         manual_seed(seed);
         using var model = new UViT(config);
         long bytes = 0;

@@ -17,7 +17,7 @@ public sealed class TextConditioningTests : IDisposable
     {
         NumClasses = 0,
         Conditioning = ConditioningKind.Text,
-        Text = new TextConditioning { MaxTokens = Vocabulary.MaxTokens, VocabularySize = Vocabulary.Count, VocabularySha256 = Vocabulary.Sha256 },
+        Text = TextConditioning.For(Vocabulary),
     };
 
     [Fact]
