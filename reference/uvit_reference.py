@@ -159,6 +159,17 @@ class UViTConfig:
     mlp_ratio: float = 4.0
     num_classes: int = 0
     qkv_bias: bool = False  # UViTConfig.FromManifest never sets it: U-ViT's default, no qkv bias
+    # A text model (model.json "conditioning": "text"): prompt token ids [B, M] through the text encoder.
+    text_max_tokens: int = 0
+    text_vocabulary_size: int = 0
+    text_dim: int = 64
+    text_depth: int = 1
+    text_heads: int = 2
+    text_mlp_ratio: float = 2.0
+
+    @property
+    def is_text(self) -> bool:
+        return self.text_max_tokens > 0
 
     @property
     def patch_tokens(self) -> int:
@@ -166,7 +177,8 @@ class UViTConfig:
 
     @property
     def extra_tokens(self) -> int:
-        return 2 if self.num_classes > 0 else 1
+        """The time token and the condition tokens (UViTTopology.ExtraTokens)."""
+        return 1 + (self.text_max_tokens if self.is_text else 1 if self.num_classes > 0 else 0)
 
     @property
     def tokens(self) -> int:
@@ -197,7 +209,7 @@ class UViTConfig:
             channels=int(need("channels")), height=int(need("height")), width=int(need("width")),
             patch_size=int(need("patchSize")), embed_dim=int(need("embedDim")), depth=int(need("depth")),
             num_heads=int(need("numHeads")), mlp_ratio=float(manifest.get("mlpRatio", 4.0)),
-            num_classes=int(manifest.get("numClasses", 0)))
+            num_classes=int(manifest.get("numClasses", 0)), **_text_config(manifest, source))
         if config.depth < 1 or config.depth % 2 == 0:
             raise PackageError(f"{source}: invalid model manifest: depth must be odd, got {config.depth}")
         if config.embed_dim % 2 or config.embed_dim % config.num_heads:
@@ -205,6 +217,21 @@ class UViTConfig:
         if config.height % config.patch_size or config.width % config.patch_size:
             raise PackageError(f"{source}: invalid model manifest: patchSize must divide height and width")
         return config
+
+
+def _text_config(manifest: dict, source: str) -> dict:
+    """The text encoder's fields of a text model's manifest; none for a class model (no "conditioning" reads as class)."""
+    conditioning = manifest.get("conditioning", "class")
+    if conditioning == "class":
+        return {}
+    if conditioning != "text":
+        raise PackageError(f"{source}: invalid model manifest: conditioning must be \"class\" or \"text\", got {conditioning!r}")
+    text = manifest.get("text")
+    if not isinstance(text, dict) or "maxTokens" not in text or "vocabularySize" not in text:
+        raise PackageError(f"{source}: invalid model manifest: a text model needs \"text\" with maxTokens and vocabularySize")
+    return dict(text_max_tokens=int(text["maxTokens"]), text_vocabulary_size=int(text["vocabularySize"]),
+                text_dim=int(text.get("encoderDim", 64)), text_depth=int(text.get("encoderDepth", 1)),
+                text_heads=int(text.get("encoderHeads", 2)), text_mlp_ratio=float(text.get("encoderMlpRatio", 2.0)))
 
 
 class PatchEmbed(nn.Module):
@@ -284,6 +311,25 @@ class UemHead(nn.Module):
         return torch.sigmoid(self.linear(torch.cat([h, t], -1)))                   # [B, N, p²C]
 
 
+class TextEncoder(nn.Module):
+    """Token ids [B, M] -> token_emb + pos_embed -> pre-norm blocks -> norm: [B, M, E] (TextEncoder.cs; no mask)."""
+
+    def __init__(self, config: UViTConfig):
+        super().__init__()
+        e = config.text_dim
+        self.token_emb = nn.Embedding(config.text_vocabulary_size, e)
+        self.pos_embed = nn.Parameter(torch.zeros(1, config.text_max_tokens, e))
+        self.blocks = nn.ModuleList(Block(e, config.text_heads, int(e * config.text_mlp_ratio), False, skip=False)
+                                    for _ in range(config.text_depth))
+        self.norm = nn.LayerNorm(e)
+
+    def forward(self, tokens):
+        h = self.token_emb(tokens.to(torch.int64)) + self.pos_embed  # [B, M, E]
+        for block in self.blocks:
+            h = block(h)                                            # [B, M, E]
+        return self.norm(h)                                         # [B, M, E]
+
+
 class UViT(nn.Module):
     """U-ViT with AdaDiff exits; attribute names equal the safetensors tensor names."""
 
@@ -293,6 +339,9 @@ class UViT(nn.Module):
         d, half = config.embed_dim, config.depth // 2
         self.patch_embed = PatchEmbed(config.channels, d, config.patch_size)
         self.label_emb = nn.Embedding(config.num_classes + 1, d) if config.num_classes > 0 else None
+        if config.is_text:
+            self.text_encoder = TextEncoder(config)
+            self.context_embed = nn.Linear(config.text_dim, d)
         self.pos_embed = nn.Parameter(torch.zeros(1, config.tokens, d))
         self.in_blocks = nn.ModuleList(Block(d, config.num_heads, config.mlp_hidden, config.qkv_bias, skip=False) for _ in range(half))
         self.mid_block = Block(d, config.num_heads, config.mlp_hidden, config.qkv_bias, skip=False)
@@ -327,6 +376,10 @@ class UViT(nn.Module):
             if labels is None:
                 raise ValueError("a class-conditional model needs labels (use the null class for unconditional rows)")
             h = torch.cat([time, self.label_emb(labels.to(torch.int64)).unsqueeze(1), patches], 1)
+        elif self.config.is_text:
+            if labels is None:
+                raise ValueError("a text model needs token ids [B, M] (all padding for unconditional rows)")
+            h = torch.cat([time, self.context_embed(self.text_encoder(labels)), patches], 1)  # [B, 1 + M + N, D]
         else:
             h = torch.cat([time, patches], 1)
         return h + self.pos_embed
@@ -674,14 +727,20 @@ def run_forward(package: str, inputs_path: str, output: str, verify_sha256: bool
         raise ValueError(f"{inputs_path}: x has shape {list(x.shape)}, expected [B, {c.channels}, {c.height}, {c.width}]")
     if t.shape != (x.shape[0],):
         raise ValueError(f"{inputs_path}: t has shape {list(t.shape)}, expected [{x.shape[0]}]")
-    if c.num_classes > 0:
+    if c.is_text:
+        if y is None or tuple(y.shape) != (x.shape[0], c.text_max_tokens):
+            raise ValueError(f"{inputs_path}: y [{x.shape[0]}, {c.text_max_tokens}] (token ids) is required by a text model")
+        y = y.to(torch.int64)
+        if bool(((y < 0) | (y >= c.text_vocabulary_size)).any()):
+            raise ValueError(f"{inputs_path}: token ids must be in 0..{c.text_vocabulary_size - 1}")
+    elif c.num_classes > 0:
         if y is None or y.shape != (x.shape[0],):
             raise ValueError(f"{inputs_path}: y [{x.shape[0]}] is required by a class-conditional model")
         y = y.to(torch.int64)
         if bool(((y < 0) | (y > c.null_class)).any()):
             raise ValueError(f"{inputs_path}: class labels must be in 0..{c.null_class} ({c.null_class} = unconditional)")
     with torch.no_grad():
-        outputs = model.forward_exits(x, t, y if c.num_classes > 0 else None)
+        outputs = model.forward_exits(x, t, y if c.num_classes > 0 or c.is_text else None)
     write_safetensors(output, outputs, {"package": os.path.abspath(package), "torch": torch.__version__,
                                         "depth": str(c.depth), "model": str(manifest.get("name", ""))})
     return outputs

@@ -163,21 +163,21 @@ public sealed class OnnxBackend : IDenoiserBackend
     }
 
     /// <inheritdoc/>
-    public IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
+    public IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        BatchInput.Validate(Manifest, latents, timesteps, classLabels);
-        return OnnxBatch.Start(sessions, Manifest, latents, timesteps, classLabels);
+        BatchInput.Validate(Manifest, latents, timesteps, conditions);
+        return OnnxBatch.Start(sessions, Manifest, latents, timesteps, conditions);
     }
 
     /// <inheritdoc/>
-    public void PredictAtDepth(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
+    public void PredictAtDepth(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions, int layers, Span<float> destination)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        int rows = BatchInput.Validate(Manifest, latents, timesteps, classLabels);
+        int rows = BatchInput.Validate(Manifest, latents, timesteps, conditions);
         BatchInput.ValidateDepth(layers, 0, Manifest.Depth);
         BatchInput.ValidateDestination(destination, rows, Manifest.ImageSize);
-        OnnxBatch.PredictAtDepth(sessions, Manifest, latents, timesteps, classLabels, layers, destination);
+        OnnxBatch.PredictAtDepth(sessions, Manifest, latents, timesteps, conditions, layers, destination);
     }
 
     /// <inheritdoc/>

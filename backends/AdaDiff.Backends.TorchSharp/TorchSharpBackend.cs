@@ -25,7 +25,7 @@ public sealed class TorchSharpBackend : IDenoiserBackend
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(model);
-        if (UViTConfig.FromManifest(manifest) != model.Config with { QkvBias = false })
+        if (!manifest.SameArchitecture(model.Manifest) || model.QkvBias)
         {
             throw new ArgumentException($"model '{manifest.Name}': the module's configuration does not match the manifest", nameof(model));
         }
@@ -65,21 +65,21 @@ public sealed class TorchSharpBackend : IDenoiserBackend
     public UViT Model => model;
 
     /// <inheritdoc/>
-    public IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
+    public IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        BatchInput.Validate(Manifest, latents, timesteps, classLabels);
-        return TorchSharpBatch.Start(model, Manifest, latents, timesteps, classLabels);
+        BatchInput.Validate(Manifest, latents, timesteps, conditions);
+        return TorchSharpBatch.Start(model, Manifest, latents, timesteps, conditions);
     }
 
     /// <inheritdoc/>
-    public void PredictAtDepth(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
+    public void PredictAtDepth(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions, int layers, Span<float> destination)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        int rows = BatchInput.Validate(Manifest, latents, timesteps, classLabels);
+        int rows = BatchInput.Validate(Manifest, latents, timesteps, conditions);
         BatchInput.ValidateDepth(layers, 0, Manifest.Depth);
         BatchInput.ValidateDestination(destination, rows, Manifest.ImageSize);
-        TorchSharpBatch.PredictAtDepth(model, Manifest, latents, timesteps, classLabels, layers, destination);
+        TorchSharpBatch.PredictAtDepth(model, Manifest, latents, timesteps, conditions, layers, destination);
     }
 
     /// <inheritdoc/>

@@ -10,35 +10,6 @@ namespace AdaDiff.Backends.TorchSharp;
 public static class UViTPackage
 {
     /// <summary>
-    /// The manifest of a package of <paramref name="config"/>'s U-ViT (the inverse of <see cref="UViTConfig.FromManifest"/>):
-    /// its architecture, FLOPs counted from it, the weights file <see cref="ModelPackage.WeightsFileName"/>, unconditional
-    /// sampling supported, and the manifest's defaults for the rest (description, class names, threshold, guidance),
-    /// which a caller sets with <c>with</c>.
-    /// </summary>
-    public static ModelManifest Manifest(UViTConfig config, string name, NoiseScheduleSpec noiseSchedule)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        return new ModelManifest
-        {
-            Name = name,
-            Architecture = "uvit-adadiff",
-            Channels = config.Channels,
-            Height = config.Height,
-            Width = config.Width,
-            PatchSize = config.PatchSize,
-            EmbedDim = config.EmbedDim,
-            Depth = config.Depth,
-            NumHeads = config.NumHeads,
-            MlpRatio = config.MlpRatio,
-            NumClasses = config.NumClasses,
-            SupportsUnconditional = true,
-            NoiseSchedule = noiseSchedule,
-            Flops = FlopCounter.Count(config),
-            Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
-        };
-    }
-
-    /// <summary>
     /// Loads a package into a new <see cref="UViT"/> (float32, CPU). Checks the SHA-256 when asked and
     /// recorded; throws <see cref="InvalidDataException"/> naming the file and tensor on any mismatch.
     /// </summary>
@@ -46,7 +17,7 @@ public static class UViTPackage
     {
         PackageWeights weights = PackageWeights.Read(packageDir, verifySha256);
         SafetensorsFile file = SafetensorsFile.Parse(weights.Bytes, weights.Path);
-        var model = new UViT(UViTConfig.FromManifest(weights.Manifest));
+        var model = new UViT(weights.Manifest);
         try
         {
             SafetensorsTorch.LoadInto(model, file, weights.Path);

@@ -46,6 +46,17 @@ public sealed record ModelManifest
     /// <summary>Classes for class conditioning; 0 for an unconditional model.</summary>
     public int NumClasses { get; init; }
 
+    /// <summary>
+    /// What the model is conditioned on: <see cref="ConditioningKind.Class"/> (the default, so packages from before the
+    /// field read as class models) or <see cref="ConditioningKind.Text"/> (then <see cref="Text"/> says how).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public ConditioningKind Conditioning { get; init; }
+
+    /// <summary>The prompt vocabulary and text encoder of a text-conditioned model; null for a class model.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TextConditioning? Text { get; init; }
+
     /// <summary>Class names by index (NumClasses of them).</summary>
     public string[] ClassNames { get; init; } = [];
 
@@ -82,6 +93,14 @@ public sealed record ModelManifest
     [JsonIgnore]
     public int NullClass => NumClasses;
 
+    /// <summary>
+    /// Ints of one row's condition in the backend's <c>conditions</c> span: 1 class label for a class model (also
+    /// without classes, where it is always <see cref="NullClass"/>), <see cref="TextConditioning.MaxTokens"/> token ids
+    /// for a text model.
+    /// </summary>
+    [JsonIgnore]
+    public int ConditionWidth => Conditioning == ConditioningKind.Text ? Text!.MaxTokens : 1;
+
     /// <summary>Floats in one image: C×H×W.</summary>
     [JsonIgnore]
     public int ImageSize => Channels * Height * Width;
@@ -99,6 +118,20 @@ public sealed record ModelManifest
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };
+
+    /// <summary>
+    /// True when <paramref name="other"/> describes the same network: the fields that shape the weights and the
+    /// graph (architecture, image, patch, width, depth, heads, MLP ratio, conditioning). Name, schedule, defaults,
+    /// FLOPs and weights file are not compared.
+    /// </summary>
+    public bool SameArchitecture(ModelManifest other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Architecture == other.Architecture && Channels == other.Channels && Height == other.Height && Width == other.Width
+            && PatchSize == other.PatchSize && EmbedDim == other.EmbedDim && Depth == other.Depth && NumHeads == other.NumHeads
+            && MlpRatio.Equals(other.MlpRatio) && NumClasses == other.NumClasses && Conditioning == other.Conditioning
+            && Equals(Text, other.Text);
+    }
 
     /// <summary>Reads and validates a manifest; throws <see cref="InvalidDataException"/> naming the problem.</summary>
     public static ModelManifest Load(string path)
@@ -138,13 +171,24 @@ public sealed record ModelManifest
         Require(Depth >= 1 && Depth % 2 == 1, "depth must be odd (in-blocks, mid-block, out-blocks)");
         Require(EmbedDim > 0 && NumHeads > 0 && EmbedDim % NumHeads == 0, "embedDim must be a positive multiple of numHeads");
         Require(NumClasses >= 0 && (ClassNames.Length == 0 || ClassNames.Length == NumClasses), "classNames must list numClasses names");
-        Require(NumClasses > 0 || SupportsUnconditional, "a model without classes must support unconditional sampling");
+        Require(Enum.IsDefined(Conditioning), $"conditioning must be \"class\" or \"text\"");
+        if (Conditioning == ConditioningKind.Text)
+        {
+            Require(Text is not null, "a text model (conditioning \"text\") needs \"text\": its maxTokens, vocabularySize and vocabularySha256");
+            Require(NumClasses == 0 && ClassNames.Length == 0, "a text model takes prompts, not classes: numClasses must be 0 and classNames empty");
+            Require(Text!.Problem() is null, Text.Problem()!);
+        }
+        else
+        {
+            Require(Text is null, "\"text\" is for a text model (conditioning \"text\") only");
+            Require(NumClasses > 0 || SupportsUnconditional, "a model without classes must support unconditional sampling");
+        }
         Require(DefaultThreshold > 0 && DefaultThreshold <= 1, "defaultThreshold must be in (0, 1]");
         Require(DefaultMinLayers >= 1 && DefaultMinLayers <= Depth, "defaultMinLayers must be in 1..depth");
         Require(float.IsFinite(DefaultGuidanceScale) && DefaultGuidanceScale >= 1f && DefaultGuidanceScale <= MaxGuidanceScale,
             $"defaultGuidanceScale must be a finite number in 1..{MaxGuidanceScale} (1 is no guidance); was {DefaultGuidanceScale}");
-        Require(DefaultGuidanceScale == 1f || (NumClasses > 0 && SupportsUnconditional),
-            $"defaultGuidanceScale {DefaultGuidanceScale} needs a class-conditional model trained with label dropout (numClasses > 0 and supportsUnconditional: guidance runs the null class); use 1");
+        Require(DefaultGuidanceScale == 1f || ((NumClasses > 0 || Conditioning == ConditioningKind.Text) && SupportsUnconditional),
+            $"defaultGuidanceScale {DefaultGuidanceScale} needs a class-conditional model trained with label dropout or a text model trained with prompt dropout (numClasses > 0 or conditioning \"text\", and supportsUnconditional: guidance runs the null class or the empty prompt); use 1");
         Require(Flops.PerLayer.Length == Depth, "flops.perLayer must have depth entries");
         Require(!string.IsNullOrEmpty(Weights.File), "weights.file is required");
         NoiseSchedule.Validate(source);
@@ -154,7 +198,7 @@ public sealed record ModelManifest
 /// <summary>FLOPs of one image through each stage (multiply-add = 2).</summary>
 public sealed record FlopCounts
 {
-    /// <summary>Patch embedding, time and label tokens.</summary>
+    /// <summary>Patch embedding, time and label tokens; a text model's text encoder too (once per row).</summary>
     public required double Embed { get; init; }
 
     /// <summary>Each transformer layer, long-skip projection included; Depth entries.</summary>

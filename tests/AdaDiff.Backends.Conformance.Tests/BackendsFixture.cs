@@ -1,6 +1,4 @@
 using AdaDiff.Backends.Onnx;
-using AdaDiff.Backends.TorchSharp;
-using AdaDiff.Engine.Backends;
 using AdaDiff.Packaging;
 
 namespace AdaDiff.Backends.Conformance.Tests;
@@ -11,50 +9,20 @@ namespace AdaDiff.Backends.Conformance.Tests;
 /// has no ONNX export, which is never committed), exported to ONNX into that copy's <c>onnx/</c> as
 /// <c>adadiff-tools export-onnx</c> does and loaded from there, refusing to export again.
 /// </summary>
-public sealed class BackendsFixture : IDisposable
+public sealed class BackendsFixture : BackendPair
 {
-    public BackendsFixture()
+    public BackendsFixture() : base("adadiff-conformance-")
     {
-        Directory = Path.Combine(Path.GetTempPath(), "adadiff-conformance-" + Guid.NewGuid().ToString("N"));
-        System.IO.Directory.CreateDirectory(Directory);
         PackageWeights weights = PackageWeights.Read(ShippedPackage);
         File.Copy(Path.Combine(ShippedPackage, ModelPackage.ManifestFileName), Path.Combine(Directory, ModelPackage.ManifestFileName));
         File.WriteAllBytes(Path.Combine(Directory, weights.Manifest.Weights.File), weights.Bytes);
         PackageWeights copy = PackageWeights.Read(Directory);
         OnnxExport.Create(copy.Manifest, copy.Bytes, copy.Path).Write(Directory);
-        TorchSharp = TorchSharpBackend.Load(Directory, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
-        Onnx = OnnxBackend.Load(Directory, new OnnxBackendOptions { Threads = 2, ReexportWhenStale = false });
+        Load();
     }
 
     /// <summary>The repository's default model package.</summary>
     public static string ShippedPackage { get; } = FindShipped();
-
-    /// <summary>The private package copy.</summary>
-    public string Directory { get; }
-
-    public TorchSharpBackend TorchSharp { get; }
-
-    public OnnxBackend Onnx { get; }
-
-    public IDenoiserBackend Get(string name) => name switch
-    {
-        "torchsharp" => TorchSharp,
-        "onnxruntime" => Onnx,
-        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown backend"),
-    };
-
-    public void Dispose()
-    {
-        TorchSharp.Dispose();
-        Onnx.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
 
     private static string FindShipped()
     {

@@ -23,7 +23,7 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
         IDenoiserBackend backend = fixture.Get(name);
         int depth = backend.Manifest.Depth;
         (float[] x, float[] t, int[] y) = Batch(backend.Manifest, Rows, seed: 31);
-        (float[][] certainty, float[][] eps) = StepByStep(backend, x, t, y);
+        (float[][] certainty, float[][] eps) = Passes.StepByStep(backend, x, t, y);
         // Prefixes before the first exit, ranges across the middle block (pushing and popping long skips), single
         // layers, the whole depth.
         int[][] plans = [[5, 8], [3, 4, 6], [6, 1, 6], [7, 6], [2, 9, 2], [depth], [1, 12], [12, 1]];
@@ -34,8 +34,8 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
             {
                 batch.RunLayers(layers);
                 string where = $"{name}, plan [{string.Join(", ", plan)}], after layer {batch.LayersRun}";
-                AssertBitwise(eps[batch.LayersRun - 1], Predict(batch), where + ": ε̂");
-                AssertBitwise(certainty[batch.LayersRun - 1], Certainty(batch), where + ": certainty");
+                Passes.AssertBitwise(eps[batch.LayersRun - 1], Predict(batch), where + ": ε̂");
+                Passes.AssertBitwise(certainty[batch.LayersRun - 1], Passes.Certainty(batch), where + ": certainty");
             }
             Assert.Equal(depth, batch.LayersRun);
         }
@@ -47,7 +47,7 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
     {
         IDenoiserBackend backend = fixture.Get(name);
         (float[] x, float[] t, int[] y) = Batch(backend.Manifest, Rows, seed: 32);
-        (float[][] certainty, float[][] eps) = StepByStep(backend, x, t, y);
+        (float[][] certainty, float[][] eps) = Passes.StepByStep(backend, x, t, y);
         foreach (int prefix in new[] { 0, 5 })
         {
             using IDenoiserBatch batch = backend.Begin(x, t, y);
@@ -60,8 +60,8 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
                 var c = new float[batch.Count];
                 batch.RunLayerWithCertainty(c);
                 string where = $"{name}, prefix {prefix}, layer {batch.LayersRun}";
-                AssertBitwise(certainty[batch.LayersRun - 1], c, where + ": certainty");
-                AssertBitwise(eps[batch.LayersRun - 1], Predict(batch), where + ": ε̂");
+                Passes.AssertBitwise(certainty[batch.LayersRun - 1], c, where + ": certainty");
+                Passes.AssertBitwise(eps[batch.LayersRun - 1], Predict(batch), where + ": ε̂");
             }
         }
     }
@@ -72,12 +72,12 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
     {
         IDenoiserBackend backend = fixture.Get(name);
         (float[] x, float[] t, int[] y) = Batch(backend.Manifest, Rows, seed: 33);
-        (_, float[][] eps) = StepByStep(backend, x, t, y);
+        (_, float[][] eps) = Passes.StepByStep(backend, x, t, y);
         for (int depth = 1; depth <= backend.Manifest.Depth; depth++)
         {
             var whole = new float[Rows * backend.Manifest.ImageSize];
             backend.PredictAtDepth(x, t, y, depth, whole);
-            AssertBitwise(eps[depth - 1], whole, $"{name}, embed → {depth} layers → head");
+            Passes.AssertBitwise(eps[depth - 1], whole, $"{name}, embed → {depth} layers → head");
         }
     }
 
@@ -90,12 +90,12 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
         (float[] x, float[] t, int[] y) = Batch(m, Rows, seed: 34);
         int[] kept = [0, 2, 3];
         float[] xs = [.. kept.SelectMany(r => x.AsSpan(r * m.ImageSize, m.ImageSize).ToArray())];
-        (_, float[][] eps) = StepByStep(backend, xs, [.. kept.Select(r => t[r])], [.. kept.Select(r => y[r])]);
+        (_, float[][] eps) = Passes.StepByStep(backend, xs, [.. kept.Select(r => t[r])], [.. kept.Select(r => y[r])]);
 
         using IDenoiserBatch batch = backend.Begin(x, t, y);
         batch.Keep(kept); // a group cancelled before the pass starts: on ONNX, before the embedding has run
         batch.RunLayers(m.DefaultMinLayers - 1);
-        AssertBitwise(eps[m.DefaultMinLayers - 2], Predict(batch), $"{name}: rows kept before the embedding");
+        Passes.AssertBitwise(eps[m.DefaultMinLayers - 2], Predict(batch), $"{name}: rows kept before the embedding");
     }
 
     [Theory]
@@ -121,8 +121,8 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
             {
                 int row = (2 * g) + r;
                 string where = $"{name}, image {g} ({groups[g].Policy.Mode}) row {r}";
-                AssertBitwise(alone.Epsilon(r).ToArray(), mixed.Epsilon(row).ToArray(), where + ": alone vs in the mixed batch");
-                AssertBitwise(stagewise.Epsilon(row).ToArray(), mixed.Epsilon(row).ToArray(), where + ": stage by stage vs fused");
+                Passes.AssertBitwise(alone.Epsilon(r).ToArray(), mixed.Epsilon(row).ToArray(), where + ": alone vs in the mixed batch");
+                Passes.AssertBitwise(stagewise.Epsilon(row).ToArray(), mixed.Epsilon(row).ToArray(), where + ": stage by stage vs fused");
                 Assert.Equal(alone.ExitLayer(r), mixed.ExitLayer(row));
                 Assert.Equal(BitConverter.SingleToInt32Bits(alone.Certainty(r)), BitConverter.SingleToInt32Bits(mixed.Certainty(row)));
                 Assert.Equal(stagewise.ExitLayer(row), mixed.ExitLayer(row));
@@ -138,15 +138,15 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
         ModelManifest m = backend.Manifest;
         const int rows = 16;
         (float[] x, float[] t, int[] y) = Batch(m, rows, seed: 36);
-        (float[][] certainty, float[][] eps) = StepByStep(backend, x, t, y);
+        (float[][] certainty, float[][] eps) = Passes.StepByStep(backend, x, t, y);
         foreach (int row in new[] { 0, 7, 15 })
         {
-            (float[][] aloneCertainty, float[][] aloneEps) = StepByStep(backend, x.AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), [t[row]], [y[row]]);
+            (float[][] aloneCertainty, float[][] aloneEps) = Passes.StepByStep(backend, x.AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), [t[row]], [y[row]]);
             for (int layer = 0; layer < m.Depth; layer++)
             {
                 string where = $"{name}, row {row} of {rows}, layer {layer + 1}";
-                AssertBitwise(aloneEps[layer], eps[layer].AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), where + ": ε̂");
-                AssertBitwise(aloneCertainty[layer], [certainty[layer][row]], where + ": certainty");
+                Passes.AssertBitwise(aloneEps[layer], eps[layer].AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), where + ": ε̂");
+                Passes.AssertBitwise(aloneCertainty[layer], [certainty[layer][row]], where + ": certainty");
             }
         }
     }
@@ -168,48 +168,5 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
     private static (float[] X, float[] T, int[] Y) Batch(ModelManifest m, int rows, int seed) =>
         (Inputs.Latents(m, rows, seed), Inputs.Timesteps(m, rows), Inputs.Labels(m, rows));
 
-    /// <summary>Per layer (index = layers run − 1), every row's certainty and ε̂ through RunLayer, Certainty and Predict.</summary>
-    private (float[][] Certainty, float[][] Eps) StepByStep(IDenoiserBackend backend, float[] x, float[] t, int[] y)
-    {
-        int depth = backend.Manifest.Depth;
-        var certainty = new float[depth][];
-        var eps = new float[depth][];
-        using IDenoiserBatch batch = backend.Begin(x, t, y);
-        for (int layer = 0; layer < depth; layer++)
-        {
-            batch.RunLayer();
-            certainty[layer] = Certainty(batch);
-            eps[layer] = Predict(batch);
-        }
-        return (certainty, eps);
-    }
-
-    private static float[] Certainty(IDenoiserBatch batch)
-    {
-        var c = new float[batch.Count];
-        batch.Certainty(c);
-        return c;
-    }
-
-    private float[] Predict(IDenoiserBatch batch)
-    {
-        var eps = new float[batch.Count * fixture.TorchSharp.Manifest.ImageSize];
-        batch.Predict([.. Enumerable.Range(0, batch.Count)], eps);
-        return eps;
-    }
-
-    private static void AssertBitwise(float[] expected, float[] actual, string where)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        int differ = 0, first = -1;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
-            {
-                differ++;
-                first = first < 0 ? i : first;
-            }
-        }
-        Assert.True(differ == 0, $"{where}: {differ} of {expected.Length} values differ in their bits (first at {first}: {(first < 0 ? 0 : expected[first]):R} vs {(first < 0 ? 0 : actual[first]):R})");
-    }
+    private float[] Predict(IDenoiserBatch batch) => Passes.Predict(batch, fixture.TorchSharp.Manifest.ImageSize);
 }

@@ -15,24 +15,9 @@ public sealed class ModelPackageTests : IDisposable
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
     [Fact]
-    public void Manifest_OfConfig_IsTheConfigFromManifestReadsBack()
-    {
-        var config = new UViTConfig { Channels = 2, Height = 16, Width = 8, PatchSize = 4, EmbedDim = 64, Depth = 5, NumHeads = 4, MlpRatio = 2.0, NumClasses = 3 };
-        var schedule = new NoiseScheduleSpec { Timesteps = 50 };
-
-        ModelManifest manifest = UViTPackage.Manifest(config, "two-channel", schedule);
-
-        Assert.Equal(config, UViTConfig.FromManifest(manifest));
-        Assert.Equal(("two-channel", "uvit-adadiff", ModelPackage.WeightsFileName), (manifest.Name, manifest.Architecture, manifest.Weights.File));
-        Assert.Same(schedule, manifest.NoiseSchedule);
-        Assert.Equal(FlopCounter.Count(config).PerLayer, manifest.Flops.PerLayer);
-        Assert.True(manifest.SupportsUnconditional);
-    }
-
-    [Fact]
     public void Load_SavedPackage_GivesSamePredictions()
     {
-        UViTConfig config = UViTConfig.Tiny();
+        ModelManifest config = UViTConfig.Tiny();
         using TorchSharpBackend original = TestModels.Backend(config, seed: 3);
         ModelManifest written = UViTPackage.Save(dir, original.Manifest, original.Model);
         using TorchSharpBackend loaded = TorchSharpBackend.Load(dir, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
@@ -76,7 +61,7 @@ public sealed class ModelPackageTests : IDisposable
     [Fact]
     public void Load_WeightsChangedAfterManifest_ThrowsShaMismatch()
     {
-        UViTConfig config = UViTConfig.Tiny();
+        ModelManifest config = UViTConfig.Tiny();
         using TorchSharpBackend backend = TestModels.Backend(config);
         UViTPackage.Save(dir, backend.Manifest, backend.Model);
         string weights = Path.Combine(dir, ModelPackage.WeightsFileName);
@@ -99,7 +84,7 @@ public sealed class ModelPackageTests : IDisposable
     [Fact]
     public void Load_TruncatedWeights_ThrowsCorrupt()
     {
-        UViTConfig config = UViTConfig.Tiny();
+        ModelManifest config = UViTConfig.Tiny();
         using TorchSharpBackend backend = TestModels.Backend(config);
         ModelManifest manifest = UViTPackage.Save(dir, backend.Manifest, backend.Model);
         string weights = Path.Combine(dir, ModelPackage.WeightsFileName);
@@ -124,7 +109,7 @@ public sealed class ModelPackageTests : IDisposable
 
     private void WritePackage(Action<List<SafetensorsTensor>> edit)
     {
-        UViTConfig config = UViTConfig.Tiny();
+        ModelManifest config = UViTConfig.Tiny();
         manual_seed(5);
         using var model = new UViT(config);
         List<SafetensorsTensor> entries = SafetensorsTorch.StateEntries(model);

@@ -1,6 +1,7 @@
-using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
+using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Engine;
+using AdaDiff.Packaging;
 using static TorchSharp.torch;
 
 namespace AdaDiff.Backends.TorchSharp.Tests;
@@ -8,9 +9,11 @@ namespace AdaDiff.Backends.TorchSharp.Tests;
 /// <summary>Tiny models and inputs shared by the tests.</summary>
 internal static class TestModels
 {
-    public static ModelManifest Manifest(UViTConfig config, string name = "tiny") => UViTPackage.Manifest(config, name, new NoiseScheduleSpec());
+    /// <summary>A configuration (<see cref="UViTConfig"/>) as a package's manifest named <paramref name="name"/>.</summary>
+    public static ModelManifest Manifest(ModelManifest config, string name = "tiny") =>
+        config with { Name = name, Weights = new WeightsFile { File = ModelPackage.WeightsFileName } };
 
-    public static TorchSharpBackend Backend(UViTConfig config, int seed = 1)
+    public static TorchSharpBackend Backend(ModelManifest config, int seed = 1)
     {
         manual_seed(seed);
         var model = new UViT(config);

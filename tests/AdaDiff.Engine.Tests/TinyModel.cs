@@ -1,6 +1,7 @@
-using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
+using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Engine.Backends;
+using AdaDiff.Packaging;
 using static TorchSharp.torch;
 
 namespace AdaDiff.Engine.Tests;
@@ -8,19 +9,20 @@ namespace AdaDiff.Engine.Tests;
 /// <summary>A small randomly initialised U-ViT on the real TorchSharp backend (1×8×8, D=32, 5 layers, 3 classes unless asked for more).</summary>
 internal static class TinyModel
 {
-    public static readonly UViTConfig Config = UViTConfig.Tiny();
+    public static readonly ModelManifest Config = UViTConfig.Tiny();
 
-    public static ModelManifest Manifest(int timesteps = 1000, int classes = 3) => Manifest(UViTConfig.Tiny(classes), timesteps);
-
-    private static ModelManifest Manifest(UViTConfig config, int timesteps) =>
-        UViTPackage.Manifest(config, "tiny", new NoiseScheduleSpec { Timesteps = timesteps });
+    public static ModelManifest Manifest(int timesteps = 1000, int classes = 3) => UViTConfig.Tiny(classes) with
+    {
+        NoiseSchedule = new NoiseScheduleSpec { Timesteps = timesteps },
+        Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
+    };
 
     /// <summary>The model with <paramref name="classes"/> classes; tests that tell jobs apart by their class labels ask for more.</summary>
     public static TorchSharpBackend Backend(int seed = 1, int timesteps = 1000, int classes = 3)
     {
-        UViTConfig config = UViTConfig.Tiny(classes);
+        ModelManifest manifest = Manifest(timesteps, classes);
         manual_seed(seed);
-        var model = new UViT(config);
+        var model = new UViT(manifest);
         // Spread the biases so that certainties differ between rows and layers.
         var generator = new Generator((ulong)seed + 100);
         using (no_grad())
@@ -33,7 +35,7 @@ internal static class TinyModel
                 }
             }
         }
-        return new TorchSharpBackend(Manifest(config, timesteps), model, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
+        return new TorchSharpBackend(manifest, model, new TorchSharpBackendOptions { Threads = TorchThreads.Pinned });
     }
 
     /// <summary>Per-layer certainties [depth][rows] and predictions [depth][rows × size] of a full pass, taken directly from the backend.</summary>

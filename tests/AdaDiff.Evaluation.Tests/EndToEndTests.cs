@@ -176,25 +176,15 @@ public sealed class EndToEndTests : IDisposable
     /// <summary>An untrained 1×28×28, 10-class U-ViT (D = 32, 3 layers unless told), saved as a package.</summary>
     internal static void WriteTinyPackage(string dir, int seed = 4, int depth = 3)
     {
-        var config = new UViTConfig
+        ModelManifest manifest = UViTConfig.Create("tiny-fmnist", channels: 1, height: 28, width: 28, patchSize: 4, embedDim: 32, depth, numHeads: 2, mlpRatio: 2.0, numClasses: 10) with
         {
-            Channels = 1, Height = 28, Width = 28, PatchSize = 4, EmbedDim = 32, Depth = depth, NumHeads = 2, MlpRatio = 2.0, NumClasses = 10,
-        };
-        manual_seed(seed);
-        using var model = new UViT(config);
-        var manifest = new ModelManifest
-        {
-            Name = "tiny-fmnist",
             Description = "UNTRAINED tiny test model",
-            Architecture = "uvit-adadiff",
-            Channels = 1, Height = 28, Width = 28, PatchSize = 4, EmbedDim = 32, Depth = depth, NumHeads = 2, MlpRatio = 2.0, NumClasses = 10,
-            SupportsUnconditional = true,
-            NoiseSchedule = new NoiseScheduleSpec(),
             DefaultThreshold = 0.6f,
             DefaultGuidanceScale = 2.5f,
-            Flops = FlopCounter.Count(config),
             Weights = new WeightsFile { File = ModelPackage.WeightsFileName },
         };
+        manual_seed(seed);
+        using var model = new UViT(manifest);
         UViTPackage.Save(dir, manifest, model);
     }
 }

@@ -26,7 +26,9 @@ internal static class LayerOutputs
         var outputs = new Dictionary<string, Output>(StringComparer.Ordinal);
         Tensor x = tensor(c.Latents, [c.Rows, c.Manifest.Channels, c.Manifest.Height, c.Manifest.Width]); // [B, C, H, W]
         Tensor t = tensor(c.Timesteps, [c.Rows]);                                                       // [B]
-        Tensor? y = c.Manifest.NumClasses > 0 ? tensor(Array.ConvertAll(c.Labels, l => (long)l), [c.Rows]) : null; // [B]
+        Tensor? y = c.Manifest.Conditioning == AdaDiff.Engine.ConditioningKind.Text
+            ? tensor(Array.ConvertAll(c.Labels, l => (long)l), [c.Rows, c.Manifest.ConditionWidth])          // [B, M]
+            : c.Manifest.NumClasses > 0 ? tensor(Array.ConvertAll(c.Labels, l => (long)l), [c.Rows]) : null; // [B]
         Tensor temb = model.TimestepEmbedding(t);   // [B, D]
         Tensor h = model.Embed(x, temb, y);         // [B, T, D]
         Add(outputs, "time_embedding", temb);
@@ -34,8 +36,8 @@ internal static class LayerOutputs
         var skips = new Stack<Tensor>();
         for (int i = 0; i < model.Depth; i++)
         {
-            h = model.Layer(i, h, model.PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
-            if (model.PushesSkip(i))
+            h = model.Layer(i, h, model.Topology.PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
+            if (model.Topology.PushesSkip(i))
             {
                 skips.Push(h);
             }

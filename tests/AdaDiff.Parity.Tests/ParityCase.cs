@@ -28,7 +28,7 @@ internal sealed class ParityCase
     /// <summary>t, [B].</summary>
     public float[] Timesteps { get; }
 
-    /// <summary>y, [B]; all NullClass (= 0) for an unconditional model.</summary>
+    /// <summary>y, [B]; all NullClass (= 0) for an unconditional model; a text model's token ids [B, M], row 0 all padding.</summary>
     public int[] Labels { get; }
 
     public static ParityCase Create(ModelManifest manifest, int seed)
@@ -36,8 +36,17 @@ internal sealed class ParityCase
         int last = manifest.NoiseSchedule.Timesteps - 1;
         float[] timesteps = [0f, last, 1f, 500f, 250.5f, last - 1, 37f, 750f];
         var random = new Random(seed);
-        var labels = new int[timesteps.Length];
-        for (int r = 0; r < labels.Length; r++)
+        var labels = new int[timesteps.Length * manifest.ConditionWidth];
+        for (int r = 0; manifest.Conditioning == ConditioningKind.Text && r < timesteps.Length; r++)
+        {
+            // Row 0 the unconditional prompt (padding only), the others [BOS] words [EOS] padding of varied lengths.
+            int m = manifest.ConditionWidth, words = r == 0 ? -2 : Math.Min(r, m - 2);
+            for (int i = 0; i < words + 2; i++)
+            {
+                labels[(r * m) + i] = i == 0 ? 2 : i == words + 1 ? 3 : random.Next(4, manifest.Text!.VocabularySize);
+            }
+        }
+        for (int r = 0; manifest.Conditioning == ConditioningKind.Class && r < timesteps.Length; r++)
         {
             labels[r] = manifest.NumClasses == 0 ? 0 : r switch
             {
@@ -67,16 +76,17 @@ internal sealed class ParityCase
     /// <summary>Writes x (F32), t (F32) and y (I64) as the reference's input file.</summary>
     public void Write(string path)
     {
-        var y = new long[Rows];
-        for (int i = 0; i < Rows; i++)
+        var y = new long[Labels.Length];
+        for (int i = 0; i < y.Length; i++)
         {
             y[i] = Labels[i];
         }
+        long[] shape = Manifest.Conditioning == ConditioningKind.Text ? [Rows, Manifest.ConditionWidth] : [Rows];
         var file = new SafetensorsFile(
         [
             SafetensorsTensor.FromSingles("x", [Rows, Manifest.Channels, Manifest.Height, Manifest.Width], Latents),
             SafetensorsTensor.FromSingles("t", [Rows], Timesteps),
-            new SafetensorsTensor("y", SafetensorsDType.I64, [Rows], MemoryMarshal.AsBytes(y.AsSpan()).ToArray()),
+            new SafetensorsTensor("y", SafetensorsDType.I64, shape, MemoryMarshal.AsBytes(y.AsSpan()).ToArray()),
         ]);
         file.Write(path);
     }

@@ -28,15 +28,50 @@ internal static class FashionMnistModel
     /// replaced the label by the null class; only then can the model be guided, so only then is the default scale
     /// <see cref="GuidanceScaleWithLabelDropout"/> (else 1, no guidance).
     /// </summary>
-    public static ModelManifest Manifest(UViTConfig config, string description, double labelDropout) =>
-        UViTPackage.Manifest(config, DefaultName, NoiseSchedule) with // PackageWriter names it after its folder
-        {
-            Description = description,
-            ClassNames = ClassNames,
-            DefaultThreshold = 0.9f,
-            DefaultMinLayers = 1,
-            DefaultGuidanceScale = labelDropout > 0 ? GuidanceScaleWithLabelDropout : 1f,
-        };
+    public static ModelManifest Manifest(ModelManifest architecture, string description, double labelDropout) => architecture with
+    {
+        Name = DefaultName, // PackageWriter names it after its folder
+        Description = description,
+        ClassNames = ClassNames,
+        SupportsUnconditional = true,
+        NoiseSchedule = NoiseSchedule,
+        DefaultThreshold = 0.9f,
+        DefaultMinLayers = 1,
+        DefaultGuidanceScale = labelDropout > 0 ? GuidanceScaleWithLabelDropout : 1f,
+        Weights = new WeightsFile { File = "weights.safetensors" },
+    };
+
+    /// <summary>
+    /// The manifest of an UNTRAINED Fashion-MNIST text model package: prompts instead of classes (the class names are
+    /// the captions', not the manifest's), no guidance by default until training with prompt dropout gives the empty
+    /// prompt its meaning.
+    /// </summary>
+    public static ModelManifest TextManifest(ModelManifest architecture, string description) => architecture with
+    {
+        Name = "fashion-mnist-text-uvit", // PackageWriter names it after its folder
+        Description = description,
+        SupportsUnconditional = true,
+        NoiseSchedule = NoiseSchedule,
+        DefaultThreshold = 0.9f,
+        DefaultMinLayers = 1,
+        DefaultGuidanceScale = 1f,
+        Weights = new WeightsFile { File = "weights.safetensors" },
+    };
+
+    /// <summary>
+    /// The training record's <c>config</c>: the width, depth and heads a training run chose (the rest of the
+    /// architecture is the Fashion-MNIST model's, <see cref="UViTConfig.FashionMnist"/>).
+    /// </summary>
+    public static object ConfigRecord(ModelManifest architecture) => new { architecture.EmbedDim, architecture.Depth, architecture.NumHeads };
+
+    /// <summary>The architecture a training record's <c>config</c> (<see cref="ConfigRecord"/>, or an older full configuration) names.</summary>
+    public static ModelManifest FromConfigRecord(System.Text.Json.JsonElement config, string source)
+    {
+        int Read(string name) => config.TryGetProperty(name, out System.Text.Json.JsonElement value) && value.TryGetInt32(out int n)
+            ? n
+            : throw new InvalidDataException($"{source}: config has no integer '{name}'");
+        return UViTConfig.FashionMnist(Read("embedDim"), Read("depth"), Read("numHeads"));
+    }
 
     /// <summary>The command line as run, for the manifest's training record.</summary>
     public static string CommandText(string[] args) => "adadiff-tools " + string.Join(' ', args);

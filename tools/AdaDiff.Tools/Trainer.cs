@@ -22,7 +22,7 @@ internal sealed class Trainer : IDisposable
     private const string CheckpointDir = "checkpoint";
 
     private readonly TrainOptions options;
-    private readonly UViTConfig config;
+    private readonly ModelManifest config; // the architecture (UViTConfig.FashionMnist)
     private readonly UViT model;
     private readonly UViT ema;
     private readonly AdamW optimizer;
@@ -52,8 +52,7 @@ internal sealed class Trainer : IDisposable
                 throw new FileNotFoundException($"{statePath}: no checkpoint to resume from", statePath);
             }
             state = JsonDocument.Parse(File.ReadAllText(statePath)).RootElement;
-            config = state.Value.GetProperty("config").Deserialize<UViTConfig>(ModelManifest.JsonOptions)
-                ?? throw new InvalidDataException($"{statePath}: no config");
+            config = FashionMnistModel.FromConfigRecord(state.Value.GetProperty("config"), statePath);
             if (state.Value.GetProperty("seed").GetInt32() != options.Seed || state.Value.GetProperty("batch").GetInt32() != options.Batch)
             {
                 throw new ArgumentException($"{statePath}: --seed and --batch must match the checkpoint (seed {state.Value.GetProperty("seed")}, batch {state.Value.GetProperty("batch")})");
@@ -124,7 +123,7 @@ internal sealed class Trainer : IDisposable
         int stepsPerEpoch = training.StepsPerEpoch;
         long totalSteps = (long)options.Epochs * stepsPerEpoch;
         long stopAt = options.MaxSteps > 0 ? Math.Min(totalSteps, step + options.MaxSteps) : totalSteps;
-        Log($"start: step {step}/{totalSteps} ({stepsPerEpoch} steps/epoch, batch {batch}, {options.Threads} threads), config {JsonSerializer.Serialize(config, ModelManifest.JsonOptions).Replace("\n", "", StringComparison.Ordinal).Replace("  ", "", StringComparison.Ordinal)}");
+        Log($"start: step {step}/{totalSteps} ({stepsPerEpoch} steps/epoch, batch {batch}, {options.Threads} threads), config {JsonSerializer.Serialize(FashionMnistModel.ConfigRecord(config), ModelManifest.JsonOptions).Replace("\n", "", StringComparison.Ordinal).Replace("  ", "", StringComparison.Ordinal)}");
         if (step >= totalSteps)
         {
             Log("nothing to do: already trained for the requested epochs");
@@ -242,7 +241,7 @@ internal sealed class Trainer : IDisposable
             lossAverage,
             command = originalCommand,
             segments,
-            config,
+            config = FashionMnistModel.ConfigRecord(config),
             options,
             savedAt = DateTimeOffset.UtcNow,
         };
@@ -278,7 +277,7 @@ internal sealed class Trainer : IDisposable
             lastResumedWith = options.Resume ? options.Command : null,
             segments,
             seed = options.Seed,
-            config,
+            config = FashionMnistModel.ConfigRecord(config),
             steps = step,
             epochs = Math.Round(epochs, 3),
             plannedEpochs = options.Epochs,

@@ -127,8 +127,8 @@ internal sealed class UemTuner : IDisposable
             var skips = new Stack<Tensor>();
             for (int i = 0; i < depth; i++)
             {
-                h = model.Layer(i, h, model.PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
-                if (model.PushesSkip(i))
+                h = model.Layer(i, h, model.Topology.PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
+                if (model.Topology.PushesSkip(i))
                 {
                     skips.Push(h);
                 }

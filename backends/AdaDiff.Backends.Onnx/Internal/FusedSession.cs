@@ -1,4 +1,5 @@
 using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
 using Microsoft.ML.OnnxRuntime;
 
 namespace AdaDiff.Backends.Onnx.Internal;
@@ -10,12 +11,14 @@ internal sealed class FusedSession
     {
         Stage = stage;
         Session = session;
-        SkipInputs = stage.SkipInputs(manifest.Depth);
-        SkipOutputs = stage.SkipOutputs(manifest.Depth);
+        var topology = UViTTopology.Of(manifest);
+        SkipInputs = stage.SkipInputs(topology);
+        SkipOutputs = stage.SkipOutputs(topology);
         var inputs = new List<string>();
+        TakesCondition = stage.Embed && topology.ConditionTokens > 0;
         if (stage.Embed)
         {
-            inputs.AddRange(manifest.NumClasses > 0 ? ["x", "t", "y"] : ["x", "t"]);
+            inputs.AddRange(TakesCondition ? ["x", "t", "y"] : ["x", "t"]);
         }
         else
         {
@@ -57,6 +60,9 @@ internal sealed class FusedSession
     public FusedStage Stage { get; }
 
     public InferenceSession Session { get; }
+
+    /// <summary>True when the graph embeds and takes the condition y after x and t.</summary>
+    public bool TakesCondition { get; }
 
     /// <summary>In-block indexes of the skips the graph takes, after hidden (or x, t, y).</summary>
     public int[] SkipInputs { get; }

@@ -1,3 +1,5 @@
+using AdaDiff.Engine.Backends;
+
 namespace AdaDiff.Backends.Onnx.Internal;
 
 /// <summary>
@@ -36,13 +38,12 @@ internal readonly record struct FusedStage(bool Embed, int First, int Layers, bo
         $"{(Embed ? "embed+" : "")}{(Layers == 1 ? $"layer_{First:D2}" : $"layers_{First:D2}-{End - 1:D2}")}{(Certainty ? "+uem" : "")}{(Head ? "+head" : "")}";
 
     /// <summary>Skips the range pops that were pushed before it (in-block indexes, in the order they are popped).</summary>
-    public int[] SkipInputs(int depth)
+    public int[] SkipInputs(UViTTopology topology)
     {
-        int half = depth / 2;
         var inputs = new List<int>();
-        for (int layer = Math.Max(First, half + 1); layer < End; layer++)
+        for (int layer = Math.Max(First, topology.MidLayer + 1); layer < End; layer++)
         {
-            int pushedBy = depth - 1 - layer;
+            int pushedBy = topology.SkipPoppedBy(layer);
             if (pushedBy < First)
             {
                 inputs.Add(pushedBy);
@@ -52,13 +53,12 @@ internal readonly record struct FusedStage(bool Embed, int First, int Layers, bo
     }
 
     /// <summary>Skips the range pushes that outlive it (in-block indexes, ascending), the range's own output excepted.</summary>
-    public int[] SkipOutputs(int depth)
+    public int[] SkipOutputs(UViTTopology topology)
     {
-        int half = depth / 2;
         var outputs = new List<int>();
-        for (int k = First; k < Math.Min(End, half); k++)
+        for (int k = First; k < Math.Min(End, topology.InBlocks); k++)
         {
-            if (depth - 1 - k >= End && k != End - 1)
+            if (topology.Depth - 1 - k >= End && k != End - 1)
             {
                 outputs.Add(k);
             }

@@ -6,7 +6,8 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace AdaDiff.Backends.Onnx.Internal;
 
 /// <summary>
-/// One batch inside the ONNX Runtime backend. The inputs x [B, C, H, W], t [B] and y [B] are copied at Begin and
+/// One batch inside the ONNX Runtime backend. The inputs x [B, C, H, W], t [B] and y (class labels [B], or a text
+/// model's token ids [B, M]) are copied at Begin and
 /// embedded with the first call that needs the hidden state, so that the embedding and the layers before the first
 /// exit run as one call. The hidden state [B, T, D], the time embedding [B, D] and the long skips (skip k is in-block
 /// k's output, [B, T, D]) stay in <see cref="OrtValue"/>s owned by the batch (ONNX Runtime's allocator) from call to
@@ -26,9 +27,9 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
 
     private readonly StageSessions sessions;
     private readonly ModelManifest manifest;
+    private readonly UViTTopology topology;
     private readonly int tokens;
     private readonly int rowFloats;
-    private readonly int half;
     private readonly OrtValue?[] skips;
     private readonly Stack<OrtValue> spare = new();
     private readonly RunOptions runOptions = new();
@@ -45,16 +46,16 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
     private OrtValue? y;
     private bool disposed;
 
-    private OnnxBatch(StageSessions sessions, ModelManifest manifest, int tokens, int count)
+    private OnnxBatch(StageSessions sessions, ModelManifest manifest, int count)
     {
         this.sessions = sessions;
         this.manifest = manifest;
-        this.tokens = tokens;
-        rowFloats = tokens * manifest.EmbedDim;
-        half = manifest.Depth / 2;
-        skips = new OrtValue?[half];
-        inputScratch = new OrtValue[half + 5][];
-        outputScratch = new OrtValue[half + 5][];
+        topology = UViTTopology.Of(manifest);
+        tokens = topology.Tokens;
+        rowFloats = tokens * topology.Width;
+        skips = new OrtValue?[topology.InBlocks];
+        inputScratch = new OrtValue[topology.InBlocks + 5][];
+        outputScratch = new OrtValue[topology.InBlocks + 5][];
         for (int n = 0; n < inputScratch.Length; n++)
         {
             inputScratch[n] = new OrtValue[n];
@@ -75,22 +76,17 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
     private bool HiddenIsTopSkip => skipCount > 0 && ReferenceEquals(skips[skipCount - 1], hidden);
 
     /// <summary>Copies the inputs; the embedding runs with the first call that needs it.</summary>
-    public static OnnxBatch Start(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
+    public static OnnxBatch Start(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions)
     {
         int rows = timesteps.Length;
-        var batch = new OnnxBatch(sessions, manifest, (manifest.NumClasses > 0 ? 2 : 1) + manifest.PatchTokens, rows);
+        var batch = new OnnxBatch(sessions, manifest, rows);
         try
         {
             batch.x = Allocate(TensorElementType.Float, rows, manifest.Channels, manifest.Height, manifest.Width);
             latents.CopyTo(batch.x.GetTensorMutableDataAsSpan<float>());
             batch.t = Allocate(TensorElementType.Float, rows);
             timesteps.CopyTo(batch.t.GetTensorMutableDataAsSpan<float>());
-            batch.y = Allocate(TensorElementType.Int64, rows);
-            Span<long> labels = batch.y.GetTensorMutableDataAsSpan<long>();
-            for (int i = 0; i < rows; i++)
-            {
-                labels[i] = classLabels[i];
-            }
+            batch.y = Conditions(manifest, conditions, rows);
         }
         catch
         {
@@ -104,13 +100,13 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
     /// embed → layers → head in one call on the caller's buffers (no copy in or out) when the backend has that fused
     /// stage, else through a batch stage by stage: ε̂ [B, C, H, W] into <paramref name="destination"/>.
     /// </summary>
-    public static void PredictAtDepth(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
+    public static void PredictAtDepth(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions, int layers, Span<float> destination)
     {
         int rows = timesteps.Length;
         FusedSession? fused = sessions.For(rows).Fused(FusedStage.AtDepth(layers));
         if (fused is null)
         {
-            using OnnxBatch batch = Start(sessions, manifest, latents, timesteps, classLabels);
+            using OnnxBatch batch = Start(sessions, manifest, latents, timesteps, conditions);
             batch.RunLayers(layers);
             int[] all = new int[rows]; // 4 bytes a row, on the stage-by-stage path only
             for (int i = 0; i < rows; i++)
@@ -120,12 +116,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             batch.Predict(all, destination);
             return;
         }
-        using OrtValue y = Allocate(TensorElementType.Int64, rows);
-        Span<long> labels = y.GetTensorMutableDataAsSpan<long>();
-        for (int i = 0; i < rows; i++)
-        {
-            labels[i] = classLabels[i];
-        }
+        using OrtValue y = Conditions(manifest, conditions, rows);
         fixed (float* xp = latents)
         fixed (float* tp = timesteps)
         fixed (float* eps = destination)
@@ -133,7 +124,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             using OrtValue xv = Wrap(xp, latents.Length, rows, manifest.Channels, manifest.Height, manifest.Width);
             using OrtValue tv = Wrap(tp, rows, rows);
             using OrtValue ev = Wrap(eps, destination.Length, rows, manifest.Channels, manifest.Height, manifest.Width);
-            OrtValue[] inputs = manifest.NumClasses > 0 ? [xv, tv, y] : [xv, tv];
+            OrtValue[] inputs = fused.TakesCondition ? [xv, tv, y] : [xv, tv];
             using var options = new RunOptions();
             fused.Session.Run(options, fused.InputNames, inputs, fused.OutputNames, [ev]);
         }
@@ -145,7 +136,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         RequireLayerLeft();
         EnsureEmbedded();
         int layer = LayersRun;
-        OrtValue? skip = layer > half ? skips[--skipCount] : null;
+        OrtValue? skip = topology.PopsSkip(layer) ? skips[--skipCount] : null;
         OrtValue next = Rent();
         try
         {
@@ -181,7 +172,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             spare.Push(hidden!);
         }
         hidden = next;
-        if (layer < half)
+        if (topology.PushesSkip(layer))
         {
             skips[skipCount++] = hidden;
         }
@@ -287,7 +278,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             int imageSize = manifest.ImageSize;
             x = Replace(x!, Gather(x!, rows, imageSize, manifest.Channels, manifest.Height, manifest.Width));
             t = Replace(t!, Gather(t!, rows, 1));
-            y = Replace(y!, GatherInt64(y!, rows));
+            y = Replace(y!, GatherInt64(y!, rows, manifest));
             Count = rows.Length;
             return;
         }
@@ -341,7 +332,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         {
             inputs[i++] = x!;
             inputs[i++] = t!;
-            if (manifest.NumClasses > 0)
+            if (topology.ConditionTokens > 0)
             {
                 inputs[i++] = y!;
             }
@@ -426,11 +417,11 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         {
             skips[k] = outputs[next++];
         }
-        if (stage.End - 1 < half)
+        if (topology.PushesSkip(stage.End - 1))
         {
             skips[stage.End - 1] = hidden;
         }
-        skipCount = Math.Min(stage.End, half) - Math.Max(0, stage.End - half - 1);
+        skipCount = topology.SkipsAfter(stage.End);
         LayersRun = stage.End;
         Array.Clear(inputs);
         Array.Clear(outputs);
@@ -447,7 +438,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         OrtValue temb = Allocate(TensorElementType.Float, Count, manifest.EmbedDim);
         try
         {
-            bool conditional = manifest.NumClasses > 0;
+            bool conditional = topology.ConditionTokens > 0;
             string[] names = conditional ? ["x", "t", "y"] : ["x", "t"];
             OrtValue[] inputs = conditional ? [x!, t!, y!] : [x!, t!];
             Set.Embed.Run(runOptions, names, inputs, EmbedOutputs, [h, temb]);
@@ -509,14 +500,32 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         return result;
     }
 
-    private static OrtValue GatherInt64(OrtValue source, ReadOnlySpan<int> rows)
+    /// <summary>The condition input y of the embedding: class labels [B], or prompt token ids [B, M] of a text model (int64).</summary>
+    private static OrtValue Conditions(ModelManifest manifest, ReadOnlySpan<int> conditions, int rows)
     {
-        OrtValue result = Allocate(TensorElementType.Int64, rows.Length);
+        OrtValue y = manifest.Conditioning == ConditioningKind.Text
+            ? Allocate(TensorElementType.Int64, rows, manifest.ConditionWidth)
+            : Allocate(TensorElementType.Int64, rows);
+        Span<long> values = y.GetTensorMutableDataAsSpan<long>();
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = conditions[i];
+        }
+        return y;
+    }
+
+    /// <summary>The given rows of a condition input (<see cref="Conditions"/>), in a new value.</summary>
+    private static OrtValue GatherInt64(OrtValue source, ReadOnlySpan<int> rows, ModelManifest manifest)
+    {
+        int width = manifest.ConditionWidth;
+        OrtValue result = manifest.Conditioning == ConditioningKind.Text
+            ? Allocate(TensorElementType.Int64, rows.Length, width)
+            : Allocate(TensorElementType.Int64, rows.Length);
         ReadOnlySpan<long> from = source.GetTensorDataAsSpan<long>();
         Span<long> to = result.GetTensorMutableDataAsSpan<long>();
         for (int i = 0; i < rows.Length; i++)
         {
-            to[i] = from[rows[i]];
+            from.Slice(rows[i] * width, width).CopyTo(to.Slice(i * width, width));
         }
         return result;
     }

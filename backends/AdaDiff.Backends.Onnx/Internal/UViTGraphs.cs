@@ -1,4 +1,5 @@
 using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
 using Onnx;
 using DType = Onnx.TensorProto.Types.DataType;
 
@@ -13,6 +14,7 @@ namespace AdaDiff.Backends.Onnx.Internal;
 internal sealed class UViTGraphs
 {
     private readonly ModelManifest m;
+    private readonly UViTTopology topology;
     private readonly WeightReader w;
     private readonly int d;
     private readonly int extra;
@@ -23,19 +25,21 @@ internal sealed class UViTGraphs
     public UViTGraphs(ModelManifest manifest, WeightReader weights)
     {
         m = manifest;
+        topology = UViTTopology.Of(manifest);
         w = weights;
-        d = manifest.EmbedDim;
-        extra = manifest.NumClasses > 0 ? 2 : 1;
-        tokens = extra + manifest.PatchTokens;
-        patchDim = manifest.PatchSize * manifest.PatchSize * manifest.Channels;
-        hidden = (int)(manifest.EmbedDim * manifest.MlpRatio);
+        d = topology.Width;
+        extra = topology.ExtraTokens;
+        tokens = topology.Tokens;
+        patchDim = topology.PatchDim;
+        hidden = topology.MlpHidden;
     }
 
     /// <summary>Layers of the network.</summary>
     public int Depth => m.Depth;
 
     /// <summary>
-    /// embed: x [B, C, H, W], t [B] (float), y [B] (int64, class-conditional only) → hidden [B, T, D] and the
+    /// embed: x [B, C, H, W], t [B] (float), y (int64: class labels [B], class-conditional only, or a text model's
+    /// token ids [B, M], through the text encoder) → hidden [B, T, D] and the
     /// sinusoidal time embedding temb [B, D] = [cos(t·f), sin(t·f)].
     /// </summary>
     public ModelProto Embed()
@@ -51,14 +55,13 @@ internal sealed class UViTGraphs
     /// <summary>layer i: hidden [B, T, D] (and skip [B, T, D] for out-blocks) → hidden [B, T, D].</summary>
     public ModelProto Layer(int layer)
     {
-        int half = m.Depth / 2;
-        bool takesSkip = layer > half;
+        bool takesSkip = topology.PopsSkip(layer);
         var g = new GraphBuilder($"layer_{layer:D2}");
         string x = g.Input("hidden", DType.Float, "B", tokens, d);
         string? skip = takesSkip ? g.Input("skip", DType.Float, "B", tokens, d) : null;
         x = EmitLayer(g, layer, x, skip);
         g.Output("out", x, DType.Float, "B", tokens, d);
-        return g.Build($"{m.Name}: layer {layer} ({Prefix(layer)}{(takesSkip ? ", pops a long skip" : layer < half ? ", pushes a long skip" : "")})");
+        return g.Build($"{m.Name}: layer {layer} ({topology.BlockName(layer)}{(takesSkip ? ", pops a long skip" : topology.PushesSkip(layer) ? ", pushes a long skip" : "")})");
     }
 
     /// <summary>uem i: hidden [B, T, D], temb [B, D] → certainty [B] (sigmoid map averaged over pixels).</summary>
@@ -101,8 +104,8 @@ internal sealed class UViTGraphs
         {
             h = g.Input("hidden", DType.Float, "B", tokens, d);                                   // [B, T, D]
         }
-        var skips = new string?[m.Depth / 2];
-        foreach (int k in stage.SkipInputs(m.Depth))
+        var skips = new string?[topology.InBlocks];
+        foreach (int k in stage.SkipInputs(topology))
         {
             skips[k] = g.Input(FusedStage.SkipName(k), DType.Float, "B", tokens, d);             // [B, T, D]
         }
@@ -110,12 +113,11 @@ internal sealed class UViTGraphs
         {
             temb = g.Input("temb", DType.Float, "B", d);                                          // [B, D]
         }
-        int half = m.Depth / 2;
         for (int layer = stage.First; layer < stage.End; layer++)
         {
-            string? skip = layer > half ? skips[m.Depth - 1 - layer] : null;
+            string? skip = topology.PopsSkip(layer) ? skips[topology.SkipPoppedBy(layer)] : null;
             h = EmitLayer(g, layer, h, skip);                                                     // [B, T, D]
-            if (layer < half)
+            if (topology.PushesSkip(layer))
             {
                 skips[layer] = h;
             }
@@ -130,7 +132,7 @@ internal sealed class UViTGraphs
         {
             g.Output("temb", temb!, DType.Float, "B", d);
         }
-        foreach (int k in stage.SkipOutputs(m.Depth))
+        foreach (int k in stage.SkipOutputs(topology))
         {
             g.Output(FusedStage.SkipName(k), skips[k]!, DType.Float, "B", tokens, d);
         }
@@ -145,11 +147,13 @@ internal sealed class UViTGraphs
     {
         string x = g.Input("x", DType.Float, "B", m.Channels, m.Height, m.Width);
         string t = g.Input("t", DType.Float, "B");
-        string? y = m.NumClasses > 0 ? g.Input("y", DType.Int64, "B") : null;
+        string? y = m.Conditioning == ConditioningKind.Text
+            ? g.Input("y", DType.Int64, "B", m.Text!.MaxTokens)
+            : m.NumClasses > 0 ? g.Input("y", DType.Int64, "B") : null;
         return (x, t, y);
     }
 
-    /// <summary>x [B, C, H, W], t [B], y [B] → hidden [B, T, D], temb [B, D].</summary>
+    /// <summary>x [B, C, H, W], t [B], y (class labels [B] or token ids [B, M]) → hidden [B, T, D], temb [B, D].</summary>
     private (string Hidden, string TimeEmbedding) EmitEmbed(GraphBuilder g, string x, string t, string? y)
     {
         int p = m.PatchSize;
@@ -171,7 +175,12 @@ internal sealed class UViTGraphs
         patches = g.Transpose(g.Reshape(patches, 0, d, m.PatchTokens), 0, 2, 1);                  // [B, N, D]
         string time = g.Unsqueeze(temb, 1);                                                       // [B, 1, D]
         string h;
-        if (y is not null)
+        if (y is not null && m.Conditioning == ConditioningKind.Text)
+        {
+            string context = EmitTextEncoder(g, y);                                               // [B, M, D]
+            h = g.Concat(1, time, context, patches);                                              // [B, T, D]
+        }
+        else if (y is not null)
         {
             string table = g.Constant("label_emb.weight", w.Take("label_emb.weight", m.NumClasses + 1, d), m.NumClasses + 1, d);
             string label = g.Unsqueeze(g.Node("Gather", [table, y], null, GraphBuilder.Int("axis", 0)), 1); // [B, 1, D]
@@ -185,27 +194,46 @@ internal sealed class UViTGraphs
         return (h, temb);
     }
 
-    /// <summary>Layer <paramref name="layer"/>'s nodes: x [B, T, D] (and its long skip [B, T, D] for out-blocks) → [B, T, D].</summary>
-    private string EmitLayer(GraphBuilder g, int layer, string x, string? skip)
+    /// <summary>
+    /// The text encoder's nodes, as <c>TextEncoder</c> and context_embed compute them: token ids y [B, M] → token
+    /// embedding + positional embedding [B, M, E] → pre-norm blocks → norm → context_embed → [B, M, D].
+    /// </summary>
+    private string EmitTextEncoder(GraphBuilder g, string y)
     {
-        string prefix = Prefix(layer);
+        TextConditioning text = m.Text!;
+        int e = text.EncoderDim, tokensOfText = text.MaxTokens;
+        string table = g.Constant("text_encoder.token_emb.weight", w.Take("text_encoder.token_emb.weight", text.VocabularySize, e), text.VocabularySize, e);
+        string h = g.Node("Gather", [table, y], null, GraphBuilder.Int("axis", 0));                // [B, M, E]
+        h = g.Add(h, g.Constant("text_encoder.pos_embed", w.Take("text_encoder.pos_embed", 1, tokensOfText, e), 1, tokensOfText, e)); // [B, M, E]
+        for (int i = 0; i < text.EncoderDepth; i++)
+        {
+            h = EmitBlock(g, $"text_encoder.blocks.{i}", h, null, e, text.EncoderHeads, text.EncoderMlpHidden); // [B, M, E]
+        }
+        h = Norm(g, "text_encoder.norm", h, e);                                                   // [B, M, E]
+        return Linear(g, "context_embed", h, e, d);                                               // [B, M, D]
+    }
+
+    /// <summary>Layer <paramref name="layer"/>'s nodes: x [B, T, D] (and its long skip [B, T, D] for out-blocks) → [B, T, D].</summary>
+    private string EmitLayer(GraphBuilder g, int layer, string x, string? skip) =>
+        EmitBlock(g, topology.BlockName(layer), x, skip, d, m.NumHeads, hidden);
+
+    /// <summary>
+    /// A pre-norm transformer block <paramref name="width"/> wide: x [B, S, W] (and a long skip [B, S, W], merged
+    /// first by skip_linear) → [B, S, W].
+    /// </summary>
+    private string EmitBlock(GraphBuilder g, string prefix, string x, string? skip, int width, int heads, int mlpHidden)
+    {
         if (skip is not null)
         {
-            x = Linear(g, $"{prefix}.skip_linear", g.Concat(-1, x, skip), 2 * d, d);                // [B, T, 2D] → [B, T, D]
+            x = Linear(g, $"{prefix}.skip_linear", g.Concat(-1, x, skip), 2 * width, width);        // [B, S, 2W] → [B, S, W]
         }
         if (w.Has($"{prefix}.attn.qkv.bias"))
         {
             throw new InvalidDataException($"{m.Name}: '{prefix}.attn.qkv.bias' is present: the exporter supports U-ViT without qkv bias only");
         }
-        x = g.Add(x, Attention(g, prefix, Norm(g, $"{prefix}.norm1", x)));                       // [B, T, D]
-        x = g.Add(x, Mlp(g, prefix, Norm(g, $"{prefix}.norm2", x)));                              // [B, T, D]
+        x = g.Add(x, Attention(g, prefix, Norm(g, $"{prefix}.norm1", x, width), width, heads));   // [B, S, W]
+        x = g.Add(x, Mlp(g, prefix, Norm(g, $"{prefix}.norm2", x, width), width, mlpHidden));     // [B, S, W]
         return x;
-    }
-
-    private string Prefix(int layer)
-    {
-        int half = m.Depth / 2;
-        return layer < half ? $"in_blocks.{layer}" : layer == half ? "mid_block" : $"out_blocks.{layer - half - 1}";
     }
 
     /// <summary>UEM <paramref name="layer"/>'s nodes: hidden [B, T, D], temb [B, D] → certainty [B].</summary>
@@ -239,7 +267,7 @@ internal sealed class UViTGraphs
     private string EmitHead(GraphBuilder g, string h)
     {
         int p = m.PatchSize, c = m.Channels;
-        h = Norm(g, "norm", g.Slice(h, 1, extra, tokens));                                        // [B, N, D]
+        h = Norm(g, "norm", g.Slice(h, 1, extra, tokens), d);                                        // [B, N, D]
         h = Linear(g, "decoder_pred", h, d, patchDim);                                            // [B, N, p²C]
         h = g.Reshape(h, 0, m.Height / p, m.Width / p, p, p, c);                                  // [B, h, w, p1, p2, C]
         h = g.Transpose(h, 0, 5, 1, 3, 2, 4);                                                     // [B, C, h, p1, w, p2]
@@ -251,10 +279,10 @@ internal sealed class UViTGraphs
         return h;
     }
 
-    private string Norm(GraphBuilder g, string prefix, string x) =>
+    private string Norm(GraphBuilder g, string prefix, string x, int width) =>
         g.LayerNorm(x,
-            g.Constant($"{prefix}.weight", w.Take($"{prefix}.weight", d), d),
-            g.Constant($"{prefix}.bias", w.Take($"{prefix}.bias", d), d));
+            g.Constant($"{prefix}.weight", w.Take($"{prefix}.weight", width), width),
+            g.Constant($"{prefix}.bias", w.Take($"{prefix}.bias", width), width));
 
     private string Linear(GraphBuilder g, string prefix, string x, int inFeatures, int outFeatures, bool bias = true)
     {
@@ -262,11 +290,11 @@ internal sealed class UViTGraphs
         return bias ? g.Add(y, g.Constant($"{prefix}.bias", w.Take($"{prefix}.bias", outFeatures), outFeatures)) : y;
     }
 
-    /// <summary>softmax(QKᵀ/√d)V written out as U-ViT does: [B, T, D] → [B, T, D].</summary>
-    private string Attention(GraphBuilder g, string prefix, string x)
+    /// <summary>softmax(QKᵀ/√d)V written out as U-ViT does: [B, T, D] → [B, T, D] (D = <paramref name="width"/>).</summary>
+    private string Attention(GraphBuilder g, string prefix, string x, int width, int heads)
     {
-        int heads = m.NumHeads, dh = d / heads;
-        string qkv = Linear(g, $"{prefix}.attn.qkv", x, d, 3 * d, bias: false);                  // [B, T, 3D]
+        int dh = width / heads;
+        string qkv = Linear(g, $"{prefix}.attn.qkv", x, width, 3 * width, bias: false);          // [B, T, 3D]
         qkv = g.Transpose(g.Reshape(qkv, 0, 0, 3, heads, dh), 2, 0, 3, 1, 4);                     // [3, B, H, T, d]
         string q = g.Node("Gather", [qkv, g.Int64s([0])], null, GraphBuilder.Int("axis", 0));      // [B, H, T, d]
         string k = g.Node("Gather", [qkv, g.Int64s([1])], null, GraphBuilder.Int("axis", 0));      // [B, H, T, d]
@@ -274,16 +302,16 @@ internal sealed class UViTGraphs
         string scores = g.Mul(g.MatMul(q, g.Transpose(k, 0, 1, 3, 2)), g.Scalar((float)Math.Pow(dh, -0.5))); // [B, H, T, T]
         string attn = g.Node("Softmax", [scores], null, GraphBuilder.Int("axis", -1));           // [B, H, T, T]
         string o = g.Transpose(g.MatMul(attn, v), 0, 2, 1, 3);                                    // [B, T, H, d]
-        o = g.Reshape(o, 0, 0, d);                                                                // [B, T, D]
-        return Linear(g, $"{prefix}.attn.proj", o, d, d);                                        // [B, T, D]
+        o = g.Reshape(o, 0, 0, width);                                                            // [B, T, D]
+        return Linear(g, $"{prefix}.attn.proj", o, width, width);                                // [B, T, D]
     }
 
     /// <summary>fc1 → exact GELU 0.5·x·(1 + erf(x/√2)) (ORT fuses the pattern) → fc2.</summary>
-    private string Mlp(GraphBuilder g, string prefix, string x)
+    private string Mlp(GraphBuilder g, string prefix, string x, int width, int mlpHidden)
     {
-        string h = Linear(g, $"{prefix}.mlp.fc1", x, d, hidden);                                  // [B, T, hidden]
+        string h = Linear(g, $"{prefix}.mlp.fc1", x, width, mlpHidden);                           // [B, T, hidden]
         string erf = g.Node("Erf", [g.Node("Div", [h, g.Scalar(MathF.Sqrt(2f))])]);
         h = g.Mul(g.Mul(h, g.Add(erf, g.Scalar(1f))), g.Scalar(0.5f));                            // [B, T, hidden]
-        return Linear(g, $"{prefix}.mlp.fc2", h, hidden, d);                                      // [B, T, D]
+        return Linear(g, $"{prefix}.mlp.fc2", h, mlpHidden, width);                               // [B, T, D]
     }
 }

@@ -27,7 +27,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
         this.imageSize = imageSize;
         this.hidden = hidden;
         this.timeEmbedding = timeEmbedding;
-        skips = new Tensor?[model.Depth / 2];
+        skips = new Tensor?[model.Topology.InBlocks];
         Count = count;
     }
 
@@ -37,10 +37,10 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
 
     private bool HiddenIsTopSkip => skipCount > 0 && ReferenceEquals(skips[skipCount - 1], hidden);
 
-    public static TorchSharpBatch Start(UViT model, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
+    public static TorchSharpBatch Start(UViT model, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions)
     {
         using var scope = NewDisposeScope();
-        (Tensor h, Tensor temb) = Embed(model, manifest, latents, timesteps, classLabels);
+        (Tensor h, Tensor temb) = Embed(model, manifest, latents, timesteps, conditions);
         return new TorchSharpBatch(model, manifest.ImageSize, h.DetachFromDisposeScope(), temb.DetachFromDisposeScope(), timesteps.Length);
     }
 
@@ -49,16 +49,17 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
     /// same operations on the same tensors as <see cref="Start"/>, <see cref="RunLayers"/> and <see cref="Predict"/>
     /// of every row, so the same bits. ε̂ [B, C, H, W] into <paramref name="destination"/>.
     /// </summary>
-    public static void PredictAtDepth(UViT model, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
+    public static void PredictAtDepth(UViT model, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions, int layers, Span<float> destination)
     {
         using var scope = NewDisposeScope();
-        (Tensor h, _) = Embed(model, manifest, latents, timesteps, classLabels); // [B, T, D]
-        var skips = new Tensor[model.Depth / 2];
+        (Tensor h, _) = Embed(model, manifest, latents, timesteps, conditions); // [B, T, D]
+        UViTTopology topology = model.Topology;
+        var skips = new Tensor[topology.InBlocks];
         int skipCount = 0;
         for (int layer = 0; layer < layers; layer++)
         {
-            h = model.Layer(layer, h, model.PopsSkip(layer) ? skips[--skipCount] : null); // [B, T, D]
-            if (model.PushesSkip(layer))
+            h = model.Layer(layer, h, topology.PopsSkip(layer) ? skips[--skipCount] : null); // [B, T, D]
+            if (topology.PushesSkip(layer))
             {
                 skips[skipCount++] = h;
             }
@@ -68,7 +69,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
     }
 
     /// <summary>The hidden state [B, T, D] and time embedding [B, D] of a batch, in the caller's dispose scope.</summary>
-    private static (Tensor Hidden, Tensor TimeEmbedding) Embed(UViT model, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
+    private static (Tensor Hidden, Tensor TimeEmbedding) Embed(UViT model, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions)
     {
         int rows = timesteps.Length;
         Tensor x = empty([rows, manifest.Channels, manifest.Height, manifest.Width], ScalarType.Float32); // [B, C, H, W]
@@ -76,10 +77,12 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
         Tensor t = empty([rows], ScalarType.Float32);                                                     // [B]
         t.data<float>().CopyFrom(timesteps);
         Tensor? y = null;
-        if (manifest.NumClasses > 0)
+        if (model.Topology.ConditionTokens > 0)
         {
-            y = empty([rows], ScalarType.Int64);                                                          // [B]
-            y.data<long>().CopyFrom(Widen(classLabels));
+            y = manifest.Conditioning == ConditioningKind.Text
+                ? empty([rows, manifest.ConditionWidth], ScalarType.Int64)                                // [B, M]
+                : empty([rows], ScalarType.Int64);                                                        // [B]
+            y.data<long>().CopyFrom(Widen(conditions));
         }
         Tensor temb = model.TimestepEmbedding(t);   // [B, D]
         Tensor h = model.Embed(x, temb, y);         // [B, T, D]
@@ -95,7 +98,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
             throw new InvalidOperationException($"all {model.Depth} layers have run");
         }
         using var scope = NewDisposeScope();
-        Tensor? skip = model.PopsSkip(layer) ? skips[--skipCount] : null;
+        Tensor? skip = model.Topology.PopsSkip(layer) ? skips[--skipCount] : null;
         Tensor next = model.Layer(layer, hidden, skip).DetachFromDisposeScope(); // [B, T, D]
         if (skip is not null)
         {
@@ -107,7 +110,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
             hidden.Dispose();
         }
         hidden = next;
-        if (model.PushesSkip(layer))
+        if (model.Topology.PushesSkip(layer))
         {
             skips[skipCount++] = hidden;
         }

@@ -1,4 +1,5 @@
 using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
 
 namespace AdaDiff.Backends.TorchSharp.Model;
 
@@ -9,24 +10,41 @@ namespace AdaDiff.Backends.TorchSharp.Model;
 public static class FlopCounter
 {
     /// <summary>FLOPs of each stage for one image.</summary>
-    public static FlopCounts Count(UViTConfig config)
+    public static FlopCounts Count(ModelManifest manifest)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        double d = config.EmbedDim, t = config.Tokens, n = config.PatchTokens, patchDim = config.PatchDim;
-        double embed = 2 * n * patchDim * d;                      // p×p stride-p conv = per-patch Linear(p²C → D)
+        ArgumentNullException.ThrowIfNull(manifest);
+        var topology = UViTTopology.Of(manifest);
+        double d = topology.Width, t = topology.Tokens, n = topology.PatchTokens, patchDim = topology.PatchDim;
+        double embed = 2 * n * patchDim * d                       // p×p stride-p conv = per-patch Linear(p²C → D)
+            + TextEncoder(manifest.Text, d);                      // once per row, with the embedding
         double attention = 2 * t * d * (3 * d)                    // qkv
             + 2 * 2 * t * t * d                                   // QKᵀ and AV over all heads
             + 2 * t * d * d;                                      // proj
-        double mlp = 2 * 2 * t * d * config.MlpHidden;            // fc1 and fc2
+        double mlp = 2 * 2 * t * d * topology.MlpHidden;            // fc1 and fc2
         double skip = 2 * t * (2 * d) * d;                        // skip_linear on cat[x, skip]
-        var perLayer = new double[config.Depth];
+        var perLayer = new double[topology.Depth];
         for (int i = 0; i < perLayer.Length; i++)
         {
-            perLayer[i] = attention + mlp + (i > config.Depth / 2 ? skip : 0);
+            perLayer[i] = attention + mlp + (topology.PopsSkip(i) ? skip : 0);
         }
         double uem = 2 * n * (2 * d) * patchDim;
         double head = 2 * n * d * patchDim                        // decoder_pred on patch tokens
-            + 2 * config.Height * config.Width * (double)config.Channels * config.Channels * 9; // 3×3 final conv
+            + 2 * manifest.Height * manifest.Width * (double)manifest.Channels * manifest.Channels * 9; // 3×3 final conv
         return new FlopCounts { Embed = embed, PerLayer = perLayer, Uem = uem, Head = head };
+    }
+
+    /// <summary>The text encoder's blocks on M tokens E wide and context_embed Linear(E → D); 0 without text.</summary>
+    private static double TextEncoder(TextConditioning? text, double d)
+    {
+        if (text is null)
+        {
+            return 0;
+        }
+        double m = text.MaxTokens, e = text.EncoderDim;
+        double block = 2 * m * e * (3 * e)                         // qkv
+            + 2 * 2 * m * m * e                                   // QKᵀ and AV
+            + 2 * m * e * e                                       // proj
+            + 2 * 2 * m * e * text.EncoderMlpHidden;              // fc1 and fc2
+        return (text.EncoderDepth * block) + (2 * m * e * d);     // blocks, then context_embed
     }
 }

@@ -1,3 +1,5 @@
+using AdaDiff.Engine;
+using AdaDiff.Engine.Backends;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,8 +7,10 @@ using static TorchSharp.torch;
 namespace AdaDiff.Backends.TorchSharp.Model;
 
 /// <summary>
-/// U-ViT with AdaDiff exits. Tokens are [time token, label token (class-conditional only), patch tokens]
-/// plus a learned positional embedding; in_blocks push long skips, mid_block, out_blocks pop them.
+/// U-ViT with AdaDiff exits. Tokens are [time token, condition tokens, patch tokens] plus a learned positional
+/// embedding, where the condition is a label token (class-conditional), nothing (unconditional) or, for a text model,
+/// the prompt's tokens through <see cref="TextEncoder"/> and the projection context_embed to the width D (as U-ViT's
+/// text-to-image variant adds its text tokens); in_blocks push long skips, mid_block, out_blocks pop them.
 /// One output head (norm → decoder_pred → unpatchify → final_layer) is shared by all layers, and every
 /// layer has its own timestep-aware UEM. The stage methods (<see cref="Embed"/>, <see cref="Layer"/>,
 /// <see cref="Head"/>, <see cref="UemPatches"/>) are what the backend and the trainer drive.
@@ -15,6 +19,8 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
 {
     private readonly PatchEmbed patch_embed;
     private readonly Embedding? label_emb;
+    private readonly TextEncoder? text_encoder;
+    private readonly Linear? context_embed;
     private readonly Parameter pos_embed;
     private readonly ModuleList<Block> in_blocks;
     private readonly Block mid_block;
@@ -25,44 +31,56 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     private readonly ModuleList<UemHead> uem;
     private readonly Tensor frequencies;
 
-    /// <summary>Creates the network with U-ViT's initialisation (truncated normal σ=0.02 for linears and pos_embed).</summary>
-    public UViT(UViTConfig config) : base(nameof(UViT))
+    /// <summary>
+    /// Creates the network of <paramref name="manifest"/>'s architecture with U-ViT's initialisation (truncated normal
+    /// σ=0.02 for linears and pos_embed). <paramref name="qkvBias"/> puts a bias on the attention's qkv projection
+    /// (U-ViT's default is none; the ONNX exporter supports none only).
+    /// </summary>
+    public UViT(ModelManifest manifest, bool qkvBias = false) : base(nameof(UViT))
     {
-        ArgumentNullException.ThrowIfNull(config);
-        if (config.Depth < 1 || config.Depth % 2 == 0)
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (manifest.Depth < 1 || manifest.Depth % 2 == 0)
         {
-            throw new ArgumentException($"depth must be odd, got {config.Depth}", nameof(config));
+            throw new ArgumentException($"depth must be odd, got {manifest.Depth}", nameof(manifest));
         }
-        if (config.EmbedDim % 2 != 0 || config.EmbedDim % config.NumHeads != 0)
+        if (manifest.EmbedDim % 2 != 0 || manifest.EmbedDim % manifest.NumHeads != 0)
         {
-            throw new ArgumentException($"embedDim {config.EmbedDim} must be even and a multiple of numHeads {config.NumHeads}", nameof(config));
+            throw new ArgumentException($"embedDim {manifest.EmbedDim} must be even and a multiple of numHeads {manifest.NumHeads}", nameof(manifest));
         }
-        Config = config;
-        int d = config.EmbedDim;
-        int half = config.Depth / 2;
-        patch_embed = new PatchEmbed(config.Channels, d, config.PatchSize);
-        label_emb = config.NumClasses > 0 ? nn.Embedding(config.NumClasses + 1, d) : null;
-        pos_embed = new Parameter(zeros(1, config.Tokens, d));
-        var inBlocks = new Block[half];
-        var outBlocks = new Block[half];
-        for (int i = 0; i < half; i++)
+        Manifest = manifest;
+        Topology = UViTTopology.Of(manifest);
+        QkvBias = qkvBias;
+        int d = manifest.EmbedDim;
+        int blocks = Topology.InBlocks;
+        int mlpHidden = Topology.MlpHidden;
+        patch_embed = new PatchEmbed(manifest.Channels, d, manifest.PatchSize);
+        label_emb = manifest.NumClasses > 0 ? nn.Embedding(manifest.NumClasses + 1, d) : null;
+        if (manifest.Conditioning == ConditioningKind.Text)
         {
-            inBlocks[i] = new Block(d, config.NumHeads, config.MlpHidden, config.QkvBias, skip: false);
+            text_encoder = new TextEncoder(manifest.Text!);
+            context_embed = nn.Linear(manifest.Text!.EncoderDim, d);
         }
-        mid_block = new Block(d, config.NumHeads, config.MlpHidden, config.QkvBias, skip: false);
-        for (int i = 0; i < half; i++)
+        pos_embed = new Parameter(zeros(1, Topology.Tokens, d));
+        var inBlocks = new Block[blocks];
+        var outBlocks = new Block[blocks];
+        for (int i = 0; i < blocks; i++)
         {
-            outBlocks[i] = new Block(d, config.NumHeads, config.MlpHidden, config.QkvBias, skip: true);
+            inBlocks[i] = new Block(d, manifest.NumHeads, mlpHidden, qkvBias, skip: false);
+        }
+        mid_block = new Block(d, manifest.NumHeads, mlpHidden, qkvBias, skip: false);
+        for (int i = 0; i < blocks; i++)
+        {
+            outBlocks[i] = new Block(d, manifest.NumHeads, mlpHidden, qkvBias, skip: true);
         }
         in_blocks = nn.ModuleList(inBlocks);
         out_blocks = nn.ModuleList(outBlocks);
         norm = nn.LayerNorm(d);
-        decoder_pred = nn.Linear(d, config.PatchDim);
-        final_layer = nn.Conv2d(config.Channels, config.Channels, 3, padding: 1);
-        var heads = new UemHead[config.Depth];
+        decoder_pred = nn.Linear(d, Topology.PatchDim);
+        final_layer = nn.Conv2d(manifest.Channels, manifest.Channels, 3, padding: 1);
+        var heads = new UemHead[manifest.Depth];
         for (int i = 0; i < heads.Length; i++)
         {
-            heads[i] = new UemHead(d, config.PatchDim);
+            heads[i] = new UemHead(d, Topology.PatchDim);
         }
         uem = nn.ModuleList(heads);
         RegisterComponents();
@@ -73,17 +91,17 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         InitializeWeights();
     }
 
-    /// <summary>The configuration.</summary>
-    public UViTConfig Config { get; }
+    /// <summary>The manifest whose architecture this network has (its other fields are not read).</summary>
+    public ModelManifest Manifest { get; }
+
+    /// <summary>Tokens, the in/mid/out split and the long skips (<see cref="UViTTopology"/>).</summary>
+    public UViTTopology Topology { get; }
+
+    /// <summary>True when the qkv projections carry a bias.</summary>
+    public bool QkvBias { get; }
 
     /// <summary>Layers L.</summary>
-    public int Depth => Config.Depth;
-
-    /// <summary>True if layer <paramref name="layer"/> (0-based) is an in-block whose output is pushed as a long skip.</summary>
-    public bool PushesSkip(int layer) => layer < Config.Depth / 2;
-
-    /// <summary>True if layer <paramref name="layer"/> (0-based) is an out-block that pops a long skip.</summary>
-    public bool PopsSkip(int layer) => layer > Config.Depth / 2;
+    public int Depth => Topology.Depth;
 
     /// <summary>Sinusoidal timestep embedding (no MLP): [B] → [B, D] = [cos(t·f), sin(t·f)].</summary>
     public Tensor TimestepEmbedding(Tensor timesteps)
@@ -94,11 +112,14 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         return emb.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Tokens of a batch: [time, label?, patches] + pos_embed, [B, T, D].</summary>
+    /// <summary>Tokens of a batch: [time, condition tokens, patches] + pos_embed, [B, T, D].</summary>
     /// <param name="x">x_t, [B, C, H, W].</param>
     /// <param name="timeEmbedding">From <see cref="TimestepEmbedding"/>, [B, D].</param>
-    /// <param name="labels">Class per row (int64, NumClasses = null class), [B]; ignored by an unconditional model.</param>
-    public Tensor Embed(Tensor x, Tensor timeEmbedding, Tensor? labels)
+    /// <param name="conditions">
+    /// int64: the class per row [B] (NumClasses = null class) of a class model, the prompt's token ids [B, M] (all
+    /// padding = unconditional) of a text model; ignored by an unconditional model.
+    /// </param>
+    public Tensor Embed(Tensor x, Tensor timeEmbedding, Tensor? conditions)
     {
         using var scope = NewDisposeScope();
         Tensor patches = patch_embed.forward(x);                      // [B, N, D]
@@ -106,9 +127,16 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         Tensor h;
         if (label_emb is not null)
         {
-            ArgumentNullException.ThrowIfNull(labels);
-            Tensor label = label_emb.forward(labels).unsqueeze(1);    // [B, 1, D]
+            ArgumentNullException.ThrowIfNull(conditions);
+            Tensor label = label_emb.forward(conditions).unsqueeze(1); // [B, 1, D]
             h = cat([time, label, patches], 1);                       // [B, T, D]
+        }
+        else if (text_encoder is not null)
+        {
+            ArgumentNullException.ThrowIfNull(conditions);
+            Tensor text = text_encoder.forward(conditions);           // [B, M, E]
+            Tensor context = context_embed!.forward(text);            // [B, M, D]
+            h = cat([time, context, patches], 1);                     // [B, T, D]
         }
         else
         {
@@ -124,12 +152,12 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     /// <param name="skip">The popped long skip for out-blocks, [B, T, D]; null otherwise.</param>
     public Tensor Layer(int layer, Tensor hidden, Tensor? skip)
     {
-        int half = Config.Depth / 2;
-        if (layer < half)
+        return Topology.Kind(layer) switch
         {
-            return in_blocks[layer].forward(hidden, null);
-        }
-        return layer == half ? mid_block.forward(hidden, null) : out_blocks[layer - half - 1].forward(hidden, skip);
+            UViTBlockKind.In => in_blocks[layer].forward(hidden, null),
+            UViTBlockKind.Mid => mid_block.forward(hidden, null),
+            _ => out_blocks[layer - Topology.MidLayer - 1].forward(hidden, skip),
+        };
     }
 
     /// <summary>The shared output head: norm → decoder_pred on patch tokens → unpatchify → final_layer, [B, T, D] → [B, C, H, W].</summary>
@@ -137,7 +165,7 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     {
         using var scope = NewDisposeScope();
         Tensor h = norm.forward(hidden);                                      // [B, T, D]
-        h = h.narrow(1, Config.ExtraTokens, Config.PatchTokens);              // [B, N, D]
+        h = h.narrow(1, Topology.ExtraTokens, Topology.PatchTokens);              // [B, N, D]
         h = decoder_pred.forward(h);                                          // [B, N, p²C]
         h = Unpatchify(h);                                                    // [B, C, H, W]
         h = final_layer.forward(h);                                           // [B, C, H, W]
@@ -154,7 +182,7 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     {
         using var scope = NewDisposeScope();
         Tensor h = norm.forward(hidden);                                      // [B, T, D]
-        h = h.narrow(1, Config.ExtraTokens, Config.PatchTokens);              // [B, N, D]
+        h = h.narrow(1, Topology.ExtraTokens, Topology.PatchTokens);              // [B, N, D]
         h = decoder_pred.forward(h);                                          // [B, N, p²C]
         h = Unpatchify(h);                                                    // [B, C, H, W]
         long rows = h.shape[0];
@@ -171,7 +199,7 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     public Tensor UemPatches(int layer, Tensor hidden, Tensor timeEmbedding)
     {
         using var scope = NewDisposeScope();
-        Tensor patches = hidden.narrow(1, Config.ExtraTokens, Config.PatchTokens); // [B, N, D]
+        Tensor patches = hidden.narrow(1, Topology.ExtraTokens, Topology.PatchTokens); // [B, N, D]
         Tensor u = uem[layer].forward(patches, timeEmbedding);                     // [B, N, p²C]
         return u.MoveToOuterDisposeScope();
     }
@@ -189,25 +217,25 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     public Tensor Unpatchify(Tensor patches)
     {
         using var scope = NewDisposeScope();
-        int p = Config.PatchSize, hp = Config.Height / p, wp = Config.Width / p;
+        int p = Manifest.PatchSize, hp = Manifest.Height / p, wp = Manifest.Width / p;
         long b = patches.shape[0];
-        Tensor x = patches.reshape(b, hp, wp, p, p, Config.Channels);        // [B, h, w, p1, p2, C]
-        x = x.permute(0, 5, 1, 3, 2, 4);                                     // [B, C, h, p1, w, p2]
-        x = x.reshape(b, Config.Channels, Config.Height, Config.Width);      // [B, C, H, W]
+        Tensor x = patches.reshape(b, hp, wp, p, p, Manifest.Channels);          // [B, h, w, p1, p2, C]
+        x = x.permute(0, 5, 1, 3, 2, 4);                                         // [B, C, h, p1, w, p2]
+        x = x.reshape(b, Manifest.Channels, Manifest.Height, Manifest.Width);    // [B, C, H, W]
         return x.MoveToOuterDisposeScope();
     }
 
     /// <summary>Full-depth noise prediction ε̂_L, [B, C, H, W].</summary>
-    public override Tensor forward(Tensor x, Tensor timesteps, Tensor? labels)
+    public override Tensor forward(Tensor x, Tensor timesteps, Tensor? conditions)
     {
         using var scope = NewDisposeScope();
         Tensor temb = TimestepEmbedding(timesteps);           // [B, D]
-        Tensor h = Embed(x, temb, labels);                    // [B, T, D]
+        Tensor h = Embed(x, temb, conditions);                    // [B, T, D]
         var skips = new Stack<Tensor>();
-        for (int i = 0; i < Config.Depth; i++)
+        for (int i = 0; i < Depth; i++)
         {
-            h = Layer(i, h, PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
-            if (PushesSkip(i))
+            h = Layer(i, h, Topology.PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
+            if (Topology.PushesSkip(i))
             {
                 skips.Push(h);
             }
@@ -220,18 +248,18 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     /// Every exit at once, for training: ε̂_i [B, C, H, W] from the shared head and the UEM certainty map
     /// u_i [B, C, H, W] (input detached) of each layer i.
     /// </summary>
-    public (Tensor[] Predictions, Tensor[] Certainties) ForwardExits(Tensor x, Tensor timesteps, Tensor? labels)
+    public (Tensor[] Predictions, Tensor[] Certainties) ForwardExits(Tensor x, Tensor timesteps, Tensor? conditions)
     {
         using var scope = NewDisposeScope();
-        var predictions = new Tensor[Config.Depth];
-        var certainties = new Tensor[Config.Depth];
+        var predictions = new Tensor[Depth];
+        var certainties = new Tensor[Depth];
         Tensor temb = TimestepEmbedding(timesteps);           // [B, D]
-        Tensor h = Embed(x, temb, labels);                    // [B, T, D]
+        Tensor h = Embed(x, temb, conditions);                    // [B, T, D]
         var skips = new Stack<Tensor>();
-        for (int i = 0; i < Config.Depth; i++)
+        for (int i = 0; i < Depth; i++)
         {
-            h = Layer(i, h, PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
-            if (PushesSkip(i))
+            h = Layer(i, h, Topology.PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
+            if (Topology.PushesSkip(i))
             {
                 skips.Push(h);
             }
@@ -258,6 +286,7 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     {
         using var noGrad = no_grad();
         pos_embed.normal_(0.0, 0.02);
+        text_encoder?.PositionalEmbedding.normal_(0.0, 0.02);
         foreach (nn.Module module in modules())
         {
             if (module is Linear linear)

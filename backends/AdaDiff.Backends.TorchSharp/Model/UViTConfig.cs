@@ -1,104 +1,74 @@
-using System.Text.Json.Serialization;
 using AdaDiff.Engine;
 
 namespace AdaDiff.Backends.TorchSharp.Model;
 
-/// <summary>Shape of a U-ViT with exits; everything the modules need, taken from a model manifest.</summary>
-public sealed record UViTConfig
+/// <summary>
+/// Named configurations of the U-ViT with exits, as manifests: a network's architecture is the manifest's
+/// (<see cref="UViT(ModelManifest, bool)"/>), so a configuration is a manifest with a placeholder name, the default
+/// noise schedule and its FLOPs counted. A package writer sets the rest (name, description, schedule, defaults)
+/// with <c>with</c>; a change of shape goes through <see cref="Create"/>, which counts the FLOPs again.
+/// </summary>
+public static class UViTConfig
 {
-    /// <summary>Image channels C.</summary>
-    public required int Channels { get; init; }
-
-    /// <summary>Image height H.</summary>
-    public required int Height { get; init; }
-
-    /// <summary>Image width W.</summary>
-    public required int Width { get; init; }
-
-    /// <summary>Patch size p.</summary>
-    public required int PatchSize { get; init; }
-
-    /// <summary>Width D.</summary>
-    public required int EmbedDim { get; init; }
-
-    /// <summary>Layers (odd): depth/2 in-blocks, one mid-block, depth/2 out-blocks.</summary>
-    public required int Depth { get; init; }
-
-    /// <summary>Attention heads.</summary>
-    public required int NumHeads { get; init; }
-
-    /// <summary>MLP hidden width over D.</summary>
-    public double MlpRatio { get; init; } = 4.0;
-
-    /// <summary>Classes; 0 for an unconditional model (no label token).</summary>
-    public int NumClasses { get; init; }
-
-    /// <summary>Bias on the qkv projection (U-ViT default: false).</summary>
-    public bool QkvBias { get; init; }
-
-    /// <summary>Patch tokens N = (H/p)(W/p).</summary>
-    [JsonIgnore]
-    public int PatchTokens => (Height / PatchSize) * (Width / PatchSize);
-
-    /// <summary>Tokens before the patches: the time token, plus the label token when class-conditional.</summary>
-    [JsonIgnore]
-    public int ExtraTokens => NumClasses > 0 ? 2 : 1;
-
-    /// <summary>All tokens T = extras + N.</summary>
-    [JsonIgnore]
-    public int Tokens => ExtraTokens + PatchTokens;
-
-    /// <summary>Values per patch: p²C.</summary>
-    [JsonIgnore]
-    public int PatchDim => PatchSize * PatchSize * Channels;
-
-    /// <summary>MLP hidden width.</summary>
-    [JsonIgnore]
-    public int MlpHidden => (int)(EmbedDim * MlpRatio);
-
-    /// <summary>The configuration of a manifest (validated by the manifest).</summary>
-    public static UViTConfig FromManifest(ModelManifest manifest)
-    {
-        ArgumentNullException.ThrowIfNull(manifest);
-        return new UViTConfig
-        {
-            Channels = manifest.Channels,
-            Height = manifest.Height,
-            Width = manifest.Width,
-            PatchSize = manifest.PatchSize,
-            EmbedDim = manifest.EmbedDim,
-            Depth = manifest.Depth,
-            NumHeads = manifest.NumHeads,
-            MlpRatio = manifest.MlpRatio,
-            NumClasses = manifest.NumClasses,
-        };
-    }
-
     /// <summary>The Fashion-MNIST model: 1×28×28, p=4 (49 patches), class-conditional with 10 classes.</summary>
-    public static UViTConfig FashionMnist(int embedDim = 128, int depth = 13, int numHeads = 4) => new()
-    {
-        Channels = 1,
-        Height = 28,
-        Width = 28,
-        PatchSize = 4,
-        EmbedDim = embedDim,
-        Depth = depth,
-        NumHeads = numHeads,
-        MlpRatio = 4.0,
-        NumClasses = 10,
-    };
+    public static ModelManifest FashionMnist(int embedDim = 128, int depth = 13, int numHeads = 4) =>
+        Create("fashion-mnist-uvit", channels: 1, height: 28, width: 28, patchSize: 4, embedDim, depth, numHeads, mlpRatio: 4.0, numClasses: 10);
+
+    /// <summary>
+    /// The Fashion-MNIST text model: 1×28×28, p=4 (49 patches), the denoiser of <see cref="FashionMnist"/> with
+    /// <paramref name="text"/>'s prompt tokens (and its text encoder) in place of the label token.
+    /// </summary>
+    public static ModelManifest FashionMnistText(TextConditioning text, int embedDim = 128, int depth = 13, int numHeads = 4) =>
+        Create("fashion-mnist-text-uvit", channels: 1, height: 28, width: 28, patchSize: 4, embedDim, depth, numHeads, mlpRatio: 4.0, numClasses: 0, text);
 
     /// <summary>A tiny model for tests: 1×8×8, p=2, D=32, 5 layers, 3 classes.</summary>
-    public static UViTConfig Tiny(int numClasses = 3) => new()
+    public static ModelManifest Tiny(int numClasses = 3) =>
+        Create("tiny", channels: 1, height: 8, width: 8, patchSize: 2, embedDim: 32, depth: 5, numHeads: 2, mlpRatio: 2.0, numClasses);
+
+    /// <summary>
+    /// A text-conditioned U-ViT for tests: 1×8×8, p=2, D=32, 5 layers, prompts of <paramref name="text"/>'s vocabulary
+    /// through its text encoder.
+    /// </summary>
+    public static ModelManifest TinyText(TextConditioning text) =>
+        Create("tiny-text", channels: 1, height: 8, width: 8, patchSize: 2, embedDim: 32, depth: 5, numHeads: 2, mlpRatio: 2.0, numClasses: 0, text);
+
+    /// <summary>
+    /// A class-conditional (or, with no classes, unconditional) U-ViT of the given shape, or with <paramref name="text"/>
+    /// (and no classes) a text-conditioned one; validated.
+    /// </summary>
+    public static ModelManifest Create(string name, int channels, int height, int width, int patchSize, int embedDim, int depth, int numHeads, double mlpRatio, int numClasses, TextConditioning? text = null)
     {
-        Channels = 1,
-        Height = 8,
-        Width = 8,
-        PatchSize = 2,
-        EmbedDim = 32,
-        Depth = 5,
-        NumHeads = 2,
-        MlpRatio = 2.0,
-        NumClasses = numClasses,
-    };
+        var manifest = new ModelManifest
+        {
+            Name = name,
+            Architecture = Architecture,
+            Channels = channels,
+            Height = height,
+            Width = width,
+            PatchSize = patchSize,
+            EmbedDim = embedDim,
+            Depth = depth,
+            NumHeads = numHeads,
+            MlpRatio = mlpRatio,
+            NumClasses = numClasses,
+            Conditioning = text is null ? ConditioningKind.Class : ConditioningKind.Text,
+            Text = text,
+            SupportsUnconditional = true,
+            NoiseSchedule = new NoiseScheduleSpec(),
+            Flops = new FlopCounts { Embed = 0, PerLayer = new double[Math.Max(depth, 0)], Uem = 0, Head = 0 },
+            Weights = new WeightsFile { File = "weights.safetensors" },
+        };
+        manifest.Validate(name);
+        return WithFlops(manifest);
+    }
+
+    /// <summary>The manifest with its FLOPs counted from its architecture (<see cref="FlopCounter"/>).</summary>
+    public static ModelManifest WithFlops(ModelManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return manifest with { Flops = FlopCounter.Count(manifest) };
+    }
+
+    /// <summary>The architecture id of every manifest made here.</summary>
+    public const string Architecture = "uvit-adadiff";
 }

@@ -20,8 +20,11 @@ public static class BackendWarmup
         float[] latents = new float[rows * manifest.ImageSize];       // [rows, C, H, W], zeros
         float[] timesteps = new float[rows];
         Array.Fill(timesteps, manifest.NoiseSchedule.Timesteps / 2f);
-        int[] labels = new int[rows];
-        Array.Fill(labels, manifest.NullClass);
+        int[] labels = new int[rows * manifest.ConditionWidth]; // unconditional rows: the null class, or a prompt of padding only (0)
+        if (manifest.Conditioning == ConditioningKind.Class)
+        {
+            Array.Fill(labels, manifest.NullClass);
+        }
         float[] certainty = new float[rows];
         float[] prediction = new float[rows * manifest.ImageSize];
         int[] first = [0];

@@ -6,9 +6,14 @@ namespace AdaDiff.Engine.Backends;
 /// </summary>
 public static class BatchInput
 {
-    /// <summary>Throws <see cref="ArgumentException"/> naming the argument unless the three spans describe one batch for <paramref name="manifest"/>.</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the argument unless the three spans describe one batch for
+    /// <paramref name="manifest"/>: <paramref name="conditions"/> holds <see cref="ModelManifest.ConditionWidth"/> ints a
+    /// row, class labels in 0..<see cref="ModelManifest.NullClass"/> for a class model, token ids in
+    /// 0..vocabularySize − 1 for a text model.
+    /// </summary>
     /// <returns>The number of rows.</returns>
-    public static int Validate(ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels)
+    public static int Validate(ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         int rows = timesteps.Length;
@@ -20,16 +25,13 @@ public static class BatchInput
         {
             throw new ArgumentException($"latents has {latents.Length} values, expected {rows} rows × {manifest.ImageSize}", nameof(latents));
         }
-        if (classLabels.Length != rows)
+        if (manifest.Conditioning == ConditioningKind.Text)
         {
-            throw new ArgumentException($"classLabels has {classLabels.Length} values, expected {rows}", nameof(classLabels));
+            ValidateTokens(manifest.Text!, rows, conditions);
         }
-        foreach (int label in classLabels)
+        else
         {
-            if (label < 0 || label > manifest.NullClass)
-            {
-                throw new ArgumentOutOfRangeException(nameof(classLabels), label, $"class labels must be in 0..{manifest.NullClass} ({manifest.NullClass} = unconditional)");
-            }
+            ValidateLabels(manifest, rows, conditions);
         }
         foreach (float t in timesteps)
         {
@@ -39,6 +41,36 @@ public static class BatchInput
             }
         }
         return rows;
+    }
+
+    private static void ValidateLabels(ModelManifest manifest, int rows, ReadOnlySpan<int> conditions)
+    {
+        if (conditions.Length != rows)
+        {
+            throw new ArgumentException($"class labels: {conditions.Length} values, expected {rows} (one a row)", nameof(conditions));
+        }
+        foreach (int label in conditions)
+        {
+            if (label < 0 || label > manifest.NullClass)
+            {
+                throw new ArgumentOutOfRangeException(nameof(conditions), label, $"class labels must be in 0..{manifest.NullClass} ({manifest.NullClass} = unconditional)");
+            }
+        }
+    }
+
+    private static void ValidateTokens(TextConditioning text, int rows, ReadOnlySpan<int> conditions)
+    {
+        if (conditions.Length != rows * text.MaxTokens)
+        {
+            throw new ArgumentException($"prompt tokens: {conditions.Length} values, expected {rows} rows × {text.MaxTokens}", nameof(conditions));
+        }
+        foreach (int id in conditions)
+        {
+            if ((uint)id >= (uint)text.VocabularySize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(conditions), id, $"token ids must be in 0..{text.VocabularySize - 1} (0 = padding; a row of padding only is unconditional)");
+            }
+        }
     }
 
     /// <summary>

@@ -20,8 +20,12 @@ public interface IDenoiserBackend : IDisposable
     /// </summary>
     /// <param name="latents">x_t, [rows, C, H, W] flattened row-major.</param>
     /// <param name="timesteps">Diffusion timestep of each row, [rows], in 0..T-1 (may be fractional).</param>
-    /// <param name="classLabels">Class of each row, [rows]; <see cref="ModelManifest.NullClass"/> for unconditional rows.</param>
-    IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels);
+    /// <param name="conditions">
+    /// Each row's condition, [rows, <see cref="ModelManifest.ConditionWidth"/>] flattened: a class model's class label
+    /// (<see cref="ModelManifest.NullClass"/> for unconditional rows), a text model's prompt token ids
+    /// (<see cref="TextConditioning.MaxTokens"/> a row, 0 = padding; all padding for unconditional rows).
+    /// </param>
+    IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions);
 
     /// <summary>
     /// The shared head's noise prediction after the first <paramref name="layers"/> layers for every row, in one
@@ -33,15 +37,15 @@ public interface IDenoiserBackend : IDisposable
     /// </summary>
     /// <param name="latents">x_t, [rows, C, H, W] flattened row-major.</param>
     /// <param name="timesteps">Diffusion timestep of each row, [rows].</param>
-    /// <param name="classLabels">Class of each row, [rows].</param>
+    /// <param name="conditions">Each row's condition, [rows, <see cref="ModelManifest.ConditionWidth"/>] (as for <see cref="Begin"/>).</param>
     /// <param name="layers">Depth of the exit, 1..<see cref="ModelManifest.Depth"/>.</param>
     /// <param name="destination">ε̂ of every row, [rows, C, H, W] flattened.</param>
-    void PredictAtDepth(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels, int layers, Span<float> destination)
+    void PredictAtDepth(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions, int layers, Span<float> destination)
     {
-        int rows = BatchInput.Validate(Manifest, latents, timesteps, classLabels);
+        int rows = BatchInput.Validate(Manifest, latents, timesteps, conditions);
         BatchInput.ValidateDepth(layers, 0, Manifest.Depth);
         BatchInput.ValidateDestination(destination, rows, Manifest.ImageSize);
-        using IDenoiserBatch batch = Begin(latents, timesteps, classLabels);
+        using IDenoiserBatch batch = Begin(latents, timesteps, conditions);
         batch.RunLayers(layers);
         int[] all = new int[rows]; // 4 bytes a row, on the looping path only
         for (int i = 0; i < rows; i++)

@@ -18,8 +18,8 @@ public sealed class PerStageBackend(IDenoiserBackend inner) : IDenoiserBackend
     public ModelManifest Manifest => inner.Manifest;
 
     /// <inheritdoc/>
-    public IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> classLabels) =>
-        new Batch(inner.Begin(latents, timesteps, classLabels));
+    public IDenoiserBatch Begin(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions) =>
+        new Batch(inner.Begin(latents, timesteps, conditions));
 
     /// <summary>Leaves the wrapped backend to its owner.</summary>
     public void Dispose()
