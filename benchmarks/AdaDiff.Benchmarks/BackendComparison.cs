@@ -75,17 +75,15 @@ internal static class BackendComparison
         CultureInfo inv = CultureInfo.InvariantCulture;
         ModelManifest m = backends.Manifest;
         float guidance = sampling.Guidance;
-        return new BenchmarkRun
-        {
-            Command = a.Command,
-            Date = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", inv),
-            Machine = $"{Environment.ProcessorCount} logical CPUs, {a.Threads} threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, load average {Stats.LoadAverage()} at the end",
-            Model = new ModelSummary(m.Name, m.EmbedDim, m.Depth, backends.WeightsSha256),
-            Sampler = $"DDIM, {a.Steps} steps, class 3, guidance {guidance.ToString(inv)}{(guidance != 1f ? " (two network rows per image)" : "")}, adaptive threshold {sampling.Threshold.ToString("0.####", inv)}, min layers {sampling.MinLayers}",
-            Rounds = a.Rounds,
-            Throughput = throughput,
-            PerStage = perStage,
-        };
+        return new BenchmarkRun(
+            a.Command,
+            DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", inv),
+            $"{Environment.ProcessorCount} logical CPUs, {a.Threads} threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, load average {Stats.LoadAverage()} at the end",
+            new ModelSummary(m.Name, m.EmbedDim, m.Depth, backends.WeightsSha256),
+            $"DDIM, {a.Steps} steps, class 3, guidance {guidance.ToString(inv)}{(guidance != 1f ? " (two network rows per image)" : "")}, adaptive threshold {sampling.Threshold.ToString("0.####", inv)}, min layers {sampling.MinLayers}",
+            a.Rounds,
+            throughput,
+            perStage);
     }
 
     // docs/benchmarks.md also holds the serving benchmark's section (adadiff-serving-bench writes it between these markers):

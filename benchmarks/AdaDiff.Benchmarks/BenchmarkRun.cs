@@ -7,27 +7,13 @@ namespace AdaDiff.Benchmarks;
 /// A run of <see cref="BackendComparison"/> as its JSON holds it (<c>docs/benchmarks.json</c>): what ran, on what, and
 /// every round of every figure; the markdown is written from it alone.
 /// </summary>
-internal sealed record BenchmarkRun
+/// <param name="Date">When the run ended, "yyyy-MM-dd HH:mm UTC".</param>
+/// <param name="Sampler">The sampling settings in words (sampler, steps, class, guidance, threshold, min layers).</param>
+internal sealed record BenchmarkRun(
+    string Command, string Date, string Machine, ModelSummary Model, string Sampler, int Rounds,
+    IReadOnlyList<ThroughputRow> Throughput, IReadOnlyList<StageTiming> PerStage)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
-    public required string Command { get; init; }
-
-    /// <summary>When the run ended, "yyyy-MM-dd HH:mm UTC".</summary>
-    public required string Date { get; init; }
-
-    public required string Machine { get; init; }
-
-    public required ModelSummary Model { get; init; }
-
-    /// <summary>The sampling settings in words (sampler, steps, class, guidance, threshold, min layers).</summary>
-    public required string Sampler { get; init; }
-
-    public required int Rounds { get; init; }
-
-    public required IReadOnlyList<ThroughputRow> Throughput { get; init; }
-
-    public required IReadOnlyList<StageTiming> PerStage { get; init; }
 
     /// <summary>The JSON file's text, with a final newline.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
