@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AdaDiff.Cli.Internal;
+using AdaDiff.Client;
 
 namespace AdaDiff.Cli.Commands;
 
@@ -45,6 +46,18 @@ internal sealed class ConnectionOptions
     public ConnectionSettings Connection(ParseResult parse) => new(
         parse.GetValue(Server)!, parse.GetValue(Attempts), parse.GetValue(TokenFile), Environment.GetEnvironmentVariable(CliApp.TokenVariable),
         parse.GetValue(Tls), parse.GetValue(CaFile), parse.GetValue(ClientCert), parse.GetValue(ClientKey));
+
+    /// <summary>A command that makes its calls on one client of the server: its action gets the client and the output.</summary>
+    public Command ClientCommand(string name, string description, TextWriter stdout, TextWriter stderr, Func<AdaDiffClient, Output, CancellationToken, Task<int>> run)
+    {
+        var command = new Command(name, description);
+        command.SetAction((parse, ct) =>
+        {
+            Output output = Output(parse, stdout, stderr);
+            return CallGuard.RunAsync(output, Connection(parse), client => run(client, output, ct));
+        });
+        return command;
+    }
 
     private static Option<int> AttemptsOption()
     {

@@ -9,16 +9,8 @@ namespace AdaDiff.Cli.Commands;
 /// <summary><c>adadiff health</c>: the server's grpc.health.v1 status; exit code 0 only when it is serving.</summary>
 internal static class HealthCommand
 {
-    public static Command Create(ConnectionOptions connection, TextWriter stdout, TextWriter stderr)
-    {
-        var health = new Command("health", "Ask the server's grpc.health.v1 service");
-        health.SetAction((parse, ct) =>
-        {
-            Output output = connection.Output(parse, stdout, stderr);
-            return CallGuard.RunAsync(output, connection.Connection(parse), client => RunAsync(client, output, ct));
-        });
-        return health;
-    }
+    public static Command Create(ConnectionOptions connection, TextWriter stdout, TextWriter stderr) =>
+        connection.ClientCommand("health", "Ask the server's grpc.health.v1 service", stdout, stderr, RunAsync);
 
     private static async Task<int> RunAsync(AdaDiffClient client, Output output, CancellationToken ct)
     {

@@ -10,16 +10,8 @@ namespace AdaDiff.Cli.Commands;
 /// <summary><c>adadiff models</c>: the models the server serves, a line each (an event each with --json).</summary>
 internal static class ModelsCommand
 {
-    public static Command Create(ConnectionOptions connection, TextWriter stdout, TextWriter stderr)
-    {
-        var models = new Command("models", "List the models the server serves");
-        models.SetAction((parse, ct) =>
-        {
-            Output output = connection.Output(parse, stdout, stderr);
-            return CallGuard.RunAsync(output, connection.Connection(parse), client => RunAsync(client, output, ct));
-        });
-        return models;
-    }
+    public static Command Create(ConnectionOptions connection, TextWriter stdout, TextWriter stderr) =>
+        connection.ClientCommand("models", "List the models the server serves", stdout, stderr, RunAsync);
 
     private static async Task<int> RunAsync(AdaDiffClient client, Output output, CancellationToken ct)
     {
