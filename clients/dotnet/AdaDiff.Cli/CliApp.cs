@@ -33,8 +33,8 @@ public static class CliApp
             root.Options.Add(option);
         }
         root.Subcommands.Add(GenerateCommand.Create(connection, stdout, stderr));
-        root.Subcommands.Add(ModelsCommand.Create(connection, stdout, stderr));
-        root.Subcommands.Add(HealthCommand.Create(connection, stdout, stderr));
+        root.Subcommands.Add(QueryCommands.Models(connection, stdout, stderr));
+        root.Subcommands.Add(QueryCommands.Health(connection, stdout, stderr));
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
