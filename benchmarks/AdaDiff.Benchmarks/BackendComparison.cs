@@ -1,11 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
-using AdaDiff.Backends.Onnx;
-using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
-using AdaDiff.Engine.Scheduling;
-using AdaDiff.Packaging;
 
 namespace AdaDiff.Benchmarks;
 
@@ -32,134 +27,63 @@ internal static class BackendComparison
 {
     public const string ConfigNames = "torchsharp, torchsharp-per-stage, onnxruntime, onnxruntime-per-stage";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
     public static async Task<int> RunAsync(ComparisonArgs a)
     {
-        CultureInfo inv = CultureInfo.InvariantCulture;
-        string package = a.Package;
-        int threads = a.Threads;
-        int steps = a.Steps;
-        int rounds = a.Rounds;
-        string[] configs = [.. a.Configs];
-        string outPrefix = a.OutPrefix;
-        string command = a.Command;
-
-        // A private copy of the package: the trainer may replace the weights while we run.
-        string dir = Path.Combine(Path.GetTempPath(), "adadiff-bench-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        PackageWeights weights = PackageWeights.Read(package);
-        File.Copy(Path.Combine(package, ModelPackage.ManifestFileName), Path.Combine(dir, ModelPackage.ManifestFileName));
-        File.WriteAllBytes(Path.Combine(dir, weights.Manifest.Weights.File), weights.Bytes);
-        OnnxExport.Create(weights.Manifest, weights.Bytes, weights.Path).Write(dir);
-
-        var owned = new List<IDisposable>();
-        IDenoiserBackend Open(string config)
+        using (ComparisonBackends backends = ComparisonBackends.Open(a.Package, a.Configs, a.Threads))
         {
-            switch (config)
-            {
-                case "torchsharp" or "torchsharp-per-stage":
-                    var torch = TorchSharpBackend.Load(dir, new TorchSharpBackendOptions { Threads = threads });
-                    owned.Add(torch);
-                    return config == "torchsharp" ? torch : new PerStageBackend(torch);
-                case "onnxruntime" or "onnxruntime-per-stage":
-                    bool fused = config == "onnxruntime";
-                    var onnx = OnnxBackend.Load(dir, new OnnxBackendOptions { Threads = threads, ReexportWhenStale = false, FusedStages = fused });
-                    owned.Add(onnx);
-                    return fused ? onnx : new PerStageBackend(onnx);
-                default:
-                    throw new ArgumentException($"unknown configuration '{config}' ({ConfigNames})");
-            }
+            ModelManifest m = backends.Manifest;
+            var sampling = new ComparisonSampling(a.Threshold ?? m.DefaultThreshold, a.MinLayers ?? m.DefaultMinLayers, a.Guidance ?? m.DefaultGuidanceScale);
+            List<ThroughputRow> throughput = await ThroughputRounds.MeasureAsync(backends, a.Steps, a.Rounds, sampling);
+            List<StageTiming> perStage = TimeStages(backends, sampling.MinLayers);
+            BenchmarkRun run = Describe(a, backends, sampling, throughput, perStage);
+            File.WriteAllText(a.OutPrefix + ".json", run.ToJson());
+            File.WriteAllText(a.OutPrefix + ".md", KeepServingSection(a.OutPrefix + ".md", BenchmarkReport.Markdown(run, backends.Configs, sampling.MinLayers)));
         }
-        IDenoiserBackend[] backends = [.. configs.Select(Open)];
-        ModelManifest m = backends[0].Manifest;
-        float threshold = a.Threshold ?? m.DefaultThreshold;
-                int minLayers = a.MinLayers ?? m.DefaultMinLayers;
-                float guidance = a.Guidance ?? m.DefaultGuidanceScale;
+        Console.WriteLine($"wrote {a.OutPrefix}.md and {a.OutPrefix}.json");
+        return 0;
+    }
 
-        // Every (exit mode, configuration) of a batch size is measured once per round, in turn, so the ratios between
-        // configurations and between full depth and exits come from the same stretch of time; the median of the rounds is
-        // reported with their range.
-        string[] modes = ["full", "adaptive"];
-        var throughput = new List<Dictionary<string, object>>();
-        foreach (int batch in new[] { 1, 16 })
-        {
-            GenerationRequest request(string mode) => Workloads.Request(batch, steps, guidance, mode == "full" ? ExitPolicySettings.Full : new ExitPolicySettings(ExitMode.Adaptive, threshold, minLayers, 0));
-            int generations = batch == 1 ? 4 : 1;
-            var samples = new double[modes.Length, backends.Length, rounds];
-            var layers = new double[modes.Length, backends.Length];
-            for (int mi = 0; mi < modes.Length; mi++)
-            {
-                foreach (IDenoiserBackend backend in backends)
-                {
-                    await GenerationRunner.RunAsync(backend, request(modes[mi])); // warm-up
-                }
-            }
-            for (int round = 0; round < rounds; round++)
-            {
-                for (int mi = 0; mi < modes.Length; mi++)
-                {
-                    for (int b = 0; b < backends.Length; b++)
-                    {
-                        (samples[mi, b, round], layers[mi, b]) = await Workloads.ImagesPerSecond(backends[b], request(modes[mi]), generations, m.Depth);
-                    }
-                }
-            }
-            for (int mi = 0; mi < modes.Length; mi++)
-            {
-                for (int b = 0; b < backends.Length; b++)
-                {
-                    double[] s = [.. Enumerable.Range(0, rounds).Select(r => samples[mi, b, r])];
-                    throughput.Add(new()
-                    {
-                        ["config"] = configs[b], ["batch"] = batch, ["mode"] = modes[mi],
-                        ["imagesPerSecond"] = Math.Round(Stats.Median(s), 2), ["min"] = Math.Round(s.Min(), 2), ["max"] = Math.Round(s.Max(), 2),
-                        ["rounds"] = s.Select(v => Math.Round(v, 2)).ToArray(), ["meanLayers"] = Math.Round(layers[mi, b], 2),
-                    });
-                    Console.WriteLine($"{configs[b],-22} batch {batch,2} {modes[mi],-8} {Stats.Median(s),8:F2} images/s ({s.Min():F2}–{s.Max():F2})  mean depth {layers[mi, b]:F2}");
-                }
-            }
-        }
-
-        // Time per call, median of repeated passes: per stage (embed, each layer, one UEM, the head), and the fused calls a
-        // pass makes (embed + the layers before min_layers, a layer with its UEM, the whole network).
-        var perStage = new List<Dictionary<string, object>>();
+    /// <summary>
+    /// Time per call, median of repeated passes, at batch 1, 2 and 16: per stage (embed, each layer, one UEM, the head),
+    /// and the fused calls a pass makes (embed + the layers before min_layers, a layer with its UEM, the whole network).
+    /// </summary>
+    private static List<StageTiming> TimeStages(ComparisonBackends backends, int minLayers)
+    {
+        string[] configs = backends.Configs;
+        var perStage = new List<StageTiming>();
         foreach (int batch in new[] { 1, 2, 16 })
         {
-            for (int b = 0; b < backends.Length; b++)
+            for (int b = 0; b < configs.Length; b++)
             {
-                if (backends[b] is PerStageBackend && configs.Contains(configs[b].Replace("-per-stage", "", StringComparison.Ordinal)))
+                if (backends.Backends[b] is PerStageBackend && configs.Contains(configs[b].Replace("-per-stage", "", StringComparison.Ordinal)))
                 {
                     continue; // the same stages as the fused configuration's per-stage calls
                 }
-                Dictionary<string, object> timing = StageTimer.Measure(backends[b], configs[b], batch, minLayers, repeats: batch == 16 ? 15 : 60);
+                StageTiming timing = StageTimer.Measure(backends.Backends[b], configs[b], batch, minLayers, repeats: batch == 16 ? 15 : 60);
                 perStage.Add(timing);
-                Console.WriteLine($"{configs[b],-22} batch {batch,2}: layer {timing["meanLayerMs"]} ms, embed {timing["embedMs"]}, uem {timing["uemMs"]}, head {timing["headMs"]}; " +
-                    $"fused: whole network {timing["wholeNetworkMs"]} ms ({timing["wholeNetworkPerLayerMs"]} a layer), embed + {minLayers - 1} layers {timing["prefixMs"]}, layer + UEM {timing["layerWithUemMs"]}; " +
-                    $"passes per stage / fused: full {timing["fullPassPerStageMs"]} / {timing["fullPassFusedMs"]} ms, adaptive {timing["adaptivePassPerStageMs"]} / {timing["adaptivePassFusedMs"]} ms");
+                Console.WriteLine($"{configs[b],-22} batch {batch,2}: layer {timing.MeanLayerMs} ms, embed {timing.EmbedMs}, uem {timing.UemMs}, head {timing.HeadMs}; " +
+                    $"fused: whole network {timing.WholeNetworkMs} ms ({timing.WholeNetworkPerLayerMs} a layer), embed + {minLayers - 1} layers {timing.PrefixMs}, layer + UEM {timing.LayerWithUemMs}; " +
+                    $"passes per stage / fused: full {timing.FullPassPerStageMs} / {timing.FullPassFusedMs} ms, adaptive {timing.AdaptivePassPerStageMs} / {timing.AdaptivePassFusedMs} ms");
             }
         }
+        return perStage;
+    }
 
-        var report = new Dictionary<string, object>
-        {
-            ["command"] = command,
-            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", inv),
-            ["machine"] = $"{Environment.ProcessorCount} logical CPUs, {threads} threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, load average {Stats.LoadAverage()} at the end",
-            ["model"] = new { m.Name, m.EmbedDim, m.Depth, weightsSha256 = weights.Sha256 },
-            ["sampler"] = $"DDIM, {steps} steps, class 3, guidance {guidance.ToString(inv)}{(guidance != 1f ? " (two network rows per image)" : "")}, adaptive threshold {threshold.ToString("0.####", inv)}, min layers {minLayers}",
-            ["rounds"] = rounds,
-            ["throughput"] = throughput,
-            ["perStage"] = perStage,
-        };
-        File.WriteAllText(outPrefix + ".json", JsonSerializer.Serialize(report, Json) + "\n");
-        File.WriteAllText(outPrefix + ".md", KeepServingSection(outPrefix + ".md", BenchmarkReport.Markdown(report, configs, throughput, perStage, m.Depth, minLayers)));
-        foreach (IDisposable d in owned)
-        {
-            d.Dispose();
-        }
-        Directory.Delete(dir, recursive: true);
-        Console.WriteLine($"wrote {outPrefix}.md and {outPrefix}.json");
-        return 0;
+    /// <summary>The run as its JSON records it: the command, when, on what machine and model, the sampling, and the figures.</summary>
+    private static BenchmarkRun Describe(ComparisonArgs a, ComparisonBackends backends, ComparisonSampling sampling, List<ThroughputRow> throughput, List<StageTiming> perStage)
+    {
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        ModelManifest m = backends.Manifest;
+        float guidance = sampling.Guidance;
+        return new BenchmarkRun(
+            a.Command,
+            DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", inv),
+            $"{Environment.ProcessorCount} logical CPUs, {a.Threads} threads, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, load average {Stats.LoadAverage()} at the end",
+            new ModelSummary(m.Name, m.EmbedDim, m.Depth, backends.WeightsSha256),
+            $"DDIM, {a.Steps} steps, class 3, guidance {guidance.ToString(inv)}{(guidance != 1f ? " (two network rows per image)" : "")}, adaptive threshold {sampling.Threshold.ToString("0.####", inv)}, min layers {sampling.MinLayers}",
+            a.Rounds,
+            throughput,
+            perStage);
     }
 
     // docs/benchmarks.md also holds the serving benchmark's section (adadiff-serving-bench writes it between these markers):

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using AdaDiff.Backends.Onnx;
-using AdaDiff.Backends.TorchSharp;
-using AdaDiff.Benchmarks.Shared;
 using AdaDiff.Client;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
@@ -27,6 +24,47 @@ public static class BenchRunner
         ArgumentNullException.ThrowIfNull(log);
         var clock = Stopwatch.StartNew();
         DateTimeOffset startedAt = DateTimeOffset.UtcNow;
+        (string package, string serverDll) = Locate(options, root);
+        ModelManifest manifest = ModelManifest.Load(Path.Combine(package, "model.json"));
+        BenchSettings settings = Settings(options, manifest, serverDll);
+        IReadOnlyList<BenchConfig> configs = BenchPlan.Configs(options);
+        double estimate = Announce(configs, settings, log);
+        (PyTorchRunner? pytorch, PyTorchSetup pytorchSetup) = await PyTorchAsync(configs, options, root, settings.Threads, log, cancel);
+
+        await using var rig = new BenchRig();
+        rig.LoadBackends(options.Backends, package, settings.Threads, log);
+        if (settings.MaxBatchRows == 0 || settings.MaxActiveJobs == 0)
+        {
+            settings = DeriveLimits(settings, rig.Backends[options.Backends[0]], options.Backends[0], log);
+        }
+        await rig.StartServersAsync(serverDll, options.Backends, ServerFlags(settings, package, options.ServerArgs), clock, log, cancel);
+        rig.StartInProcess(options.Backends, settings);
+        await WarmUpAsync(configs, settings, rig.Clients, rig.InProcess, manifest.ImageSize, log, cancel);
+
+        var rounds = new RoundRunner(rig, pytorch, settings, options, manifest.ImageSize, clock, log);
+        (List<Measurement> measurements, List<ProbeMeasurement> probes) = await rounds.RunAsync(configs, cancel);
+        List<string> notes = Notes(measurements);
+        await rig.StopServersAsync();
+        return new BenchResult
+        {
+            Command = command,
+            StartedAt = startedAt,
+            TotalSeconds = clock.Elapsed.TotalSeconds,
+            EstimatedSeconds = estimate,
+            Machine = Machine(),
+            Settings = settings,
+            PyTorch = pytorchSetup,
+            Configs = configs,
+            Measurements = measurements,
+            Probes = probes,
+            ServerArgs = options.ServerArgs,
+            Notes = notes,
+        };
+    }
+
+    /// <summary>The package folder and the server's dll, rooted at <paramref name="root"/>; throws when either is missing.</summary>
+    private static (string Package, string ServerDll) Locate(BenchOptions options, string root)
+    {
         string package = Path.GetFullPath(Path.Combine(root, options.Package));
         string serverDll = Path.GetFullPath(Path.Combine(root, options.ServerDll));
         if (!File.Exists(Path.Combine(package, "model.json")))
@@ -37,9 +75,17 @@ public static class BenchRunner
         {
             throw new FileNotFoundException($"{serverDll} not found; build it first (dotnet build server/AdaDiff.Server -c Release) or pass --server-dll");
         }
-        ModelManifest manifest = ModelManifest.Load(Path.Combine(package, "model.json"));
+        return (package, serverDll);
+    }
+
+    /// <summary>
+    /// The run's settings: the model's, the options', and the limits the options leave open from the built server's
+    /// appsettings.json (0 where it derives them from the device: <see cref="DeriveLimits"/> fills them in).
+    /// </summary>
+    private static BenchSettings Settings(BenchOptions options, ModelManifest manifest, string serverDll)
+    {
         (int? activeDefault, int? rowsDefault, int? queuedDefault) = ServerLauncher.ReadLimits(serverDll);
-        var settings = new BenchSettings
+        return new BenchSettings
         {
             Model = manifest.Name,
             WeightsSha256 = manifest.Weights.Sha256 ?? "",
@@ -50,7 +96,7 @@ public static class BenchRunner
             Threshold = manifest.DefaultThreshold,
             MinLayers = manifest.DefaultMinLayers,
             Threads = options.EffectiveThreads,
-            // 0 (the server's default): derived from the device, below, once the in-process backends are loaded.
+            // 0 (the server's default): derived from the device once the in-process backends are loaded.
             MaxActiveJobs = options.MaxActiveJobs ?? activeDefault ?? 0,
             MaxBatchRows = options.MaxBatchRows ?? rowsDefault ?? 0,
             LimitsSource = options.MaxBatchRows is not null ? "--max-batch-rows" : rowsDefault > 0 ? "the server's appsettings.json" : "derived",
@@ -63,7 +109,11 @@ public static class BenchRunner
             Rounds = options.EffectiveRounds,
             Quick = options.Quick,
         };
-        IReadOnlyList<BenchConfig> configs = BenchPlan.Configs(options);
+    }
+
+    /// <summary>Says what will run and how long it should take (and that the figures will be noise on a busy machine); returns the estimate in seconds.</summary>
+    private static double Announce(IReadOnlyList<BenchConfig> configs, BenchSettings settings, TextWriter log)
+    {
         double estimate = BenchPlan.EstimateSeconds(configs, settings.Rounds, settings.Steps);
         log.WriteLine(string.Create(Inv,
             $"bench: {configs.Count} configurations × {settings.Rounds} round{(settings.Rounds == 1 ? "" : "s")} ({configs.Sum(c => c.Images) * settings.Rounds} images); estimated {estimate / 60:F1} min on an idle {Environment.ProcessorCount}-core machine"));
@@ -72,155 +122,50 @@ public static class BenchRunner
             log.WriteLine(string.Create(Inv,
                 $"bench: warning: the 1-minute load average is {load:F1} on {Environment.ProcessorCount} cores: other work is running, so the run will take longer and its figures will be noise (OpenMP's threads in TorchSharp and PyTorch suffer most)"));
         }
+        return estimate;
+    }
 
-        PyTorchRunner? pytorch = null;
-        PyTorchSetup pytorchSetup = new() { Fair = false, Reason = "not run (--pytorch none)" };
-        if (configs.Any(c => c.Path == BenchPath.PyTorch))
+    /// <summary>The PyTorch runner when a configuration needs it (its fair configuration checked first, with nothing else running), and its setup.</summary>
+    private static async Task<(PyTorchRunner? Runner, PyTorchSetup Setup)> PyTorchAsync(
+        IReadOnlyList<BenchConfig> configs, BenchOptions options, string root, int threads, TextWriter log, CancellationToken cancel)
+    {
+        if (!configs.Any(c => c.Path == BenchPath.PyTorch))
         {
-            pytorch = await PyTorchRunner.CreateAsync(root, options.PyTorch, options.Package, settings.Threads, log, cancel);
-            pytorchSetup = pytorch.Setup;
-            log.WriteLine($"bench: PyTorch runs {(pytorchSetup.Fair ? "in the fair configuration" : "in the DEFAULT configuration")}");
+            return (null, new PyTorchSetup { Fair = false, Reason = "not run (--pytorch none)" });
         }
+        PyTorchRunner pytorch = await PyTorchRunner.CreateAsync(root, options.PyTorch, options.Package, threads, log, cancel);
+        log.WriteLine($"bench: PyTorch runs {(pytorch.Setup.Fair ? "in the fair configuration" : "in the DEFAULT configuration")}");
+        return (pytorch, pytorch.Setup);
+    }
 
-        var servers = new Dictionary<string, LoopbackServer>(StringComparer.Ordinal);
-        var clients = new Dictionary<string, AdaDiffClient>(StringComparer.Ordinal);
-        var backends = new Dictionary<string, IDenoiserBackend>(StringComparer.Ordinal);
-        var inProcess = new Dictionary<string, InProcessRunner>(StringComparer.Ordinal);
-        log.WriteLine("bench: loading the backends in-process");
-        foreach (string backend in options.Backends)
-        {
-            backends[backend] = backend == "torchsharp"
-                ? TorchSharpBackend.Load(package, new TorchSharpBackendOptions { Threads = settings.Threads })
-                : OnnxBackend.Load(package, new OnnxBackendOptions { Threads = settings.Threads });
-        }
-        if (settings.MaxBatchRows == 0 || settings.MaxActiveJobs == 0)
-        {
-            settings = DeriveLimits(settings, backends[options.Backends[0]], options.Backends[0], log);
-        }
+    /// <summary>The servers' command-line flags: the run's limits, the package, and the options' own server flags last.</summary>
+    private static string[] ServerFlags(BenchSettings settings, string package, IReadOnlyList<string> serverArgs) =>
+    [
+        $"--AdaDiff:Threads={settings.Threads}",
+        $"--AdaDiff:MaxActiveJobs={settings.MaxActiveJobs}",
+        $"--AdaDiff:MaxBatchRows={settings.MaxBatchRows}",
+        $"--AdaDiff:MaxQueuedJobs={settings.MaxQueuedJobs}",
+        $"--AdaDiff:MaxUnreadEventsPerStream={settings.MaxUnreadEvents}",
+        $"--AdaDiff:ModelRepository={Path.GetDirectoryName(package)}",
+        $"--AdaDiff:DefaultModel={Path.GetFileName(package)}",
+        .. serverArgs,
+    ];
 
-        string[] flags =
-        [
-            $"--AdaDiff:Threads={settings.Threads}",
-            $"--AdaDiff:MaxActiveJobs={settings.MaxActiveJobs}",
-            $"--AdaDiff:MaxBatchRows={settings.MaxBatchRows}",
-            $"--AdaDiff:MaxQueuedJobs={settings.MaxQueuedJobs}",
-            $"--AdaDiff:MaxUnreadEventsPerStream={settings.MaxUnreadEvents}",
-            $"--AdaDiff:ModelRepository={Path.GetDirectoryName(package)}",
-            $"--AdaDiff:DefaultModel={Path.GetFileName(package)}",
-            .. options.ServerArgs,
-        ];
-        void KillServers(object? sender, EventArgs e)
+    /// <summary>The report's notes on the run itself: a busy machine, failed calls.</summary>
+    private static List<string> Notes(List<Measurement> measurements)
+    {
+        var notes = new List<string>();
+        double maxLoad = measurements.Select(m => m.LoadAverage).Where(double.IsFinite).DefaultIfEmpty(0).Max();
+        if (maxLoad > Environment.ProcessorCount)
         {
-            foreach (LoopbackServer s in servers.Values)
-            {
-                s.Kill();
-            }
+            notes.Add(string.Create(Inv,
+                $"The machine was busy with other work during this run (1-minute load average up to {maxLoad:F1} on {Environment.ProcessorCount} cores): absolute figures are low and noisy, PyTorch's OpenMP threads suffer most from sharing the cores."));
         }
-        AppDomain.CurrentDomain.ProcessExit += KillServers;
-        PeakProbe? probe = null;
-        try
+        if (measurements.Any(m => m.Errors > 0))
         {
-            foreach (string backend in options.Backends)
-            {
-                LoopbackServer server = ServerLauncher.Start(serverDll, backend, flags);
-                servers[backend] = server;
-                log.WriteLine($"bench: {backend} server: pid {server.ProcessId}, gRPC {server.GrpcAddress}; waiting for /readyz");
-            }
-            foreach ((string backend, LoopbackServer server) in servers)
-            {
-                await server.WaitReadyAsync(TimeSpan.FromMinutes(4), cancel);
-                clients[backend] = new AdaDiffClient(new AdaDiffClientOptions { Address = server.GrpcAddress, MaxAttempts = 1 });
-            }
-            log.WriteLine($"bench: servers ready after {clock.Elapsed.TotalSeconds:F0} s");
-            foreach (string backend in options.Backends)
-            {
-                inProcess[backend] = new InProcessRunner(backends[backend], settings);
-            }
-            probe = new PeakProbe(settings.MatmulSize, settings.Threads);
-
-            await WarmUpAsync(configs, settings, clients, inProcess, manifest.ImageSize, log, cancel);
-
-            var measurements = new List<Measurement>();
-            var probes = new List<ProbeMeasurement>();
-            double roundsStarted = clock.Elapsed.TotalSeconds;
-            for (int round = 0; round < settings.Rounds; round++)
-            {
-                ulong seedBase = 1 + (ulong)round * 100_000; // the same seeds on every path of a round: the same exits, the same work
-                IReadOnlyList<BenchConfig> order = BenchPlan.Order(configs, round);
-                for (int i = 0; i < order.Count; i++)
-                {
-                    BenchConfig config = order[i];
-                    Measurement m = config.Path switch
-                    {
-                        BenchPath.Server => await LoadGenerator.RunAsync(clients[config.Backend], config, settings, manifest.ImageSize, round, seedBase, LoadAverage, cancel),
-                        BenchPath.InProcess => await inProcess[config.Backend].RunAsync(config, settings, round, seedBase, LoadAverage, cancel),
-                        _ => await pytorch!.RunAsync(config, settings, options.Package, round, seedBase, LoadAverage, cancel),
-                    };
-                    measurements.Add(m);
-                    foreach (LoopbackServer server in servers.Values)
-                    {
-                        server.EnsureRunning("during the benchmark");
-                    }
-                    log.WriteLine(Progress(round, settings.Rounds, i, order.Count, m));
-                }
-                probes.Add(await ProbeAsync(probe, backends, settings, round, options.Quick, log, cancel));
-                double perRound = (clock.Elapsed.TotalSeconds - roundsStarted) / (round + 1);
-                log.WriteLine(string.Create(Inv,
-                    $"bench: round {round + 1}/{settings.Rounds} done at {clock.Elapsed.TotalMinutes:F1} min; {perRound:F0} s a round, about {perRound * (settings.Rounds - round - 1) / 60:F1} min left"));
-            }
-
-            var notes = new List<string>();
-            double maxLoad = measurements.Select(m => m.LoadAverage).Where(double.IsFinite).DefaultIfEmpty(0).Max();
-            if (maxLoad > Environment.ProcessorCount)
-            {
-                notes.Add(string.Create(Inv,
-                    $"The machine was busy with other work during this run (1-minute load average up to {maxLoad:F1} on {Environment.ProcessorCount} cores): absolute figures are low and noisy, PyTorch's OpenMP threads suffer most from sharing the cores."));
-            }
-            if (measurements.Any(m => m.Errors > 0))
-            {
-                notes.Add("Some calls failed (column errors; the JSON has the first error of each): their configurations' figures leave those rounds out.");
-            }
-            foreach (LoopbackServer server in servers.Values)
-            {
-                await server.StopAsync(TimeSpan.FromSeconds(15));
-            }
-            return new BenchResult
-            {
-                Command = command,
-                StartedAt = startedAt,
-                TotalSeconds = clock.Elapsed.TotalSeconds,
-                EstimatedSeconds = estimate,
-                Machine = Machine(),
-                Settings = settings,
-                PyTorch = pytorchSetup,
-                Configs = configs,
-                Measurements = measurements,
-                Probes = probes,
-                ServerArgs = options.ServerArgs,
-                Notes = notes,
-            };
+            notes.Add("Some calls failed (column errors; the JSON has the first error of each): their configurations' figures leave those rounds out.");
         }
-        finally
-        {
-            foreach (AdaDiffClient client in clients.Values)
-            {
-                client.Dispose();
-            }
-            foreach (LoopbackServer server in servers.Values)
-            {
-                await server.DisposeAsync();
-            }
-            AppDomain.CurrentDomain.ProcessExit -= KillServers;
-            foreach (InProcessRunner runner in inProcess.Values)
-            {
-                await runner.DisposeAsync();
-            }
-            probe?.Dispose();
-            foreach (IDenoiserBackend backend in backends.Values)
-            {
-                backend.Dispose();
-            }
-        }
+        return notes;
     }
 
     /// <summary>
@@ -266,22 +211,6 @@ public static class BenchRunner
             }
         }
         log.WriteLine(string.Create(Inv, $"bench: warmed up in {clock.Elapsed.TotalSeconds:F0} s"));
-    }
-
-    private static async Task<ProbeMeasurement> ProbeAsync(PeakProbe probe, Dictionary<string, IDenoiserBackend> backends, BenchSettings settings, int round, bool quick, TextWriter log, CancellationToken cancel)
-    {
-        (double peak, double median) = probe.Measure(quick ? 5 : 20);
-        var seconds = new Dictionary<string, double>(StringComparer.Ordinal);
-        var gflops = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach ((string name, IDenoiserBackend backend) in backends)
-        {
-            double s = await PeakProbe.PassSecondsAsync(backend, settings, settings.PassRows, quick ? 1 : 2, cancel);
-            seconds[name] = s;
-            gflops[name] = settings.PassRows * settings.FlopsPerRow / s / 1e9;
-        }
-        log.WriteLine(string.Create(Inv,
-            $"bench: probe: matmul {settings.MatmulSize}² peak {peak:F0} GFLOP/s (median {median:F0}); {string.Join(", ", gflops.Select(g => $"{g.Key} {settings.PassRows} rows {seconds[g.Key] * 1000:F1} ms/step = {g.Value:F0} GFLOP/s ({g.Value / peak:P0} of peak)"))}"));
-        return new ProbeMeasurement { Round = round, MatmulPeakGflops = peak, MatmulMedianGflops = median, PassSeconds = seconds, PassGflops = gflops };
     }
 
     internal static string Progress(int round, int rounds, int index, int count, Measurement m)

@@ -27,12 +27,7 @@ internal sealed class PyTorchRunner(string root, PyTorchSetup setup)
         }
         if (choice == PyTorchChoice.Default)
         {
-            return new PyTorchRunner(root, new PyTorchSetup
-            {
-                Fair = false,
-                Reason = "the machine's default configuration, as asked (--pytorch default): libopenblas0's pthread OpenBLAS beside torch's OpenMP threads oversubscribes the cores, so this is not a fair baseline",
-                Command = Python,
-            });
+            return new PyTorchRunner(root, DefaultAsAsked());
         }
         log.WriteLine($"bench: PyTorch: checking the fair configuration ({Script} --check)");
         (int code, string stdout, string stderr) = await RunAsync(root, "bash", [Script, "--check", package, threads.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromMinutes(10), cancel);
@@ -40,47 +35,67 @@ internal sealed class PyTorchRunner(string root, PyTorchSetup setup)
         {
             log.WriteLine("  " + line);
         }
-        string? json = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.TrimStart().StartsWith('{'));
+        string? json = LastJsonLine(stdout);
         if (code == 0 && json is not null)
         {
-            using JsonDocument doc = JsonDocument.Parse(json);
-            JsonElement r = doc.RootElement;
-            double forward = r.GetProperty("forwardMaxAbsDiff").GetDouble();
-            double images = r.GetProperty("imageMaxAbsDiff").GetDouble();
-            double defaultSeconds = r.GetProperty("default").GetProperty("seconds").GetDouble();
-            double fairSeconds = r.GetProperty("fair").GetProperty("seconds").GetDouble();
-            string[] blas = [.. r.GetProperty("fair").GetProperty("blas").EnumerateArray().Select(b => b.GetString() ?? "")];
-            return new PyTorchRunner(root, new PyTorchSetup
-            {
-                Fair = true,
-                Reason = string.Create(CultureInfo.InvariantCulture,
-                    $"the fair configuration (Debian's libopenblas0-openmp, extracted by {Script}, first on LD_LIBRARY_PATH, and OPENBLAS_CORETYPE=SkylakeX): the machine's libopenblas0 is the pthread build, whose threads oversubscribe the cores beside torch's OpenMP ones; the openmp build shares them. Its results matched the default configuration's (forward max |Δ| {forward:0.0e+0}, images after 5 DDIM steps {images:0.0e+0}); the check's workload took {fairSeconds:F2} s against {defaultSeconds:F2} s in the default configuration"),
-                Blas = blas,
-                ForwardMaxAbsDiff = forward,
-                ImageMaxAbsDiff = images,
-                DefaultCheckSeconds = defaultSeconds,
-                FairCheckSeconds = fairSeconds,
-                Command = $"bash {Script}",
-            });
+            return new PyTorchRunner(root, Fair(json));
         }
-        string why = code switch
-        {
-            1 => "its results did not match the default configuration's (" + (json ?? "no figures") + ")",
-            3 => "libopenblas0-openmp could not be fetched (" + LastLine(stderr) + ")",
-            _ => $"its check failed with exit code {code} (" + LastLine(stderr) + ")",
-        };
+        string why = WhyNotFair(code, json, stderr);
         if (choice == PyTorchChoice.Fair)
         {
             throw new InvalidOperationException($"the fair PyTorch configuration cannot run: {why}");
         }
         log.WriteLine($"bench: PyTorch: falling back to the default configuration: the fair one cannot run: {why}");
-        return new PyTorchRunner(root, new PyTorchSetup
-        {
-            Fair = false,
-            Reason = $"the machine's default configuration, because the fair one cannot run: {why}. The default (libopenblas0's pthread OpenBLAS beside torch's OpenMP threads) oversubscribes the cores: not a fair baseline",
-            Command = Python,
-        });
+        return new PyTorchRunner(root, DefaultAsFallback(why));
     }
+
+    /// <summary>The machine's default configuration, asked for with <c>--pytorch default</c>.</summary>
+    private static PyTorchSetup DefaultAsAsked() => new()
+    {
+        Fair = false,
+        Reason = "the machine's default configuration, as asked (--pytorch default): libopenblas0's pthread OpenBLAS beside torch's OpenMP threads oversubscribes the cores, so this is not a fair baseline",
+        Command = Python,
+    };
+
+    /// <summary>The machine's default configuration, because the fair one's check failed for <paramref name="why"/>.</summary>
+    private static PyTorchSetup DefaultAsFallback(string why) => new()
+    {
+        Fair = false,
+        Reason = $"the machine's default configuration, because the fair one cannot run: {why}. The default (libopenblas0's pthread OpenBLAS beside torch's OpenMP threads) oversubscribes the cores: not a fair baseline",
+        Command = Python,
+    };
+
+    /// <summary>The fair configuration, with the figures of its passed check (<paramref name="json"/>: the check's last JSON line).</summary>
+    private static PyTorchSetup Fair(string json)
+    {
+        using JsonDocument doc = JsonDocument.Parse(json);
+        JsonElement r = doc.RootElement;
+        double forward = r.GetProperty("forwardMaxAbsDiff").GetDouble();
+        double images = r.GetProperty("imageMaxAbsDiff").GetDouble();
+        double defaultSeconds = r.GetProperty("default").GetProperty("seconds").GetDouble();
+        double fairSeconds = r.GetProperty("fair").GetProperty("seconds").GetDouble();
+        string[] blas = [.. r.GetProperty("fair").GetProperty("blas").EnumerateArray().Select(b => b.GetString() ?? "")];
+        return new PyTorchSetup
+        {
+            Fair = true,
+            Reason = string.Create(CultureInfo.InvariantCulture,
+                $"the fair configuration (Debian's libopenblas0-openmp, extracted by {Script}, first on LD_LIBRARY_PATH, and OPENBLAS_CORETYPE=SkylakeX): the machine's libopenblas0 is the pthread build, whose threads oversubscribe the cores beside torch's OpenMP ones; the openmp build shares them. Its results matched the default configuration's (forward max |Δ| {forward:0.0e+0}, images after 5 DDIM steps {images:0.0e+0}); the check's workload took {fairSeconds:F2} s against {defaultSeconds:F2} s in the default configuration"),
+            Blas = blas,
+            ForwardMaxAbsDiff = forward,
+            ImageMaxAbsDiff = images,
+            DefaultCheckSeconds = defaultSeconds,
+            FairCheckSeconds = fairSeconds,
+            Command = $"bash {Script}",
+        };
+    }
+
+    /// <summary>Why the fair configuration's check failed, from its exit code (1: results differ, 3: no libopenblas0-openmp).</summary>
+    private static string WhyNotFair(int code, string? json, string stderr) => code switch
+    {
+        1 => "its results did not match the default configuration's (" + (json ?? "no figures") + ")",
+        3 => "libopenblas0-openmp could not be fetched (" + LastLine(stderr) + ")",
+        _ => $"its check failed with exit code {code} (" + LastLine(stderr) + ")",
+    };
 
     public async Task<Measurement> RunAsync(BenchConfig config, BenchSettings settings, string package, int round, ulong seed, Func<double> loadAverage, CancellationToken cancel)
     {
@@ -95,7 +110,7 @@ internal sealed class PyTorchRunner(string root, PyTorchSetup setup)
         (string file, List<string> argv) = setup.Fair ? ("bash", [Script, .. args]) : (Python, args);
         var wall = Stopwatch.StartNew();
         (int code, string stdout, string stderr) = await RunAsync(root, file, argv, TimeSpan.FromMinutes(10), cancel);
-        string? json = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.TrimStart().StartsWith('{'));
+        string? json = LastJsonLine(stdout);
         if (code != 0 || json is null)
         {
             return new Measurement
@@ -124,6 +139,10 @@ internal sealed class PyTorchRunner(string root, PyTorchSetup setup)
             LoadAverage = loadAverage(),
         };
     }
+
+    /// <summary>The last line of a script's output that holds a JSON object, or null.</summary>
+    private static string? LastJsonLine(string stdout) =>
+        stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.TrimStart().StartsWith('{'));
 
     private static string LastLine(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim() ?? "no output";
