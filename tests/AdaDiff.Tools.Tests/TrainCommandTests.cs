@@ -12,7 +12,7 @@ namespace AdaDiff.Tools.Tests;
 /// Fashion-MNIST files: a stopped and resumed run ends bit-identical to one that never stopped, SIGTERM loses nothing,
 /// bad inputs get clear errors, and train-uem changes the UEMs alone.
 /// </summary>
-public sealed class TrainCommandTests : IDisposable
+public sealed partial class TrainCommandTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
     private readonly string root = Directory.CreateTempSubdirectory("adadiff-tools-").FullName;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Text;
@@ -11,30 +10,20 @@ namespace AdaDiff.Tools.Tests;
 /// and resumed run ends bit-identical to one that never stopped, the package is a text model with its vocabulary and
 /// its training record, and bad inputs get clear errors.
 /// </summary>
-public sealed class TextTrainCommandTests : IDisposable
+public sealed partial class TrainCommandTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
-    private readonly string root = Directory.CreateTempSubdirectory("adadiff-tools-text-").FullName;
-
-    public void Dispose() => Directory.Delete(root, recursive: true);
-
-    private static string[] Tiny(string run, params string[] extra) =>
-    [
-        "train", "--text", "--out", run, "--package", Path.Combine(run, "package"), "--dim", "32", "--depth", "3", "--heads", "2",
-        "--text-dim", "16", "--text-depth", "1", "--text-heads", "2", "--batch", "8", "--epochs", "1", "--threads", "1", "--seed", "3",
-        "--warmup", "2", "--log-every", "1", "--checkpoint-minutes", "60", .. extra,
-    ];
-
-    private Task<ToolsResult> Tools(params string[] args) => ToolsProcess.RunAsync(root, Timeout, args);
+    /// <summary><see cref="Tiny"/> with a tiny text encoder: a text model.</summary>
+    private static string[] TinyText(string run, params string[] extra) =>
+        Tiny(run, ["--text", "--text-dim", "16", "--text-depth", "1", "--text-heads", "2", .. extra]);
 
     [Fact]
     public async Task TrainText_StoppedAndResumed_EndsBitIdentical_AndWritesATextPackage()
     {
-        ToolsResult straight = await Tools(Tiny("straight", "--max-steps", "4"));
+        ToolsResult straight = await Tools(TinyText("straight", "--max-steps", "4"));
         Assert.True(straight.ExitCode == 0, straight.Stderr);
-        ToolsResult first = await Tools(Tiny("resumed", "--max-steps", "2"));
+        ToolsResult first = await Tools(TinyText("resumed", "--max-steps", "2"));
         Assert.True(first.ExitCode == 0, first.Stderr);
-        ToolsResult second = await Tools(Tiny("resumed", "--resume", "--max-steps", "2"));
+        ToolsResult second = await Tools(TinyText("resumed", "--resume", "--max-steps", "2"));
         Assert.True(second.ExitCode == 0, second.Stderr);
         foreach (string file in new[] { "package/weights.safetensors", "checkpoint/model.safetensors", "checkpoint/ema.safetensors", "checkpoint/optimizer.safetensors", "checkpoint/" + PromptVocabulary.FileName })
         {
@@ -63,12 +52,12 @@ public sealed class TextTrainCommandTests : IDisposable
         Assert.True(state.RootElement.GetProperty("config").TryGetProperty("text", out _));
 
         // Without prompt dropout the all-padding prompt means nothing: no guidance by default.
-        ToolsResult noDropout = await Tools(Tiny("nodropout", "--max-steps", "1", "--cfg-dropout", "0"));
+        ToolsResult noDropout = await Tools(TinyText("nodropout", "--max-steps", "1", "--cfg-dropout", "0"));
         Assert.True(noDropout.ExitCode == 0, noDropout.Stderr);
         Assert.Equal(1f, ModelManifest.Load(Path.Combine(root, "nodropout", "package", ModelPackage.ManifestFileName)).DefaultGuidanceScale);
 
         // A text checkpoint resumed as a class model is refused, and left as it was.
-        string[] asClass = Tiny("resumed", "--resume");
+        string[] asClass = TinyText("resumed", "--resume");
         asClass = [.. asClass.Where(a => a != "--text")];
         ToolsResult wrongKind = await Tools(asClass);
         Assert.Equal(2, wrongKind.ExitCode);
@@ -79,15 +68,13 @@ public sealed class TextTrainCommandTests : IDisposable
     [Fact]
     public async Task TrainText_BadInputs_ClearErrors()
     {
-        ToolsResult dropout = await Tools(Tiny("dropout", "--cfg-dropout", "1.5"));
+        ToolsResult dropout = await Tools(TinyText("dropout", "--cfg-dropout", "1.5"));
         Assert.Equal(2, dropout.ExitCode);
         Assert.Contains("--cfg-dropout must be in [0, 1); was 1.5", dropout.Stderr, StringComparison.Ordinal);
 
-        ToolsResult large = await Tools(Tiny("large", "--dim", "512", "--depth", "13", "--heads", "8"));
+        ToolsResult large = await Tools(TinyText("large", "--dim", "512", "--depth", "13", "--heads", "8"));
         Assert.Equal(2, large.ExitCode);
         Assert.Contains("a model package may have at most 16 MB: lower --dim or --depth, --text-dim or --text-depth", large.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(root, "large", "checkpoint", "state.json")));
     }
-
-    private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 }
