@@ -19,16 +19,7 @@ public sealed partial class TrainCommandTests
     [Fact]
     public async Task TrainText_StoppedAndResumed_EndsBitIdentical_AndWritesATextPackage()
     {
-        ToolsResult straight = await Tools(TinyText("straight", "--max-steps", "4"));
-        Assert.True(straight.ExitCode == 0, straight.Stderr);
-        ToolsResult first = await Tools(TinyText("resumed", "--max-steps", "2"));
-        Assert.True(first.ExitCode == 0, first.Stderr);
-        ToolsResult second = await Tools(TinyText("resumed", "--resume", "--max-steps", "2"));
-        Assert.True(second.ExitCode == 0, second.Stderr);
-        foreach (string file in new[] { "package/weights.safetensors", "checkpoint/model.safetensors", "checkpoint/ema.safetensors", "checkpoint/optimizer.safetensors", "checkpoint/" + PromptVocabulary.FileName })
-        {
-            Assert.True(Sha256(Path.Combine(root, "straight", file)) == Sha256(Path.Combine(root, "resumed", file)), $"{file} differs after stop and resume");
-        }
+        await AssertStopAndResumeIsBitIdentical(TinyText, 2, 2, "checkpoint/" + PromptVocabulary.FileName);
 
         string package = Path.Combine(root, "resumed", "package");
         ModelManifest manifest = ModelManifest.Load(Path.Combine(package, ModelPackage.ManifestFileName));
@@ -46,7 +37,7 @@ public sealed partial class TrainCommandTests
         Assert.Equal(0.1, training.GetProperty("promptDropout").GetDouble());
         Assert.Equal(vocabulary.Sha256, training.GetProperty("config").GetProperty("text").GetProperty("vocabularySha256").GetString());
         Assert.Equal("(seed << 32) | epoch", training.GetProperty("captions").GetProperty("seedPerEpoch").GetString());
-        Assert.StartsWith("adadiff-tools train --text", training.GetProperty("command").GetString(), StringComparison.Ordinal);
+        Assert.Contains(" --text ", training.GetProperty("command").GetString(), StringComparison.Ordinal);
         Assert.Equal(2, training.GetProperty("segments").GetArrayLength());
         using JsonDocument state = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(root, "resumed", "checkpoint", "state.json")));
         Assert.True(state.RootElement.GetProperty("config").TryGetProperty("text", out _));
