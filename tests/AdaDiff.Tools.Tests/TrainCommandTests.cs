@@ -12,7 +12,7 @@ namespace AdaDiff.Tools.Tests;
 /// Fashion-MNIST files: a stopped and resumed run ends bit-identical to one that never stopped, SIGTERM loses nothing,
 /// bad inputs get clear errors, and train-uem changes the UEMs alone.
 /// </summary>
-public sealed class TrainCommandTests : IDisposable
+public sealed partial class TrainCommandTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
     private readonly string root = Directory.CreateTempSubdirectory("adadiff-tools-").FullName;
@@ -32,17 +32,7 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public async Task Train_StoppedAndResumed_EndsBitIdenticalToAnUninterruptedRun()
     {
-        ToolsResult straight = await Tools(Tiny("straight", "--max-steps", "6"));
-        Assert.True(straight.ExitCode == 0, straight.Stderr);
-        ToolsResult first = await Tools(Tiny("resumed", "--max-steps", "2"));
-        Assert.True(first.ExitCode == 0, first.Stderr);
-        ToolsResult second = await Tools(Tiny("resumed", "--resume", "--max-steps", "4"));
-        Assert.True(second.ExitCode == 0, second.Stderr);
-
-        foreach (string file in new[] { "package/weights.safetensors", "checkpoint/model.safetensors", "checkpoint/ema.safetensors", "checkpoint/optimizer.safetensors" })
-        {
-            Assert.True(Sha256(Path.Combine(root, "straight", file)) == Sha256(Path.Combine(root, "resumed", file)), $"{file} differs after stop and resume");
-        }
+        await AssertStopAndResumeIsBitIdentical(Tiny, 2, 4);
         // Steps change the weights, so 'identical' above is not the identity of two runs that did nothing.
         Assert.Equal(0, (await Tools(Tiny("one-step", "--max-steps", "1"))).ExitCode);
         Assert.NotEqual(Sha256(Path.Combine(root, "one-step/package/weights.safetensors")), Sha256(Path.Combine(root, "straight/package/weights.safetensors")));
@@ -165,6 +155,27 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(2, sameFolder.ExitCode);
         Assert.Contains("--package must be another folder than --from", sameFolder.Stderr, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Trains "straight" for <paramref name="first"/> + <paramref name="second"/> steps and "resumed" for
+    /// <paramref name="first"/>, then <c>--resume</c> for <paramref name="second"/>; asserts that the package, the
+    /// checkpoint and <paramref name="alsoSame"/> (paths in the run folder) are the same files.
+    /// </summary>
+    private async Task AssertStopAndResumeIsBitIdentical(Func<string, string[], string[]> tiny, int first, int second, params string[] alsoSame)
+    {
+        foreach (string[] args in new[] { tiny("straight", ["--max-steps", Text(first + second)]), tiny("resumed", ["--max-steps", Text(first)]), tiny("resumed", ["--resume", "--max-steps", Text(second)]) })
+        {
+            ToolsResult result = await Tools(args);
+            Assert.True(result.ExitCode == 0, result.Stderr);
+        }
+        string[] files = ["package/weights.safetensors", "checkpoint/model.safetensors", "checkpoint/ema.safetensors", "checkpoint/optimizer.safetensors", .. alsoSame];
+        foreach (string file in files)
+        {
+            Assert.True(Sha256(Path.Combine(root, "straight", file)) == Sha256(Path.Combine(root, "resumed", file)), $"{file} differs after stop and resume");
+        }
+    }
+
+    private static string Text(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static long StepOf(string run)
     {

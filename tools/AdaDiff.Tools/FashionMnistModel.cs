@@ -1,6 +1,7 @@
 using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Engine;
+using AdaDiff.Engine.Text;
 
 namespace AdaDiff.Tools;
 
@@ -42,11 +43,12 @@ internal static class FashionMnistModel
     };
 
     /// <summary>
-    /// The manifest of an UNTRAINED Fashion-MNIST text model package: prompts instead of classes (the class names are
-    /// the captions', not the manifest's), no guidance by default until training with prompt dropout gives the empty
-    /// prompt its meaning.
+    /// The manifest of a Fashion-MNIST text model package: prompts instead of classes (the class names are the
+    /// captions', not the manifest's). <paramref name="promptDropout"/> is the probability with which training replaced
+    /// the prompt by the all-padding one; as with label dropout, only then is the default guidance scale
+    /// <see cref="GuidanceScaleWithLabelDropout"/> (else 1: an untrained package, or one trained without it).
     /// </summary>
-    public static ModelManifest TextManifest(ModelManifest architecture, string description) => architecture with
+    public static ModelManifest TextManifest(ModelManifest architecture, string description, double promptDropout = 0) => architecture with
     {
         Name = "fashion-mnist-text-uvit", // PackageWriter names it after its folder
         Description = description,
@@ -54,23 +56,43 @@ internal static class FashionMnistModel
         NoiseSchedule = NoiseSchedule,
         DefaultThreshold = 0.9f,
         DefaultMinLayers = 1,
-        DefaultGuidanceScale = 1f,
+        DefaultGuidanceScale = promptDropout > 0 ? GuidanceScaleWithLabelDropout : 1f,
         Weights = new WeightsFile { File = "weights.safetensors" },
     };
 
     /// <summary>
     /// The training record's <c>config</c>: the width, depth and heads a training run chose (the rest of the
-    /// architecture is the Fashion-MNIST model's, <see cref="UViTConfig.FashionMnist"/>).
+    /// architecture is the Fashion-MNIST model's, <see cref="UViTConfig.FashionMnist"/>), and for a text model its text
+    /// encoder's width, depth and heads and the prompt vocabulary's size, token count and hash.
     /// </summary>
-    public static object ConfigRecord(ModelManifest architecture) => new { architecture.EmbedDim, architecture.Depth, architecture.NumHeads };
+    public static object ConfigRecord(ModelManifest architecture) => architecture.Text is TextConditioning text
+        ? new { architecture.EmbedDim, architecture.Depth, architecture.NumHeads, Text = new { text.EncoderDim, text.EncoderDepth, text.EncoderHeads, text.VocabularySize, text.MaxTokens, text.VocabularySha256 } }
+        : new { architecture.EmbedDim, architecture.Depth, architecture.NumHeads };
 
-    /// <summary>The architecture a training record's <c>config</c> (<see cref="ConfigRecord"/>, or an older full configuration) names.</summary>
-    public static ModelManifest FromConfigRecord(System.Text.Json.JsonElement config, string source)
+    /// <summary>
+    /// The architecture a training record's <c>config</c> (<see cref="ConfigRecord"/>, or an older full configuration)
+    /// names; a text model's needs its <paramref name="vocabulary"/>, whose hash the record must name.
+    /// </summary>
+    public static ModelManifest FromConfigRecord(System.Text.Json.JsonElement config, string source, PromptVocabulary? vocabulary = null)
     {
-        int Read(string name) => config.TryGetProperty(name, out System.Text.Json.JsonElement value) && value.TryGetInt32(out int n)
+        static int Read(System.Text.Json.JsonElement from, string name, string source) => from.TryGetProperty(name, out System.Text.Json.JsonElement value) && value.TryGetInt32(out int n)
             ? n
             : throw new InvalidDataException($"{source}: config has no integer '{name}'");
-        return UViTConfig.FashionMnist(Read("embedDim"), Read("depth"), Read("numHeads"));
+        if (!config.TryGetProperty("text", out System.Text.Json.JsonElement text))
+        {
+            return UViTConfig.FashionMnist(Read(config, "embedDim", source), Read(config, "depth", source), Read(config, "numHeads", source));
+        }
+        if (vocabulary is null)
+        {
+            throw new InvalidDataException($"{source}: a text model's config needs its {PromptVocabulary.FileName}");
+        }
+        string? sha = text.TryGetProperty("vocabularySha256", out System.Text.Json.JsonElement s) ? s.GetString() : null;
+        if (sha != vocabulary.Sha256)
+        {
+            throw new InvalidDataException($"{source}: the config names prompt vocabulary sha256 {sha ?? "(none)"}, but {PromptVocabulary.FileName} has {vocabulary.Sha256}");
+        }
+        TextConditioning conditioning = TextConditioning.For(vocabulary, Read(text, "encoderDim", source), Read(text, "encoderDepth", source), Read(text, "encoderHeads", source));
+        return UViTConfig.FashionMnistText(conditioning, Read(config, "embedDim", source), Read(config, "depth", source), Read(config, "numHeads", source));
     }
 
     /// <summary>The command line as run, for the manifest's training record.</summary>

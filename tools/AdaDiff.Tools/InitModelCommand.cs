@@ -15,9 +15,6 @@ namespace AdaDiff.Tools;
 /// </summary>
 internal static class InitModelCommand
 {
-    /// <summary>Largest weights file a shipped package may have (CONTRIBUTING.md): 16 MB.</summary>
-    public const long MaxWeightBytes = 16_000_000;
-
     /// <param name="commandText">The command line as run, for the package's training record.</param>
     public static Command Create(string commandText)
     {
@@ -53,14 +50,10 @@ internal static class InitModelCommand
             : UViTConfig.FashionMnistText(TextConditioning.For(vocabulary, text.Dim, text.Depth, text.Heads), dim, depth, heads);
         manual_seed(seed);
         using var model = new UViT(config);
-        long bytes = 0;
-        foreach (Tensor parameter in model.parameters())
+        long bytes = PackageWriter.WeightBytes(model);
+        if (bytes > PackageWriter.MaxWeightBytes)
         {
-            bytes += parameter.numel() * sizeof(float);
-        }
-        if (bytes > MaxWeightBytes)
-        {
-            Console.Error.WriteLine($"init-model: {bytes / 1e6:F1} MB of float32 weights; a model package may have at most {MaxWeightBytes / 1e6:F0} MB: lower --dim or --depth{(text is null ? "" : ", --text-dim or --text-depth")}");
+            Console.Error.WriteLine($"init-model: {bytes / 1e6:F1} MB of float32 weights; a model package may have at most {PackageWriter.MaxWeightBytes / 1e6:F0} MB: lower --dim or --depth{(text is null ? "" : ", --text-dim or --text-depth")}");
             return 2;
         }
         ModelManifest manifest = vocabulary is null

@@ -11,6 +11,20 @@ internal static class PackageWriter
     /// <summary>The name a package in <paramref name="packageDir"/> goes by: its folder's.</summary>
     public static string NameOf(string packageDir) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(packageDir)));
 
+    /// <summary>Largest weights file a shipped package may have (CONTRIBUTING.md): 16 MB.</summary>
+    public const long MaxWeightBytes = 16_000_000;
+
+    /// <summary>Bytes of <paramref name="model"/>'s float32 weights.</summary>
+    public static long WeightBytes(UViT model)
+    {
+        long bytes = 0;
+        foreach (TorchSharp.torch.Tensor parameter in model.parameters())
+        {
+            bytes += parameter.numel() * sizeof(float);
+        }
+        return bytes;
+    }
+
     /// <summary>
     /// Saves <paramref name="weights"/> and <paramref name="manifest"/> to <paramref name="packageDir"/>, the manifest
     /// named <paramref name="name"/> (default: the folder's) and carrying <paramref name="training"/> (serialised as

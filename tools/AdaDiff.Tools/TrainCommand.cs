@@ -27,13 +27,18 @@ internal static class TrainCommand
         var dim = ToolsCommandLine.Int("--dim", "Width D of a new model", d.Dim);
         var depth = ToolsCommandLine.Int("--depth", "Layers of a new model", d.Depth);
         var heads = ToolsCommandLine.Int("--heads", "Attention heads of a new model", d.Heads);
+        var text = ToolsCommandLine.Flag("--text", "Train the text-conditioned model on captions of each image's class and measured attributes, drawn afresh each epoch (a new run; --resume reads it from the checkpoint)");
+        var textDim = ToolsCommandLine.Int("--text-dim", "Width of a new text model's encoder (with --text)", d.TextDim, min: 1);
+        var textDepth = ToolsCommandLine.Int("--text-depth", "Transformer blocks of a new text model's encoder (with --text)", d.TextDepth, min: 0);
+        var textHeads = ToolsCommandLine.Int("--text-heads", "Attention heads of a new text model's encoder (with --text)", d.TextHeads, min: 1);
+        var dropout = ToolsCommandLine.Number("--cfg-dropout", "Share of rows trained unconditioned for classifier-free guidance: the null class, or with --text the all-padding prompt", d.LabelDropout);
         var checkpointMinutes = ToolsCommandLine.Number("--checkpoint-minutes", "Minutes between checkpoints (and packages)", d.CheckpointMinutes);
         var logEvery = ToolsCommandLine.Int("--log-every", "Steps between lines of train.log", d.LogEvery, min: 1);
         var maxSteps = ToolsCommandLine.Int("--max-steps", "Stop after this many steps of this run (0: no limit)", d.MaxSteps);
         var data = ToolsCommandLine.Text("--data", "Fashion-MNIST IDX folder", FashionMnist.DefaultDirectory, "DIR");
-        var command = new Command("train", "Train the Fashion-MNIST U-ViT with the AdaDiff loss; SIGTERM or Ctrl+C ends it at a step with a checkpoint")
+        var command = new Command("train", "Train the Fashion-MNIST U-ViT (class- or, with --text, text-conditioned) with the AdaDiff loss; SIGTERM or Ctrl+C ends it at a step with a checkpoint")
         {
-            outDir, package, resume, epochs, batch, lr, warmup, weightDecay, ema, hflip, noLayerwise, seed, threads, dim, depth, heads, checkpointMinutes, logEvery, maxSteps, data,
+            outDir, package, resume, epochs, batch, lr, warmup, weightDecay, ema, hflip, noLayerwise, seed, threads, dim, depth, heads, text, textDim, textDepth, textHeads, dropout, checkpointMinutes, logEvery, maxSteps, data,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -56,6 +61,11 @@ internal static class TrainCommand
                 Dim = parse.GetValue(dim),
                 Depth = parse.GetValue(depth),
                 Heads = parse.GetValue(heads),
+                Text = parse.GetValue(text),
+                TextDim = parse.GetValue(textDim),
+                TextDepth = parse.GetValue(textDepth),
+                TextHeads = parse.GetValue(textHeads),
+                LabelDropout = parse.GetValue(dropout),
                 CheckpointMinutes = parse.GetValue(checkpointMinutes),
                 LogEvery = parse.GetValue(logEvery),
                 MaxSteps = parse.GetValue(maxSteps),

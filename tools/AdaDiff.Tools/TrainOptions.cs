@@ -13,6 +13,7 @@ internal sealed record TrainOptions
     public int WarmupSteps { get; init; } = 500;
     public double WeightDecay { get; init; } = 0.03;
     public double EmaDecay { get; init; } = 0.999;
+    /// <summary>Share of rows trained unconditioned (classifier-free guidance): the null class, or with <see cref="Text"/> the all-padding prompt.</summary>
     public double LabelDropout { get; init; } = 0.1;
     public double ClipGradNorm { get; init; } = 1.0;
     public bool HorizontalFlip { get; init; }
@@ -27,6 +28,12 @@ internal sealed record TrainOptions
     public int Dim { get; init; } = 128;
     public int Depth { get; init; } = 13;
     public int Heads { get; init; } = 4;
+
+    /// <summary>A text-conditioned model trained on captions (<see cref="CaptionConditions"/>) instead of a class model.</summary>
+    public bool Text { get; init; }
+    public int TextDim { get; init; } = 64;
+    public int TextDepth { get; init; } = 2;
+    public int TextHeads { get; init; } = 2;
     public double CheckpointMinutes { get; init; } = 10;
     public int LogEvery { get; init; } = 50;
     /// <summary>Stop after this many steps in this run (0 = no limit); for benchmarks.</summary>

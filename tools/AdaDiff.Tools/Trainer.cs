@@ -5,7 +5,9 @@ using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Backends.TorchSharp.Safetensors;
 using AdaDiff.Backends.TorchSharp.Training;
+using AdaDiff.Captions;
 using AdaDiff.Engine;
+using AdaDiff.Engine.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 using AdaDiff.Packaging.Safetensors;
@@ -14,15 +16,18 @@ namespace AdaDiff.Tools;
 
 /// <summary>
 /// Trains the Fashion-MNIST U-ViT with the AdaDiff loss: AdamW with linear warm-up, EMA of the weights,
-/// label dropout to the null class, full checkpoints (model, EMA, optimizer, step) that --resume continues
-/// from, and the EMA weights written as a model package at every checkpoint.
+/// condition dropout (to the null class, or for a text model to the all-padding prompt), full checkpoints (model, EMA,
+/// optimizer, step; a text model's prompt vocabulary) that --resume continues from, and the EMA weights written as a
+/// model package at every checkpoint. A text model (<c>--text</c>) learns from captions of each image's label and
+/// measured attributes, drawn afresh each epoch (<see cref="CaptionConditions"/>).
 /// </summary>
 internal sealed class Trainer : IDisposable
 {
     private const string CheckpointDir = "checkpoint";
 
     private readonly TrainOptions options;
-    private readonly ModelManifest config; // the architecture (UViTConfig.FashionMnist)
+    private readonly ModelManifest config; // the architecture (UViTConfig.FashionMnist or FashionMnistText)
+    private readonly PromptVocabulary? vocabulary; // a text model's
     private readonly UViT model;
     private readonly UViT ema;
     private readonly AdamW optimizer;
@@ -38,6 +43,10 @@ internal sealed class Trainer : IDisposable
     public Trainer(TrainOptions options)
     {
         this.options = options;
+        if (!(options.LabelDropout >= 0 && options.LabelDropout < 1))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--cfg-dropout must be in [0, 1); was {options.LabelDropout}"));
+        }
         Directory.CreateDirectory(options.OutDir);
         log = new StreamWriter(Path.Combine(options.OutDir, "train.log"), append: true) { AutoFlush = true };
         torch.set_num_threads(options.Threads);
@@ -52,7 +61,14 @@ internal sealed class Trainer : IDisposable
                 throw new FileNotFoundException($"{statePath}: no checkpoint to resume from", statePath);
             }
             state = JsonDocument.Parse(File.ReadAllText(statePath)).RootElement;
-            config = FashionMnistModel.FromConfigRecord(state.Value.GetProperty("config"), statePath);
+            string vocabularyPath = Path.Combine(checkpoint, PromptVocabulary.FileName);
+            bool checkpointText = state.Value.GetProperty("config").TryGetProperty("text", out _);
+            if (checkpointText != options.Text)
+            {
+                throw new ArgumentException($"{statePath}: the checkpoint is of a {(checkpointText ? "text" : "class")} model; resume it {(checkpointText ? "with" : "without")} --text");
+            }
+            vocabulary = checkpointText ? PromptVocabulary.Load(vocabularyPath) : null;
+            config = FashionMnistModel.FromConfigRecord(state.Value.GetProperty("config"), statePath, vocabulary);
             if (state.Value.GetProperty("seed").GetInt32() != options.Seed || state.Value.GetProperty("batch").GetInt32() != options.Batch)
             {
                 throw new ArgumentException($"{statePath}: --seed and --batch must match the checkpoint (seed {state.Value.GetProperty("seed")}, batch {state.Value.GetProperty("batch")})");
@@ -64,6 +80,11 @@ internal sealed class Trainer : IDisposable
                 throw new ArgumentException($"{statePath}: the checkpoint was trained {(checkpointLayerwise ? "with" : "without")} the layer-wise loss; resume it {(checkpointLayerwise ? "without" : "with")} --no-layerwise");
             }
         }
+        else if (options.Text)
+        {
+            vocabulary = CaptionVocabulary.Build(new CaptionGenerator(FashionMnistModel.ClassNames));
+            config = UViTConfig.FashionMnistText(TextConditioning.For(vocabulary, options.TextDim, options.TextDepth, options.TextHeads), options.Dim, options.Depth, options.Heads);
+        }
         else
         {
             config = UViTConfig.FashionMnist(options.Dim, options.Depth, options.Heads);
@@ -72,6 +93,14 @@ internal sealed class Trainer : IDisposable
 
         manual_seed(options.Seed);
         model = new UViT(config);
+        long bytes = PackageWriter.WeightBytes(model);
+        if (bytes > PackageWriter.MaxWeightBytes)
+        {
+            model.Dispose();
+            log.Dispose();
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"{bytes / 1e6:F1} MB of float32 weights; a model package may have at most {PackageWriter.MaxWeightBytes / 1e6:F0} MB: lower --dim or --depth{(options.Text ? ", --text-dim or --text-depth" : "")}"));
+        }
         ema = new UViT(config);
         optimizer = new AdamW(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), 0.9, 0.999, 1e-8, options.WeightDecay);
         if (state is JsonElement s)
@@ -119,7 +148,7 @@ internal sealed class Trainer : IDisposable
     {
         FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
         int batch = options.Batch;
-        using var training = new TrainingStep(data, batch, options.Seed, FashionMnistModel.NoiseSchedule, nullClass, options.LabelDropout, options.HorizontalFlip, options.LearningRate, options.WarmupSteps);
+        using var training = new TrainingStep(data, batch, options.Seed, FashionMnistModel.NoiseSchedule, Conditions(), options.LabelDropout, options.HorizontalFlip, options.LearningRate, options.WarmupSteps);
         int stepsPerEpoch = training.StepsPerEpoch;
         long totalSteps = (long)options.Epochs * stepsPerEpoch;
         long stopAt = options.MaxSteps > 0 ? Math.Min(totalSteps, step + options.MaxSteps) : totalSteps;
@@ -198,10 +227,15 @@ internal sealed class Trainer : IDisposable
         log.Dispose();
     }
 
+    /// <summary>The rows' conditions: the labels, or a text model's captions of the training split (measured here).</summary>
+    private ITrainingConditions Conditions() => vocabulary is null
+        ? new ClassConditions(nullClass)
+        : new CaptionConditions(new CaptionGenerator(FashionMnistModel.ClassNames), vocabulary, FashionMnistImages.Load(options.DataDir, train: true), options.Seed);
+
     /// <summary>The AdaDiff loss of the model on a noised batch (layer-wise unless the ablation asks otherwise).</summary>
     private Tensor AdaDiffLossOf(NoisedBatch batch)
     {
-        (Tensor[] predictions, Tensor[] certainties) = model.ForwardExits(batch.Xt, batch.Timesteps.to_type(ScalarType.Float32), batch.Labels); // ε̂_i, u_i: each [B, 1, 28, 28]
+        (Tensor[] predictions, Tensor[] certainties) = model.ForwardExits(batch.Xt, batch.Timesteps.to_type(ScalarType.Float32), batch.Conditions); // ε̂_i, u_i: each [B, 1, 28, 28]
         (Tensor loss, _, _, _) = AdaDiffLoss.Compute(predictions, certainties, batch.Noise, options.LayerwiseLoss);
         return loss; // []
     }
@@ -232,6 +266,7 @@ internal sealed class Trainer : IDisposable
         new SafetensorsFile(SafetensorsTorch.StateEntries(model)).Write(Path.Combine(tmp, "model.safetensors"));
         new SafetensorsFile(SafetensorsTorch.StateEntries(ema)).Write(Path.Combine(tmp, "ema.safetensors"));
         new SafetensorsFile(optimizer.StateEntries()).Write(Path.Combine(tmp, "optimizer.safetensors"));
+        vocabulary?.Save(Path.Combine(tmp, PromptVocabulary.FileName));
         var state = new
         {
             step,
@@ -242,6 +277,7 @@ internal sealed class Trainer : IDisposable
             command = originalCommand,
             segments,
             config = FashionMnistModel.ConfigRecord(config),
+            captions = CaptionsRecord(),
             options,
             savedAt = DateTimeOffset.UtcNow,
         };
@@ -269,8 +305,11 @@ internal sealed class Trainer : IDisposable
             return;
         }
         double epochs = (double)step / stepsPerEpoch;
+        string subject = vocabulary is null
+            ? "U-ViT with AdaDiff exits for Fashion-MNIST (28x28 grey, 10 classes)"
+            : $"Text-conditioned U-ViT with AdaDiff exits for Fashion-MNIST (28x28 grey; prompts of up to {vocabulary.MaxTokens} tokens from a {vocabulary.Count}-token vocabulary, trained on captions of each image's class and measured attributes)";
         string description = string.Create(CultureInfo.InvariantCulture,
-            $"U-ViT with AdaDiff exits for Fashion-MNIST (28x28 grey, 10 classes){(options.LayerwiseLoss ? "" : ", ablation baseline without the layer-wise loss (UEMs on a final-loss-only backbone)")}, EMA weights after {epochs:F2} of {options.Epochs} planned epochs ({step} steps of batch {options.Batch}){(finished ? "." : "; training in progress, quality still improving.")}");
+            $"{subject}{(options.LayerwiseLoss ? "" : ", ablation baseline without the layer-wise loss (UEMs on a final-loss-only backbone)")}, EMA weights after {epochs:F2} of {options.Epochs} planned epochs ({step} steps of batch {options.Batch}){(finished ? "." : "; training in progress, quality still improving.")}");
         var training = new
         {
             command = originalCommand,
@@ -287,7 +326,9 @@ internal sealed class Trainer : IDisposable
             warmupSteps = options.WarmupSteps,
             weightDecay = options.WeightDecay,
             emaDecay = options.EmaDecay,
-            labelDropout = options.LabelDropout,
+            labelDropout = vocabulary is null ? options.LabelDropout : (double?)null,
+            promptDropout = vocabulary is null ? (double?)null : options.LabelDropout,
+            captions = CaptionsRecord(),
             clipGradNorm = options.ClipGradNorm,
             horizontalFlip = options.HorizontalFlip,
             layerwiseLoss = options.LayerwiseLoss,
@@ -296,9 +337,23 @@ internal sealed class Trainer : IDisposable
             threads = options.Threads,
             data = "Fashion-MNIST train split (60,000 images, Debian dataset-fashion-mnist), scaled to [-1, 1]",
         };
-        PackageWriter.Save(options.PackageDir, FashionMnistModel.Manifest(config, description, options.LabelDropout), training, ema);
+        ModelManifest manifest = vocabulary is null
+            ? FashionMnistModel.Manifest(config, description, options.LabelDropout)
+            : FashionMnistModel.TextManifest(config, description, options.LabelDropout);
+        PackageWriter.Save(options.PackageDir, manifest, training, ema);
+        vocabulary?.Save(Path.Combine(options.PackageDir, PromptVocabulary.FileName));
         Log($"package: EMA weights at step {step} → {options.PackageDir}");
     }
+
+    /// <summary>How a text model's captions are drawn (null for a class model): what a reader needs to make them again.</summary>
+    private object? CaptionsRecord() => vocabulary is null ? null : new
+    {
+        generator = "AdaDiff.Captions.CaptionGenerator over the image's label and AttributeThresholds.FashionMnist buckets of its measured attributes",
+        seedPerEpoch = "(seed << 32) | epoch",
+        vocabularySha256 = vocabulary.Sha256,
+        maxTokens = vocabulary.MaxTokens,
+        unconditional = "all [PAD]",
+    };
 
     private void Log(string message)
     {

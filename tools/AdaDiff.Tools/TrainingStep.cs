@@ -8,7 +8,8 @@ namespace AdaDiff.Tools;
 
 /// <summary>
 /// One optimisation step of a diffusion objective, the same for <c>train</c> and <c>train-uem</c>: the images of step n
-/// from a fixed shuffle per epoch, flips, label dropout, timesteps and noise from a generator seeded by (seed, n), so a
+/// from a fixed shuffle per epoch, their conditions (labels, or captions: <see cref="ITrainingConditions"/>), flips,
+/// condition dropout, timesteps and noise from a generator seeded by (seed, n), so a
 /// resumed run draws exactly what it would have; then the caller's loss, backward, optional gradient clipping and AdamW
 /// at the learning rate warmed up linearly over the first steps.
 /// </summary>
@@ -17,11 +18,13 @@ internal sealed class TrainingStep : IDisposable
     private readonly TrainingBatches batches;
     private readonly float[] images;
     private readonly long[] labels;
+    private readonly int[] indices;
+    private readonly long[] conditionRows;
+    private readonly ITrainingConditions conditions;
     private readonly Generator generator = new(0);
     private readonly Tensor alphasBar;
     private readonly int seed;
-    private readonly long nullClass;
-    private readonly double labelDropout;
+    private readonly double dropout;
     private readonly bool horizontalFlip;
     private readonly double learningRate;
     private readonly int warmupSteps;
@@ -30,20 +33,22 @@ internal sealed class TrainingStep : IDisposable
     /// <param name="batch">Images per step.</param>
     /// <param name="seed">Seed of the shuffle and of every step's draws.</param>
     /// <param name="schedule">The model's noise schedule (its manifest's).</param>
-    /// <param name="nullClass">The label that stands for "no class" (classifier-free guidance).</param>
-    /// <param name="labelDropout">Probability of replacing a label by <paramref name="nullClass"/>.</param>
+    /// <param name="conditions">The rows' conditions and the unconditional one (classifier-free guidance).</param>
+    /// <param name="dropout">Probability of replacing a row's condition by the unconditional one.</param>
     /// <param name="horizontalFlip">Flip half the images left to right.</param>
     /// <param name="learningRate">Learning rate after the warm-up.</param>
     /// <param name="warmupSteps">Steps of the linear warm-up from learningRate / warmupSteps.</param>
-    public TrainingStep(FashionMnist data, int batch, int seed, NoiseScheduleSpec schedule, long nullClass, double labelDropout, bool horizontalFlip, double learningRate, int warmupSteps)
+    public TrainingStep(FashionMnist data, int batch, int seed, NoiseScheduleSpec schedule, ITrainingConditions conditions, double dropout, bool horizontalFlip, double learningRate, int warmupSteps)
     {
         batches = new TrainingBatches(data, batch, seed);
         images = new float[batch * FashionMnist.Pixels];
         labels = new long[batch];
+        indices = new int[batch];
+        conditionRows = new long[batch * conditions.Width];
+        this.conditions = conditions;
         alphasBar = AlphasBar(schedule);
         this.seed = seed;
-        this.nullClass = nullClass;
-        this.labelDropout = labelDropout;
+        this.dropout = dropout;
         this.horizontalFlip = horizontalFlip;
         this.learningRate = learningRate;
         this.warmupSteps = warmupSteps;
@@ -60,10 +65,8 @@ internal sealed class TrainingStep : IDisposable
     /// <param name="clipGradNorm">Largest gradient norm of <paramref name="model"/>'s parameters; 0 does not clip.</param>
     public double Run(long step, nn.Module model, AdamW optimizer, Func<NoisedBatch, Tensor> loss, double clipGradNorm = 0)
     {
-        batches.Fill(step, images, labels);
         using var scope = NewDisposeScope();
-        generator.manual_seed(unchecked((seed * 1_000_003L) + step));
-        NoisedBatch noised = NoisedBatch.Draw(images, labels, alphasBar, nullClass, labelDropout, horizontalFlip, generator);
+        NoisedBatch noised = Draw(step);
         Tensor value = loss(noised); // []
         model.zero_grad();
         value.backward();
@@ -74,6 +77,21 @@ internal sealed class TrainingStep : IDisposable
         optimizer.Step(LearningRate(step));
         return value.item<float>();
     }
+
+    /// <summary>
+    /// The noised batch of step <paramref name="step"/> (0-based), a function of the step alone: its images and
+    /// conditions, then the draws of a generator seeded by (seed, step). Tensors belong to the caller's dispose scope.
+    /// </summary>
+    public NoisedBatch Draw(long step)
+    {
+        batches.Fill(step, images, labels, indices);
+        conditions.Fill(step / StepsPerEpoch, indices, labels, conditionRows);
+        generator.manual_seed(unchecked((seed * 1_000_003L) + step));
+        return NoisedBatch.Draw(images, conditionRows, conditions.RowShape, conditions.NullValue, alphasBar, dropout, horizontalFlip, generator);
+    }
+
+    /// <summary>The images' indices in the split of the batch last drawn (<see cref="Draw"/>), batch values.</summary>
+    public ReadOnlySpan<int> LastIndices => indices;
 
     /// <summary>The learning rate of step <paramref name="step"/> (0-based): linear warm-up, then constant.</summary>
     public double LearningRate(long step) => learningRate * Math.Min(1.0, (step + 1.0) / Math.Max(1, warmupSteps));

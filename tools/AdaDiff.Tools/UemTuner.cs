@@ -78,7 +78,7 @@ internal sealed class UemTuner : IDisposable
     {
         FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
         int batch = options.Batch;
-        using var training = new TrainingStep(data, batch, options.Seed, source.NoiseSchedule, source.NullClass, options.LabelDropout, horizontalFlip: false, options.LearningRate, options.WarmupSteps);
+        using var training = new TrainingStep(data, batch, options.Seed, source.NoiseSchedule, new ClassConditions(source.NullClass), options.LabelDropout, horizontalFlip: false, options.LearningRate, options.WarmupSteps);
         var clock = Stopwatch.StartNew();
         double average = double.NaN;
         int step = 0;
