@@ -55,8 +55,18 @@ public sealed record GenerationRequest
     /// <summary>Sampling steps, 1..T.</summary>
     public required int Steps { get; init; }
 
-    /// <summary>Class label, or null for unconditional sampling.</summary>
+    /// <summary>Class label (class models only), or null for unconditional sampling.</summary>
     public int? ClassLabel { get; init; }
+
+    /// <summary>The prompt as the client wrote it (text models only; for logs and results), or null.</summary>
+    public string? Prompt { get; init; }
+
+    /// <summary>
+    /// The prompt's token ids, <see cref="TextConditioning.MaxTokens"/> of them, encoded with the model's vocabulary
+    /// (<see cref="Text.PromptTokenizer"/>), for a text model; null for unconditional sampling (each row then gets the
+    /// prompt of padding only) and for class models. Every row of the request carries these ids.
+    /// </summary>
+    public IReadOnlyList<int>? PromptTokens { get; init; }
 
     /// <summary>Classifier-free guidance scale; 1 means the conditional prediction alone (no extra rows).</summary>
     public float GuidanceScale { get; init; } = 1f;
@@ -76,6 +86,12 @@ public sealed record GenerationRequest
     /// <summary>Rows this request puts in a network pass: NumImages, doubled by guidance.</summary>
     public int RowsPerStep => UsesGuidance ? NumImages * 2 : NumImages;
 
-    /// <summary>True when classifier-free guidance adds an unconditional row per image.</summary>
-    public bool UsesGuidance => ClassLabel is not null && GuidanceScale != 1f;
+    /// <summary>True when the request names a condition: a class label or a prompt.</summary>
+    public bool IsConditional => ClassLabel is not null || PromptTokens is not null;
+
+    /// <summary>
+    /// True when classifier-free guidance adds an unconditional row per image (the null class, or the prompt of
+    /// padding only).
+    /// </summary>
+    public bool UsesGuidance => IsConditional && GuidanceScale != 1f;
 }

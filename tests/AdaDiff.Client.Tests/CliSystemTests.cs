@@ -65,6 +65,24 @@ public sealed class CliSystemTests(ServerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Generate_PromptToTheClassModel_SentAndRefusedNamingPrompt()
+    {
+        // The default model takes class labels: the server's answer names the prompt field, so the prompt went out.
+        var (code, _, err) = await RunAsync("generate", "--prompt", "a small dark ankle boot", "--steps", "2", "--out", _out);
+        Assert.Equal(CliApp.ExitCodes.BadArgument, code);
+        Assert.Contains("prompt:", err, StringComparison.Ordinal);
+        Assert.Contains("class-conditional", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Generate_ClassAndPrompt_ExitsBadArgumentBeforeCalling()
+    {
+        var (code, _, err) = await RunAsync("generate", "--class", "1", "--prompt", "a boot", "--out", _out);
+        Assert.Equal(CliApp.ExitCodes.BadArgument, code);
+        Assert.Contains("--class or --prompt", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Generate_BadOption_ExitsBadArgument()
     {
         var (code, _, err) = await RunAsync("generate", "--sampler", "euler");

@@ -59,6 +59,17 @@ public sealed class ClientSystemTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task GenerateAsync_PromptToTheClassModel_InvalidArgumentNamingPrompt()
+    {
+        using AdaDiffClient client = NewClient();
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.GenerateToEndAsync(new GenerateRequest { Prompt = "a small dark ankle boot", Steps = 2 }));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains(RpcErrors.FieldViolations(e), v => v.Field == "prompt" && v.Description.Contains("class-conditional", StringComparison.Ordinal));
+        IReadOnlyList<ModelInfo> models = await client.ListModelsAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Conditioning.Class, models[0].Conditioning);
+    }
+
+    [Fact]
     public async Task GenerateAsync_PastDeadline_DeadlineExceeded()
     {
         using AdaDiffClient client = NewClient();

@@ -53,9 +53,12 @@ export interface GenerateOptions {
   numImages?: number;
   seed?: number | bigint | string;
   steps?: number;
+  /** Class index, for a class-conditional model (ModelInfo.conditioning 'CONDITIONING_CLASS'). */
   classLabel?: number;
+  /** Text prompt, for a text-conditional model (ModelInfo.conditioning 'CONDITIONING_TEXT'); its words must be in ModelInfo.promptVocabulary. */
+  prompt?: string;
   sampler?: 'ddim' | 'ddpm' | 'dpm++';
-  /** Classifier-free guidance scale, 0..20; 0 (default): the model's defaultGuidanceScale with a classLabel, else 1 (none). */
+  /** Classifier-free guidance scale, 0..20; 0 (default): the model's defaultGuidanceScale with a classLabel or a prompt, else 1 (none). */
   guidanceScale?: number;
   exitMode?: 'adaptive' | 'full' | 'fixed';
   threshold?: number;
@@ -82,6 +85,12 @@ export interface ModelInfo {
   /** Guidance scale a request with a classLabel gets when guidanceScale is 0 (1: no guidance). */
   defaultGuidanceScale: number;
   isDefault: boolean;
+  /** What the model takes: 'CONDITIONING_CLASS' (classLabel) or 'CONDITIONING_TEXT' (prompt). */
+  conditioning: string;
+  /** A text model's token ids a prompt; 0 for class models. */
+  maxPromptTokens: number;
+  /** A text model's words; empty for class models. */
+  promptVocabulary: string[];
   [field: string]: unknown;
 }
 

@@ -202,7 +202,7 @@ class AdaDiffClient {
    * Errors are grpc ServiceErrors (error.code is a grpc.status value).
    */
   async *generate({
-    model = '', numImages = 1, seed = 0, steps = 0, classLabel, sampler = 'ddim', guidanceScale = 0,
+    model = '', numImages = 1, seed = 0, steps = 0, classLabel, prompt, sampler = 'ddim', guidanceScale = 0,
     exitMode = 'adaptive', threshold = 0, minLayers = 0, fixedDepth = 0,
     latentEncoding = 'none', latentEvery = 0, previewEvery = 0, predictedCleanEvery = 0, timeoutMs = 600000,
   } = {}) {
@@ -212,7 +212,11 @@ class AdaDiffClient {
       stream: { latentEncoding: LATENTS[latentEncoding], latentEveryNSteps: latentEvery, previewEveryNSteps: previewEvery,
         predictedCleanEveryNSteps: predictedCleanEvery },
     };
-    if (classLabel !== undefined && classLabel !== null) request.classLabel = classLabel;
+    const hasClass = classLabel !== undefined && classLabel !== null;
+    const hasPrompt = prompt !== undefined && prompt !== null;
+    if (hasClass && hasPrompt) throw new TypeError('give classLabel or prompt, not both: a model takes one kind of condition');
+    if (hasClass) request.classLabel = classLabel;
+    if (hasPrompt) request.prompt = String(prompt);
     const call = this.raw.generate(request, { deadline: Date.now() + timeoutMs });
     let executed = 0;
     let full = 0;

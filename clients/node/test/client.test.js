@@ -91,6 +91,17 @@ test('generate rejects a bad argument with INVALID_ARGUMENT naming the field', a
   });
 });
 
+test('generate sends a prompt: the class model refuses it naming the field', async () => {
+  const [first] = await client.listModels();
+  assert.equal(first.conditioning, 'CONDITIONING_CLASS');
+  await assert.rejects(collect(client.generate({ prompt: 'a small dark ankle boot', steps: 2 })), (error) => {
+    assert.equal(error.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(error.details, /prompt/);
+    return true;
+  });
+  await assert.rejects(collect(client.generate({ classLabel: 1, prompt: 'a boot' })), /classLabel or prompt/);
+});
+
 test('generate of an unknown model fails with NOT_FOUND', async () => {
   await assert.rejects(collect(client.generate({ model: 'no-such-model', steps: 2 })), (error) => error.code === grpc.status.NOT_FOUND);
 });

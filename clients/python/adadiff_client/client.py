@@ -248,6 +248,7 @@ class AdaDiffClient:
         seed: int = 0,
         steps: int = 0,
         class_label: Optional[int] = None,
+        prompt: Optional[str] = None,
         sampler: str = "ddim",
         guidance_scale: float = 0.0,
         exit_mode: str = "adaptive",
@@ -262,9 +263,12 @@ class AdaDiffClient:
     ) -> Iterator[Event]:
         """Yields one StepEvent per sampling step, then one ResultEvent. Closing the iterator cancels the call.
 
-        ``guidance_scale`` 0 selects the model's ``default_guidance_scale`` (``ModelInfo``) with a ``class_label``,
-        else 1 (no guidance).
+        ``class_label`` is for class-conditional models, ``prompt`` for text-conditional ones (``ModelInfo.conditioning``);
+        give one or neither. ``guidance_scale`` 0 selects the model's ``default_guidance_scale`` (``ModelInfo``) with a
+        ``class_label`` or a ``prompt``, else 1 (no guidance).
         """
+        if class_label is not None and prompt is not None:
+            raise ValueError("give class_label or prompt, not both: a model takes one kind of condition")
         request = pb2.GenerateRequest(
             model=model,
             num_images=num_images,
@@ -278,6 +282,8 @@ class AdaDiffClient:
         )
         if class_label is not None:
             request.class_label = class_label
+        if prompt is not None:
+            request.prompt = prompt
         call = self._stub.Generate(request, timeout=timeout)
         executed = full = 0
         try:

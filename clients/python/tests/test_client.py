@@ -78,6 +78,22 @@ def test_generate_invalid_argument_not_retried(server):
     assert "steps" in error.value.details()
 
 
+def test_generate_prompt_sent_and_refused_by_the_class_model(server):
+    with AdaDiffClient(server.target) as client:
+        first = client.list_models()[0]
+        assert first.DESCRIPTOR.fields_by_name["conditioning"].enum_type.values_by_number[first.conditioning].name == "CONDITIONING_CLASS"
+        with pytest.raises(grpc.RpcError) as error:
+            list(client.generate(prompt="a small dark ankle boot", steps=2))
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "prompt" in error.value.details()
+
+
+def test_generate_class_and_prompt_refused_before_calling(server):
+    with AdaDiffClient(server.target) as client:
+        with pytest.raises(ValueError, match="class_label or prompt"):
+            list(client.generate(class_label=1, prompt="a boot"))
+
+
 def test_generate_unknown_model_not_found(server):
     with AdaDiffClient(server.target) as client:
         with pytest.raises(grpc.RpcError) as error:

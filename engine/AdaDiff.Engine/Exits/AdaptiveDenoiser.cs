@@ -92,7 +92,7 @@ public sealed class AdaptiveDenoiser
         int certaintyEvaluations = 0;
         int layer = 0;
         int count = rows;
-        using (IDenoiserBatch network = backend.Begin(batch.Latents, batch.Timesteps, batch.ClassLabels))
+        using (IDenoiserBatch network = backend.Begin(batch.Latents, batch.Timesteps, batch.Conditions))
         {
             while (true)
             {
@@ -180,7 +180,7 @@ public sealed class AdaptiveDenoiser
     private DenoisePass RunAtDepth(DenoiseBatch batch, int exitDepth, long start)
     {
         int rows = batch.Rows;
-        backend.PredictAtDepth(batch.Latents, batch.Timesteps, batch.ClassLabels, exitDepth, batch.EpsilonSlots(rows));
+        backend.PredictAtDepth(batch.Latents, batch.Timesteps, batch.Conditions, exitDepth, batch.EpsilonSlots(rows));
         for (int g = 0; g < batch.Groups; g++)
         {
             groupCancelled[g] = batch.GroupToken(g).IsCancellationRequested; // cancelled during the call: results discarded

@@ -2,16 +2,18 @@ namespace AdaDiff.Engine.Exits;
 
 /// <summary>
 /// The rows of one network pass and their results, reused from tick to tick (no allocation after
-/// construction). Rows are grouped into images (1 row, or 2 with classifier-free guidance: conditional
-/// then null class) and images into groups (one group per job and step: one exit policy and the step it is
-/// asked about, one cancellation token). A group's images, and an image's rows, are adjacent. Build it with <see cref="AddGroup"/> then <see cref="AddImage"/> for each of the
+/// construction). Each row carries its condition, <see cref="ConditionWidth"/> ints (one class label for a class model,
+/// a prompt's token ids for a text model: <see cref="ModelManifest.ConditionWidth"/>). Rows are grouped into images
+/// (1 row, or 2 with classifier-free guidance: conditional then unconditional, the null class or the prompt of padding
+/// only) and images into groups (one group per job and step: one exit policy and the step it is
+/// asked about, one cancellation token). A group's images, and an image's rows, are adjacent. Build it with <see cref="AddGroup"/> then <c>AddImage</c> for each of the
 /// group's images; run it with <see cref="AdaptiveDenoiser.Run"/>; read the results per row.
 /// </summary>
 public sealed class DenoiseBatch
 {
     private readonly float[] latents;
     private readonly float[] timesteps;
-    private readonly int[] classLabels;
+    private readonly int[] conditions;
     private readonly int[] rowImage;
     private readonly float[] epsilon;
     private readonly int[] exitLayers;
@@ -26,18 +28,26 @@ public sealed class DenoiseBatch
     private readonly int[] groupFirstImage;
     private readonly int[] groupImages;
 
-    /// <summary>Allocates room for <paramref name="maxRows"/> rows of <paramref name="imageSize"/> floats.</summary>
-    /// <remarks>Latents and ε: 2 × maxRows × imageSize floats (400 KB at 64 rows of 28×28×1).</remarks>
-    public DenoiseBatch(int imageSize, int maxRows)
+    /// <summary>
+    /// Allocates room for <paramref name="maxRows"/> rows of <paramref name="imageSize"/> floats and
+    /// <paramref name="conditionWidth"/> condition ints (1: a class label a row).
+    /// </summary>
+    /// <remarks>
+    /// Latents and ε: 2 × maxRows × imageSize floats (400 KB at 64 rows of 28×28×1); conditions maxRows × conditionWidth
+    /// ints (5 KB at 64 rows of 20 tokens).
+    /// </remarks>
+    public DenoiseBatch(int imageSize, int maxRows, int conditionWidth = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(imageSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(conditionWidth, 1);
         ImageSize = imageSize;
         MaxRows = maxRows;
+        ConditionWidth = conditionWidth;
         latents = new float[maxRows * imageSize];
         epsilon = new float[maxRows * imageSize];
         timesteps = new float[maxRows];
-        classLabels = new int[maxRows];
+        conditions = new int[maxRows * conditionWidth];
         rowImage = new int[maxRows];
         exitLayers = new int[maxRows];
         certainties = new float[maxRows];
@@ -54,6 +64,9 @@ public sealed class DenoiseBatch
 
     /// <summary>Floats per row (C×H×W).</summary>
     public int ImageSize { get; }
+
+    /// <summary>Ints of one row's condition: 1 (a class label) or a text model's token ids a prompt.</summary>
+    public int ConditionWidth { get; }
 
     /// <summary>Row capacity.</summary>
     public int MaxRows { get; }
@@ -76,8 +89,14 @@ public sealed class DenoiseBatch
     /// <summary>Timestep of each row, [Rows].</summary>
     public ReadOnlySpan<float> Timesteps => timesteps.AsSpan(0, Rows);
 
-    /// <summary>Class label of each row, [Rows].</summary>
-    public ReadOnlySpan<int> ClassLabels => classLabels.AsSpan(0, Rows);
+    /// <summary>Condition of each row, [Rows, ConditionWidth]: what the backend's <c>conditions</c> takes.</summary>
+    public ReadOnlySpan<int> Conditions => conditions.AsSpan(0, Rows * ConditionWidth);
+
+    /// <summary>Class label of each row, [Rows], in a batch of one int a row (the same span as <see cref="Conditions"/>).</summary>
+    /// <exception cref="InvalidOperationException">The batch carries token ids (<see cref="ConditionWidth"/> &gt; 1).</exception>
+    public ReadOnlySpan<int> ClassLabels => ConditionWidth == 1
+        ? Conditions
+        : throw new InvalidOperationException($"this batch carries {ConditionWidth} ints a row (a prompt's token ids), not class labels; read Conditions");
 
     /// <summary>Empties the batch (capacity is kept).</summary>
     public void Clear()
@@ -91,7 +110,7 @@ public sealed class DenoiseBatch
 
     /// <summary>
     /// Starts a group whose images exit where <paramref name="policy"/> decides for sampling step
-    /// <paramref name="step"/> (0 first); the following <see cref="AddImage"/> calls add to it. Returns its index.
+    /// <paramref name="step"/> (0 first); the following <c>AddImage</c> calls add to it. Returns its index.
     /// </summary>
     public int AddGroup(IExitPolicy policy, int step, CancellationToken cancellationToken)
     {
@@ -113,9 +132,25 @@ public sealed class DenoiseBatch
     /// <summary>
     /// Adds an image to the last group: one row with <paramref name="classLabel"/>, and, when
     /// <paramref name="guidanceNullClass"/> is not null, a second row with that label (same latent and
-    /// timestep). Returns the image index.
+    /// timestep). Returns the image index. For a batch of one int a row (class labels).
     /// </summary>
     public int AddImage(ReadOnlySpan<float> latent, float timestep, int classLabel, int? guidanceNullClass)
+    {
+        if (ConditionWidth != 1)
+        {
+            throw new InvalidOperationException($"this batch carries {ConditionWidth} ints a row (a prompt's token ids); pass the condition as a span");
+        }
+        int nullClass = guidanceNullClass ?? 0;
+        return AddImage(latent, timestep, new ReadOnlySpan<int>(in classLabel),
+            guidanceNullClass is null ? ReadOnlySpan<int>.Empty : new ReadOnlySpan<int>(in nullClass));
+    }
+
+    /// <summary>
+    /// Adds an image to the last group: one row with <paramref name="condition"/> (<see cref="ConditionWidth"/> ints),
+    /// and, when <paramref name="guidanceUnconditional"/> is not empty, a second row with that condition (same latent
+    /// and timestep): the unconditional row of classifier-free guidance. Returns the image index.
+    /// </summary>
+    public int AddImage(ReadOnlySpan<float> latent, float timestep, ReadOnlySpan<int> condition, ReadOnlySpan<int> guidanceUnconditional)
     {
         if (Groups == 0)
         {
@@ -125,7 +160,15 @@ public sealed class DenoiseBatch
         {
             throw new ArgumentException($"latent must have {ImageSize} floats", nameof(latent));
         }
-        int rows = guidanceNullClass is null ? 1 : 2;
+        if (condition.Length != ConditionWidth)
+        {
+            throw new ArgumentException($"condition must have {ConditionWidth} ints; was {condition.Length}", nameof(condition));
+        }
+        if (!guidanceUnconditional.IsEmpty && guidanceUnconditional.Length != ConditionWidth)
+        {
+            throw new ArgumentException($"the unconditional condition must have {ConditionWidth} ints, or none without guidance; was {guidanceUnconditional.Length}", nameof(guidanceUnconditional));
+        }
+        int rows = guidanceUnconditional.IsEmpty ? 1 : 2;
         if (rows > FreeRows)
         {
             throw new InvalidOperationException($"batch full ({MaxRows} rows)");
@@ -136,10 +179,10 @@ public sealed class DenoiseBatch
         imageRows[image] = rows;
         imageGroup[image] = group;
         groupImages[group]++;
-        AddRow(image, latent, timestep, classLabel);
-        if (guidanceNullClass is int nullClass)
+        AddRow(image, latent, timestep, condition);
+        if (!guidanceUnconditional.IsEmpty)
         {
-            AddRow(image, latent, timestep, nullClass);
+            AddRow(image, latent, timestep, guidanceUnconditional);
         }
         return image;
     }
@@ -216,12 +259,12 @@ public sealed class DenoiseBatch
         uemEvaluations[row]++;
     }
 
-    private void AddRow(int image, ReadOnlySpan<float> latent, float timestep, int classLabel)
+    private void AddRow(int image, ReadOnlySpan<float> latent, float timestep, ReadOnlySpan<int> condition)
     {
         int row = Rows++;
         latent.CopyTo(latents.AsSpan(row * ImageSize, ImageSize));
         timesteps[row] = timestep;
-        classLabels[row] = classLabel;
+        condition.CopyTo(conditions.AsSpan(row * ConditionWidth, ConditionWidth));
         rowImage[row] = image;
     }
 }

@@ -30,6 +30,8 @@ public sealed class GenerationJob : IDisposable
     private float[] noise = [];
     private ImageRandom[] random = [];
     private long[] exitLayerSums = [];
+    private int[] condition = [];
+    private int[] unconditional = [];
     private ComputeTotals totals;
     private long firstStepStartedAt;
     private int finished;
@@ -125,7 +127,25 @@ public sealed class GenerationJob : IDisposable
             random[k] = new ImageRandom(unchecked(Request.Seed + (ulong)k));
             random[k].FillGaussian(latents.AsSpan(k * imageSize, imageSize));
         }
+        (condition, unconditional) = Conditions(Request, manifest);
         sampler = Sampler.Create(Request.Sampler, schedule, Request.Steps, length);
+    }
+
+    /// <summary>
+    /// The condition every row of <paramref name="request"/> carries, [ConditionWidth], and the unconditional one of
+    /// its guidance rows (empty without guidance): a class model's label and null class, a text model's prompt ids
+    /// and the prompt of padding only (all ids 0). Without a condition the row is the unconditional one.
+    /// </summary>
+    internal static (int[] Condition, int[] Unconditional) Conditions(GenerationRequest request, ModelManifest manifest)
+    {
+        if (manifest.Conditioning == ConditioningKind.Text)
+        {
+            int[] padding = new int[manifest.ConditionWidth]; // [PAD] is id 0
+            int[] ids = request.PromptTokens is { } tokens ? [.. tokens] : padding;
+            return (ids, request.UsesGuidance ? padding : []);
+        }
+        int label = request.ClassLabel ?? manifest.NullClass;
+        return ([label], request.UsesGuidance ? [manifest.NullClass] : []);
     }
 
     /// <summary>Adds this job's next step to <paramref name="batch"/> as one group; returns the group.</summary>
@@ -134,11 +154,9 @@ public sealed class GenerationJob : IDisposable
         Sampler s = sampler!;
         float timestep = s.Timesteps[s.NextStep];
         int group = batch.AddGroup(exitPolicy, s.NextStep, token);
-        int label = Request.ClassLabel ?? manifest.NullClass;
-        int? nullClass = Request.UsesGuidance ? manifest.NullClass : null;
         for (int k = 0; k < Request.NumImages; k++)
         {
-            batch.AddImage(latents.AsSpan(k * imageSize, imageSize), timestep, label, nullClass);
+            batch.AddImage(latents.AsSpan(k * imageSize, imageSize), timestep, condition, unconditional);
         }
         return group;
     }

@@ -37,18 +37,9 @@ public static class GenerationRequestValidator
         {
             return new(nameof(request.Steps), $"must be in 1..{timesteps}");
         }
-        if (request.ClassLabel is int label)
+        if (Condition(request, manifest) is { } conditionViolation)
         {
-            if (label < 0 || label >= manifest.NumClasses)
-            {
-                return new(nameof(request.ClassLabel), manifest.NumClasses == 0
-                    ? "this model is unconditional"
-                    : $"must be in 0..{manifest.NumClasses - 1}");
-            }
-        }
-        else if (!manifest.SupportsUnconditional)
-        {
-            return new(nameof(request.ClassLabel), "this model needs a class label");
+            return conditionViolation;
         }
         if (!float.IsFinite(request.GuidanceScale) || request.GuidanceScale < 0f)
         {
@@ -56,7 +47,9 @@ public static class GenerationRequestValidator
         }
         if (request.UsesGuidance && !manifest.SupportsUnconditional)
         {
-            return new(nameof(request.GuidanceScale), "this model was not trained for classifier-free guidance");
+            return new(nameof(request.GuidanceScale), manifest.Conditioning == ConditioningKind.Text
+                ? "this model was not trained with prompt dropout for classifier-free guidance"
+                : "this model was not trained for classifier-free guidance");
         }
         if (exitPolicy is null && request.Exit is null)
         {
@@ -80,6 +73,56 @@ public static class GenerationRequestValidator
         if (request.PredictedCleanEveryNSteps < 0)
         {
             return new(nameof(request.PredictedCleanEveryNSteps), "must be ≥ 0");
+        }
+        return null;
+    }
+
+    /// <summary>The condition against what the model takes: a class label for a class model, token ids for a text model.</summary>
+    private static RequestViolation? Condition(GenerationRequest request, ModelManifest manifest)
+    {
+        if (manifest.Conditioning == ConditioningKind.Text)
+        {
+            if (request.ClassLabel is not null)
+            {
+                return new(nameof(request.ClassLabel), "this model takes a prompt, not a class label");
+            }
+            if (request.PromptTokens is { } tokens)
+            {
+                TextConditioning text = manifest.Text!;
+                if (tokens.Count != text.MaxTokens)
+                {
+                    return new(nameof(request.PromptTokens), $"must be {text.MaxTokens} token ids (the model's maxTokens); was {tokens.Count}");
+                }
+                foreach (int id in tokens)
+                {
+                    if (id < 0 || id >= text.VocabularySize)
+                    {
+                        return new(nameof(request.PromptTokens), $"token ids must be in 0..{text.VocabularySize - 1}; was {id}");
+                    }
+                }
+            }
+            else if (!manifest.SupportsUnconditional)
+            {
+                return new(nameof(request.PromptTokens), "this model needs a prompt");
+            }
+            return null;
+        }
+        if (request.PromptTokens is not null || request.Prompt is not null)
+        {
+            return new(nameof(request.PromptTokens), "this model takes a class label, not a prompt");
+        }
+        if (request.ClassLabel is int label)
+        {
+            if (label < 0 || label >= manifest.NumClasses)
+            {
+                return new(nameof(request.ClassLabel), manifest.NumClasses == 0
+                    ? "this model is unconditional"
+                    : $"must be in 0..{manifest.NumClasses - 1}");
+            }
+        }
+        else if (!manifest.SupportsUnconditional)
+        {
+            return new(nameof(request.ClassLabel), "this model needs a class label");
         }
         return null;
     }

@@ -68,7 +68,7 @@ public sealed class GenerationScheduler : IAsyncDisposable
         schedule = new NoiseSchedule(manifest.NoiseSchedule);
         ledger = new ComputeLedger(manifest);
         denoiser = new AdaptiveDenoiser(backend);
-        batch = new DenoiseBatch(manifest.ImageSize, this.options.MaxBatchRows);
+        batch = new DenoiseBatch(manifest.ImageSize, this.options.MaxBatchRows, manifest.ConditionWidth);
         worker = new Thread(WorkerMain) { IsBackground = true, Name = $"adadiff-{manifest.Name}-{backend.Name}" };
         worker.Start();
         SchedulerLog.Started(this.logger, manifest.Name, backend.Name, this.options.MaxBatchRows, this.options.MaxActiveJobs, this.options.MaxQueuedJobs,

@@ -1,6 +1,7 @@
 using AdaDiff.Engine;
 using AdaDiff.Engine.Sampling;
 using AdaDiff.Engine.Scheduling;
+using AdaDiff.Engine.Text;
 using Google.Rpc;
 using Proto = AdaDiff.Grpc.V1;
 
@@ -21,15 +22,17 @@ internal static class GenerateRequestValidator
     /// <summary>Largest classifier-free guidance scale accepted (a manifest's default is held to the same).</summary>
     public const float MaxGuidanceScale = ModelManifest.MaxGuidanceScale;
 
-    /// <summary>Longest prompt accepted, in UTF-16 code units.</summary>
-    public const int MaxPromptLength = 1024;
+    /// <summary>Longest prompt accepted, in Unicode characters (scalar values: "👢" is one), as the contract says.</summary>
+    public const int MaxPromptLength = PromptValidator.MaxCharacters;
 
     /// <summary>
     /// Validates <paramref name="request"/>. With <paramref name="manifest"/> null (the model is unknown or
     /// its name invalid) only the model-independent fields are checked and null is returned.
-    /// <paramref name="maxBatchRows"/> is the rows per pass of the model's scheduler (configured or derived at load).
+    /// <paramref name="maxBatchRows"/> is the rows per pass of the model's scheduler (configured or derived at load);
+    /// <paramref name="tokenizer"/> a text model's prompt tokenizer (null for a class model).
     /// </summary>
-    public static ValidatedGenerate? Validate(Proto.GenerateRequest request, ModelManifest? manifest, AdaDiffOptions options, int maxBatchRows, List<BadRequest.Types.FieldViolation> violations)
+    public static ValidatedGenerate? Validate(Proto.GenerateRequest request, ModelManifest? manifest, AdaDiffOptions options, int maxBatchRows, List<BadRequest.Types.FieldViolation> violations,
+        PromptTokenizer? tokenizer = null)
     {
         var bad = new Violations(violations);
         int before = violations.Count;
@@ -37,6 +40,7 @@ internal static class GenerateRequestValidator
         SamplerKind sampler = Sampler(request, bad);
         int steps = Steps(request, sampler, manifest, options, bad);
         int? classLabel = Condition(request, manifest, bad);
+        TokenizedPrompt? prompt = Prompt(request, manifest, tokenizer, bad);
         float guidance = Guidance(request, bad);
         Proto.ExitPolicy policy = request.ExitPolicy ?? new Proto.ExitPolicy();
         ExitMode mode = ExitPolicyMode(policy, manifest, bad);
@@ -47,10 +51,10 @@ internal static class GenerateRequestValidator
             return null;
         }
 
-        // Defaults resolved. Guidance needs a class: without one it is ignored, so 0 resolves to 1 there (no extra rows).
+        // Defaults resolved. Guidance needs a condition: without one it is ignored, so 0 resolves to 1 there (no extra rows).
         if (guidance == 0f)
         {
-            guidance = classLabel is null ? 1f : manifest.DefaultGuidanceScale;
+            guidance = classLabel is null && prompt is null ? 1f : manifest.DefaultGuidanceScale;
         }
         float threshold = policy.Threshold == 0f ? manifest.DefaultThreshold : policy.Threshold;
         int minLayers = policy.MinLayers == 0 ? manifest.DefaultMinLayers : (int)policy.MinLayers;
@@ -63,6 +67,8 @@ internal static class GenerateRequestValidator
             Sampler = sampler,
             Steps = steps,
             ClassLabel = classLabel,
+            Prompt = prompt is null ? null : request.Prompt,
+            PromptTokens = prompt?.Ids,
             GuidanceScale = guidance,
             Exit = new ExitPolicySettings(mode, threshold, minLayers, fixedDepth),
             LatentEveryNSteps = latentDType is null ? 0 : Stride(stream.LatentEveryNSteps, steps, zeroMeansEvery: true),
@@ -79,7 +85,12 @@ internal static class GenerateRequestValidator
             FixedDepth = (uint)fixedDepth,
             GuidanceScale = guidance,
             Seed = seed,
+            PromptDroppedWords = (uint)(prompt?.DroppedWords ?? 0),
         };
+        if (prompt is not null)
+        {
+            settings.PromptWords.Add(prompt.Words);
+        }
         // The engine's own limits (rows per batch with guidance, …) as a last check.
         if (GenerationRequestValidator.Check(engineRequest, manifest, maxBatchRows) is { } violation)
         {
@@ -128,14 +139,20 @@ internal static class GenerateRequestValidator
         return (int)request.Steps;
     }
 
-    /// <summary>The condition oneof against what the model takes; returns the class label, or null when unconditional.</summary>
+    /// <summary>The condition oneof against what the model takes; returns the class label, or null when unconditional or a prompt.</summary>
     private static int? Condition(Proto.GenerateRequest request, ModelManifest? manifest, Violations bad)
     {
+        bool text = manifest?.Conditioning == ConditioningKind.Text;
         switch (request.ConditionCase)
         {
             case Proto.GenerateRequest.ConditionOneofCase.ClassLabel:
                 if (manifest is null)
                 {
+                    return null;
+                }
+                if (text)
+                {
+                    bad.Add("class_label", $"model '{manifest.Name}' is text-conditional: it takes a prompt, not a class label; set prompt instead");
                     return null;
                 }
                 if (manifest.NumClasses == 0)
@@ -150,22 +167,59 @@ internal static class GenerateRequestValidator
                 }
                 return (int)request.ClassLabel;
             case Proto.GenerateRequest.ConditionOneofCase.Prompt:
-                if (request.Prompt.Length is 0 or > MaxPromptLength)
-                {
-                    bad.Add("prompt", $"must be 1..{MaxPromptLength} characters; was {request.Prompt.Length}");
-                }
-                else if (manifest is not null)
-                {
-                    bad.Add("prompt", $"model '{manifest.Name}' is not text-conditional: text conditioning is unsupported; use class_label");
-                }
-                return null;
+                return null; // checked by Prompt
             default:
                 if (manifest is not null && !manifest.SupportsUnconditional)
                 {
-                    bad.Add("class_label", $"model '{manifest.Name}' cannot generate unconditionally; set class_label 0..{manifest.NumClasses - 1}");
+                    if (text)
+                    {
+                        bad.Add("prompt", $"model '{manifest.Name}' cannot generate unconditionally; set a prompt");
+                    }
+                    else
+                    {
+                        bad.Add("class_label", $"model '{manifest.Name}' cannot generate unconditionally; set class_label 0..{manifest.NumClasses - 1}");
+                    }
                 }
                 return null;
         }
+    }
+
+    /// <summary>
+    /// prompt: one line of 1..MaxPromptLength Unicode characters (<see cref="PromptValidator"/>), for a text model only,
+    /// its words in the model's vocabulary. Returns its token ids, or null without a (valid) prompt.
+    /// </summary>
+    private static TokenizedPrompt? Prompt(Proto.GenerateRequest request, ModelManifest? manifest, PromptTokenizer? tokenizer, Violations bad)
+    {
+        if (request.ConditionCase != Proto.GenerateRequest.ConditionOneofCase.Prompt)
+        {
+            return null;
+        }
+        if (PromptValidator.Check(request.Prompt, MaxPromptLength) is { } problem)
+        {
+            bad.Add("prompt", problem.Message);
+            return null;
+        }
+        if (manifest is null)
+        {
+            return null;
+        }
+        if (manifest.Conditioning != ConditioningKind.Text || tokenizer is null)
+        {
+            bad.Add("prompt", manifest.NumClasses > 0
+                ? $"model '{manifest.Name}' is class-conditional: it takes class_label 0..{manifest.NumClasses - 1}, not a prompt"
+                : $"model '{manifest.Name}' is not text-conditional: it takes no prompt; leave the condition unset");
+            return null;
+        }
+        TokenizedPrompt tokens = tokenizer.Encode(request.Prompt);
+        if (!tokens.AllKnown)
+        {
+            string[] unknown = [.. tokens.UnknownWords.Distinct(StringComparer.Ordinal)];
+            IEnumerable<string> known = tokenizer.Vocabulary.Tokens.Skip(PromptVocabulary.SpecialTokens.Count);
+            bad.Add("prompt", $"model '{manifest.Name}' does not know the word{(unknown.Length == 1 ? "" : "s")} "
+                + $"{string.Join(", ", unknown.Select(w => $"\"{w}\""))}; its vocabulary is: {string.Join(" ", known)}");
+            return null;
+        }
+        return tokens;
     }
 
     /// <summary>guidance_scale: finite, 0..MaxGuidanceScale; 0 is resolved once the condition is known.</summary>
@@ -242,6 +296,7 @@ internal static class GenerateRequestValidator
         nameof(GenerationRequest.Sampler) => "sampler",
         nameof(GenerationRequest.Steps) => "steps",
         nameof(GenerationRequest.ClassLabel) => "class_label",
+        nameof(GenerationRequest.PromptTokens) or nameof(GenerationRequest.Prompt) => "prompt",
         nameof(GenerationRequest.GuidanceScale) => "guidance_scale",
         nameof(GenerationRequest.LatentEveryNSteps) => "stream.latent_every_n_steps",
         nameof(GenerationRequest.PreviewEveryNSteps) => "stream.preview_every_n_steps",

@@ -1,4 +1,5 @@
 using AdaDiff.Engine;
+using AdaDiff.Engine.Text;
 using AdaDiff.Grpc.V1;
 using AdaDiff.Server.Models;
 
@@ -102,8 +103,14 @@ internal static class ProtoMapper
             FlopsPerForward = m.Flops.FullForward,
             SupportsUnconditional = m.SupportsUnconditional,
             IsDefault = model.IsDefault,
+            Conditioning = m.Conditioning == ConditioningKind.Text ? Conditioning.Text : Conditioning.Class,
+            MaxPromptTokens = (uint)(m.Text?.MaxTokens ?? 0),
         };
         info.ClassNames.Add(m.ClassNames);
+        if (model.Tokenizer is { } tokenizer)
+        {
+            info.PromptVocabulary.Add(tokenizer.Vocabulary.Tokens.Skip(PromptVocabulary.SpecialTokens.Count));
+        }
         return info;
     }
 

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
 using AdaDiff.Engine.Scheduling;
+using AdaDiff.Engine.Text;
 using AdaDiff.Server.Backends;
 using AdaDiff.Server.Internal;
 using AdaDiff.Server.Metrics;
@@ -116,6 +118,7 @@ public sealed class ModelRegistry : IAsyncDisposable
         try
         {
             PngCodec.EnsureSupported(entry.Manifest.Channels, entry.Name);
+            PromptTokenizer? tokenizer = LoadTokenizer(entry);
             BackendWarmup.Run(backend);
             SchedulerLimits limits = SchedulerLimits.Resolve(_options, backend.Manifest, maxRows => BatchSizing.Measure(backend, maxRows));
             LogLimits(entry.Name, limits);
@@ -128,13 +131,40 @@ public sealed class ModelRegistry : IAsyncDisposable
             observer.Occupancy(0, 0);
             ServerLog.ModelLoaded(_logger, entry.Name, backend.Name, backend.ExecutionProvider, entry.Manifest.Depth,
                 entry.Manifest.Height, entry.Manifest.Width, entry.Manifest.Channels, Stopwatch.GetElapsedTime(start).TotalSeconds);
-            return new ServedModel(entry.Name, backend.Manifest, backend, scheduler, entry.Name == _catalog.DefaultModel, new RequestCounter(_metrics, entry.Name, backend.Name));
+            return new ServedModel(entry.Name, backend.Manifest, backend, scheduler, entry.Name == _catalog.DefaultModel, new RequestCounter(_metrics, entry.Name, backend.Name), tokenizer);
         }
         catch
         {
             backend.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// A text model's tokenizer over its package's <see cref="PromptVocabulary.FileName"/>, which must be the
+    /// vocabulary the manifest names (same hash and token counts); null for a class model.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The vocabulary is missing, invalid or not the one the model was trained with.</exception>
+    internal static PromptTokenizer? LoadTokenizer(ModelCatalog.Entry entry)
+    {
+        if (entry.Manifest.Conditioning != ConditioningKind.Text)
+        {
+            return null;
+        }
+        TextConditioning text = entry.Manifest.Text!;
+        string path = Path.Combine(entry.Directory, PromptVocabulary.FileName);
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"{path}: missing; a text model's package carries the prompt vocabulary it was trained with");
+        }
+        PromptVocabulary vocabulary = PromptVocabulary.Load(path);
+        if (vocabulary.Sha256 != text.VocabularySha256 || vocabulary.Count != text.VocabularySize || vocabulary.MaxTokens != text.MaxTokens)
+        {
+            throw new InvalidDataException(
+                $"{path}: not the vocabulary model.json names (sha256 {vocabulary.Sha256}, {vocabulary.Count} tokens, {vocabulary.MaxTokens} a prompt; "
+                + $"model.json says sha256 {text.VocabularySha256}, {text.VocabularySize} tokens, {text.MaxTokens} a prompt)");
+        }
+        return new PromptTokenizer(vocabulary);
     }
 
     private void LogLimits(string model, SchedulerLimits limits)

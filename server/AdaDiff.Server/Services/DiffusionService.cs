@@ -53,7 +53,7 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
             {
                 counter = model.Requests;
             }
-            ValidatedGenerate? validated = GenerateRequestValidator.Validate(request, model?.Manifest, _options, model?.Scheduler.Options.MaxBatchRows ?? 0, violations);
+            ValidatedGenerate? validated = GenerateRequestValidator.Validate(request, model?.Manifest, _options, model?.Scheduler.Options.MaxBatchRows ?? 0, violations, model?.Tokenizer);
             if (violations.Count > 0)
             {
                 ServerLog.InvalidRequest(logger, nameof(Generate), violations.Count);

@@ -30,6 +30,10 @@ internal static class GenerateCommand
             {
                 return output.FailAsync("INVALID_ARGUMENT", ExitCodes.BadArgument, "error: --class must be 0 or more.");
             }
+            if (parse.GetValue(options.ClassLabel) is not null && parse.GetValue(options.Prompt) is not null)
+            {
+                return output.FailAsync("INVALID_ARGUMENT", ExitCodes.BadArgument, "error: give --class or --prompt, not both (a model takes one kind of condition).");
+            }
             GenerateRequest request = options.Request(parse);
             bool live = !output.Json && !parse.GetValue(options.Plain) && IsInteractiveConsole(stdout);
             return CallGuard.RunAsync(output, connection.Connection(parse), client => RunAsync(

@@ -13,7 +13,9 @@ internal sealed class GenerateOptions
 
     public Option<string> Model { get; } = new("--model") { Description = "Model name; empty for the server's default", DefaultValueFactory = _ => "" };
 
-    public Option<int?> ClassLabel { get; } = new("--class") { Description = "Class index to generate (omit for unconditional)" };
+    public Option<int?> ClassLabel { get; } = new("--class") { Description = "Class index to generate, for a class-conditional model (omit for unconditional)" };
+
+    public Option<string?> Prompt { get; } = new("--prompt") { Description = "Text prompt, for a text-conditional model (see `adadiff models`; omit for unconditional)" };
 
     public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed of the first image (0: server chooses)", DefaultValueFactory = _ => 0 };
 
@@ -29,7 +31,7 @@ internal sealed class GenerateOptions
 
     public Option<uint> FixedDepth { get; } = new("--fixed-depth") { Description = "Exit every image at this layer (static truncation)", DefaultValueFactory = _ => 0 };
 
-    public Option<float> Guidance { get; } = new("--guidance") { Description = "Classifier-free guidance scale (0: the model's default with --class, else none; 1: none)", DefaultValueFactory = _ => 0 };
+    public Option<float> Guidance { get; } = new("--guidance") { Description = "Classifier-free guidance scale (0: the model's default with --class or --prompt, else none; 1: none)", DefaultValueFactory = _ => 0 };
 
     public Option<uint> Images { get; } = new("--images", "-n") { Description = "Number of images", DefaultValueFactory = _ => 1 };
 
@@ -47,7 +49,7 @@ internal sealed class GenerateOptions
 
     /// <summary>The options in the order the command lists them.</summary>
     public IEnumerable<Option> All =>
-        [Model, ClassLabel, Seed, Sampler, Steps, Threshold, MinLayers, FullDepth, FixedDepth, Guidance, Images, OutDir, Timeout, PreviewEvery, Plain];
+        [Model, ClassLabel, Prompt, Seed, Sampler, Steps, Threshold, MinLayers, FullDepth, FixedDepth, Guidance, Images, OutDir, Timeout, PreviewEvery, Plain];
 
     /// <summary>The request the command line asks for (no latents streamed; previews for the strip).</summary>
     public GenerateRequest Request(ParseResult parse)
@@ -79,6 +81,10 @@ internal sealed class GenerateOptions
         if (parse.GetValue(ClassLabel) is int label)
         {
             request.ClassLabel = (uint)label;
+        }
+        if (parse.GetValue(Prompt) is string prompt)
+        {
+            request.Prompt = prompt; // checked by the server, which names the problem (length, characters, unknown words)
         }
         return request;
     }

@@ -31,7 +31,7 @@ internal static class QueryCommands
                 continue;
             }
             await output.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{m.Name}{(m.IsDefault ? " (default)" : "")}: {m.Channels}x{m.Height}x{m.Width}, depth {m.Depth}, {m.NumClasses} classes, threshold {m.DefaultThreshold}, guidance {m.DefaultGuidanceScale}, {m.Backend}/{m.ExecutionProvider} — {m.Description}"));
+                $"{m.Name}{(m.IsDefault ? " (default)" : "")}: {m.Channels}x{m.Height}x{m.Width}, depth {m.Depth}, {(m.Conditioning == Conditioning.Text ? $"text prompts ({m.MaxPromptTokens} tokens, {m.PromptVocabulary.Count} words)" : $"{m.NumClasses} classes")}, threshold {m.DefaultThreshold}, guidance {m.DefaultGuidanceScale}, {m.Backend}/{m.ExecutionProvider} — {m.Description}"));
         }
         return ExitCodes.Ok;
     }

@@ -82,6 +82,14 @@ internal sealed class JsonEvents(TextWriter output)
             w.WriteStringValue(c);
         }
         w.WriteEndArray();
+        w.WriteString("conditioning", m.Conditioning == Conditioning.Text ? "text" : "class");
+        w.WriteNumber("maxPromptTokens", m.MaxPromptTokens);
+        w.WriteStartArray("promptVocabulary");
+        foreach (string word in m.PromptVocabulary)
+        {
+            w.WriteStringValue(word);
+        }
+        w.WriteEndArray();
         w.WriteNumber("defaultThreshold", m.DefaultThreshold);
         w.WriteNumber("defaultGuidanceScale", m.DefaultGuidanceScale);
         w.WriteString("backend", m.Backend);
