@@ -12,17 +12,17 @@ namespace AdaDiff.Benchmarks;
 /// </summary>
 internal sealed class ComparisonBackends : IDisposable
 {
-    private readonly string _folder;
-    private readonly List<IDisposable> _owned = [];
+    private readonly string folder;
+    private readonly List<IDisposable> owned = [];
 
     private ComparisonBackends(string package, IReadOnlyList<string> configs, int threads)
     {
-        _folder = Path.Combine(Path.GetTempPath(), "adadiff-bench-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_folder);
+        folder = Path.Combine(Path.GetTempPath(), "adadiff-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
         PackageWeights weights = PackageWeights.Read(package);
-        File.Copy(Path.Combine(package, ModelPackage.ManifestFileName), Path.Combine(_folder, ModelPackage.ManifestFileName));
-        File.WriteAllBytes(Path.Combine(_folder, weights.Manifest.Weights.File), weights.Bytes);
-        OnnxExport.Create(weights.Manifest, weights.Bytes, weights.Path).Write(_folder);
+        File.Copy(Path.Combine(package, ModelPackage.ManifestFileName), Path.Combine(folder, ModelPackage.ManifestFileName));
+        File.WriteAllBytes(Path.Combine(folder, weights.Manifest.Weights.File), weights.Bytes);
+        OnnxExport.Create(weights.Manifest, weights.Bytes, weights.Path).Write(folder);
         WeightsSha256 = weights.Sha256;
         Configs = [.. configs];
         Backends = [.. Configs.Select(c => Open(c, threads))];
@@ -44,11 +44,11 @@ internal sealed class ComparisonBackends : IDisposable
 
     public void Dispose()
     {
-        foreach (IDisposable d in _owned)
+        foreach (IDisposable d in owned)
         {
             d.Dispose();
         }
-        Directory.Delete(_folder, recursive: true);
+        Directory.Delete(folder, recursive: true);
     }
 
     /// <summary>
@@ -60,13 +60,13 @@ internal sealed class ComparisonBackends : IDisposable
         switch (config)
         {
             case "torchsharp" or "torchsharp-per-stage":
-                var torch = TorchSharpBackend.Load(_folder, new TorchSharpBackendOptions { Threads = threads });
-                _owned.Add(torch);
+                var torch = TorchSharpBackend.Load(folder, new TorchSharpBackendOptions { Threads = threads });
+                owned.Add(torch);
                 return config == "torchsharp" ? torch : new PerStageBackend(torch);
             case "onnxruntime" or "onnxruntime-per-stage":
                 bool fused = config == "onnxruntime";
-                var onnx = OnnxBackend.Load(_folder, new OnnxBackendOptions { Threads = threads, ReexportWhenStale = false, FusedStages = fused });
-                _owned.Add(onnx);
+                var onnx = OnnxBackend.Load(folder, new OnnxBackendOptions { Threads = threads, ReexportWhenStale = false, FusedStages = fused });
+                owned.Add(onnx);
                 return fused ? onnx : new PerStageBackend(onnx);
             default:
                 throw new ArgumentException($"unknown configuration '{config}' ({BackendComparison.ConfigNames})");

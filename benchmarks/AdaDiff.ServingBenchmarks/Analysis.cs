@@ -18,8 +18,8 @@ public sealed record ConfigSummary(
 /// </summary>
 public sealed class Analysis
 {
-    private readonly Dictionary<(string Config, int Round), Measurement> _byKey = [];
-    private readonly int[] _rounds;
+    private readonly Dictionary<(string Config, int Round), Measurement> byKey = [];
+    private readonly int[] rounds;
 
     public Analysis(BenchResult result)
     {
@@ -27,9 +27,9 @@ public sealed class Analysis
         Result = result;
         foreach (Measurement m in result.Measurements)
         {
-            _byKey[(m.Config, m.Round)] = m;
+            byKey[(m.Config, m.Round)] = m;
         }
-        _rounds = [.. result.Measurements.Select(m => m.Round).Concat(result.Probes.Select(p => p.Round)).Distinct().Order()];
+        rounds = [.. result.Measurements.Select(m => m.Round).Concat(result.Probes.Select(p => p.Round)).Distinct().Order()];
         Configs = [.. result.Configs.Select(Summarise)];
     }
 
@@ -43,7 +43,7 @@ public sealed class Analysis
     public double Value(string key, int round, Func<Measurement, double> metric)
     {
         ArgumentNullException.ThrowIfNull(metric);
-        return _byKey.TryGetValue((key, round), out Measurement? m) && m.Errors == 0 ? metric(m) : double.NaN;
+        return byKey.TryGetValue((key, round), out Measurement? m) && m.Errors == 0 ? metric(m) : double.NaN;
     }
 
     public double Ips(string key, int round) => Value(key, round, m => m.ImagesPerSecond);
@@ -52,7 +52,7 @@ public sealed class Analysis
     public Spread PerRound(Func<int, double> perRound)
     {
         ArgumentNullException.ThrowIfNull(perRound);
-        return Spread.Of([.. _rounds.Select(perRound).Where(double.IsFinite)]);
+        return Spread.Of([.. rounds.Select(perRound).Where(double.IsFinite)]);
     }
 
     /// <summary>Serving overhead: 1 − server images/s over in-process images/s for the same work.</summary>

@@ -14,7 +14,7 @@ namespace AdaDiff.ServingBenchmarks;
 /// </summary>
 internal sealed class BenchRig : IAsyncDisposable
 {
-    private readonly Dictionary<string, LoopbackServer> _servers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LoopbackServer> servers = new(StringComparer.Ordinal);
 
     public BenchRig() => AppDomain.CurrentDomain.ProcessExit += KillServers;
 
@@ -47,10 +47,10 @@ internal sealed class BenchRig : IAsyncDisposable
         foreach (string backend in backends)
         {
             LoopbackServer server = ServerLauncher.Start(serverDll, backend, flags);
-            _servers[backend] = server;
+            servers[backend] = server;
             log.WriteLine($"bench: {backend} server: pid {server.ProcessId}, gRPC {server.GrpcAddress}; waiting for /readyz");
         }
-        foreach ((string backend, LoopbackServer server) in _servers)
+        foreach ((string backend, LoopbackServer server) in servers)
         {
             await server.WaitReadyAsync(TimeSpan.FromMinutes(4), cancel);
             Clients[backend] = new AdaDiffClient(new AdaDiffClientOptions { Address = server.GrpcAddress, MaxAttempts = 1 });
@@ -71,7 +71,7 @@ internal sealed class BenchRig : IAsyncDisposable
     /// <summary>Throws when a server has exited.</summary>
     public void EnsureServersRunning()
     {
-        foreach (LoopbackServer server in _servers.Values)
+        foreach (LoopbackServer server in servers.Values)
         {
             server.EnsureRunning("during the benchmark");
         }
@@ -80,7 +80,7 @@ internal sealed class BenchRig : IAsyncDisposable
     /// <summary>Stops every server as a SIGTERM would (the drain).</summary>
     public async Task StopServersAsync()
     {
-        foreach (LoopbackServer server in _servers.Values)
+        foreach (LoopbackServer server in servers.Values)
         {
             await server.StopAsync(TimeSpan.FromSeconds(15));
         }
@@ -92,7 +92,7 @@ internal sealed class BenchRig : IAsyncDisposable
         {
             client.Dispose();
         }
-        foreach (LoopbackServer server in _servers.Values)
+        foreach (LoopbackServer server in servers.Values)
         {
             await server.DisposeAsync();
         }
@@ -110,7 +110,7 @@ internal sealed class BenchRig : IAsyncDisposable
 
     private void KillServers(object? sender, EventArgs e)
     {
-        foreach (LoopbackServer s in _servers.Values)
+        foreach (LoopbackServer s in servers.Values)
         {
             s.Kill();
         }

@@ -8,8 +8,8 @@ namespace AdaDiff.ServingBenchmarks;
 /// </summary>
 internal sealed class CallTiming
 {
-    private readonly long _start = Stopwatch.GetTimestamp();
-    private long _last;
+    private readonly long start = Stopwatch.GetTimestamp();
+    private long last;
 
     public double FirstStepSeconds { get; private set; } = double.NaN;
 
@@ -26,19 +26,19 @@ internal sealed class CallTiming
         long now = Stopwatch.GetTimestamp();
         if (Steps == 0)
         {
-            FirstStepSeconds = Stopwatch.GetElapsedTime(_start, now).TotalSeconds;
+            FirstStepSeconds = Stopwatch.GetElapsedTime(start, now).TotalSeconds;
         }
         else
         {
-            StepIntervals.Add(Stopwatch.GetElapsedTime(_last, now).TotalSeconds);
+            StepIntervals.Add(Stopwatch.GetElapsedTime(last, now).TotalSeconds);
         }
-        _last = now;
+        last = now;
         Steps++;
         LayersExecuted += layersExecuted;
         Layers += layersFull;
     }
 
-    public double Elapsed() => Stopwatch.GetElapsedTime(_start).TotalSeconds;
+    public double Elapsed() => Stopwatch.GetElapsedTime(start).TotalSeconds;
 }
 
 /// <summary>
@@ -47,16 +47,16 @@ internal sealed class CallTiming
 /// </summary>
 internal sealed class CallRecorder(string config, int round, int depth)
 {
-    private readonly Lock _gate = new();
-    private readonly List<double> _latencies = [];
-    private readonly List<double> _firstSteps = [];
-    private readonly List<double> _intervals = [];
-    private readonly long _start = Stopwatch.GetTimestamp();
-    private long _layersExecuted;
-    private long _layersFull;
-    private int _images;
-    private int _errors;
-    private string? _firstError;
+    private readonly Lock gate = new();
+    private readonly List<double> latencies = [];
+    private readonly List<double> firstSteps = [];
+    private readonly List<double> intervals = [];
+    private readonly long start = Stopwatch.GetTimestamp();
+    private long layersExecuted;
+    private long layersFull;
+    private int images;
+    private int errors;
+    private string? firstError;
 
     /// <summary>
     /// One configuration in one round, the same way on every path: <c>config.Streams</c> concurrent streams of
@@ -87,56 +87,56 @@ internal sealed class CallRecorder(string config, int round, int depth)
     {
         get
         {
-            lock (_gate)
+            lock (gate)
             {
-                return _errors;
+                return errors;
             }
         }
     }
 
     public void Completed(CallTiming call, int images, double latencySeconds)
     {
-        lock (_gate)
+        lock (gate)
         {
-            _latencies.Add(latencySeconds);
-            _firstSteps.Add(call.FirstStepSeconds);
-            _intervals.AddRange(call.StepIntervals);
-            _layersExecuted += call.LayersExecuted;
-            _layersFull += call.Layers;
-            _images += images;
+            latencies.Add(latencySeconds);
+            firstSteps.Add(call.FirstStepSeconds);
+            intervals.AddRange(call.StepIntervals);
+            layersExecuted += call.LayersExecuted;
+            layersFull += call.Layers;
+            this.images += images;
         }
     }
 
     public void Failed(string error)
     {
-        lock (_gate)
+        lock (gate)
         {
-            _errors++;
-            _firstError ??= error;
+            errors++;
+            firstError ??= error;
         }
     }
 
     /// <summary>The measurement, with the wall time from this recorder's creation to now.</summary>
     public Measurement Build(double loadAverage)
     {
-        double wall = Stopwatch.GetElapsedTime(_start).TotalSeconds;
-        lock (_gate)
+        double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        lock (gate)
         {
             return new Measurement
             {
                 Config = config,
                 Round = round,
                 WallSeconds = wall,
-                Images = _images,
-                ImagesPerSecond = _images / wall,
-                LatencyP50 = Stats.PercentileOf(_latencies, 50),
-                LatencyP99 = Stats.PercentileOf(_latencies, 99),
-                FirstStepP50 = Stats.PercentileOf(_firstSteps, 50),
-                FirstStepP99 = Stats.PercentileOf(_firstSteps, 99),
-                StepSeconds = Stats.PercentileOf(_intervals, 50),
-                MeanExitLayer = _layersFull == 0 ? double.NaN : (double)_layersExecuted / _layersFull * depth,
-                Errors = _errors,
-                FirstError = _firstError,
+                Images = images,
+                ImagesPerSecond = images / wall,
+                LatencyP50 = Stats.PercentileOf(latencies, 50),
+                LatencyP99 = Stats.PercentileOf(latencies, 99),
+                FirstStepP50 = Stats.PercentileOf(firstSteps, 50),
+                FirstStepP99 = Stats.PercentileOf(firstSteps, 99),
+                StepSeconds = Stats.PercentileOf(intervals, 50),
+                MeanExitLayer = layersFull == 0 ? double.NaN : (double)layersExecuted / layersFull * depth,
+                Errors = errors,
+                FirstError = firstError,
                 LoadAverage = loadAverage,
             };
         }

@@ -12,14 +12,14 @@ namespace AdaDiff.ServingBenchmarks;
 /// </summary>
 internal sealed class InProcessRunner : IAsyncDisposable
 {
-    private readonly GenerationScheduler _scheduler;
+    private readonly GenerationScheduler scheduler;
 
     public InProcessRunner(IDenoiserBackend backend, BenchSettings settings)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(settings);
         BackendWarmup.Run(backend); // as the server does at load
-        _scheduler = new GenerationScheduler(backend, new SchedulerOptions
+        scheduler = new GenerationScheduler(backend, new SchedulerOptions
         {
             MaxActiveJobs = settings.MaxActiveJobs,
             MaxBatchRows = settings.MaxBatchRows,
@@ -54,7 +54,7 @@ internal sealed class InProcessRunner : IAsyncDisposable
         // A reader that gives up cancels its job, or the job would hold its slot, paused for a reader that is gone.
         using var call = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         GenerationJob? job;
-        while ((job = _scheduler.TryEnqueue(request, call.Token)) is null)
+        while ((job = scheduler.TryEnqueue(request, call.Token)) is null)
         {
             await Task.Delay(10, cancel); // the queue is full (more streams than MaxQueuedJobs + MaxActiveJobs): as a client retrying
         }
@@ -96,5 +96,5 @@ internal sealed class InProcessRunner : IAsyncDisposable
         recorder.Completed(timing, 1, latency);
     }
 
-    public ValueTask DisposeAsync() => _scheduler.DisposeAsync();
+    public ValueTask DisposeAsync() => scheduler.DisposeAsync();
 }

@@ -18,21 +18,21 @@ namespace AdaDiff.ServingBenchmarks;
 /// </summary>
 internal sealed class PeakProbe : IDisposable
 {
-    private readonly InferenceSession _session;
-    private readonly DenseTensor<float> _input;
-    private readonly int _size;
+    private readonly InferenceSession session;
+    private readonly DenseTensor<float> input;
+    private readonly int size;
 
     public PeakProbe(int size, int threads)
     {
-        _size = size;
+        this.size = size;
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); // as the backend's pool: no spinning left behind
-        _session = new InferenceSession(MatmulModel(size).ToByteArray(), options);
+        session = new InferenceSession(MatmulModel(size).ToByteArray(), options);
         var random = new Random(1);
-        _input = new DenseTensor<float>([size, size]);
+        input = new DenseTensor<float>([size, size]);
         for (int i = 0; i < size * size; i++)
         {
-            _input.Buffer.Span[i] = (float)(random.NextDouble() - 0.5);
+            input.Buffer.Span[i] = (float)(random.NextDouble() - 0.5);
         }
         Run(); // the first run packs the constant
     }
@@ -41,7 +41,7 @@ internal sealed class PeakProbe : IDisposable
     public (double Peak, double Median) Measure(int repeats)
     {
         var gflops = new double[repeats];
-        double flops = 2.0 * _size * _size * _size;
+        double flops = 2.0 * size * size * size;
         for (int r = 0; r < repeats; r++)
         {
             long start = Stopwatch.GetTimestamp();
@@ -79,7 +79,7 @@ internal sealed class PeakProbe : IDisposable
     private void Run()
     {
         using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> result =
-            _session.Run([NamedOnnxValue.CreateFromTensor("a", _input)]);
+            session.Run([NamedOnnxValue.CreateFromTensor("a", input)]);
     }
 
     /// <summary>c = a · b with b an n×n initializer, opset 17.</summary>
@@ -119,5 +119,5 @@ internal sealed class PeakProbe : IDisposable
         };
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose() => session.Dispose();
 }

@@ -18,25 +18,25 @@ internal enum CallKind
 /// </summary>
 internal sealed class LoadTally
 {
-    private readonly Dictionary<string, long> _outcomes = new(StringComparer.Ordinal);
-    private long _calls;
-    private long _errors;
-    private long _unexpected;
+    private readonly Dictionary<string, long> outcomes = new(StringComparer.Ordinal);
+    private long calls;
+    private long errors;
+    private long unexpected;
 
-    public long Calls => Interlocked.Read(ref _calls);
+    public long Calls => Interlocked.Read(ref calls);
 
-    public long Errors => Interlocked.Read(ref _errors);
+    public long Errors => Interlocked.Read(ref errors);
 
     /// <summary>Calls that ended otherwise than their kind should (a valid call without a result, an invalid one accepted, …).</summary>
-    public long Unexpected => Interlocked.Read(ref _unexpected);
+    public long Unexpected => Interlocked.Read(ref unexpected);
 
     public IReadOnlyDictionary<string, long> Outcomes
     {
         get
         {
-            lock (_outcomes)
+            lock (outcomes)
             {
-                return new SortedDictionary<string, long>(_outcomes, StringComparer.Ordinal);
+                return new SortedDictionary<string, long>(outcomes, StringComparer.Ordinal);
             }
         }
     }
@@ -46,19 +46,19 @@ internal sealed class LoadTally
 
     public void Record(CallKind kind, string outcome, bool error, bool unexpected, string? detail)
     {
-        Interlocked.Increment(ref _calls);
+        Interlocked.Increment(ref calls);
         if (error)
         {
-            Interlocked.Increment(ref _errors);
+            Interlocked.Increment(ref errors);
         }
         if (unexpected)
         {
-            Interlocked.Increment(ref _unexpected);
+            Interlocked.Increment(ref this.unexpected);
         }
-        lock (_outcomes)
+        lock (outcomes)
         {
             string key = $"{kind.ToString().ToLowerInvariant()}:{outcome}";
-            _outcomes[key] = _outcomes.GetValueOrDefault(key) + 1;
+            outcomes[key] = outcomes.GetValueOrDefault(key) + 1;
             if ((error || unexpected) && detail is not null && ErrorExamples.Count < 10)
             {
                 ErrorExamples.Add($"{kind} {outcome}: {detail}");

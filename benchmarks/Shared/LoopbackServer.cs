@@ -14,8 +14,8 @@ namespace AdaDiff.Benchmarks.Shared;
 internal sealed class LoopbackServer(Process process, string name, int grpcPort, int httpPort) : IAsyncDisposable
 {
     private const int KeptLines = 200;
-    private readonly Process _process = process;
-    private readonly Queue<string> _lines = new();
+    private readonly Process process = process;
+    private readonly Queue<string> lines = new();
 
     /// <summary>What failure messages call it: "the server", "the onnxruntime server".</summary>
     public string Name { get; } = name;
@@ -24,25 +24,25 @@ internal sealed class LoopbackServer(Process process, string name, int grpcPort,
 
     public int HttpPort { get; } = httpPort;
 
-    public int ProcessId => _process.Id;
+    public int ProcessId => process.Id;
 
     public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
 
     /// <summary>Its Prometheus scrape endpoint, <c>http://127.0.0.1:&lt;HttpPort&gt;/metrics</c>.</summary>
     public Uri MetricsAddress => new($"http://127.0.0.1:{HttpPort}/metrics");
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => process.HasExited;
 
-    public int ExitCode => _process.ExitCode;
+    public int ExitCode => process.ExitCode;
 
     /// <summary>The last <see cref="KeptLines"/> lines of its stdout and stderr.</summary>
     public string RecentOutput
     {
         get
         {
-            lock (_lines)
+            lock (lines)
             {
-                return string.Join('\n', _lines);
+                return string.Join('\n', lines);
             }
         }
     }
@@ -100,10 +100,10 @@ internal sealed class LoopbackServer(Process process, string name, int grpcPort,
         var readyz = new Uri($"http://127.0.0.1:{HttpPort}/readyz");
         while (true)
         {
-            if (_process.HasExited)
+            if (process.HasExited)
             {
                 await Task.Delay(500, cancel); // let the last lines arrive
-                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before it was ready; its last output:\n{RecentOutput}");
+                throw new InvalidOperationException($"{Name} exited with code {process.ExitCode} before it was ready; its last output:\n{RecentOutput}");
             }
             try
             {
@@ -128,9 +128,9 @@ internal sealed class LoopbackServer(Process process, string name, int grpcPort,
     /// <summary>Throws with the server's last output if it has exited; <paramref name="during"/> says when ("during the soak").</summary>
     public void EnsureRunning(string during)
     {
-        if (_process.HasExited)
+        if (process.HasExited)
         {
-            throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} {during}; its last output:\n{RecentOutput}");
+            throw new InvalidOperationException($"{Name} exited with code {process.ExitCode} {during}; its last output:\n{RecentOutput}");
         }
     }
 
@@ -140,13 +140,13 @@ internal sealed class LoopbackServer(Process process, string name, int grpcPort,
     /// </summary>
     public async Task<int?> StopAsync(TimeSpan timeout)
     {
-        if (_process.HasExited)
+        if (process.HasExited)
         {
-            return _process.ExitCode;
+            return process.ExitCode;
         }
         try
         {
-            using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+            using Process kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]);
             await kill.WaitForExitAsync(CancellationToken.None);
         }
         catch (System.ComponentModel.Win32Exception)
@@ -156,13 +156,13 @@ internal sealed class LoopbackServer(Process process, string name, int grpcPort,
         using var wait = new CancellationTokenSource(timeout);
         try
         {
-            await _process.WaitForExitAsync(wait.Token);
-            return _process.ExitCode;
+            await process.WaitForExitAsync(wait.Token);
+            return process.ExitCode;
         }
         catch (OperationCanceledException)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync(CancellationToken.None);
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
             return null;
         }
     }
@@ -172,9 +172,9 @@ internal sealed class LoopbackServer(Process process, string name, int grpcPort,
     {
         try
         {
-            if (!_process.HasExited)
+            if (!process.HasExited)
             {
-                _process.Kill(entireProcessTree: true);
+                process.Kill(entireProcessTree: true);
             }
         }
         catch (InvalidOperationException)
@@ -194,7 +194,7 @@ internal sealed class LoopbackServer(Process process, string name, int grpcPort,
         {
             // never started or already gone
         }
-        _process.Dispose();
+        process.Dispose();
     }
 
     /// <inheritdoc/>
@@ -206,12 +206,12 @@ internal sealed class LoopbackServer(Process process, string name, int grpcPort,
         {
             return;
         }
-        lock (_lines)
+        lock (lines)
         {
-            _lines.Enqueue(line);
-            while (_lines.Count > KeptLines)
+            lines.Enqueue(line);
+            while (lines.Count > KeptLines)
             {
-                _lines.Dequeue();
+                lines.Dequeue();
             }
         }
     }

@@ -19,10 +19,10 @@ public sealed class ServersFixture : IAsyncLifetime, IAsyncDisposable
     /// <summary>Loading a model on a busy 2-core machine while other test assemblies run takes well under this.</summary>
     private static readonly TimeSpan ReadyTimeout = ServerProcess.DefaultReadyTimeout;
 
-    private readonly List<ServerProcess> _processes = [];
-    private readonly List<GrpcChannel> _channels = [];
-    private ServerProcess? _onnx;
-    private bool _disposed;
+    private readonly List<ServerProcess> processes = [];
+    private readonly List<GrpcChannel> channels = [];
+    private ServerProcess? onnx;
+    private bool disposed;
 
     public string Repository { get; } = Directory.CreateTempSubdirectory("adadiff-e2e-models-").FullName;
 
@@ -31,7 +31,7 @@ public sealed class ServersFixture : IAsyncLifetime, IAsyncDisposable
     public DiffusionService.DiffusionServiceClient TorchSharp { get; private set; } = null!;
 
     /// <summary>What the ONNX Runtime server has written to its console so far (its log).</summary>
-    public string OnnxOutput => _onnx?.Output ?? "";
+    public string OnnxOutput => onnx?.Output ?? "";
 
     /// <summary>Seconds from starting both processes until both answered /readyz.</summary>
     public double StartSeconds { get; private set; }
@@ -55,11 +55,11 @@ public sealed class ServersFixture : IAsyncLifetime, IAsyncDisposable
                 ServerProcess p = ServerProcess.Start(
                     $"--AdaDiff:ModelRepository={Repository}", $"--AdaDiff:Backend={backend}", "--AdaDiff:ExecutionProvider=cpu",
                     "--AdaDiff:ReexportStaleOnnx=true", "--AdaDiff:Threads=1");
-                _processes.Add(p);
+                processes.Add(p);
                 return p;
             }
             ServerProcess onnx = Start("onnxruntime");
-            _onnx = onnx;
+            this.onnx = onnx;
             ServerProcess torch = Start("torchsharp");
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             await Task.WhenAll(onnx.WaitReadyAsync(http, ReadyTimeout), torch.WaitReadyAsync(http, ReadyTimeout));
@@ -78,16 +78,16 @@ public sealed class ServersFixture : IAsyncLifetime, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_disposed)
+        if (disposed)
         {
             return;
         }
-        _disposed = true;
-        foreach (GrpcChannel channel in _channels)
+        disposed = true;
+        foreach (GrpcChannel channel in channels)
         {
             channel.Dispose();
         }
-        foreach (ServerProcess process in _processes)
+        foreach (ServerProcess process in processes)
         {
             await process.DisposeAsync();
         }
@@ -103,7 +103,7 @@ public sealed class ServersFixture : IAsyncLifetime, IAsyncDisposable
     private DiffusionService.DiffusionServiceClient Client(ServerProcess server)
     {
         GrpcChannel channel = GrpcChannel.ForAddress($"http://127.0.0.1:{server.GrpcPort}");
-        _channels.Add(channel);
+        channels.Add(channel);
         return new DiffusionService.DiffusionServiceClient(channel);
     }
 

@@ -7,7 +7,7 @@ namespace AdaDiff.Client.Tests;
 [Collection(SecureServersCollection.Name)]
 public sealed class CliCredentialsSystemTests(SecureServersFixture fixture) : IDisposable
 {
-    private readonly string _out = Directory.CreateTempSubdirectory("adadiff-cli-credentials-").FullName;
+    private readonly string @out = Directory.CreateTempSubdirectory("adadiff-cli-credentials-").FullName;
 
     private TestCredentials Credentials => fixture.Credentials;
 
@@ -23,23 +23,23 @@ public sealed class CliCredentialsSystemTests(SecureServersFixture fixture) : ID
     public async Task TokenFile_Plaintext_GeneratesAPng()
     {
         var (code, output, err) = await RunAsync("--server", fixture.TokenServer.GrpcAddress, "--token-file", Credentials.TokenFile,
-            "generate", "--class", "2", "--steps", "2", "--seed", "4", "--preview-every", "0", "--out", _out);
+            "generate", "--class", "2", "--steps", "2", "--seed", "4", "--preview-every", "0", "--out", @out);
 
         Assert.True(code == CliApp.ExitCodes.Ok, err + output);
-        AssertPng28(Path.Combine(_out, "image-0-seed4.png"));
+        AssertPng28(Path.Combine(@out, "image-0-seed4.png"));
     }
 
     [Fact]
     public async Task NoToken_ExitsUnauthenticated_NamingTokenFileAndTheVariable()
     {
-        var (code, output, err) = await RunAsync("--server", fixture.TokenServer.GrpcAddress, "--json", "generate", "--steps", "2", "--out", _out);
+        var (code, output, err) = await RunAsync("--server", fixture.TokenServer.GrpcAddress, "--json", "generate", "--steps", "2", "--out", @out);
 
         Assert.Equal(CliApp.ExitCodes.Unauthenticated, code);
         Assert.Contains("the server requires a bearer token", err, StringComparison.Ordinal);
         Assert.Contains("--token-file FILE", err, StringComparison.Ordinal);
         Assert.Contains("ADADIFF_TOKEN", err, StringComparison.Ordinal);
         Assert.Equal("UNAUTHENTICATED", JsonDocument.Parse(output).RootElement.GetProperty("code").GetString());
-        Assert.False(File.Exists(Path.Combine(_out, "stats.json")));
+        Assert.False(File.Exists(Path.Combine(@out, "stats.json")));
     }
 
     [Fact]
@@ -71,10 +71,10 @@ public sealed class CliCredentialsSystemTests(SecureServersFixture fixture) : ID
     public async Task Tls_CaFileAndTokenFile_GeneratesAPng()
     {
         var (code, output, err) = await RunAsync("--server", SecureServersFixture.HttpsAddress(fixture.TlsServer), "--ca-file", Credentials.CaFile,
-            "--token-file", Credentials.TokenFile, "generate", "--class", "3", "--steps", "2", "--seed", "8", "--out", _out);
+            "--token-file", Credentials.TokenFile, "generate", "--class", "3", "--steps", "2", "--seed", "8", "--out", @out);
 
         Assert.True(code == CliApp.ExitCodes.Ok, err + output);
-        AssertPng28(Path.Combine(_out, "image-0-seed8.png"));
+        AssertPng28(Path.Combine(@out, "image-0-seed8.png"));
     }
 
     [Fact]
@@ -122,10 +122,10 @@ public sealed class CliCredentialsSystemTests(SecureServersFixture fixture) : ID
     {
         // The real executable, so the variable is the process's own and no other test sees it.
         string[] args = ["--server", SecureServersFixture.HttpsAddress(fixture.TlsServer), "--ca-file", Credentials.CaFile,
-            "generate", "--class", "4", "--steps", "2", "--seed", "6", "--out", _out];
+            "generate", "--class", "4", "--steps", "2", "--seed", "6", "--out", @out];
         var (code, output) = await RunExecutableAsync(TestCredentials.Token, args);
         Assert.True(code == 0, output);
-        AssertPng28(Path.Combine(_out, "image-0-seed6.png"));
+        AssertPng28(Path.Combine(@out, "image-0-seed6.png"));
 
         (code, output) = await RunExecutableAsync("", args); // an empty variable is no token
         Assert.Equal(CliApp.ExitCodes.Unauthenticated, code);
@@ -146,5 +146,5 @@ public sealed class CliCredentialsSystemTests(SecureServersFixture fixture) : ID
         Assert.Equal((28, 28, 0, 8), (image.Width, image.Height, image.ColorType, image.BitDepth));
     }
 
-    public void Dispose() => Directory.Delete(_out, recursive: true);
+    public void Dispose() => Directory.Delete(@out, recursive: true);
 }

@@ -6,7 +6,7 @@ namespace AdaDiff.Client.Tests;
 [Collection(ServerCollection.Name)]
 public sealed class CliSystemTests(ServerFixture fixture) : IDisposable
 {
-    private readonly string _out = Directory.CreateTempSubdirectory("adadiff-cli-").FullName;
+    private readonly string @out = Directory.CreateTempSubdirectory("adadiff-cli-").FullName;
 
     private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
@@ -19,18 +19,18 @@ public sealed class CliSystemTests(ServerFixture fixture) : IDisposable
     [Fact]
     public async Task Generate_Plain_WritesPngsStripAndStats()
     {
-        var (code, output, err) = await RunAsync("generate", "--class", "7", "-n", "2", "--steps", "4", "--seed", "42", "--preview-every", "2", "--out", _out);
+        var (code, output, err) = await RunAsync("generate", "--class", "7", "-n", "2", "--steps", "4", "--seed", "42", "--preview-every", "2", "--out", @out);
 
         Assert.True(code == CliApp.ExitCodes.Ok, err);
         string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, lines.Count(l => l.StartsWith("step ", StringComparison.Ordinal)));
         Assert.DoesNotContain('\u001b', output); // plain: no ANSI escapes without a terminal
-        Assert.True(File.Exists(Path.Combine(_out, "image-0-seed42.png")));
-        Assert.True(File.Exists(Path.Combine(_out, "image-1-seed43.png")));
-        PngFile strip = PngFile.Read(Path.Combine(_out, "strip.png")); // every pixel decodes
+        Assert.True(File.Exists(Path.Combine(@out, "image-0-seed42.png")));
+        Assert.True(File.Exists(Path.Combine(@out, "image-1-seed43.png")));
+        PngFile strip = PngFile.Read(Path.Combine(@out, "strip.png")); // every pixel decodes
         // two preview columns (steps 2 and 4), two image rows: wider and taller than two 28 px previews
         Assert.True(strip.Width > 2 * 28 && strip.Height > 2 * 28, $"{strip.Width}x{strip.Height}");
-        using JsonDocument stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(_out, "stats.json")));
+        using JsonDocument stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(@out, "stats.json")));
         Assert.Equal(4, stats.RootElement.GetProperty("exitLayersPerStep").GetArrayLength());
         Assert.Equal(2, stats.RootElement.GetProperty("seeds").GetArrayLength());
     }
@@ -38,7 +38,7 @@ public sealed class CliSystemTests(ServerFixture fixture) : IDisposable
     [Fact]
     public async Task Generate_Json_OneObjectPerLine()
     {
-        var (code, output, err) = await RunAsync("generate", "--json", "--class", "1", "--steps", "3", "--seed", "5", "--out", _out);
+        var (code, output, err) = await RunAsync("generate", "--json", "--class", "1", "--steps", "3", "--seed", "5", "--out", @out);
 
         Assert.True(code == CliApp.ExitCodes.Ok, err);
         var events = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
@@ -51,7 +51,7 @@ public sealed class CliSystemTests(ServerFixture fixture) : IDisposable
     [Fact]
     public async Task Generate_UnknownModel_ExitsNotFoundWithHint()
     {
-        var (code, _, err) = await RunAsync("generate", "--model", "no-such-model", "--steps", "2", "--out", _out);
+        var (code, _, err) = await RunAsync("generate", "--model", "no-such-model", "--steps", "2", "--out", @out);
         Assert.Equal(CliApp.ExitCodes.NotFound, code);
         Assert.Contains("adadiff models", err, StringComparison.Ordinal);
     }
@@ -59,7 +59,7 @@ public sealed class CliSystemTests(ServerFixture fixture) : IDisposable
     [Fact]
     public async Task Generate_BadRequest_ExitsBadArgumentNamingField()
     {
-        var (code, _, err) = await RunAsync("generate", "--steps", "100000", "--out", _out);
+        var (code, _, err) = await RunAsync("generate", "--steps", "100000", "--out", @out);
         Assert.Equal(CliApp.ExitCodes.BadArgument, code);
         Assert.Contains("steps:", err, StringComparison.Ordinal);
     }
@@ -68,7 +68,7 @@ public sealed class CliSystemTests(ServerFixture fixture) : IDisposable
     public async Task Generate_PromptToTheClassModel_SentAndRefusedNamingPrompt()
     {
         // The default model takes class labels: the server's answer names the prompt field, so the prompt went out.
-        var (code, _, err) = await RunAsync("generate", "--prompt", "a small dark ankle boot", "--steps", "2", "--out", _out);
+        var (code, _, err) = await RunAsync("generate", "--prompt", "a small dark ankle boot", "--steps", "2", "--out", @out);
         Assert.Equal(CliApp.ExitCodes.BadArgument, code);
         Assert.Contains("prompt:", err, StringComparison.Ordinal);
         Assert.Contains("class-conditional", err, StringComparison.Ordinal);
@@ -77,7 +77,7 @@ public sealed class CliSystemTests(ServerFixture fixture) : IDisposable
     [Fact]
     public async Task Generate_ClassAndPrompt_ExitsBadArgumentBeforeCalling()
     {
-        var (code, _, err) = await RunAsync("generate", "--class", "1", "--prompt", "a boot", "--out", _out);
+        var (code, _, err) = await RunAsync("generate", "--class", "1", "--prompt", "a boot", "--out", @out);
         Assert.Equal(CliApp.ExitCodes.BadArgument, code);
         Assert.Contains("--class or --prompt", err, StringComparison.Ordinal);
     }
@@ -121,5 +121,5 @@ public sealed class CliSystemTests(ServerFixture fixture) : IDisposable
         Assert.Equal("UNAVAILABLE", JsonDocument.Parse(stdout.ToString()).RootElement.GetProperty("code").GetString());
     }
 
-    public void Dispose() => Directory.Delete(_out, recursive: true);
+    public void Dispose() => Directory.Delete(@out, recursive: true);
 }

@@ -10,12 +10,12 @@ namespace AdaDiff.Client.Tests;
 public sealed class ReadmeCredentialsFixture : IAsyncLifetime
 {
     private const string Serve = "scripts/serve.sh ";
-    private ServerProcess? _server;
+    private ServerProcess? server;
 
     /// <summary>Where the setup wrote server.crt, server.key and token; the C# examples run here too (one build folder).</summary>
     public string Root { get; } = ReadmeExampleTests.MirrorRepositoryRoot();
 
-    internal ServerProcess Server => _server ?? throw new InvalidOperationException("not started");
+    internal ServerProcess Server => server ?? throw new InvalidOperationException("not started");
 
     public async Task InitializeAsync()
     {
@@ -32,21 +32,21 @@ public sealed class ReadmeCredentialsFixture : IAsyncLifetime
             return flag.EndsWith("File=" + value, StringComparison.Ordinal) ? $"{flag[..(eq + 1)]}{Path.Combine(Root, value)}" : flag;
         })];
         string certificate = flags.Single(f => f.StartsWith("--AdaDiff:Tls:CertificateFile=", StringComparison.Ordinal)).Split('=', 2)[1];
-        _server = ServerProcess.Start(flags);
+        server = ServerProcess.Start(flags);
         using X509Certificate2 trusted = X509CertificateLoader.LoadCertificateFromFile(certificate); // the self-signed certificate trusts itself
         using var handler = new HttpClientHandler
         {
             ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented is not null && presented.RawDataMemory.Span.SequenceEqual(trusted.RawDataMemory.Span),
         };
         using var https = new HttpClient(handler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(10) };
-        await _server.WaitReadyAsync(https, https: true);
+        await server.WaitReadyAsync(https, https: true);
     }
 
     public async Task DisposeAsync()
     {
-        if (_server is not null)
+        if (server is not null)
         {
-            await _server.DisposeAsync();
+            await server.DisposeAsync();
         }
         ReadmeExampleTests.DeleteMirror(Root);
     }
@@ -65,7 +65,7 @@ public sealed class ReadmeCredentialsFixture : IAsyncLifetime
 public sealed class ReadmeExampleTests(ServerFixture fixture, ReadmeCredentialsFixture credentials) : IDisposable, IClassFixture<ReadmeCredentialsFixture>
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(4);
-    private readonly string _root = MirrorRepositoryRoot();
+    private readonly string root = MirrorRepositoryRoot();
 
     private string GrpcHostPort => $"127.0.0.1:{fixture.Server.GrpcPort}";
 
@@ -81,7 +81,7 @@ public sealed class ReadmeExampleTests(ServerFixture fixture, ReadmeCredentialsF
         // The build step runs in the repository itself: building through the linked folder would restore and
         // compile the projects under other paths. On a tree built by scripts/test.sh it is a no-op.
         await RunAsync(TestPaths.RepositoryRoot, "bash", "-ec", bash[0]);
-        string output = await RunAsync(_root, "bash", "-ec", bash[1]);
+        string output = await RunAsync(root, "bash", "-ec", bash[1]);
 
         foreach (string folder in new[] { "out", "out-full" })
         {
@@ -89,8 +89,8 @@ public sealed class ReadmeExampleTests(ServerFixture fixture, ReadmeCredentialsF
             {
                 AssertPng28(Path.Combine(folder, $"image-{k}-seed{7 + k}.png"));
             }
-            Assert.True(File.Exists(Path.Combine(_root, folder, "stats.json")), $"{folder}/stats.json missing:\n{output}");
-            Assert.True(File.Exists(Path.Combine(_root, folder, "strip.png")), $"{folder}/strip.png missing:\n{output}");
+            Assert.True(File.Exists(Path.Combine(root, folder, "stats.json")), $"{folder}/stats.json missing:\n{output}");
+            Assert.True(File.Exists(Path.Combine(root, folder, "strip.png")), $"{folder}/strip.png missing:\n{output}");
         }
         Assert.Contains("\"event\":\"step\"", output.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal); // the --json | head -3 line
     }
@@ -167,10 +167,10 @@ public sealed class ReadmeExampleTests(ServerFixture fixture, ReadmeCredentialsF
     {
         string command = WithAddress(Assert.Single(ReadmeBlocks("Python", "bash")));
         string code = WithAddress(ReadmeBlocks("Python", "python")[0]);
-        await File.WriteAllTextAsync(Path.Combine(_root, "generate.py"), code);
+        await File.WriteAllTextAsync(Path.Combine(root, "generate.py"), code);
 
-        await RunAsync(_root, "bash", "-ec", command);
-        await RunAsync(_root, "/usr/bin/python3", "generate.py");
+        await RunAsync(root, "bash", "-ec", command);
+        await RunAsync(root, "/usr/bin/python3", "generate.py");
 
         AssertPng28("out/python/image-0-seed42.png");
         AssertPng28("out/python/image-1-seed43.png");
@@ -201,10 +201,10 @@ public sealed class ReadmeExampleTests(ServerFixture fixture, ReadmeCredentialsF
         Assert.True(Directory.Exists(Path.Combine(TestPaths.RepositoryRoot, "clients", "node", "node_modules", "@grpc", "grpc-js")),
             "clients/node/node_modules is missing: run the README's setup step (cd clients/node && npm ci)");
         string code = WithAddress(ReadmeBlocks("Node", "js")[0]);
-        await File.WriteAllTextAsync(Path.Combine(_root, "generate.js"), code);
+        await File.WriteAllTextAsync(Path.Combine(root, "generate.js"), code);
 
-        await RunAsync(_root, "bash", "-ec", WithAddress(bash[1]));
-        await RunAsync(_root, "node", "generate.js");
+        await RunAsync(root, "bash", "-ec", WithAddress(bash[1]));
+        await RunAsync(root, "node", "generate.js");
 
         AssertPng28("out/node/image-0-seed42.png");
         AssertPng28("out/node/image-1-seed43.png");
@@ -238,8 +238,8 @@ public sealed class ReadmeExampleTests(ServerFixture fixture, ReadmeCredentialsF
     /// <summary>Checks a PNG written by an example: a path relative to the test's own folder, or an absolute one.</summary>
     private void AssertPng28(string relativePath)
     {
-        string path = Path.Combine(_root, relativePath);
-        string folder = path.StartsWith(credentials.Root, StringComparison.Ordinal) ? credentials.Root : _root;
+        string path = Path.Combine(root, relativePath);
+        string folder = path.StartsWith(credentials.Root, StringComparison.Ordinal) ? credentials.Root : root;
         Assert.True(File.Exists(path), $"{relativePath} was not written; the folder holds: {string.Join(", ", Directory.GetFileSystemEntries(folder, "*", SearchOption.AllDirectories).Where(e => !IsLink(e)).Select(e => Path.GetRelativePath(folder, e)))}");
         PngFile image = PngFile.Read(path); // decodes every pixel, not only the header
         Assert.Equal((28, 28, 0, 8), (image.Width, image.Height, image.ColorType, image.BitDepth));
@@ -315,7 +315,7 @@ public sealed class ReadmeExampleTests(ServerFixture fixture, ReadmeCredentialsF
         return root;
     }
 
-    public void Dispose() => DeleteMirror(_root);
+    public void Dispose() => DeleteMirror(root);
 
     /// <summary>Deletes a folder of <see cref="MirrorRepositoryRoot"/>: the links themselves, never what they point to.</summary>
     internal static void DeleteMirror(string root)

@@ -12,11 +12,11 @@ namespace AdaDiff.Client.Tests;
 /// </summary>
 public sealed class TinyQueueServerFixture : IAsyncLifetime
 {
-    private ServerProcess? _server;
+    private ServerProcess? server;
 
-    internal ServerProcess Server => _server ?? throw new InvalidOperationException("not started");
+    internal ServerProcess Server => server ?? throw new InvalidOperationException("not started");
 
-    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(
+    public async Task InitializeAsync() => server = await ServerProcess.StartAsync(
         ServerProcess.DefaultReadyTimeout,
         "--AdaDiff:MaxActiveJobs=1",
         "--AdaDiff:MaxQueuedJobs=1",
@@ -24,9 +24,9 @@ public sealed class TinyQueueServerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_server is not null)
+        if (server is not null)
         {
-            await _server.DisposeAsync();
+            await server.DisposeAsync();
         }
     }
 }
@@ -135,18 +135,18 @@ public sealed class RetrySystemTests(TinyQueueServerFixture fixture) : IClassFix
             Stream = new StreamOptions { LatentEncoding = LatentEncoding.None },
         };
 
-        private readonly CancellationTokenSource _stop = new();
-        private readonly ServerProcess _server;
-        private readonly int _stoppedBefore;
-        private readonly AdaDiffClient _client;
-        private readonly List<Task> _calls = [];
+        private readonly CancellationTokenSource stop = new();
+        private readonly ServerProcess server;
+        private readonly int stoppedBefore;
+        private readonly AdaDiffClient client;
+        private readonly List<Task> calls = [];
 
         private Blockers(ServerProcess server)
         {
-            _server = server;
-            _stoppedBefore = server.CountLines(Stopped);
+            this.server = server;
+            stoppedBefore = server.CountLines(Stopped);
             // Retries only in case the blockers of the previous test still hold their slots.
-            _client = new AdaDiffClient(new AdaDiffClientOptions { Address = new Uri(server.GrpcAddress), MaxAttempts = 5 });
+            client = new AdaDiffClient(new AdaDiffClientOptions { Address = new Uri(server.GrpcAddress), MaxAttempts = 5 });
         }
 
         public static async Task<Blockers> FillAsync(ServerProcess server)
@@ -155,15 +155,15 @@ public sealed class RetrySystemTests(TinyQueueServerFixture fixture) : IClassFix
             try
             {
                 var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                blockers._calls.Add(blockers.RunAsync(running));
+                blockers.calls.Add(blockers.RunAsync(running));
                 await running.Task.WaitAsync(TimeSpan.FromSeconds(60)); // its first step streamed: it holds the one active slot
                 int started = server.CountLines(Started);
-                blockers._calls.Add(blockers.RunAsync(null));
+                blockers.calls.Add(blockers.RunAsync(null));
                 var clock = Stopwatch.StartNew();
                 while (server.CountLines(Started) <= started) // accepted into the queue (a rejection would fail its call)
                 {
                     Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the second blocker was not queued:\n{server.Output}");
-                    Assert.False(blockers._calls[1].IsFaulted, blockers._calls[1].Exception?.ToString());
+                    Assert.False(blockers.calls[1].IsFaulted, blockers.calls[1].Exception?.ToString());
                     await Task.Delay(50);
                 }
                 return blockers;
@@ -179,13 +179,13 @@ public sealed class RetrySystemTests(TinyQueueServerFixture fixture) : IClassFix
         {
             try
             {
-                await foreach (GenerationEvent e in _client.GenerateAsync(Long, timeout: TimeSpan.FromMinutes(5), _stop.Token))
+                await foreach (GenerationEvent e in client.GenerateAsync(Long, timeout: TimeSpan.FromMinutes(5), stop.Token))
                 {
                     firstStep?.TrySetResult();
                 }
                 throw new InvalidOperationException("a blocker finished before the test released it; make it longer");
             }
-            catch (Exception e) when (_stop.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+            catch (Exception e) when (stop.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
             {
                 // released
             }
@@ -198,21 +198,21 @@ public sealed class RetrySystemTests(TinyQueueServerFixture fixture) : IClassFix
 
         public async ValueTask DisposeAsync()
         {
-            await _stop.CancelAsync();
+            await stop.CancelAsync();
             try
             {
-                await Task.WhenAll(_calls).WaitAsync(TimeSpan.FromSeconds(30));
+                await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
                 // The server logs each generation's stop once it left the queue or the batch: then both slots are free.
                 var clock = Stopwatch.StartNew();
-                while (_server.CountLines(Stopped) < _stoppedBefore + _calls.Count && clock.Elapsed < TimeSpan.FromSeconds(30))
+                while (server.CountLines(Stopped) < stoppedBefore + calls.Count && clock.Elapsed < TimeSpan.FromSeconds(30))
                 {
                     await Task.Delay(50);
                 }
             }
             finally
             {
-                _client.Dispose();
-                _stop.Dispose();
+                client.Dispose();
+                stop.Dispose();
             }
         }
     }

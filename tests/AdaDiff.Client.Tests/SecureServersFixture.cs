@@ -7,18 +7,18 @@ namespace AdaDiff.Client.Tests;
 /// </summary>
 public sealed class SecureServersFixture : IAsyncLifetime
 {
-    private ServerProcess? _token, _tls, _mutualTls;
+    private ServerProcess? token, tls, mutualTls;
 
     public TestCredentials Credentials { get; } = new();
 
     /// <summary>Plaintext, <c>--AdaDiff:Auth:TokenFile</c>.</summary>
-    internal ServerProcess TokenServer => _token ?? throw new InvalidOperationException("not started");
+    internal ServerProcess TokenServer => token ?? throw new InvalidOperationException("not started");
 
     /// <summary>TLS with the test CA's server certificate, and the token file.</summary>
-    internal ServerProcess TlsServer => _tls ?? throw new InvalidOperationException("not started");
+    internal ServerProcess TlsServer => tls ?? throw new InvalidOperationException("not started");
 
     /// <summary>As <see cref="TlsServer"/>, and a client certificate of the test CA required.</summary>
-    internal ServerProcess MutualTlsServer => _mutualTls ?? throw new InvalidOperationException("not started");
+    internal ServerProcess MutualTlsServer => mutualTls ?? throw new InvalidOperationException("not started");
 
     internal static string HttpsAddress(ServerProcess server) => $"https://127.0.0.1:{server.GrpcPort}";
 
@@ -26,22 +26,22 @@ public sealed class SecureServersFixture : IAsyncLifetime
     {
         string tokens = $"--AdaDiff:Auth:TokenFile={Credentials.ServerTokenFile}";
         string[] tls = [$"--AdaDiff:Tls:CertificateFile={Credentials.ServerCertificateFile}", $"--AdaDiff:Tls:KeyFile={Credentials.ServerKeyFile}"];
-        _token = ServerProcess.Start(tokens);
-        _tls = ServerProcess.Start([tokens, .. tls]);
-        _mutualTls = ServerProcess.Start([tokens, .. tls, $"--AdaDiff:Tls:ClientCaFile={Credentials.CaFile}"]);
+        token = ServerProcess.Start(tokens);
+        this.tls = ServerProcess.Start([tokens, .. tls]);
+        mutualTls = ServerProcess.Start([tokens, .. tls, $"--AdaDiff:Tls:ClientCaFile={Credentials.CaFile}"]);
         using var plain = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         using var https = new HttpClient(Credentials.TrustingHandler(withClientCertificate: false)) { Timeout = TimeSpan.FromSeconds(10) };
         using var mutual = new HttpClient(Credentials.TrustingHandler(withClientCertificate: true)) { Timeout = TimeSpan.FromSeconds(10) };
         // Loaded side by side; a failure leaves them to DisposeAsync, which xunit calls after a failed InitializeAsync.
         await Task.WhenAll(
-            _token.WaitReadyAsync(plain),
-            _tls.WaitReadyAsync(https, https: true),
-            _mutualTls.WaitReadyAsync(mutual, https: true));
+            token.WaitReadyAsync(plain),
+            this.tls.WaitReadyAsync(https, https: true),
+            mutualTls.WaitReadyAsync(mutual, https: true));
     }
 
     public async Task DisposeAsync()
     {
-        foreach (ServerProcess? server in new[] { _token, _tls, _mutualTls })
+        foreach (ServerProcess? server in new[] { token, tls, mutualTls })
         {
             if (server is not null)
             {

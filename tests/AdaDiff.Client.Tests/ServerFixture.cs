@@ -3,17 +3,17 @@ namespace AdaDiff.Client.Tests;
 /// <summary>One real server for every system test of this assembly.</summary>
 public sealed class ServerFixture : IAsyncLifetime
 {
-    private ServerProcess? _server;
+    private ServerProcess? server;
 
-    internal ServerProcess Server => _server ?? throw new InvalidOperationException("not started");
+    internal ServerProcess Server => server ?? throw new InvalidOperationException("not started");
 
-    public async Task InitializeAsync() => _server = await ServerProcess.StartAsync(ServerProcess.DefaultReadyTimeout);
+    public async Task InitializeAsync() => server = await ServerProcess.StartAsync(ServerProcess.DefaultReadyTimeout);
 
     public async Task DisposeAsync()
     {
-        if (_server is not null)
+        if (server is not null)
         {
-            await _server.DisposeAsync();
+            await server.DisposeAsync();
         }
     }
 }

@@ -10,10 +10,10 @@ namespace AdaDiff.Engine.Tests;
 /// </summary>
 internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBackend
 {
-    private readonly Lock _holdLock = new();
-    private int _holdAt = -1;
-    private PassHold? _holdAtPass;
-    private PassHold? _holdNext;
+    private readonly Lock holdLock = new();
+    private int holdAt = -1;
+    private PassHold? holdAtPass;
+    private PassHold? holdNext;
 
     public List<int> RowsPerLayer { get; } = [];
 
@@ -44,19 +44,19 @@ internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBac
     /// <summary>Holds the worker when pass <paramref name="pass"/> (0-based) begins, until the hold is released.</summary>
     public PassHold HoldAt(int pass)
     {
-        lock (_holdLock)
+        lock (holdLock)
         {
-            _holdAt = pass;
-            return _holdAtPass = new PassHold();
+            holdAt = pass;
+            return holdAtPass = new PassHold();
         }
     }
 
     /// <summary>Holds the worker when the next pass begins (after the one running now, if any).</summary>
     public PassHold HoldNext()
     {
-        lock (_holdLock)
+        lock (holdLock)
         {
-            return _holdNext = new PassHold();
+            return holdNext = new PassHold();
         }
     }
 
@@ -88,14 +88,14 @@ internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBac
     private void StartPass(ReadOnlySpan<int> classLabels)
     {
         PassHold? hold;
-        lock (_holdLock)
+        lock (holdLock)
         {
             int index = Passes++;
             LabelsPerPass.Add(classLabels.ToArray());
-            hold = index == _holdAt ? _holdAtPass : _holdNext;
-            if (hold == _holdNext)
+            hold = index == holdAt ? holdAtPass : holdNext;
+            if (hold == holdNext)
             {
-                _holdNext = null;
+                holdNext = null;
             }
         }
         hold?.Hold();
@@ -110,18 +110,18 @@ internal sealed class InstrumentedBackend(IDenoiserBackend inner) : IDenoiserBac
     {
         // A bound, so that a test that fails before releasing does not hang the run: its own assertion reports.
         private static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(60);
-        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly ManualResetEventSlim _released = new(false);
+        private readonly TaskCompletionSource reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ManualResetEventSlim released = new(false);
 
         /// <summary>Completes when the worker is held.</summary>
-        public Task Reached => _reached.Task;
+        public Task Reached => reached.Task;
 
-        public void Release() => _released.Set();
+        public void Release() => released.Set();
 
         internal void Hold()
         {
-            _reached.TrySetResult();
-            _released.Wait(MaxHold);
+            reached.TrySetResult();
+            released.Wait(MaxHold);
         }
     }
 

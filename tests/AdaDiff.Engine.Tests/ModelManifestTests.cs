@@ -4,7 +4,7 @@ namespace AdaDiff.Engine.Tests;
 
 public sealed class ModelManifestTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("adadiff-manifest-").FullName;
+    private readonly string dir = Directory.CreateTempSubdirectory("adadiff-manifest-").FullName;
 
     /// <summary>A valid class-conditional manifest trained with label dropout (3 classes, supportsUnconditional).</summary>
     private static ModelManifest Valid() => ComputeLedgerTests.Manifest();
@@ -68,7 +68,7 @@ public sealed class ModelManifestTests : IDisposable
     [Fact]
     public void SaveLoad_GuidanceScale_RoundTripsAsDefaultGuidanceScale()
     {
-        string path = Path.Combine(_dir, "model.json");
+        string path = Path.Combine(dir, "model.json");
         (Valid() with { DefaultGuidanceScale = 3f }).Save(path);
 
         JsonNode json = JsonNode.Parse(File.ReadAllText(path))!;
@@ -79,7 +79,7 @@ public sealed class ModelManifestTests : IDisposable
     [Fact]
     public void Load_WithoutGuidanceScale_DefaultsToOne()
     {
-        string path = Path.Combine(_dir, "model.json");
+        string path = Path.Combine(dir, "model.json");
         Valid().Save(path);
         JsonObject json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         Assert.True(json.Remove("defaultGuidanceScale"));
@@ -91,7 +91,7 @@ public sealed class ModelManifestTests : IDisposable
     [Fact]
     public void Load_GuidanceScaleOnModelWithoutLabelDropout_ThrowsNamingFile()
     {
-        string path = Path.Combine(_dir, "model.json");
+        string path = Path.Combine(dir, "model.json");
         Valid().Save(path);
         JsonObject json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         json["supportsUnconditional"] = false;
@@ -103,5 +103,5 @@ public sealed class ModelManifestTests : IDisposable
         Assert.StartsWith($"{path}: invalid model manifest: defaultGuidanceScale 3", e.Message, StringComparison.Ordinal);
     }
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => Directory.Delete(dir, recursive: true);
 }

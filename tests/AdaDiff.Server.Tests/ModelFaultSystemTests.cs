@@ -10,29 +10,29 @@ namespace AdaDiff.Server.Tests;
 public sealed class ModelFaultSystemTests : IDisposable
 {
     private const string Model = "fashion-mnist-uvit";
-    private readonly DirectoryInfo _repository = Directory.CreateTempSubdirectory("adadiff-faults-");
+    private readonly DirectoryInfo repository = Directory.CreateTempSubdirectory("adadiff-faults-");
 
     public ModelFaultSystemTests()
     {
         string shipped = Path.Combine(TestPaths.ModelRepository, Model);
-        string good = Directory.CreateDirectory(Path.Combine(_repository.FullName, Model)).FullName;
+        string good = Directory.CreateDirectory(Path.Combine(repository.FullName, Model)).FullName;
         File.Copy(Path.Combine(shipped, "model.json"), Path.Combine(good, "model.json"));
         File.Copy(Path.Combine(shipped, "weights.safetensors"), Path.Combine(good, "weights.safetensors"));
         // corrupt-weights: a valid manifest beside weights that are not safetensors (its hash check fails).
-        string corrupt = Directory.CreateDirectory(Path.Combine(_repository.FullName, "corrupt-weights")).FullName;
+        string corrupt = Directory.CreateDirectory(Path.Combine(repository.FullName, "corrupt-weights")).FullName;
         File.Copy(Path.Combine(shipped, "model.json"), Path.Combine(corrupt, "model.json"));
         File.WriteAllText(Path.Combine(corrupt, "weights.safetensors"), "not safetensors");
         // garbled-manifest: model.json is not JSON.
-        string garbled = Directory.CreateDirectory(Path.Combine(_repository.FullName, "garbled-manifest")).FullName;
+        string garbled = Directory.CreateDirectory(Path.Combine(repository.FullName, "garbled-manifest")).FullName;
         File.WriteAllText(Path.Combine(garbled, "model.json"), "{ this is not json");
     }
 
-    public void Dispose() => _repository.Delete(recursive: true);
+    public void Dispose() => repository.Delete(recursive: true);
 
     [Fact]
     public async Task BrokenPackages_MarkedUnavailableWithTheirReasons_TheDefaultServes()
     {
-        await using ServerProcess server = await ServerProcess.StartAsync(ServerProcess.DefaultReadyTimeout, $"--AdaDiff:ModelRepository={_repository.FullName}");
+        await using ServerProcess server = await ServerProcess.StartAsync(ServerProcess.DefaultReadyTimeout, $"--AdaDiff:ModelRepository={repository.FullName}");
         using GrpcChannel channel = GrpcChannel.ForAddress(server.GrpcAddress);
         var client = new DiffusionService.DiffusionServiceClient(channel);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -44,7 +44,7 @@ public sealed class ModelFaultSystemTests : IDisposable
         Assert.StartsWith("Degraded: 1 models serve; unavailable: ", readiness, StringComparison.Ordinal);
         Assert.Contains("corrupt-weights (", readiness, StringComparison.Ordinal);
         Assert.Contains("garbled-manifest (", readiness, StringComparison.Ordinal);
-        Assert.DoesNotContain(_repository.FullName, readiness, StringComparison.Ordinal); // paths relative to the repository
+        Assert.DoesNotContain(repository.FullName, readiness, StringComparison.Ordinal); // paths relative to the repository
 
         ListModelsResponse models = await client.ListModelsAsync(new ListModelsRequest());
         Assert.Equal(Model, models.Models[0].Name); // the default first, then the unavailable ones
@@ -69,7 +69,7 @@ public sealed class ModelFaultSystemTests : IDisposable
     [Fact]
     public async Task BrokenPackage_StrictModelLoading_StopsTheStartWithCode1()
     {
-        await using ServerProcess server = ServerProcess.Start($"--AdaDiff:ModelRepository={_repository.FullName}", "--AdaDiff:StrictModelLoading=true");
+        await using ServerProcess server = ServerProcess.Start($"--AdaDiff:ModelRepository={repository.FullName}", "--AdaDiff:StrictModelLoading=true");
 
         int exitCode = await server.WaitForExitAsync(TimeSpan.FromMinutes(2));
 

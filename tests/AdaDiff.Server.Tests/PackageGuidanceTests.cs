@@ -19,29 +19,29 @@ public sealed class PackageGuidanceTests : IAsyncLifetime
     /// <summary>Neither 1 (no guidance) nor the evaluation's 3 that the shipped package may hold: only the copy's value gives it.</summary>
     private const float Scale = 2.5f;
 
-    private readonly string _repository;
+    private readonly string repository;
 
-    private readonly ServerFixture _server;
+    private readonly ServerFixture server;
 
     public PackageGuidanceTests()
     {
-        _repository = CopyDefaultPackage(Scale);
-        _server = new ServerFixture(new Dictionary<string, string?> { ["AdaDiff:ModelRepository"] = _repository });
+        repository = CopyDefaultPackage(Scale);
+        server = new ServerFixture(new Dictionary<string, string?> { ["AdaDiff:ModelRepository"] = repository });
     }
 
-    public Task InitializeAsync() => _server.InitializeAsync();
+    public Task InitializeAsync() => server.InitializeAsync();
 
     public async Task DisposeAsync()
     {
-        await _server.DisposeAsync();
-        Directory.Delete(_repository, recursive: true);
+        await server.DisposeAsync();
+        Directory.Delete(repository, recursive: true);
     }
 
     [Fact]
     public async Task GetModelAndListModels_PackageWithScale_ReportIt()
     {
-        ModelInfo info = await _server.Client.GetModelAsync(new GetModelRequest { Name = Model });
-        ListModelsResponse list = await _server.Client.ListModelsAsync(new ListModelsRequest());
+        ModelInfo info = await server.Client.GetModelAsync(new GetModelRequest { Name = Model });
+        ListModelsResponse list = await server.Client.ListModelsAsync(new ListModelsRequest());
 
         Assert.Equal(Scale, info.DefaultGuidanceScale);
         Assert.Equal(Scale, Assert.Single(list.Models).DefaultGuidanceScale);
@@ -50,26 +50,26 @@ public sealed class PackageGuidanceTests : IAsyncLifetime
     [Fact]
     public async Task Generate_ClassLabelGuidanceZero_SampledWithPackageScale()
     {
-        Generation byDefault = await Generation.RunAsync(_server.Client, GuidanceTests.Request(0f, classLabel: 7, seed: 5));
-        Generation explicitScale = await Generation.RunAsync(_server.Client, GuidanceTests.Request(Scale, classLabel: 7, seed: 5));
-        Generation unguided = await Generation.RunAsync(_server.Client, GuidanceTests.Request(1f, classLabel: 7, seed: 5));
+        Generation byDefault = await Generation.RunAsync(server.Client, GuidanceTests.Request(0f, classLabel: 7, seed: 5));
+        Generation explicitScale = await Generation.RunAsync(server.Client, GuidanceTests.Request(Scale, classLabel: 7, seed: 5));
+        Generation unguided = await Generation.RunAsync(server.Client, GuidanceTests.Request(1f, classLabel: 7, seed: 5));
 
         Assert.Equal(Scale, byDefault.Result.Settings.GuidanceScale);
-        Assert.Equal(2, GuidanceTests.RowsPerImage(byDefault, _server.Model), 6);
+        Assert.Equal(2, GuidanceTests.RowsPerImage(byDefault, server.Model), 6);
         // Applied, not only reported: the same images as asking for the scale, other images than no guidance.
         Assert.Equal(explicitScale.Result.Images.Select(i => i.Png), byDefault.Result.Images.Select(i => i.Png));
         Assert.Equal(1f, unguided.Result.Settings.GuidanceScale);
-        Assert.Equal(1, GuidanceTests.RowsPerImage(unguided, _server.Model), 6);
+        Assert.Equal(1, GuidanceTests.RowsPerImage(unguided, server.Model), 6);
         Assert.NotEqual(unguided.Result.Images.Select(i => i.Png), byDefault.Result.Images.Select(i => i.Png));
     }
 
     [Fact]
     public async Task Generate_UnconditionalGuidanceZero_ResolvesToOne()
     {
-        Generation g = await Generation.RunAsync(_server.Client, GuidanceTests.Request(0f, classLabel: null));
+        Generation g = await Generation.RunAsync(server.Client, GuidanceTests.Request(0f, classLabel: null));
 
         Assert.Equal(1f, g.Result.Settings.GuidanceScale);
-        Assert.Equal(1, GuidanceTests.RowsPerImage(g, _server.Model), 6);
+        Assert.Equal(1, GuidanceTests.RowsPerImage(g, server.Model), 6);
     }
 
     /// <summary>A model repository in a temporary folder holding the default package with its manifest's scale set.</summary>

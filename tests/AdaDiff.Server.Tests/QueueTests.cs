@@ -17,16 +17,16 @@ public sealed class QueueTests : IAsyncLifetime
 
     private const string Model = "fashion-mnist-uvit";
 
-    private readonly ServerFixture _server = new(new Dictionary<string, string?>
+    private readonly ServerFixture server = new(new Dictionary<string, string?>
     {
         ["AdaDiff:MaxActiveJobs"] = "1",
         ["AdaDiff:MaxQueuedJobs"] = "1",
         ["AdaDiff:RetryAfterSeconds"] = "2.5",
     });
 
-    public Task InitializeAsync() => _server.InitializeAsync();
+    public Task InitializeAsync() => server.InitializeAsync();
 
-    public Task DisposeAsync() => _server.DisposeAsync();
+    public Task DisposeAsync() => server.DisposeAsync();
 
     private static GenerateRequest LongRequest() => new()
     {
@@ -43,18 +43,18 @@ public sealed class QueueTests : IAsyncLifetime
     {
         using var cts = new CancellationTokenSource();
         // A runs (it has sent a step), B waits in the queue (the gauge says so), C finds the queue full.
-        using AsyncServerStreamingCall<GenerateResponse> running = _server.Client.Generate(LongRequest(), cancellationToken: cts.Token);
+        using AsyncServerStreamingCall<GenerateResponse> running = server.Client.Generate(LongRequest(), cancellationToken: cts.Token);
         Assert.True(await running.ResponseStream.MoveNext(cts.Token));
-        using AsyncServerStreamingCall<GenerateResponse> queued = _server.Client.Generate(LongRequest(), cancellationToken: cts.Token);
+        using AsyncServerStreamingCall<GenerateResponse> queued = server.Client.Generate(LongRequest(), cancellationToken: cts.Token);
         Task<bool> queuedFirst = queued.ResponseStream.MoveNext(cts.Token);
         var wait = Stopwatch.StartNew();
-        while (MetricReader.Gauge(_server.CollectMetrics(), "adadiff.queue.depth", Model) != 1)
+        while (MetricReader.Gauge(server.CollectMetrics(), "adadiff.queue.depth", Model) != 1)
         {
             Assert.True(wait.Elapsed < TimeSpan.FromSeconds(10), "the second call never reached the queue");
             await Task.Delay(10);
         }
 
-        RpcException e = await Assert.ThrowsAsync<RpcException>(() => Generation.RunAsync(_server.Client, LongRequest()));
+        RpcException e = await Assert.ThrowsAsync<RpcException>(() => Generation.RunAsync(server.Client, LongRequest()));
 
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         RetryInfo? retry = e.GetRpcStatus()?.GetDetail<RetryInfo>();

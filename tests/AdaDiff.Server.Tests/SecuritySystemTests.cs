@@ -13,14 +13,14 @@ namespace AdaDiff.Server.Tests;
 public sealed class SecuritySystemTests : IDisposable
 {
     private static readonly GenerateRequest Small = new() { NumImages = 1, Steps = 3, ClassLabel = 2, Seed = 4 };
-    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("adadiff-security-");
+    private readonly DirectoryInfo dir = Directory.CreateTempSubdirectory("adadiff-security-");
 
-    public void Dispose() => _dir.Delete(recursive: true);
+    public void Dispose() => dir.Delete(recursive: true);
 
     [Fact]
     public async Task TokenFile_CallsWithoutAValidToken_UnauthenticatedOnGrpcAndHttpJson_ProbesAndMetricsOpen()
     {
-        string tokens = Path.Combine(_dir.FullName, "tokens");
+        string tokens = Path.Combine(dir.FullName, "tokens");
         await File.WriteAllTextAsync(tokens, "# one token per line\nfirst-secret\n\n  second-secret  \n");
         await using ServerProcess server = await ServerProcess.StartAsync(ServerProcess.DefaultReadyTimeout, $"--AdaDiff:Auth:TokenFile={tokens}");
         using GrpcChannel channel = GrpcChannel.ForAddress(server.GrpcAddress);
@@ -75,7 +75,7 @@ public sealed class SecuritySystemTests : IDisposable
     [Fact]
     public async Task TokenFile_ProtectHealthAndMetrics_ProbesNeedTheTokenToo()
     {
-        string tokens = Path.Combine(_dir.FullName, "tokens");
+        string tokens = Path.Combine(dir.FullName, "tokens");
         await File.WriteAllTextAsync(tokens, "probe-secret\n");
         await using ServerProcess server = ServerProcess.Start($"--AdaDiff:Auth:TokenFile={tokens}", "--AdaDiff:Auth:ProtectHealth=true", "--AdaDiff:Auth:ProtectMetrics=true");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -92,7 +92,7 @@ public sealed class SecuritySystemTests : IDisposable
     [Fact]
     public async Task TokenFile_Empty_StopsTheStartWithCode2NamingIt()
     {
-        string tokens = Path.Combine(_dir.FullName, "tokens");
+        string tokens = Path.Combine(dir.FullName, "tokens");
         await File.WriteAllTextAsync(tokens, "# nothing yet\n");
         await using ServerProcess server = ServerProcess.Start($"--AdaDiff:Auth:TokenFile={tokens}");
 

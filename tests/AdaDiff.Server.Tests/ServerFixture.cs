@@ -20,7 +20,7 @@ public sealed class ServerFixture : IAsyncLifetime
     /// <summary>The gRPC port the fixture's options name; the channel's address carries it.</summary>
     public const int GrpcPort = 50051;
 
-    private WebApplication? _app;
+    private WebApplication? app;
 
     public ServerFixture()
     {
@@ -43,7 +43,7 @@ public sealed class ServerFixture : IAsyncLifetime
     /// <summary>The default model as GetModel describes it.</summary>
     public ModelInfo Model { get; private set; } = null!;
 
-    public IServiceProvider Services => _app!.Services;
+    public IServiceProvider Services => app!.Services;
 
     /// <summary>What the in-memory exporter collected; <see cref="CollectMetrics"/> refreshes it.</summary>
     public List<MetricSnapshot> ExportedMetrics { get; } = [];
@@ -70,14 +70,14 @@ public sealed class ServerFixture : IAsyncLifetime
         builder.Configuration.AddInMemoryCollection(Settings);
         builder.Services.AddAdaDiff(builder.Configuration);
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddInMemoryExporter(ExportedMetrics));
-        _app = builder.Build();
-        _app.MapAdaDiff();
-        await _app.StartAsync();
-        await _app.Services.GetRequiredService<ModelRegistry>().Ready.WaitAsync(TimeSpan.FromMinutes(3));
+        app = builder.Build();
+        app.MapAdaDiff();
+        await app.StartAsync();
+        await app.Services.GetRequiredService<ModelRegistry>().Ready.WaitAsync(TimeSpan.FromMinutes(3));
 
         Channel = GrpcChannel.ForAddress($"http://localhost:{GrpcPort}", new GrpcChannelOptions
         {
-            HttpHandler = _app.GetTestServer().CreateHandler(),
+            HttpHandler = app.GetTestServer().CreateHandler(),
         });
         Client = new DiffusionService.DiffusionServiceClient(Channel);
         Model = await Client.GetModelAsync(new GetModelRequest { Name = "fashion-mnist-uvit" });
@@ -112,10 +112,10 @@ public sealed class ServerFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Channel?.Dispose();
-        if (_app is not null)
+        if (app is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await app.StopAsync();
+            await app.DisposeAsync();
         }
     }
 }

@@ -5,18 +5,18 @@ namespace AdaDiff.ServingBenchmarks.Tests;
 /// <summary>The reports from a given result set: JSON that reads back, the markdown section among other text, PNGs.</summary>
 public sealed class ReportWriterTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("adadiff-serving-bench-").FullName;
+    private readonly string dir = Directory.CreateTempSubdirectory("adadiff-serving-bench-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => Directory.Delete(dir, recursive: true);
 
     [Fact]
     public void Write_ResultSet_WritesJsonPlotsAndTheSection_KeepingTheRestOfTheMarkdown()
     {
         BenchResult result = Synthetic.Result(Synthetic.Options(rounds: 3), Synthetic.Plausible);
-        string md = Path.Combine(_dir, "benchmarks.md");
+        string md = Path.Combine(dir, "benchmarks.md");
         File.WriteAllText(md, "# Benchmark: TorchSharp vs ONNX Runtime\n\nThe in-process table.\n");
 
-        ReportWriter.Written written = ReportWriter.Write(result, Path.Combine(_dir, "out", "serving"), md);
+        ReportWriter.Written written = ReportWriter.Write(result, Path.Combine(dir, "out", "serving"), md);
 
         string text = File.ReadAllText(md);
         Assert.StartsWith("# Benchmark: TorchSharp vs ONNX Runtime\n\nThe in-process table.\n\n" + MarkdownSection.Begin, text, StringComparison.Ordinal);
@@ -33,7 +33,7 @@ public sealed class ReportWriterTests : IDisposable
         }
 
         // written again: the section is replaced, not added twice
-        ReportWriter.Write(result, Path.Combine(_dir, "out", "serving"), md);
+        ReportWriter.Write(result, Path.Combine(dir, "out", "serving"), md);
         string again = File.ReadAllText(md);
         Assert.Equal(text, again);
     }

@@ -12,28 +12,28 @@ namespace AdaDiff.Tests.Shared;
 /// </summary>
 internal sealed class DotnetProcess : IDisposable, IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _stdout = new(), _stderr = new(), _output = new();
+    private readonly Process process;
+    private readonly StringBuilder stdout = new(), stderr = new(), output = new();
 
     private DotnetProcess(Process process)
     {
-        _process = process;
+        this.process = process;
     }
 
-    public int Id => _process.Id;
+    public int Id => process.Id;
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => process.HasExited;
 
-    public int ExitCode => _process.ExitCode;
+    public int ExitCode => process.ExitCode;
 
     /// <summary>What the process wrote to stdout so far.</summary>
-    public string Stdout => Read(_stdout);
+    public string Stdout => Read(stdout);
 
     /// <summary>What the process wrote to stderr so far.</summary>
-    public string Stderr => Read(_stderr);
+    public string Stderr => Read(stderr);
 
     /// <summary>Both streams so far, line by line in the order they arrived.</summary>
-    public string Output => Read(_output);
+    public string Output => Read(output);
 
     /// <summary>
     /// Starts <c>dotnet DLL ARGS</c> in <paramref name="workingDirectory"/>; <paramref name="environment"/> sets
@@ -66,11 +66,11 @@ internal sealed class DotnetProcess : IDisposable, IAsyncDisposable
             }
         }
         var child = new DotnetProcess(new Process { StartInfo = start });
-        child._process.OutputDataReceived += (_, e) => child.Append(child._stdout, e.Data);
-        child._process.ErrorDataReceived += (_, e) => child.Append(child._stderr, e.Data);
-        child._process.Start();
-        child._process.BeginOutputReadLine();
-        child._process.BeginErrorReadLine();
+        child.process.OutputDataReceived += (_, e) => child.Append(child.stdout, e.Data);
+        child.process.ErrorDataReceived += (_, e) => child.Append(child.stderr, e.Data);
+        child.process.Start();
+        child.process.BeginOutputReadLine();
+        child.process.BeginErrorReadLine();
         return child;
     }
 
@@ -81,14 +81,14 @@ internal sealed class DotnetProcess : IDisposable, IAsyncDisposable
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cancel.Token); // since .NET 6 also waits for the redirected streams' end
-        return _process.ExitCode;
+        await process.WaitForExitAsync(cancel.Token); // since .NET 6 also waits for the redirected streams' end
+        return process.ExitCode;
     }
 
     /// <summary>Sends SIGTERM, as <c>kill</c> or a scheduler stopping the job does.</summary>
     public void Terminate()
     {
-        using Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        using Process kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
 
@@ -96,17 +96,17 @@ internal sealed class DotnetProcess : IDisposable, IAsyncDisposable
     {
         try
         {
-            if (!_process.HasExited)
+            if (!process.HasExited)
             {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit();
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
             }
         }
         catch (InvalidOperationException)
         {
             // never started, already reaped or already disposed: disposing twice is harmless
         }
-        _process.Dispose();
+        process.Dispose();
     }
 
     public ValueTask DisposeAsync()
@@ -121,16 +121,16 @@ internal sealed class DotnetProcess : IDisposable, IAsyncDisposable
         {
             return;
         }
-        lock (_output)
+        lock (output)
         {
             stream.AppendLine(line);
-            _output.AppendLine(line);
+            output.AppendLine(line);
         }
     }
 
     private string Read(StringBuilder sb)
     {
-        lock (_output)
+        lock (output)
         {
             return sb.ToString();
         }

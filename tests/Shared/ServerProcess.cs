@@ -26,11 +26,11 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>How long to wait, once the process has exited, for the last lines of its output (the reason it exited).</summary>
     private static readonly TimeSpan OutputDrainTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly DotnetProcess _process;
+    private readonly DotnetProcess process;
 
     private ServerProcess(DotnetProcess process, int grpcPort, int httpPort)
     {
-        _process = process;
+        this.process = process;
         GrpcPort = grpcPort;
         HttpPort = httpPort;
     }
@@ -43,11 +43,11 @@ internal sealed class ServerProcess : IAsyncDisposable
     public string GrpcAddress => $"http://127.0.0.1:{GrpcPort}";
 
     /// <summary>Everything the process wrote so far, stdout and stderr.</summary>
-    public string Output => _process.Output;
+    public string Output => process.Output;
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => process.HasExited;
 
-    public int ExitCode => _process.ExitCode;
+    public int ExitCode => process.ExitCode;
 
     /// <summary>
     /// Starts the server; <paramref name="extraArgs"/> (e.g. <c>--AdaDiff:Backend=torchsharp</c>,
@@ -112,10 +112,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         var wait = Stopwatch.StartNew();
         while (true)
         {
-            if (_process.HasExited)
+            if (process.HasExited)
             {
                 await DrainOutputAsync();
-                throw new InvalidOperationException($"the server exited with {_process.ExitCode}:\n{Output}");
+                throw new InvalidOperationException($"the server exited with {process.ExitCode}:\n{Output}");
             }
             try
             {
@@ -139,7 +139,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>The server's process id (to read its memory from /proc).</summary>
-    public int ProcessId => _process.Id;
+    public int ProcessId => process.Id;
 
     /// <summary>Resident memory of the server now, in bytes (VmRSS of /proc/&lt;pid&gt;/status).</summary>
     public long ResidentBytes()
@@ -155,10 +155,10 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Sends SIGTERM, as Kubernetes does when it stops a pod.</summary>
-    public void Terminate() => _process.Terminate();
+    public void Terminate() => process.Terminate();
 
     /// <summary>Waits for the process to exit by itself (and for the last of its output); returns its exit code.</summary>
-    public Task<int> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
+    public Task<int> WaitForExitAsync(TimeSpan timeout) => process.WaitForExitAsync(timeout);
 
     /// <summary>Lines of the server's output (stdout and stderr) that contain <paramref name="text"/>.</summary>
     public int CountLines(string text)
@@ -176,7 +176,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         return port;
     }
 
-    public ValueTask DisposeAsync() => _process.DisposeAsync();
+    public ValueTask DisposeAsync() => process.DisposeAsync();
 
     /// <summary>After an exit, lets the asynchronous readers deliver the last lines (the reason) before they are reported.</summary>
     private async Task DrainOutputAsync()

@@ -15,7 +15,7 @@ public sealed class TestCredentials : IDisposable
     /// <summary>The token the servers accept.</summary>
     public const string Token = "s3cret-Token_42";
 
-    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("adadiff-credentials-");
+    private readonly DirectoryInfo dir = Directory.CreateTempSubdirectory("adadiff-credentials-");
 
     public TestCredentials()
     {
@@ -34,7 +34,7 @@ public sealed class TestCredentials : IDisposable
         WrongTokenFile = Write("wrong-token", "not-the-token\n");
     }
 
-    public string Folder => _dir.FullName;
+    public string Folder => dir.FullName;
 
     public string CaFile { get; }
 
@@ -60,7 +60,7 @@ public sealed class TestCredentials : IDisposable
     /// <summary>A file with the given text in the credentials folder.</summary>
     public string Write(string name, string text)
     {
-        string path = Path.Combine(_dir.FullName, name);
+        string path = Path.Combine(dir.FullName, name);
         File.WriteAllText(path, text);
         return path;
     }
@@ -92,7 +92,7 @@ public sealed class TestCredentials : IDisposable
         return handler;
     }
 
-    public void Dispose() => _dir.Delete(recursive: true);
+    public void Dispose() => dir.Delete(recursive: true);
 
     /// <summary>A P-256 certificate: a self-signed CA when <paramref name="issuer"/> is null, else a leaf for 127.0.0.1 with the extended key usage given.</summary>
     private static X509Certificate2 Create(string subject, X509Certificate2? issuer, string? usage)

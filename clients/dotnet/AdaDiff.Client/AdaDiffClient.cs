@@ -13,11 +13,11 @@ namespace AdaDiff.Client;
 /// </summary>
 public sealed class AdaDiffClient : IDisposable
 {
-    private readonly GrpcChannel _channel;
-    private readonly ClientCredentials _credentials;
-    private readonly AdaDiffClientOptions _options;
-    private readonly DiffusionService.DiffusionServiceClient _diffusion;
-    private readonly Health.HealthClient _health;
+    private readonly GrpcChannel channel;
+    private readonly ClientCredentials credentials;
+    private readonly AdaDiffClientOptions options;
+    private readonly DiffusionService.DiffusionServiceClient diffusion;
+    private readonly Health.HealthClient health;
 
     /// <summary>
     /// Connects (lazily) to <paramref name="options"/>' address. The credentials files it names (token, CA, client
@@ -31,20 +31,20 @@ public sealed class AdaDiffClient : IDisposable
     public AdaDiffClient(AdaDiffClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _options = options;
-        _credentials = ClientCredentials.Load(options);
+        this.options = options;
+        credentials = ClientCredentials.Load(options);
         try
         {
-            _channel = ChannelFactory.Create(options, _credentials);
+            channel = ChannelFactory.Create(options, credentials);
         }
         catch
         {
-            _credentials.Dispose();
+            credentials.Dispose();
             throw;
         }
-        CallInvoker invoker = ChannelFactory.WithToken(_channel, _credentials);
-        _diffusion = new DiffusionService.DiffusionServiceClient(invoker);
-        _health = new Health.HealthClient(invoker);
+        CallInvoker invoker = ChannelFactory.WithToken(channel, credentials);
+        diffusion = new DiffusionService.DiffusionServiceClient(invoker);
+        health = new Health.HealthClient(invoker);
     }
 
     /// <summary>Connects (lazily) to one server at <paramref name="address"/> (e.g. <c>http://127.0.0.1:50051</c>) with default options.</summary>
@@ -54,7 +54,7 @@ public sealed class AdaDiffClient : IDisposable
     }
 
     /// <summary>The generated gRPC client, for calls this wrapper does not cover (with the same credentials).</summary>
-    public DiffusionService.DiffusionServiceClient Raw => _diffusion;
+    public DiffusionService.DiffusionServiceClient Raw => diffusion;
 
     /// <summary>
     /// Generates images: yields one <see cref="StepProgress"/> per sampling step, in order, then one
@@ -66,7 +66,7 @@ public sealed class AdaDiffClient : IDisposable
         GenerateRequest request, TimeSpan? timeout = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using AsyncServerStreamingCall<GenerateResponse> call = _diffusion.Generate(request, deadline: Deadline(timeout), cancellationToken: cancellationToken);
+        using AsyncServerStreamingCall<GenerateResponse> call = diffusion.Generate(request, deadline: Deadline(timeout), cancellationToken: cancellationToken);
         long executed = 0, full = 0;
         int steps = 0;
         bool completed = false;
@@ -119,31 +119,31 @@ public sealed class AdaDiffClient : IDisposable
     /// <summary>Lists the served models, default first.</summary>
     public async Task<IReadOnlyList<ModelInfo>> ListModelsAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        ListModelsResponse response = await _diffusion.ListModelsAsync(new ListModelsRequest(), deadline: Deadline(timeout), cancellationToken: cancellationToken);
+        ListModelsResponse response = await diffusion.ListModelsAsync(new ListModelsRequest(), deadline: Deadline(timeout), cancellationToken: cancellationToken);
         return response.Models;
     }
 
     /// <summary>Describes one model; NOT_FOUND if the server does not serve it.</summary>
     public async Task<ModelInfo> GetModelAsync(string name, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        await _diffusion.GetModelAsync(new GetModelRequest { Name = name }, deadline: Deadline(timeout), cancellationToken: cancellationToken);
+        await diffusion.GetModelAsync(new GetModelRequest { Name = name }, deadline: Deadline(timeout), cancellationToken: cancellationToken);
 
     /// <summary>Asks grpc.health.v1 about <paramref name="service"/> ("" = the whole server).</summary>
     public async Task<HealthCheckResponse.Types.ServingStatus> CheckHealthAsync(string service = "", TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        HealthCheckResponse reply = await _health.CheckAsync(new HealthCheckRequest { Service = service }, deadline: Deadline(timeout), cancellationToken: cancellationToken);
+        HealthCheckResponse reply = await health.CheckAsync(new HealthCheckRequest { Service = service }, deadline: Deadline(timeout), cancellationToken: cancellationToken);
         return reply.Status;
     }
 
     private DateTime? Deadline(TimeSpan? timeout)
     {
-        TimeSpan? t = timeout ?? _options.DefaultTimeout;
+        TimeSpan? t = timeout ?? options.DefaultTimeout;
         return t is null ? null : DateTime.UtcNow + t.Value;
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
-        _channel.Dispose();
-        _credentials.Dispose();
+        channel.Dispose();
+        credentials.Dispose();
     }
 }

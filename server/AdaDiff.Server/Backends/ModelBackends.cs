@@ -11,7 +11,7 @@ public sealed class ModelBackends
     /// <summary>Execution providers a configuration may give.</summary>
     public static readonly string[] Providers = ["cpu", "cuda"];
 
-    private readonly Dictionary<string, IModelBackendFactory> _factories = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IModelBackendFactory> factories = new(StringComparer.Ordinal);
 
     /// <summary>Collects the registered factories.</summary>
     public ModelBackends(IEnumerable<IModelBackendFactory> factories)
@@ -19,12 +19,12 @@ public sealed class ModelBackends
         ArgumentNullException.ThrowIfNull(factories);
         foreach (IModelBackendFactory factory in factories)
         {
-            _factories[factory.Name] = factory;
+            this.factories[factory.Name] = factory;
         }
     }
 
     /// <summary>Names of the backends in this build, in <see cref="KnownBackends"/> order.</summary>
-    public IReadOnlyList<string> Available => [.. KnownBackends.Where(_factories.ContainsKey)];
+    public IReadOnlyList<string> Available => [.. KnownBackends.Where(factories.ContainsKey)];
 
     /// <summary>
     /// Loads the package in <paramref name="packageDir"/> on the backend configured for <paramref name="model"/>
@@ -36,7 +36,7 @@ public sealed class ModelBackends
         options.Models.TryGetValue(model, out ModelBackendOptions? perModel);
         string backend = perModel?.Backend ?? options.Backend;
         string provider = perModel?.ExecutionProvider ?? options.ExecutionProvider;
-        if (!_factories.TryGetValue(backend, out IModelBackendFactory? factory))
+        if (!factories.TryGetValue(backend, out IModelBackendFactory? factory))
         {
             // The options validator refuses this at start; reaching it means a factory was not registered.
             throw new InvalidOperationException($"model '{model}': backend '{backend}' is not in this build (it has {string.Join(", ", Available)}).");

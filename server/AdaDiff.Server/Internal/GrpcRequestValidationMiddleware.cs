@@ -36,9 +36,9 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
 {
     private const int PrefixLength = 5;
     private static readonly ICompressionProvider[] Decompressors = [new GzipCompressionProvider(System.IO.Compression.CompressionLevel.Fastest), new DeflateCompressionProvider(System.IO.Compression.CompressionLevel.Fastest)];
-    private readonly ConcurrentDictionary<IMethod, RequestType?> _requestTypes = new();
-    private readonly int _maxMessage = options.Value.Limits.MaxReceiveMessageBytes;
-    private readonly ILogger _logger = logger;
+    private readonly ConcurrentDictionary<IMethod, RequestType?> requestTypes = new();
+    private readonly int maxMessage = options.Value.Limits.MaxReceiveMessageBytes;
+    private readonly ILogger logger = logger;
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -47,7 +47,7 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
             || !(HttpProtocol.IsHttp2(request.Protocol) || HttpProtocol.IsHttp3(request.Protocol))
             || context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>() is not { } grpc
             || !string.Equals(request.Path.Value, grpc.Method.FullName, StringComparison.Ordinal) // "/service/method": not a JSON route
-            || _requestTypes.GetOrAdd(grpc.Method, RequestTypeOf) is not { } requestType)
+            || requestTypes.GetOrAdd(grpc.Method, RequestTypeOf) is not { } requestType)
         {
             await next(context);
             return;
@@ -86,7 +86,7 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
         }
         if (result.problem is { } message)
         {
-            ServerLog.RequestBodyRejected(_logger, method, message);
+            ServerLog.RequestBodyRejected(logger, method, message);
             await RequestRejection.WriteAsync(context, result.code, StatusCodes.Status400BadRequest, message);
             return;
         }
@@ -115,7 +115,7 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
                         return Invalid($"The gRPC message prefix has compressed flag {prefix[0]}; it must be 0 or 1.");
                     }
                     uint length = BinaryPrimitives.ReadUInt32BigEndian(prefix.AsSpan(1));
-                    if (length > (uint)_maxMessage)
+                    if (length > (uint)maxMessage)
                     {
                         return (null, StatusCode.ResourceExhausted, TooLarge(length));
                     }
@@ -168,10 +168,10 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
                 while ((n = decompressing.Read(chunk, 0, chunk.Length)) > 0)
                 {
                     output.Write(chunk, 0, n);
-                    if (output.Length > _maxMessage)
+                    if (output.Length > maxMessage)
                     {
                         return (null, StatusCode.ResourceExhausted, string.Create(CultureInfo.InvariantCulture,
-                            $"The request message decompresses to more than this server's limit of {_maxMessage} bytes (AdaDiff:Limits:MaxReceiveMessageBytes)."));
+                            $"The request message decompresses to more than this server's limit of {maxMessage} bytes (AdaDiff:Limits:MaxReceiveMessageBytes)."));
                     }
                 }
                 message = output.ToArray();
@@ -196,7 +196,7 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
     private static (byte[]? Frame, StatusCode Code, string? Problem) Invalid(string problem) => (null, StatusCode.InvalidArgument, problem);
 
     private string TooLarge(uint length) => string.Create(CultureInfo.InvariantCulture,
-        $"The request message is {length} bytes, over this server's limit of {_maxMessage} bytes (AdaDiff:Limits:MaxReceiveMessageBytes).");
+        $"The request message is {length} bytes, over this server's limit of {maxMessage} bytes (AdaDiff:Limits:MaxReceiveMessageBytes).");
 
     /// <summary>
     /// The body of a call that streams requests, handed to grpc-dotnet frame by frame once each frame has passed
@@ -204,9 +204,9 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
     /// </summary>
     private sealed class CheckedMessageStream(Stream inner, GrpcRequestValidationMiddleware owner, RequestType requestType, string encoding, string method) : Stream
     {
-        private readonly byte[] _prefix = new byte[PrefixLength];
-        private byte[] _frame = [];
-        private int _at;
+        private readonly byte[] prefix = new byte[PrefixLength];
+        private byte[] frame = [];
+        private int at;
 
         public override bool CanRead => true;
 
@@ -228,18 +228,18 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
             {
                 return 0;
             }
-            if (_at == _frame.Length)
+            if (at == frame.Length)
             {
                 if (await NextFrameAsync(cancellationToken) is not { } frame)
                 {
                     return 0;
                 }
-                _frame = frame;
-                _at = 0;
+                this.frame = frame;
+                at = 0;
             }
-            int n = Math.Min(buffer.Length, _frame.Length - _at);
-            _frame.AsSpan(_at, n).CopyTo(buffer.Span);
-            _at += n;
+            int n = Math.Min(buffer.Length, frame.Length - at);
+            frame.AsSpan(at, n).CopyTo(buffer.Span);
+            at += n;
             return n;
         }
 
@@ -261,7 +261,7 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
         /// <summary>The next whole frame, checked; null at the end of the body.</summary>
         private async Task<byte[]?> NextFrameAsync(CancellationToken cancellationToken)
         {
-            int read = await inner.ReadAtLeastAsync(_prefix, PrefixLength, throwOnEndOfStream: false, cancellationToken);
+            int read = await inner.ReadAtLeastAsync(prefix, PrefixLength, throwOnEndOfStream: false, cancellationToken);
             if (read == 0)
             {
                 return null;
@@ -270,18 +270,18 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
             {
                 throw Fail(StatusCode.InvalidArgument, $"The request message is truncated: the body ended inside the 5-byte prefix of a gRPC frame.");
             }
-            if (_prefix[0] > 1)
+            if (prefix[0] > 1)
             {
-                throw Fail(StatusCode.InvalidArgument, $"The gRPC message prefix has compressed flag {_prefix[0]}; it must be 0 or 1.");
+                throw Fail(StatusCode.InvalidArgument, $"The gRPC message prefix has compressed flag {prefix[0]}; it must be 0 or 1.");
             }
-            uint length = BinaryPrimitives.ReadUInt32BigEndian(_prefix.AsSpan(1));
-            if (length > (uint)owner._maxMessage)
+            uint length = BinaryPrimitives.ReadUInt32BigEndian(prefix.AsSpan(1));
+            if (length > (uint)owner.maxMessage)
             {
                 throw Fail(StatusCode.ResourceExhausted, owner.TooLarge(length));
             }
             // Grown as the bytes arrive, not allocated as declared.
             using var frame = new MemoryStream();
-            frame.Write(_prefix);
+            frame.Write(prefix);
             byte[] chunk = new byte[Math.Min((int)length, 64 * 1024)];
             while (frame.Length < PrefixLength + length)
             {
@@ -296,7 +296,7 @@ internal sealed class GrpcRequestValidationMiddleware(RequestDelegate next, IOpt
             (byte[]? checkedFrame, StatusCode code, string? problem) = owner.Check(bytes, requestType, encoding, method);
             if (problem is not null)
             {
-                ServerLog.RequestBodyRejected(owner._logger, method, problem);
+                ServerLog.RequestBodyRejected(owner.logger, method, problem);
                 throw Fail(code, problem);
             }
             return checkedFrame;

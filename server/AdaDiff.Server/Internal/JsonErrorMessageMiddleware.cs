@@ -124,12 +124,12 @@ internal sealed class JsonErrorMessageMiddleware(RequestDelegate next)
     /// </summary>
     private sealed class ErrorHoldingStream(Stream inner, HttpResponse response) : Stream
     {
-        private MemoryStream? _held;
-        private bool _decided;
-        private bool _passThrough;
+        private MemoryStream? held;
+        private bool decided;
+        private bool passThrough;
 
         /// <summary>The error body, when one was held.</summary>
-        public byte[]? Held => _held?.ToArray();
+        public byte[]? Held => held?.ToArray();
 
         public override bool CanRead => false;
 
@@ -164,15 +164,15 @@ internal sealed class JsonErrorMessageMiddleware(RequestDelegate next)
             {
                 inner.Write(buffer);
             }
-            else if (_held!.Length + buffer.Length <= MaxHeldBytes)
+            else if (held!.Length + buffer.Length <= MaxHeldBytes)
             {
-                _held.Write(buffer);
+                held.Write(buffer);
             }
             else
             {
-                inner.Write(_held.GetBuffer().AsSpan(0, (int)_held.Length));
-                _held = null;
-                _passThrough = true;
+                inner.Write(held.GetBuffer().AsSpan(0, (int)held.Length));
+                held = null;
+                passThrough = true;
                 inner.Write(buffer);
             }
         }
@@ -186,16 +186,16 @@ internal sealed class JsonErrorMessageMiddleware(RequestDelegate next)
             {
                 await inner.WriteAsync(buffer, cancellationToken);
             }
-            else if (_held!.Length + buffer.Length <= MaxHeldBytes)
+            else if (held!.Length + buffer.Length <= MaxHeldBytes)
             {
-                _held.Write(buffer.Span);
+                held.Write(buffer.Span);
             }
             else
             {
                 // Not a status object after all: write what was held and pass the rest through.
-                await inner.WriteAsync(_held.GetBuffer().AsMemory(0, (int)_held.Length), cancellationToken);
-                _held = null;
-                _passThrough = true;
+                await inner.WriteAsync(held.GetBuffer().AsMemory(0, (int)held.Length), cancellationToken);
+                held = null;
+                passThrough = true;
                 await inner.WriteAsync(buffer, cancellationToken);
             }
         }
@@ -208,17 +208,17 @@ internal sealed class JsonErrorMessageMiddleware(RequestDelegate next)
 
         private bool PassThrough()
         {
-            if (!_decided)
+            if (!decided)
             {
-                _decided = true;
-                _passThrough = response.StatusCode < 400;
-                if (!_passThrough)
+                decided = true;
+                passThrough = response.StatusCode < 400;
+                if (!passThrough)
                 {
-                    _held = new MemoryStream();
+                    held = new MemoryStream();
                     response.ContentLength = null; // the rewritten message may be longer or shorter
                 }
             }
-            return _passThrough;
+            return passThrough;
         }
     }
 }

@@ -8,18 +8,18 @@ namespace AdaDiff.Server.Internal;
 /// </summary>
 internal sealed class ModelLoaderService(ModelRegistry registry, IHostApplicationLifetime lifetime, ILogger<ModelLoaderService> logger) : IHostedService, IDisposable
 {
-    private readonly CancellationTokenSource _stopping = new();
-    private Task? _loading;
+    private readonly CancellationTokenSource stopping = new();
+    private Task? loading;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _loading = Task.Run(() =>
+        loading = Task.Run(() =>
         {
             try
             {
-                registry.Load(_stopping.Token);
+                registry.Load(stopping.Token);
             }
-            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 // Shutting down while loading.
             }
@@ -35,12 +35,12 @@ internal sealed class ModelLoaderService(ModelRegistry registry, IHostApplicatio
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_loading is not null)
+        await stopping.CancelAsync().ConfigureAwait(false);
+        if (loading is not null)
         {
-            await _loading.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await loading.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose() => stopping.Dispose();
 }

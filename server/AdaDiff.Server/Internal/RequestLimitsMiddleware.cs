@@ -15,24 +15,24 @@ namespace AdaDiff.Server.Internal;
 /// </summary>
 internal sealed class RequestLimitsMiddleware(RequestDelegate next, IOptions<AdaDiffOptions> options, ILogger<RequestLimitsMiddleware> logger)
 {
-    private readonly LimitsOptions _limits = options.Value.Limits;
+    private readonly LimitsOptions limits = options.Value.Limits;
 
     public Task InvokeAsync(HttpContext context)
     {
         HttpRequest request = context.Request;
         (long bytes, int count) = Measure(context);
-        if (bytes > _limits.MaxRequestHeadersBytes)
+        if (bytes > limits.MaxRequestHeadersBytes)
         {
             return RefuseAsync(context, StatusCodes.Status431RequestHeaderFieldsTooLarge, string.Create(CultureInfo.InvariantCulture,
-                $"The request headers are {bytes} bytes, over this server's limit of {_limits.MaxRequestHeadersBytes} bytes (AdaDiff:Limits:MaxRequestHeadersBytes)."));
+                $"The request headers are {bytes} bytes, over this server's limit of {limits.MaxRequestHeadersBytes} bytes (AdaDiff:Limits:MaxRequestHeadersBytes)."));
         }
-        if (count > _limits.MaxRequestHeaderCount)
+        if (count > limits.MaxRequestHeaderCount)
         {
             return RefuseAsync(context, StatusCodes.Status431RequestHeaderFieldsTooLarge, string.Create(CultureInfo.InvariantCulture,
-                $"The request has {count} header fields, over this server's limit of {_limits.MaxRequestHeaderCount} (AdaDiff:Limits:MaxRequestHeaderCount)."));
+                $"The request has {count} header fields, over this server's limit of {limits.MaxRequestHeaderCount} (AdaDiff:Limits:MaxRequestHeaderCount)."));
         }
         // gRPC bodies are framed messages, checked message by message in GrpcRequestValidationMiddleware.
-        if (!RequestRejection.IsGrpc(request) && request.ContentLength > _limits.MaxReceiveMessageBytes)
+        if (!RequestRejection.IsGrpc(request) && request.ContentLength > limits.MaxReceiveMessageBytes)
         {
             // Let Kestrel read the unwanted body to its end after the answer (within its drain timeout) instead of
             // closing the connection under a client still sending: an HTTP/1.1 client then reads the 413, not a reset.
@@ -41,7 +41,7 @@ internal sealed class RequestLimitsMiddleware(RequestDelegate next, IOptions<Ada
                 bodySize.MaxRequestBodySize = null;
             }
             return RefuseAsync(context, StatusCodes.Status413PayloadTooLarge, string.Create(CultureInfo.InvariantCulture,
-                $"The request body is {request.ContentLength} bytes, over this server's limit of {_limits.MaxReceiveMessageBytes} bytes (AdaDiff:Limits:MaxReceiveMessageBytes)."));
+                $"The request body is {request.ContentLength} bytes, over this server's limit of {limits.MaxReceiveMessageBytes} bytes (AdaDiff:Limits:MaxReceiveMessageBytes)."));
         }
         return next(context);
     }

@@ -19,7 +19,7 @@ namespace AdaDiff.Server.Internal;
 /// </remarks>
 internal sealed class SendLimitInterceptor(IOptions<AdaDiffOptions> options, ILogger<SendLimitInterceptor> logger) : Interceptor
 {
-    private readonly int _max = options.Value.Limits.MaxSendMessageBytes;
+    private readonly int max = options.Value.Limits.MaxSendMessageBytes;
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -65,10 +65,10 @@ internal sealed class SendLimitInterceptor(IOptions<AdaDiffOptions> options, ILo
 
     private void Check<T>(T message, ServerCallContext context, CancellationTokenSource? refused = null)
     {
-        if (message is IMessage protobuf && protobuf.CalculateSize() is var size && size > _max)
+        if (message is IMessage protobuf && protobuf.CalculateSize() is var size && size > max)
         {
             string reason = string.Create(CultureInfo.InvariantCulture,
-                $"The response message would be {size} bytes, over this server's limit of {_max} bytes (AdaDiff:Limits:MaxSendMessageBytes); ask for less in one call (fewer images, latents less often).");
+                $"The response message would be {size} bytes, over this server's limit of {max} bytes (AdaDiff:Limits:MaxSendMessageBytes); ask for less in one call (fewer images, latents less often).");
             ServerLog.ResponseOverLimit(logger, context.Method, reason);
             // Now, while the handler's own cancellation sources are still linked to the token (DiffusionService
             // disposes its linked source as the exception leaves it).
@@ -83,13 +83,13 @@ internal sealed class SendLimitInterceptor(IOptions<AdaDiffOptions> options, ILo
     /// </summary>
     private sealed class HandlerScopedContext : ServerCallContext
     {
-        private readonly ServerCallContext _inner;
-        private readonly CancellationToken _token;
+        private readonly ServerCallContext inner;
+        private readonly CancellationToken token;
 
         public HandlerScopedContext(ServerCallContext inner, CancellationToken token)
         {
-            _inner = inner;
-            _token = token;
+            this.inner = inner;
+            this.token = token;
             if (inner.UserState is { } state && !state.ContainsKey("__HttpContext"))
             {
                 try
@@ -103,39 +103,39 @@ internal sealed class SendLimitInterceptor(IOptions<AdaDiffOptions> options, ILo
             }
         }
 
-        protected override string MethodCore => _inner.Method;
+        protected override string MethodCore => inner.Method;
 
-        protected override string HostCore => _inner.Host;
+        protected override string HostCore => inner.Host;
 
-        protected override string PeerCore => _inner.Peer;
+        protected override string PeerCore => inner.Peer;
 
-        protected override DateTime DeadlineCore => _inner.Deadline;
+        protected override DateTime DeadlineCore => inner.Deadline;
 
-        protected override Metadata RequestHeadersCore => _inner.RequestHeaders;
+        protected override Metadata RequestHeadersCore => inner.RequestHeaders;
 
-        protected override CancellationToken CancellationTokenCore => _token;
+        protected override CancellationToken CancellationTokenCore => token;
 
-        protected override Metadata ResponseTrailersCore => _inner.ResponseTrailers;
+        protected override Metadata ResponseTrailersCore => inner.ResponseTrailers;
 
         protected override Status StatusCore
         {
-            get => _inner.Status;
-            set => _inner.Status = value;
+            get => inner.Status;
+            set => inner.Status = value;
         }
 
         protected override WriteOptions? WriteOptionsCore
         {
-            get => _inner.WriteOptions;
-            set => _inner.WriteOptions = value;
+            get => inner.WriteOptions;
+            set => inner.WriteOptions = value;
         }
 
-        protected override AuthContext AuthContextCore => _inner.AuthContext;
+        protected override AuthContext AuthContextCore => inner.AuthContext;
 
-        protected override IDictionary<object, object> UserStateCore => _inner.UserState;
+        protected override IDictionary<object, object> UserStateCore => inner.UserState;
 
-        protected override ContextPropagationToken CreatePropagationTokenCore(ContextPropagationOptions? options) => _inner.CreatePropagationToken(options);
+        protected override ContextPropagationToken CreatePropagationTokenCore(ContextPropagationOptions? options) => inner.CreatePropagationToken(options);
 
-        protected override Task WriteResponseHeadersAsyncCore(Metadata responseHeaders) => _inner.WriteResponseHeadersAsync(responseHeaders);
+        protected override Task WriteResponseHeadersAsyncCore(Metadata responseHeaders) => inner.WriteResponseHeadersAsync(responseHeaders);
     }
 
     /// <summary>Checks each message before the call's own writer sends it.</summary>

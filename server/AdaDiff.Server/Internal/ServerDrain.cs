@@ -8,20 +8,20 @@ namespace AdaDiff.Server.Internal;
 /// </summary>
 public sealed class ServerDrain : IDisposable
 {
-    private readonly Lock _lock = new();
-    private readonly CancellationTokenSource _graceOver = new();
-    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _inFlight;
-    private bool _draining;
+    private readonly Lock gate = new();
+    private readonly CancellationTokenSource graceOver = new();
+    private readonly TaskCompletionSource idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int inFlight;
+    private bool draining;
 
     /// <summary>True from the start of the drain.</summary>
     public bool IsDraining
     {
         get
         {
-            lock (_lock)
+            lock (gate)
             {
-                return _draining;
+                return draining;
             }
         }
     }
@@ -31,15 +31,15 @@ public sealed class ServerDrain : IDisposable
     {
         get
         {
-            lock (_lock)
+            lock (gate)
             {
-                return _inFlight;
+                return inFlight;
             }
         }
     }
 
     /// <summary>Fires when the grace period ends with streams still running: they must end now.</summary>
-    public CancellationToken GraceOver => _graceOver.Token;
+    public CancellationToken GraceOver => graceOver.Token;
 
     /// <summary>
     /// Admits a stream unless draining or <paramref name="maxOpen"/> streams are open (a stream stays open until its
@@ -48,17 +48,17 @@ public sealed class ServerDrain : IDisposable
     /// </summary>
     public StreamAdmission TryEnter(int maxOpen)
     {
-        lock (_lock)
+        lock (gate)
         {
-            if (_draining)
+            if (draining)
             {
                 return StreamAdmission.Draining;
             }
-            if (_inFlight >= maxOpen)
+            if (inFlight >= maxOpen)
             {
                 return StreamAdmission.TooMany;
             }
-            _inFlight++;
+            inFlight++;
             return StreamAdmission.Admitted;
         }
     }
@@ -66,11 +66,11 @@ public sealed class ServerDrain : IDisposable
     /// <summary>A stream admitted by <see cref="TryEnter"/> ended.</summary>
     public void Exit()
     {
-        lock (_lock)
+        lock (gate)
         {
-            if (--_inFlight == 0 && _draining)
+            if (--inFlight == 0 && draining)
             {
-                _idle.TrySetResult();
+                idle.TrySetResult();
             }
         }
     }
@@ -78,14 +78,14 @@ public sealed class ServerDrain : IDisposable
     /// <summary>Stops admitting streams; returns how many were in flight.</summary>
     public int Begin()
     {
-        lock (_lock)
+        lock (gate)
         {
-            _draining = true;
-            if (_inFlight == 0)
+            draining = true;
+            if (inFlight == 0)
             {
-                _idle.TrySetResult();
+                idle.TrySetResult();
             }
-            return _inFlight;
+            return inFlight;
         }
     }
 
@@ -96,19 +96,19 @@ public sealed class ServerDrain : IDisposable
     /// </summary>
     public async Task<int> WaitAsync(TimeSpan grace, TimeSpan endTimeout, CancellationToken cancellationToken)
     {
-        Task idle = _idle.Task;
+        Task idle = this.idle.Task;
         if (await Completes(idle, grace, cancellationToken).ConfigureAwait(false))
         {
             return 0;
         }
         int remaining = InFlight;
-        await _graceOver.CancelAsync().ConfigureAwait(false);
+        await graceOver.CancelAsync().ConfigureAwait(false);
         await Completes(idle, endTimeout, cancellationToken).ConfigureAwait(false);
         return Math.Max(remaining, 1);
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _graceOver.Dispose();
+    public void Dispose() => graceOver.Dispose();
 
     private static async Task<bool> Completes(Task task, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -12,10 +12,10 @@ public sealed class ModelObserver : IGenerationObserver
     /// <summary>Timestep buckets of the exit-layer histogram: T split into this many equal ranges.</summary>
     public const int TimestepBuckets = 10;
 
-    private readonly AdaDiffMetrics _metrics;
-    private readonly TagList _tags;
-    private readonly TagList[] _bucketTags;
-    private readonly int _timesteps;
+    private readonly AdaDiffMetrics metrics;
+    private readonly TagList tags;
+    private readonly TagList[] bucketTags;
+    private readonly int timesteps;
 
     /// <summary>Creates the observer of one model.</summary>
     /// <param name="metrics">The instruments.</param>
@@ -26,13 +26,13 @@ public sealed class ModelObserver : IGenerationObserver
     {
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentOutOfRangeException.ThrowIfLessThan(timesteps, 1);
-        _metrics = metrics;
-        _timesteps = timesteps;
-        _tags = new TagList { { "model", model }, { "backend", backend } };
-        _bucketTags = new TagList[TimestepBuckets];
+        this.metrics = metrics;
+        this.timesteps = timesteps;
+        tags = new TagList { { "model", model }, { "backend", backend } };
+        bucketTags = new TagList[TimestepBuckets];
         for (int b = 0; b < TimestepBuckets; b++)
         {
-            _bucketTags[b] = new TagList { { "model", model }, { "backend", backend }, { "timestep_bucket", TimestepBucketLabel(b, timesteps) } };
+            bucketTags[b] = new TagList { { "model", model }, { "backend", backend }, { "timestep_bucket", TimestepBucketLabel(b, timesteps) } };
         }
     }
 
@@ -49,48 +49,48 @@ public sealed class ModelObserver : IGenerationObserver
         Math.Clamp((int)((long)timestep * TimestepBuckets / timesteps), 0, TimestepBuckets - 1);
 
     /// <inheritdoc/>
-    public void NetworkPass(int rows, long rowLayers, double seconds) => _metrics.BatchSize.Record(rows, _tags);
+    public void NetworkPass(int rows, long rowLayers, double seconds) => metrics.BatchSize.Record(rows, tags);
 
     /// <inheritdoc/>
     public void ImageStep(int exitLayer, int depth, int timestep, int timesteps) =>
-        _metrics.ExitLayer.Record(exitLayer, _bucketTags[TimestepBucket(timestep, timesteps > 0 ? timesteps : _timesteps)]);
+        metrics.ExitLayer.Record(exitLayer, bucketTags[TimestepBucket(timestep, timesteps > 0 ? timesteps : this.timesteps)]);
 
     /// <inheritdoc/>
     public void JobStep(ComputeTotals compute, double stepSeconds, double secondsPerLayer, int rowsPerImage)
     {
-        _metrics.LayersExecuted.Add(compute.LayersExecuted, _tags);
-        _metrics.LayersFull.Add(compute.LayersFull, _tags);
-        _metrics.FlopsExecuted.Add(compute.FlopsExecuted, _tags);
+        metrics.LayersExecuted.Add(compute.LayersExecuted, tags);
+        metrics.LayersFull.Add(compute.LayersFull, tags);
+        metrics.FlopsExecuted.Add(compute.FlopsExecuted, tags);
         // Uncertainty heads cost FLOPs a full pass does not run: a step that exits late can cost more
         // than full depth. A counter cannot go down, so such a step saves 0.
-        _metrics.FlopsSaved.Add(Math.Max(0, compute.FlopsFull - compute.FlopsExecuted), _tags);
+        metrics.FlopsSaved.Add(Math.Max(0, compute.FlopsFull - compute.FlopsExecuted), tags);
         long skipped = Math.Max(0, compute.LayersFull - compute.LayersExecuted);
-        _metrics.ComputeSaved.Add(skipped * rowsPerImage * secondsPerLayer, _tags);
-        _metrics.StepDuration.Record(stepSeconds, _tags);
-        _metrics.Steps.Add(1, _tags);
+        metrics.ComputeSaved.Add(skipped * rowsPerImage * secondsPerLayer, tags);
+        metrics.StepDuration.Record(stepSeconds, tags);
+        metrics.Steps.Add(1, tags);
     }
 
     /// <inheritdoc/>
     public void JobStarted(double queueSeconds, double firstStepSeconds)
     {
-        _metrics.QueueWait.Record(queueSeconds, _tags);
-        _metrics.FirstStepLatency.Record(firstStepSeconds, _tags);
+        metrics.QueueWait.Record(queueSeconds, tags);
+        metrics.FirstStepLatency.Record(firstStepSeconds, tags);
     }
 
     /// <inheritdoc/>
     public void JobFinished(bool completed, int images, double seconds)
     {
-        _metrics.GenerationDuration.Record(seconds, _tags);
+        metrics.GenerationDuration.Record(seconds, tags);
         if (completed)
         {
-            _metrics.Images.Add(images, _tags);
+            metrics.Images.Add(images, tags);
         }
     }
 
     /// <inheritdoc/>
     public void Occupancy(int queued, int active)
     {
-        _metrics.QueueDepth.Record(queued, _tags);
-        _metrics.GenerationsActive.Record(active, _tags);
+        metrics.QueueDepth.Record(queued, tags);
+        metrics.GenerationsActive.Record(active, tags);
     }
 }

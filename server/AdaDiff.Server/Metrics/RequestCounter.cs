@@ -12,18 +12,18 @@ public sealed class RequestCounter
 {
     private static readonly string[] CodeNames = BuildCodeNames();
 
-    private readonly Counter<long> _counter;
-    private readonly TagList[] _tags;
+    private readonly Counter<long> counter;
+    private readonly TagList[] tags;
 
     /// <summary>Creates the counter of <paramref name="model"/> on <paramref name="backend"/>.</summary>
     public RequestCounter(AdaDiffMetrics metrics, string model, string backend)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        _counter = metrics.Requests;
-        _tags = new TagList[CodeNames.Length];
+        counter = metrics.Requests;
+        tags = new TagList[CodeNames.Length];
         for (int i = 0; i < CodeNames.Length; i++)
         {
-            _tags[i] = new TagList { { "model", model }, { "backend", backend }, { "code", CodeNames[i] } };
+            tags[i] = new TagList { { "model", model }, { "backend", backend }, { "code", CodeNames[i] } };
         }
     }
 
@@ -31,7 +31,7 @@ public sealed class RequestCounter
     public static string CodeName(StatusCode code) => (uint)code < (uint)CodeNames.Length ? CodeNames[(int)code] : "UNKNOWN";
 
     /// <summary>One call ended with <paramref name="code"/>.</summary>
-    public void Add(StatusCode code) => _counter.Add(1, _tags[(uint)code < (uint)_tags.Length ? (int)code : (int)StatusCode.Unknown]);
+    public void Add(StatusCode code) => counter.Add(1, tags[(uint)code < (uint)tags.Length ? (int)code : (int)StatusCode.Unknown]);
 
     private static string[] BuildCodeNames()
     {

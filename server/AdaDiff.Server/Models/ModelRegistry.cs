@@ -17,88 +17,88 @@ namespace AdaDiff.Server.Models;
 /// </summary>
 public sealed class ModelRegistry : IAsyncDisposable
 {
-    private readonly ModelCatalog _catalog;
-    private readonly ModelBackends _backends;
-    private readonly AdaDiffMetrics _metrics;
-    private readonly AdaDiffOptions _options;
-    private readonly ILoggerFactory _loggerFactory;
-    private readonly ILogger _logger;
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile ServedModel[] _models = [];
-    private volatile Dictionary<string, ServedModel> _byName = new(StringComparer.Ordinal);
-    private volatile UnavailableModel[] _unavailable = [];
-    private int _loadStarted;
-    private bool _disposed;
+    private readonly ModelCatalog catalog;
+    private readonly ModelBackends backends;
+    private readonly AdaDiffMetrics metrics;
+    private readonly AdaDiffOptions options;
+    private readonly ILoggerFactory loggerFactory;
+    private readonly ILogger logger;
+    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile ServedModel[] models = [];
+    private volatile Dictionary<string, ServedModel> byName = new(StringComparer.Ordinal);
+    private volatile UnavailableModel[] unavailable = [];
+    private int loadStarted;
+    private bool disposed;
 
     /// <summary>Creates an empty registry; <see cref="Load"/> fills it.</summary>
     public ModelRegistry(ModelCatalog catalog, ModelBackends backends, AdaDiffMetrics metrics, IOptions<AdaDiffOptions> options, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        _catalog = catalog;
-        _backends = backends;
-        _metrics = metrics;
-        _options = options.Value;
-        _loggerFactory = loggerFactory;
-        _logger = loggerFactory.CreateLogger<ModelRegistry>();
+        this.catalog = catalog;
+        this.backends = backends;
+        this.metrics = metrics;
+        this.options = options.Value;
+        this.loggerFactory = loggerFactory;
+        logger = loggerFactory.CreateLogger<ModelRegistry>();
     }
 
     /// <summary>Completes when every model is loaded; faults with the load error.</summary>
-    public Task Ready => _ready.Task;
+    public Task Ready => ready.Task;
 
     /// <summary>True once every model is loaded.</summary>
-    public bool IsReady => _ready.Task.IsCompletedSuccessfully;
+    public bool IsReady => ready.Task.IsCompletedSuccessfully;
 
     /// <summary>The error that stopped loading, or null.</summary>
-    public Exception? LoadError => _ready.Task.Exception?.InnerException;
+    public Exception? LoadError => ready.Task.Exception?.InnerException;
 
     /// <summary>Loaded models, default first (empty until ready).</summary>
-    public IReadOnlyList<ServedModel> Models => _models;
+    public IReadOnlyList<ServedModel> Models => models;
 
     /// <summary>Packages of the repository that failed to load and are not served (empty until ready).</summary>
-    public IReadOnlyList<UnavailableModel> Unavailable => _unavailable;
+    public IReadOnlyList<UnavailableModel> Unavailable => unavailable;
 
     /// <summary>The unavailable package named <paramref name="name"/>, or null.</summary>
-    public UnavailableModel? FindUnavailable(string name) => Array.Find(_unavailable, u => u.Name == name);
+    public UnavailableModel? FindUnavailable(string name) => Array.Find(unavailable, u => u.Name == name);
 
     /// <summary>The default model's name.</summary>
-    public string DefaultModel => _catalog.DefaultModel;
+    public string DefaultModel => catalog.DefaultModel;
 
     /// <summary>Finds a loaded model by exact name.</summary>
-    public bool TryGet(string name, [NotNullWhen(true)] out ServedModel? model) => _byName.TryGetValue(name, out model);
+    public bool TryGet(string name, [NotNullWhen(true)] out ServedModel? model) => byName.TryGetValue(name, out model);
 
     /// <summary>Loads every model of the catalog (blocking; call once, off the request path).</summary>
     public void Load(CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _loadStarted, 1) != 0)
+        if (Interlocked.Exchange(ref loadStarted, 1) != 0)
         {
             throw new InvalidOperationException("The models are already loading or loaded.");
         }
         List<ServedModel> loaded = [];
         try
         {
-            ServerLog.LoadingModels(_logger, _catalog.Repository, _catalog.DefaultModel);
-            List<UnavailableModel> unavailable = [.. _catalog.Unavailable];
-            foreach (ModelCatalog.Entry entry in _catalog.Entries)
+            ServerLog.LoadingModels(logger, catalog.Repository, catalog.DefaultModel);
+            List<UnavailableModel> unavailable = [.. catalog.Unavailable];
+            foreach (ModelCatalog.Entry entry in catalog.Entries)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
                     loaded.Add(LoadOne(entry));
                 }
-                catch (Exception e) when (entry.Name != _catalog.DefaultModel && !_options.StrictModelLoading && e is not OperationCanceledException)
+                catch (Exception e) when (entry.Name != catalog.DefaultModel && !options.StrictModelLoading && e is not OperationCanceledException)
                 {
                     // One broken package is marked unavailable; the others serve.
-                    ServerLog.ModelUnavailable(_logger, entry.Name, e.Message);
-                    unavailable.Add(UnavailableModel.From(entry.Name, e, _catalog.Repository));
+                    ServerLog.ModelUnavailable(logger, entry.Name, e.Message);
+                    unavailable.Add(UnavailableModel.From(entry.Name, e, catalog.Repository));
                 }
             }
             ServedModel[] models = [.. loaded];
-            _byName = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
-            _unavailable = [.. unavailable];
-            _models = models;
-            ServerLog.ModelsReady(_logger, models.Length);
-            _ready.TrySetResult();
+            byName = models.ToDictionary(m => m.Name, StringComparer.Ordinal);
+            this.unavailable = [.. unavailable];
+            this.models = models;
+            ServerLog.ModelsReady(logger, models.Length);
+            ready.TrySetResult();
         }
         catch (Exception e)
         {
@@ -106,7 +106,7 @@ public sealed class ModelRegistry : IAsyncDisposable
             {
                 ReleaseAsync(model).AsTask().GetAwaiter().GetResult();
             }
-            _ready.TrySetException(e);
+            ready.TrySetException(e);
             throw;
         }
     }
@@ -114,24 +114,24 @@ public sealed class ModelRegistry : IAsyncDisposable
     private ServedModel LoadOne(ModelCatalog.Entry entry)
     {
         long start = Stopwatch.GetTimestamp();
-        IDenoiserBackend backend = _backends.Load(entry.Name, entry.Directory, _options, _logger);
+        IDenoiserBackend backend = backends.Load(entry.Name, entry.Directory, options, logger);
         try
         {
             PngCodec.EnsureSupported(entry.Manifest.Channels, entry.Name);
             PromptTokenizer? tokenizer = LoadTokenizer(entry);
             BackendWarmup.Run(backend);
-            SchedulerLimits limits = SchedulerLimits.Resolve(_options, backend.Manifest, maxRows => BatchSizing.Measure(backend, maxRows));
+            SchedulerLimits limits = SchedulerLimits.Resolve(options, backend.Manifest, maxRows => BatchSizing.Measure(backend, maxRows));
             LogLimits(entry.Name, limits);
-            var observer = new ModelObserver(_metrics, entry.Name, backend.Name, entry.Manifest.NoiseSchedule.Timesteps);
+            var observer = new ModelObserver(metrics, entry.Name, backend.Name, entry.Manifest.NoiseSchedule.Timesteps);
             var scheduler = new GenerationScheduler(
                 backend,
-                limits.ToSchedulerOptions(_options),
+                limits.ToSchedulerOptions(options),
                 observer,
-                _loggerFactory.CreateLogger<GenerationScheduler>());
+                loggerFactory.CreateLogger<GenerationScheduler>());
             observer.Occupancy(0, 0);
-            ServerLog.ModelLoaded(_logger, entry.Name, backend.Name, backend.ExecutionProvider, entry.Manifest.Depth,
+            ServerLog.ModelLoaded(logger, entry.Name, backend.Name, backend.ExecutionProvider, entry.Manifest.Depth,
                 entry.Manifest.Height, entry.Manifest.Width, entry.Manifest.Channels, Stopwatch.GetElapsedTime(start).TotalSeconds);
-            return new ServedModel(entry.Name, backend.Manifest, backend, scheduler, entry.Name == _catalog.DefaultModel, new RequestCounter(_metrics, entry.Name, backend.Name), tokenizer);
+            return new ServedModel(entry.Name, backend.Manifest, backend, scheduler, entry.Name == catalog.DefaultModel, new RequestCounter(metrics, entry.Name, backend.Name), tokenizer);
         }
         catch
         {
@@ -172,11 +172,11 @@ public sealed class ModelRegistry : IAsyncDisposable
         string activeSource = limits.ActiveConfigured ? "configured" : "as many as the rows";
         if (limits.Derived is not { } derived)
         {
-            ServerLog.BatchLimitsConfigured(_logger, model, limits.MaxBatchRows, limits.MaxActiveJobs, activeSource);
+            ServerLog.BatchLimitsConfigured(logger, model, limits.MaxBatchRows, limits.MaxActiveJobs, activeSource);
             return;
         }
-        ServerLog.PassTimesMeasured(_logger, model, BatchSizing.Describe(limits.Timings!));
-        ServerLog.BatchLimitsDerived(_logger, model, limits.MaxBatchRows, derived.KneeRows, derived.KneeRowsPerSecond, derived.KneeFraction,
+        ServerLog.PassTimesMeasured(logger, model, BatchSizing.Describe(limits.Timings!));
+        ServerLog.BatchLimitsDerived(logger, model, limits.MaxBatchRows, derived.KneeRows, derived.KneeRowsPerSecond, derived.KneeFraction,
             derived.BestRowsPerSecond, derived.BestRows, limits.MinRows, limits.MaxRows, limits.MaxActiveJobs, activeSource);
     }
 
@@ -189,16 +189,16 @@ public sealed class ModelRegistry : IAsyncDisposable
     /// <summary>Stops every scheduler (cancelling its jobs) and frees every backend.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_disposed)
+        if (disposed)
         {
             return;
         }
-        _disposed = true;
-        foreach (ServedModel model in _models)
+        disposed = true;
+        foreach (ServedModel model in models)
         {
             await ReleaseAsync(model).ConfigureAwait(false);
         }
-        _models = [];
-        _byName = new(StringComparer.Ordinal);
+        models = [];
+        byName = new(StringComparer.Ordinal);
     }
 }

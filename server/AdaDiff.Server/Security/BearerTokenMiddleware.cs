@@ -10,12 +10,12 @@ namespace AdaDiff.Server.Security;
 /// </summary>
 internal sealed class BearerTokenMiddleware(RequestDelegate next, IOptions<AdaDiffOptions> options)
 {
-    private readonly AuthOptions _auth = options.Value.Auth;
-    private readonly TokenSet? _tokens = string.IsNullOrEmpty(options.Value.Auth.TokenFile) ? null : TokenSet.Load(options.Value.Auth.TokenFile);
+    private readonly AuthOptions auth = options.Value.Auth;
+    private readonly TokenSet? tokens = string.IsNullOrEmpty(options.Value.Auth.TokenFile) ? null : TokenSet.Load(options.Value.Auth.TokenFile);
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (_tokens is null || IsOpen(context.Request.Path) || _tokens.Accepts(context.Request.Headers.Authorization))
+        if (tokens is null || IsOpen(context.Request.Path) || tokens.Accepts(context.Request.Headers.Authorization))
         {
             return next(context);
         }
@@ -38,11 +38,11 @@ internal sealed class BearerTokenMiddleware(RequestDelegate next, IOptions<AdaDi
     {
         if (path.StartsWithSegments("/grpc.health.v1.Health") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz"))
         {
-            return !_auth.ProtectHealth;
+            return !auth.ProtectHealth;
         }
         if (path.StartsWithSegments("/metrics") || path.StartsWithSegments("/grpc.reflection.v1alpha.ServerReflection") || path.StartsWithSegments("/grpc.reflection.v1.ServerReflection"))
         {
-            return !_auth.ProtectMetrics;
+            return !auth.ProtectMetrics;
         }
         return false;
     }

@@ -9,12 +9,12 @@ namespace AdaDiff.Server.Security;
 /// </summary>
 public sealed class TokenSet
 {
-    private readonly byte[][] _digests;
+    private readonly byte[][] digests;
 
-    private TokenSet(byte[][] digests) => _digests = digests;
+    private TokenSet(byte[][] digests) => this.digests = digests;
 
     /// <summary>Number of tokens accepted.</summary>
-    public int Count => _digests.Length;
+    public int Count => digests.Length;
 
     /// <summary>Reads a token file; throws <see cref="InvalidDataException"/> naming it when it holds no token.</summary>
     public static TokenSet Load(string path)
@@ -45,7 +45,7 @@ public sealed class TokenSet
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(Encoding.UTF8.GetBytes(authorization.AsSpan(scheme.Length).Trim().ToString()), digest);
         bool accepted = false;
-        foreach (byte[] known in _digests)
+        foreach (byte[] known in digests)
         {
             accepted |= CryptographicOperations.FixedTimeEquals(known, digest); // every token compared, always
         }

@@ -19,7 +19,7 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
     AdaDiffMetrics metrics, ServerDrain drain, ILogger<DiffusionService> logger)
     : Grpc.V1.DiffusionService.DiffusionServiceBase
 {
-    private readonly AdaDiffOptions _options = options.Value;
+    private readonly AdaDiffOptions options = options.Value;
 
     /// <inheritdoc/>
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
@@ -33,14 +33,14 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
         bool admitted = false;
         try
         {
-            switch (drain.TryEnter(_options.MaxOpenStreams))
+            switch (drain.TryEnter(options.MaxOpenStreams))
             {
                 case StreamAdmission.Draining:
                     ServerLog.GenerateRefusedDraining(logger);
                     throw RpcErrors.Draining();
                 case StreamAdmission.TooMany:
-                    ServerLog.GenerateRefusedTooManyStreams(logger, _options.MaxOpenStreams);
-                    throw RpcErrors.TooManyStreams(_options.MaxOpenStreams, TimeSpan.FromSeconds(_options.RetryAfterSeconds));
+                    ServerLog.GenerateRefusedTooManyStreams(logger, options.MaxOpenStreams);
+                    throw RpcErrors.TooManyStreams(options.MaxOpenStreams, TimeSpan.FromSeconds(options.RetryAfterSeconds));
                 default:
                     admitted = true;
                     break;
@@ -53,7 +53,7 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
             {
                 counter = model.Requests;
             }
-            ValidatedGenerate? validated = GenerateRequestValidator.Validate(request, model?.Manifest, _options, model?.Scheduler.Options.MaxBatchRows ?? 0, violations, model?.Tokenizer);
+            ValidatedGenerate? validated = GenerateRequestValidator.Validate(request, model?.Manifest, options, model?.Scheduler.Options.MaxBatchRows ?? 0, violations, model?.Tokenizer);
             if (violations.Count > 0)
             {
                 ServerLog.InvalidRequest(logger, nameof(Generate), violations.Count);
@@ -114,7 +114,7 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
         if (job is null)
         {
             ServerLog.QueueFull(logger, model.Name);
-            throw RpcErrors.QueueFull(model.Name, TimeSpan.FromSeconds(_options.RetryAfterSeconds));
+            throw RpcErrors.QueueFull(model.Name, TimeSpan.FromSeconds(options.RetryAfterSeconds));
         }
         ServerLog.GenerateStarted(logger, model.Name, engineRequest.NumImages, engineRequest.Steps, engineRequest.Sampler, engineRequest.Exit.Mode);
 
@@ -149,8 +149,8 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
             // The scheduler ended the job and dropped its unread events; the write that was blocked on this client
             // went through once it read again. (A write is never cancelled for slowness: Kestrel would reset the
             // stream, and the client would not learn why.)
-            ServerLog.GenerateSlowReader(logger, model.Name, _options.SlowReaderTimeoutSeconds);
-            throw RpcErrors.SlowReader(_options.MaxUnreadEventsPerStream, _options.SlowReaderTimeoutSeconds);
+            ServerLog.GenerateSlowReader(logger, model.Name, options.SlowReaderTimeoutSeconds);
+            throw RpcErrors.SlowReader(options.MaxUnreadEventsPerStream, options.SlowReaderTimeoutSeconds);
         }
         catch (Exception e) when (e is not RpcException && IsCallerGone(e, callToken))
         {
@@ -160,7 +160,7 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
         catch (OperationCanceledException) when (drain.GraceOver.IsCancellationRequested)
         {
             ServerLog.GenerateDrainTimedOut(logger, model.Name);
-            throw RpcErrors.DrainTimedOut(_options.DrainTimeoutSeconds);
+            throw RpcErrors.DrainTimedOut(options.DrainTimeoutSeconds);
         }
         catch (OperationCanceledException)
         {
@@ -170,7 +170,7 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
         catch (Exception e) when (e is not RpcException)
         {
             ServerLog.GenerateFailed(logger, model.Name, e);
-            throw RpcErrors.Internal(e, _options.EnableDetailedErrors);
+            throw RpcErrors.Internal(e, options.EnableDetailedErrors);
         }
         if (!completed)
         {
@@ -181,7 +181,7 @@ public sealed class DiffusionService(ModelRegistry registry, IOptions<AdaDiffOpt
             }
             var e = new InvalidOperationException("The generation ended without a result.");
             ServerLog.GenerateFailed(logger, model.Name, e);
-            throw RpcErrors.Internal(e, _options.EnableDetailedErrors);
+            throw RpcErrors.Internal(e, options.EnableDetailedErrors);
         }
     }
 

@@ -7,9 +7,9 @@ namespace AdaDiff.Engine.Tests.Backends;
 /// <summary>The manifest of a text model and the seam's check of its conditions (prompt token ids, MaxTokens a row).</summary>
 public sealed class TextConditioningTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("adadiff-text-manifest-").FullName;
+    private readonly string dir = Directory.CreateTempSubdirectory("adadiff-text-manifest-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => Directory.Delete(dir, recursive: true);
 
     private static PromptVocabulary Vocabulary { get; } = PromptVocabulary.Create(["a", "ankle", "boot", "dark", "small"], maxTokens: 6);
 
@@ -68,7 +68,7 @@ public sealed class TextConditioningTests : IDisposable
     [Fact]
     public void SaveLoad_TextModel_RoundTripsConditioningAndText()
     {
-        string path = Path.Combine(_dir, "model.json");
+        string path = Path.Combine(dir, "model.json");
         Text().Save(path);
         JsonNode json = JsonNode.Parse(File.ReadAllText(path))!;
 
@@ -84,7 +84,7 @@ public sealed class TextConditioningTests : IDisposable
     [Fact]
     public void SaveLoad_ClassModel_WritesNoConditioningAndReadsAsClass()
     {
-        string path = Path.Combine(_dir, "model.json");
+        string path = Path.Combine(dir, "model.json");
         ComputeLedgerTests.Manifest().Save(path);
         JsonObject json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
 

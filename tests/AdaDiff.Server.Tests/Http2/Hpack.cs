@@ -66,9 +66,9 @@ internal sealed class HpackDecoder
         ("user-agent", ""), ("vary", ""), ("via", ""), ("www-authenticate", ""),
     ];
 
-    private readonly List<(string Name, string Value)> _dynamic = []; // newest first
-    private int _dynamicSize;
-    private int _maxDynamicSize = 4096;
+    private readonly List<(string Name, string Value)> dynamic = []; // newest first
+    private int dynamicSize;
+    private int maxDynamicSize = 4096;
 
     public List<KeyValuePair<string, string>> Decode(byte[] block)
     {
@@ -90,7 +90,7 @@ internal sealed class HpackDecoder
             }
             else if ((first & 0xe0) == 0x20)
             {
-                _maxDynamicSize = ReadInteger(block, ref at, 5);
+                maxDynamicSize = ReadInteger(block, ref at, 5);
                 Evict();
             }
             else
@@ -115,25 +115,25 @@ internal sealed class HpackDecoder
             return StaticTable[index - 1];
         }
         int dynamicIndex = index - StaticTable.Length - 1;
-        return dynamicIndex >= 0 && dynamicIndex < _dynamic.Count
-            ? _dynamic[dynamicIndex]
+        return dynamicIndex >= 0 && dynamicIndex < dynamic.Count
+            ? dynamic[dynamicIndex]
             : throw new InvalidDataException($"HPACK index {index} is not in the tables");
     }
 
     private void Insert(string name, string value)
     {
-        _dynamic.Insert(0, (name, value));
-        _dynamicSize += name.Length + value.Length + 32;
+        dynamic.Insert(0, (name, value));
+        dynamicSize += name.Length + value.Length + 32;
         Evict();
     }
 
     private void Evict()
     {
-        while (_dynamicSize > _maxDynamicSize && _dynamic.Count > 0)
+        while (dynamicSize > maxDynamicSize && dynamic.Count > 0)
         {
-            (string name, string value) = _dynamic[^1];
-            _dynamic.RemoveAt(_dynamic.Count - 1);
-            _dynamicSize -= name.Length + value.Length + 32;
+            (string name, string value) = dynamic[^1];
+            dynamic.RemoveAt(dynamic.Count - 1);
+            dynamicSize -= name.Length + value.Length + 32;
         }
     }
 

@@ -26,26 +26,26 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
     private const int MaxWindow = int.MaxValue;
     private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
-    private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly ConcurrentDictionary<int, RawHttp2Stream> _streams = new();
-    private readonly HpackDecoder _decoder = new();
-    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _settings = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _reader;
-    private int _nextStreamId = 1;
+    private readonly TcpClient tcp;
+    private readonly NetworkStream stream;
+    private readonly SemaphoreSlim writeLock = new(1, 1);
+    private readonly ConcurrentDictionary<int, RawHttp2Stream> streams = new();
+    private readonly HpackDecoder decoder = new();
+    private readonly TaskCompletionSource closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource settings = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task reader;
+    private int nextStreamId = 1;
 
-    private readonly int _initialWindow;
+    private readonly int initialWindow;
 
     private RawHttp2Connection(TcpClient tcp, string authority, int initialWindow)
     {
-        _initialWindow = initialWindow;
-        _tcp = tcp;
-        _stream = tcp.GetStream();
+        this.initialWindow = initialWindow;
+        this.tcp = tcp;
+        stream = tcp.GetStream();
         Authority = authority;
-        _reader = Task.Run(ReadLoopAsync);
+        reader = Task.Run(ReadLoopAsync);
     }
 
     /// <summary>The :authority of every request.</summary>
@@ -55,10 +55,10 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
     public ConcurrentDictionary<int, uint> ServerSettings { get; } = new();
 
     /// <summary>Completes when the server's first SETTINGS frame has arrived.</summary>
-    public Task SettingsReceived => _settings.Task;
+    public Task SettingsReceived => settings.Task;
 
     /// <summary>Completes when the connection has ended (GOAWAY and close, reset or end of stream).</summary>
-    public Task Closed => _closed.Task;
+    public Task Closed => closed.Task;
 
     /// <summary>The GOAWAY the server sent, if any: its error code (0 NO_ERROR, 1 PROTOCOL_ERROR, 9 COMPRESSION_ERROR…).</summary>
     public int? GoAwayErrorCode { get; private set; }
@@ -94,7 +94,7 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
         BinaryPrimitives.WriteUInt32BigEndian(increment, MaxWindow - 65_535);
         await connection.WriteAsync(async () =>
         {
-            await connection._stream.WriteAsync(Preface, cancellationToken);
+            await connection.stream.WriteAsync(Preface, cancellationToken);
             await connection.WriteFrameAsync(0x4, 0, 0, settings, cancellationToken);
             await connection.WriteFrameAsync(0x8, 0, 0, increment, cancellationToken);
         });
@@ -123,10 +123,10 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
         RawHttp2Stream? opened = null;
         await WriteAsync(async () =>
         {
-            int id = _nextStreamId;
-            _nextStreamId += 2;
+            int id = nextStreamId;
+            nextStreamId += 2;
             opened = new RawHttp2Stream(id) { HoldWindow = holdWindow };
-            _streams[id] = opened;
+            streams[id] = opened;
             bool endOnHeaders = body is null || body.Length == 0;
             int offset = 0;
             bool first = true;
@@ -157,7 +157,7 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
     public Task ReleaseAsync(RawHttp2Stream stream, CancellationToken cancellationToken)
     {
         stream.HoldWindow = false;
-        return WindowUpdateAsync(stream.Id, MaxWindow - _initialWindow, cancellationToken);
+        return WindowUpdateAsync(stream.Id, MaxWindow - initialWindow, cancellationToken);
     }
 
     private Task WindowUpdateAsync(int streamId, int increment, CancellationToken cancellationToken)
@@ -182,18 +182,18 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        _tcp.Dispose();
+        await stop.CancelAsync();
+        tcp.Dispose();
         try
         {
-            await _reader;
+            await reader;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or SocketException)
         {
             // closed by us
         }
-        _stop.Dispose();
-        _writeLock.Dispose();
+        stop.Dispose();
+        writeLock.Dispose();
     }
 
     private static void WriteSetting(Span<byte> at, ushort id, uint value)
@@ -204,15 +204,15 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
 
     private async Task WriteAsync(Func<Task> write)
     {
-        await _writeLock.WaitAsync();
+        await writeLock.WaitAsync();
         try
         {
             await write();
-            await _stream.FlushAsync();
+            await stream.FlushAsync();
         }
         finally
         {
-            _writeLock.Release();
+            writeLock.Release();
         }
     }
 
@@ -225,10 +225,10 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
         header[3] = type;
         header[4] = flags;
         BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(5), (uint)streamId & 0x7fffffff);
-        await _stream.WriteAsync(header, cancellationToken);
+        await stream.WriteAsync(header, cancellationToken);
         if (payload.Length > 0)
         {
-            await _stream.WriteAsync(payload, cancellationToken);
+            await stream.WriteAsync(payload, cancellationToken);
         }
     }
 
@@ -243,21 +243,21 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
         {
             while (true)
             {
-                await _stream.ReadExactlyAsync(header, _stop.Token);
+                await stream.ReadExactlyAsync(header, stop.Token);
                 int length = (header[0] << 16) | (header[1] << 8) | header[2];
                 byte type = header[3];
                 byte flags = header[4];
                 int streamId = (int)(BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(5)) & 0x7fffffff);
                 byte[] payload = new byte[length];
-                await _stream.ReadExactlyAsync(payload, _stop.Token);
+                await stream.ReadExactlyAsync(payload, stop.Token);
                 switch (type)
                 {
                     case 0x0: // DATA
-                        if (_streams.TryGetValue(streamId, out RawHttp2Stream? data))
+                        if (streams.TryGetValue(streamId, out RawHttp2Stream? data))
                         {
-                            if (!data.HoldWindow && _initialWindow < MaxWindow && (flags & 0x1) == 0)
+                            if (!data.HoldWindow && initialWindow < MaxWindow && (flags & 0x1) == 0)
                             {
-                                await WindowUpdateAsync(streamId, payload.Length, _stop.Token);
+                                await WindowUpdateAsync(streamId, payload.Length, stop.Token);
                             }
                             data.OnData(Unpad(payload, flags));
                             if ((flags & 0x1) != 0)
@@ -291,7 +291,7 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
                         }
                         break;
                     case 0x3: // RST_STREAM
-                        if (_streams.TryGetValue(streamId, out RawHttp2Stream? reset))
+                        if (streams.TryGetValue(streamId, out RawHttp2Stream? reset))
                         {
                             reset.OnReset((int)BinaryPrimitives.ReadUInt32BigEndian(payload));
                         }
@@ -303,14 +303,14 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
                             {
                                 ServerSettings[BinaryPrimitives.ReadUInt16BigEndian(payload.AsSpan(at))] = BinaryPrimitives.ReadUInt32BigEndian(payload.AsSpan(at + 2));
                             }
-                            await WriteAsync(() => WriteFrameAsync(0x4, 0x1, 0, ReadOnlyMemory<byte>.Empty, _stop.Token));
-                            _settings.TrySetResult();
+                            await WriteAsync(() => WriteFrameAsync(0x4, 0x1, 0, ReadOnlyMemory<byte>.Empty, stop.Token));
+                            settings.TrySetResult();
                         }
                         break;
                     case 0x6: // PING
                         if ((flags & 0x1) == 0)
                         {
-                            await WriteAsync(() => WriteFrameAsync(0x6, 0x1, 0, payload, _stop.Token));
+                            await WriteAsync(() => WriteFrameAsync(0x6, 0x1, 0, payload, stop.Token));
                         }
                         break;
                     case 0x7: // GOAWAY
@@ -329,19 +329,19 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
         }
         finally
         {
-            foreach (RawHttp2Stream stream in _streams.Values)
+            foreach (RawHttp2Stream stream in streams.Values)
             {
                 stream.OnConnectionLost(failure);
             }
-            _settings.TrySetException(new IOException("the connection closed before the server's SETTINGS arrived", failure));
-            _closed.TrySetResult();
+            settings.TrySetException(new IOException("the connection closed before the server's SETTINGS arrived", failure));
+            closed.TrySetResult();
         }
     }
 
     private void OnHeaderBlock(int streamId, byte[] block, bool endStream)
     {
-        List<KeyValuePair<string, string>> fields = _decoder.Decode(block);
-        if (_streams.TryGetValue(streamId, out RawHttp2Stream? stream))
+        List<KeyValuePair<string, string>> fields = decoder.Decode(block);
+        if (streams.TryGetValue(streamId, out RawHttp2Stream? stream))
         {
             stream.OnHeaders(fields);
             if (endStream)
@@ -365,12 +365,12 @@ internal sealed class RawHttp2Connection : IAsyncDisposable
 /// <summary>One stream of a <see cref="RawHttp2Connection"/>: what came back on it and how it ended.</summary>
 internal sealed class RawHttp2Stream(int id)
 {
-    private readonly object _lock = new();
-    private readonly MemoryStream _data = new();
-    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<(int Count, TaskCompletionSource Reached)> _messageWaiters = [];
-    private List<KeyValuePair<string, string>>? _headers;
-    private List<KeyValuePair<string, string>>? _trailers;
+    private readonly object gate = new();
+    private readonly MemoryStream data = new();
+    private readonly TaskCompletionSource ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(int Count, TaskCompletionSource Reached)> messageWaiters = [];
+    private List<KeyValuePair<string, string>>? headers;
+    private List<KeyValuePair<string, string>>? trailers;
 
     public int Id { get; } = id;
 
@@ -378,7 +378,7 @@ internal sealed class RawHttp2Stream(int id)
     public bool HoldWindow { get; set; }
 
     /// <summary>Completes when the stream has ended: END_STREAM, RST_STREAM, or the connection went away first.</summary>
-    public Task Ended => _ended.Task;
+    public Task Ended => ended.Task;
 
     /// <summary>The error code of a RST_STREAM from the server, if one came.</summary>
     public int? ResetCode { get; private set; }
@@ -387,17 +387,17 @@ internal sealed class RawHttp2Stream(int id)
     public bool ConnectionLost { get; private set; }
 
     /// <summary>The response's :status, 0 before any response headers arrived.</summary>
-    public int HttpStatus => int.TryParse(Header(_headers, ":status"), out int status) ? status : 0;
+    public int HttpStatus => int.TryParse(Header(headers, ":status"), out int status) ? status : 0;
 
     /// <summary>grpc-status from the trailers (or from the headers of a trailers-only response); null when none came.</summary>
-    public int? GrpcStatus => int.TryParse(Header(_trailers, "grpc-status") ?? Header(_headers, "grpc-status"), out int status) ? status : null;
+    public int? GrpcStatus => int.TryParse(Header(trailers, "grpc-status") ?? Header(headers, "grpc-status"), out int status) ? status : null;
 
     /// <summary>grpc-message, percent-decoded, if any.</summary>
     public string? GrpcMessage
     {
         get
         {
-            string? message = Header(_trailers, "grpc-message") ?? Header(_headers, "grpc-message");
+            string? message = Header(trailers, "grpc-message") ?? Header(headers, "grpc-message");
             return message is null ? null : Uri.UnescapeDataString(message);
         }
     }
@@ -407,9 +407,9 @@ internal sealed class RawHttp2Stream(int id)
     {
         get
         {
-            lock (_lock)
+            lock (gate)
             {
-                return _data.ToArray();
+                return data.ToArray();
             }
         }
     }
@@ -436,14 +436,14 @@ internal sealed class RawHttp2Stream(int id)
     /// <summary>Completes once <paramref name="count"/> complete gRPC messages have arrived (or the stream ended).</summary>
     public Task MessagesReceived(int count)
     {
-        lock (_lock)
+        lock (gate)
         {
-            if (GrpcMessages().Count >= count || _ended.Task.IsCompleted)
+            if (GrpcMessages().Count >= count || ended.Task.IsCompleted)
             {
                 return Task.CompletedTask;
             }
             var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _messageWaiters.Add((count, reached));
+            messageWaiters.Add((count, reached));
             return reached.Task;
         }
     }
@@ -453,31 +453,31 @@ internal sealed class RawHttp2Stream(int id)
 
     internal void OnHeaders(List<KeyValuePair<string, string>> fields)
     {
-        lock (_lock)
+        lock (gate)
         {
-            if (_headers is null)
+            if (headers is null)
             {
-                _headers = fields;
+                headers = fields;
             }
             else
             {
-                _trailers = fields;
+                trailers = fields;
             }
         }
     }
 
     internal void OnData(ReadOnlySpan<byte> data)
     {
-        lock (_lock)
+        lock (gate)
         {
-            _data.Write(data);
-            if (_messageWaiters.Count > 0)
+            this.data.Write(data);
+            if (messageWaiters.Count > 0)
             {
                 int count = GrpcMessages().Count;
-                foreach ((int wanted, TaskCompletionSource reached) in _messageWaiters.Where(w => w.Count <= count).ToList())
+                foreach ((int wanted, TaskCompletionSource reached) in messageWaiters.Where(w => w.Count <= count).ToList())
                 {
                     reached.TrySetResult();
-                    _messageWaiters.Remove((wanted, reached));
+                    messageWaiters.Remove((wanted, reached));
                 }
             }
         }
@@ -493,7 +493,7 @@ internal sealed class RawHttp2Stream(int id)
 
     internal void OnConnectionLost(Exception? _)
     {
-        if (!_ended.Task.IsCompleted)
+        if (!ended.Task.IsCompleted)
         {
             ConnectionLost = true;
         }
@@ -502,15 +502,15 @@ internal sealed class RawHttp2Stream(int id)
 
     private void Finish()
     {
-        lock (_lock)
+        lock (gate)
         {
-            foreach ((int _, TaskCompletionSource reached) in _messageWaiters)
+            foreach ((int _, TaskCompletionSource reached) in messageWaiters)
             {
                 reached.TrySetResult();
             }
-            _messageWaiters.Clear();
+            messageWaiters.Clear();
         }
-        _ended.TrySetResult();
+        ended.TrySetResult();
     }
 
     private static string? Header(List<KeyValuePair<string, string>>? fields, string name) =>

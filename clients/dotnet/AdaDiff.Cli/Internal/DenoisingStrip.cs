@@ -24,10 +24,10 @@ internal sealed class DenoisingStrip
     private const string FontResource = "AdaDiff.Cli.Fonts.DejaVuSans.ttf";
     private static readonly Lazy<SKTypeface> Typeface = new(LoadTypeface);
 
-    private readonly List<(uint Step, uint FullDepth, uint[] Exits, PreviewImage[] Previews)> _columns = [];
+    private readonly List<(uint Step, uint FullDepth, uint[] Exits, PreviewImage[] Previews)> columns = [];
 
     /// <summary>Steps collected so far.</summary>
-    public int Count => _columns.Count;
+    public int Count => columns.Count;
 
     /// <summary>Keeps the previews of a step (steps without previews are skipped).</summary>
     public void Add(StepProgress step)
@@ -36,7 +36,7 @@ internal sealed class DenoisingStrip
         {
             return;
         }
-        _columns.Add((step.Update.StepIndex + 1, step.Update.FullDepth, [.. step.Update.ExitLayers], [.. step.DecodePreviews()]));
+        columns.Add((step.Update.StepIndex + 1, step.Update.FullDepth, [.. step.Update.ExitLayers], [.. step.DecodePreviews()]));
     }
 
     /// <summary>
@@ -58,11 +58,11 @@ internal sealed class DenoisingStrip
     /// <summary>The layout of the sheet for the steps collected so far; null when none carried previews.</summary>
     internal Layout? Measure()
     {
-        if (_columns.Count == 0)
+        if (columns.Count == 0)
         {
             return null;
         }
-        int srcW = _columns[0].Previews[0].Width, srcH = _columns[0].Previews[0].Height;
+        int srcW = columns[0].Previews[0].Width, srcH = columns[0].Previews[0].Height;
         int zoom = Math.Max(1, 64 / Math.Max(srcW, srcH)); // small images (28×28) are enlarged to about 64 px
         using SKFont font = NewFont();
         font.MeasureText("0123456789", out SKRect digits);
@@ -78,8 +78,8 @@ internal sealed class DenoisingStrip
         {
             return null;
         }
-        int images = _columns[0].Previews.Length;
-        int width = Gap + (_columns.Count * (layout.CellWidth + Gap));
+        int images = columns[0].Previews.Length;
+        int width = Gap + (columns.Count * (layout.CellWidth + Gap));
         int height = layout.TileY(images);
 
         var sheet = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
@@ -89,9 +89,9 @@ internal sealed class DenoisingStrip
         float baseline = layout.Baseline;
         var nearest = new SKSamplingOptions(SKFilterMode.Nearest, SKMipmapMode.None); // enlarged pixels stay square
         using var paint = new SKPaint { IsAntialias = false };
-        for (int c = 0; c < _columns.Count; c++)
+        for (int c = 0; c < columns.Count; c++)
         {
-            var (step, fullDepth, exits, previews) = _columns[c];
+            var (step, fullDepth, exits, previews) = columns[c];
             int x = layout.ColumnX(c);
             float middle = x + (layout.CellWidth / 2f);
             paint.Color = Label;

@@ -9,19 +9,19 @@ namespace AdaDiff.Cli.Internal;
 internal sealed class LiveView(int totalSteps, int images, string model)
 {
     private const int BarWidth = 26;
-    private StepProgress? _last;
+    private StepProgress? last;
 
-    public void Update(StepProgress step) => _last = step;
+    public void Update(StepProgress step) => last = step;
 
     public IRenderable Render()
     {
         var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn(new GridColumn());
-        if (_last is null)
+        if (last is null)
         {
             grid.AddRow(new Markup("[grey]waiting for the first step…[/]"), new Text(""));
             return new Panel(grid).Header($"adadiff · {Markup.Escape(model)} · {images} image(s)").RoundedBorder();
         }
-        StepProgress s = _last;
+        StepProgress s = last;
         uint full = s.Update.FullDepth;
         int done = s.StepsSoFar;
         int total = Math.Max(totalSteps, done);

@@ -154,11 +154,11 @@ internal static class ChannelFactory
     /// <summary>Hands the channel its DNS resolver factory (the only service it asks for that we set).</summary>
     private sealed class ResolverServiceProvider(ResolverFactory dns) : IServiceProvider
     {
-        private readonly ResolverFactory[] _all = [dns];
+        private readonly ResolverFactory[] all = [dns];
 
         // The channel asks for every registered factory (IEnumerable) and, in some versions, for one.
         public object? GetService(Type serviceType) =>
-            serviceType == typeof(IEnumerable<ResolverFactory>) ? _all
+            serviceType == typeof(IEnumerable<ResolverFactory>) ? all
             : serviceType == typeof(ResolverFactory) ? dns
             : null;
     }
