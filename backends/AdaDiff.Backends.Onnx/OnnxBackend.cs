@@ -42,7 +42,9 @@ public sealed class OnnxBackend : IDenoiserBackend
             // On the CPU provider only, and only where the pool has threads to spare a small pass.
             if (provider == "cpu" && threads > 1 && options.SingleThreadRows > 0)
             {
+                #pragma warning disable CA2000 // StageSessions owns and disposes both session options
                 singleThreadOptions = CreateSessionOptions(options, threads, manifest.Name, singleThread: true, out _, out _);
+                #pragma warning restore CA2000
             }
         }
         catch

@@ -1,3 +1,4 @@
+using System.Globalization;
 using AdaDiff.Captions;
 
 namespace AdaDiff.Captions.Tests;
@@ -23,7 +24,7 @@ public class DocsTests
         {
             int label = TrainingSet.ClassNames.ToList().IndexOf(cells[1]);
             Assert.True(label >= 0, $"no class '{cells[1]}'");
-            Caption caption = Captions.Generator.Generate(label, ParseBuckets(cells[2]), ulong.Parse(cells[3]), long.Parse(cells[0]));
+            Caption caption = Captions.Generator.Generate(label, ParseBuckets(cells[2]), ulong.Parse(cells[3], CultureInfo.InvariantCulture), long.Parse(cells[0], CultureInfo.InvariantCulture));
             Assert.Equal(cells[4].Trim('"'), caption.Text);
             rows++;
         }
@@ -36,7 +37,7 @@ public class DocsTests
         TrainingSetReport report = TrainingSet.Report;
         foreach (string[] cells in ExampleRows())
         {
-            int image = int.Parse(cells[0]);
+            int image = int.Parse(cells[0], CultureInfo.InvariantCulture);
             Assert.Equal(cells[1], report.ClassNames[report.Labels[image]]);
             Assert.Equal(ParseBuckets(cells[2]), report.Buckets[image]);
         }

@@ -35,6 +35,10 @@ public sealed class ChannelTests
         Assert.Empty(ChannelFactory.CreateServiceConfig(new AdaDiffClientOptions { MaxAttempts = 1 }).MethodConfigs);
 
     [Fact]
-    public void Create_SixAttempts_Throws() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => ChannelFactory.Create(new AdaDiffClientOptions { MaxAttempts = 6 }));
+    public void Create_SixAttempts_Throws()
+    {
+        var options = new AdaDiffClientOptions { MaxAttempts = 6 };
+        using ClientCredentials credentials = ClientCredentials.Load(options);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ChannelFactory.Create(options, credentials));
+    }
 }

@@ -83,7 +83,9 @@ internal static class OrtThreads
                         logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
                         threadOptions = threading,
                     };
+                    #pragma warning disable CA2000 // the process-wide environment lives until the process exits (ONNX Runtime allows one)
                     OrtEnv env = OrtEnv.CreateInstanceWithOptions(ref creation);
+                    #pragma warning restore CA2000
                     using var cpu = new OrtMemoryInfo(OrtMemoryInfo.allocatorCPU, OrtAllocatorType.ArenaAllocator, 0, OrtMemType.Default);
                     using var arena = new OrtArenaCfg(0, -1, -1, -1); // ONNX Runtime's defaults: no limit, extend by powers of two
                     env.CreateAndRegisterAllocator(cpu, arena);

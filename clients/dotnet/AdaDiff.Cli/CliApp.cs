@@ -9,11 +9,17 @@ public static class CliApp
     /// <summary>Exit codes a script can rely on.</summary>
     public static class ExitCodes
     {
+        /// <summary>The command did what it was asked.</summary>
         public const int Ok = 0;
+        /// <summary>The server or the command failed for any other reason.</summary>
         public const int Failed = 1;
+        /// <summary>An argument was invalid (locally or by the server's INVALID_ARGUMENT).</summary>
         public const int BadArgument = 2;
+        /// <summary>The model or job asked for does not exist (NOT_FOUND).</summary>
         public const int NotFound = 3;
+        /// <summary>The server could not be reached, did not answer in time, or is not serving (UNAVAILABLE).</summary>
         public const int Unavailable = 4;
+        /// <summary>The server refused the credentials (UNAUTHENTICATED).</summary>
         public const int Unauthenticated = 5;
     }
 

@@ -23,8 +23,10 @@ public static class GenerationRunner
         ArgumentNullException.ThrowIfNull(request);
         var options = new SchedulerOptions { MaxBatchRows = Math.Max(request.RowsPerStep, 1), MaxQueuedJobs = 1, MaxActiveJobs = 1 };
         await using var scheduler = new GenerationScheduler(backend, options);
+        #pragma warning disable CA2000 // the scheduler disposes a job when it finishes
         GenerationJob job = (exitPolicy is null ? scheduler.TryEnqueue(request, cancellationToken) : scheduler.TryEnqueue(request, exitPolicy, cancellationToken))
             ?? throw new InvalidOperationException("a fresh scheduler refused its only job");
+        #pragma warning restore CA2000
         return await CollectAsync(job, cancellationToken);
     }
 

@@ -26,7 +26,9 @@ public sealed class AdaDiffMetrics
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxDepth, 1);
+        #pragma warning disable CA2000 // the meter factory owns and disposes the meters it creates
         Meter meter = meterFactory.Create(MeterName);
+        #pragma warning restore CA2000
         int[] layerBuckets = new int[maxDepth];
         for (int i = 0; i < maxDepth; i++)
         {

@@ -123,11 +123,13 @@ public sealed class ModelRegistry : IAsyncDisposable
             SchedulerLimits limits = SchedulerLimits.Resolve(options, backend.Manifest, maxRows => BatchSizing.Measure(backend, maxRows));
             LogLimits(entry.Name, limits);
             var observer = new ModelObserver(metrics, entry.Name, backend.Name, entry.Manifest.NoiseSchedule.Timesteps);
+            #pragma warning disable CA2000 // the served model carries it; the registry disposes it when the model is unloaded
             var scheduler = new GenerationScheduler(
                 backend,
                 limits.ToSchedulerOptions(options),
                 observer,
                 loggerFactory.CreateLogger<GenerationScheduler>());
+            #pragma warning restore CA2000
             observer.Occupancy(0, 0);
             ServerLog.ModelLoaded(logger, entry.Name, backend.Name, backend.ExecutionProvider, entry.Manifest.Depth,
                 entry.Manifest.Height, entry.Manifest.Width, entry.Manifest.Channels, Stopwatch.GetElapsedTime(start).TotalSeconds);

@@ -34,13 +34,16 @@ internal sealed class BearerTokenMiddleware(RequestDelegate next, IOptions<AdaDi
         return response.WriteAsync("{\"code\":16,\"message\":\"A valid bearer token is required (Authorization: Bearer <token>).\",\"details\":[]}");
     }
 
+    /// <summary>Whether <paramref name="path"/> is <paramref name="segment"/> or below it, ignoring case as PathString does by default.</summary>
+    private static bool Under(PathString path, string segment) => path.StartsWithSegments(segment, StringComparison.OrdinalIgnoreCase);
+
     private bool IsOpen(PathString path)
     {
-        if (path.StartsWithSegments("/grpc.health.v1.Health") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz"))
+        if (Under(path, "/grpc.health.v1.Health") || Under(path, "/healthz") || Under(path, "/readyz"))
         {
             return !auth.ProtectHealth;
         }
-        if (path.StartsWithSegments("/metrics") || path.StartsWithSegments("/grpc.reflection.v1alpha.ServerReflection") || path.StartsWithSegments("/grpc.reflection.v1.ServerReflection"))
+        if (Under(path, "/metrics") || Under(path, "/grpc.reflection.v1alpha.ServerReflection") || Under(path, "/grpc.reflection.v1.ServerReflection"))
         {
             return !auth.ProtectMetrics;
         }

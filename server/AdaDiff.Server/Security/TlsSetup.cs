@@ -14,7 +14,9 @@ internal static class TlsSetup
         {
             return;
         }
+        #pragma warning disable CA2000 // the listener serves this certificate until the process exits
         X509Certificate2 certificate = X509Certificate2.CreateFromPemFile(tls.CertificateFile, tls.KeyFile);
+        #pragma warning restore CA2000
         X509Certificate2Collection? clientCas = null;
         if (!string.IsNullOrEmpty(tls.ClientCaFile))
         {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 
@@ -76,6 +77,6 @@ internal static class RawGrpcCall
             return messages;
         }
 
-        public override string ToString() => $"HTTP {HttpStatus}, grpc-status {GrpcStatus?.ToString() ?? "none"} '{GrpcMessage}', {Body.Length} body bytes";
+        public override string ToString() => $"HTTP {HttpStatus}, grpc-status {GrpcStatus?.ToString(CultureInfo.InvariantCulture) ?? "none"} '{GrpcMessage}', {Body.Length} body bytes";
     }
 }

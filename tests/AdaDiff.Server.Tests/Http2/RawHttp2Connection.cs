@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
@@ -449,7 +450,7 @@ internal sealed class RawHttp2Stream(int id)
     }
 
     public override string ToString() =>
-        $"stream {Id}: :status {HttpStatus}, grpc-status {GrpcStatus?.ToString() ?? "none"} '{GrpcMessage}', reset {ResetCode?.ToString() ?? "none"}, connection lost {ConnectionLost}, {Body.Length} body bytes";
+        $"stream {Id}: :status {HttpStatus}, grpc-status {GrpcStatus?.ToString(CultureInfo.InvariantCulture) ?? "none"} '{GrpcMessage}', reset {ResetCode?.ToString(CultureInfo.InvariantCulture) ?? "none"}, connection lost {ConnectionLost}, {Body.Length} body bytes";
 
     internal void OnHeaders(List<KeyValuePair<string, string>> fields)
     {

@@ -83,7 +83,7 @@ internal static class Plots
         // On the log axis ScottPlot plots log10(y); ticks carry the values themselves.
         double Y(double y) => log ? Math.Log10(y) : y;
 
-        Plot plot = NewPlot();
+        using Plot plot = NewPlot();
         if (floor is double f && f >= yBottom && f <= yTop)
         {
             var line = plot.Add.HorizontalLine(Y(f), 2, Red, LinePattern.Dashed);
@@ -141,7 +141,7 @@ internal static class Plots
                 cells[depth - 1 - l, s] = Math.Clamp(fractions[s][l], 0, 1);
             }
         }
-        Plot plot = NewPlot();
+        using Plot plot = NewPlot();
         var heatmap = plot.Add.Heatmap(cells);
         heatmap.Colormap = new WhiteToBlue();
         heatmap.ManualRange = new ScottPlot.Range(0, 1);

@@ -14,9 +14,6 @@ internal static class ChannelFactory
     /// <summary>Codes worth another attempt: the server is down or restarting, or its queue is full.</summary>
     public static readonly StatusCode[] RetryableCodes = [StatusCode.Unavailable, StatusCode.ResourceExhausted];
 
-    /// <summary>The channel of <paramref name="options"/>, its credentials loaded for it (they live as long as it does).</summary>
-    public static GrpcChannel Create(AdaDiffClientOptions options) => Create(options, ClientCredentials.Load(options));
-
     /// <summary>
     /// The channel: TLS with <paramref name="credentials"/>' trusted CAs and client certificate when secure; the
     /// bearer token as call credentials over TLS. Over plaintext the token goes as metadata (<see cref="WithToken"/>):
