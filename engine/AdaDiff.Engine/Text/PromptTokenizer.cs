@@ -72,7 +72,11 @@ public sealed class PromptTokenizer
         return new TokenizedPrompt(ids, kept + 2, words, dropped, unknown);
     }
 
-    /// <summary>The empty prompt, [BOS] [EOS] and padding: the unconditional input of classifier-free guidance.</summary>
+    /// <summary>
+    /// The empty string's encoding, [BOS] [EOS] and padding. It is NOT the unconditional input of classifier-free
+    /// guidance: that is all padding (no [BOS], no [EOS]), which training uses for dropped prompts and the engine for
+    /// guidance's unconditional rows; a request without a prompt gets it, and the server refuses an empty prompt.
+    /// </summary>
     public TokenizedPrompt EncodeEmpty() => Encode("");
 
     /// <summary>The tokens of <paramref name="ids"/> joined by spaces, special tokens included (for logs and tests).</summary>

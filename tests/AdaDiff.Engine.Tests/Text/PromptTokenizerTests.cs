@@ -60,7 +60,7 @@ public class PromptTokenizerTests
     }
 
     [Fact]
-    public void EncodeEmpty_IsBosEosAndPadding_TheUnconditionalInput()
+    public void EncodeEmpty_IsBosEosAndPadding_NotTheAllPaddingUnconditionalRow()
     {
         TokenizedPrompt t = Tokenizer.EncodeEmpty();
 
