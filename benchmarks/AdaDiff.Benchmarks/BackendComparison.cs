@@ -86,14 +86,14 @@ internal static class BackendComparison
             perStage);
     }
 
-    // docs/benchmarks.md also holds the serving benchmark's section (adadiff-serving-bench writes it between these markers):
-    // this program rewrites its own part above it and keeps that section as it is.
+    // docs/benchmarks.md also holds the serving benchmark's section (adadiff-serving-bench writes it between these markers)
+    // and, after it, what people wrote about both: this program rewrites its own part above it and keeps the rest as it is.
     private static string KeepServingSection(string path, string markdown)
     {
         const string begin = "<!-- serving-benchmarks:begin", end = "<!-- serving-benchmarks:end -->";
         string existing = File.Exists(path) ? File.ReadAllText(path) : "";
         int b = existing.IndexOf(begin, StringComparison.Ordinal);
         int e = b < 0 ? -1 : existing.IndexOf(end, b, StringComparison.Ordinal);
-        return b < 0 || e < 0 ? markdown : markdown.TrimEnd('\n') + "\n\n" + existing[b..(e + end.Length)] + "\n";
+        return b < 0 || e < 0 ? markdown : markdown.TrimEnd('\n') + "\n\n" + existing[b..].TrimEnd('\n') + "\n";
     }
 }
