@@ -38,7 +38,7 @@ internal sealed class PyTorchRunner(string root, PyTorchSetup setup)
         string? json = LastJsonLine(stdout);
         if (code == 0 && json is not null)
         {
-            return new PyTorchRunner(root, Fair(json));
+            return new PyTorchRunner(root, Fair(json, root));
         }
         string why = WhyNotFair(code, json, stderr);
         if (choice == PyTorchChoice.Fair)
@@ -65,8 +65,11 @@ internal sealed class PyTorchRunner(string root, PyTorchSetup setup)
         Command = Python,
     };
 
-    /// <summary>The fair configuration, with the figures of its passed check (<paramref name="json"/>: the check's last JSON line).</summary>
-    private static PyTorchSetup Fair(string json)
+    /// <summary>
+    /// The fair configuration, with the figures of its passed check (<paramref name="json"/>: the check's last JSON line);
+    /// the libraries it loaded are recorded relative to the repository <paramref name="root"/> where they lie in it.
+    /// </summary>
+    private static PyTorchSetup Fair(string json, string root)
     {
         using JsonDocument doc = JsonDocument.Parse(json);
         JsonElement r = doc.RootElement;
@@ -74,7 +77,7 @@ internal sealed class PyTorchRunner(string root, PyTorchSetup setup)
         double images = r.GetProperty("imageMaxAbsDiff").GetDouble();
         double defaultSeconds = r.GetProperty("default").GetProperty("seconds").GetDouble();
         double fairSeconds = r.GetProperty("fair").GetProperty("seconds").GetDouble();
-        string[] blas = [.. r.GetProperty("fair").GetProperty("blas").EnumerateArray().Select(b => b.GetString() ?? "")];
+        string[] blas = [.. r.GetProperty("fair").GetProperty("blas").EnumerateArray().Select(b => InRepository(b.GetString() ?? "", root))];
         return new PyTorchSetup
         {
             Fair = true,
@@ -87,6 +90,12 @@ internal sealed class PyTorchRunner(string root, PyTorchSetup setup)
             FairCheckSeconds = fairSeconds,
             Command = $"bash {Script}",
         };
+    }
+
+    private static string InRepository(string path, string root)
+    {
+        string relative = Path.IsPathRooted(path) ? Path.GetRelativePath(root, path) : path;
+        return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
     }
 
     /// <summary>Why the fair configuration's check failed, from its exit code (1: results differ, 3: no libopenblas0-openmp).</summary>
