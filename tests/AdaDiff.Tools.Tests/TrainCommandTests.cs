@@ -120,6 +120,18 @@ public sealed partial class TrainCommandTests : IDisposable
         Assert.Contains("trained with the layer-wise loss", loss.Stderr, StringComparison.Ordinal);
         Assert.Equal(before, Sha256(checkpoint));
         Assert.Equal(1, StepOf(Path.Combine(root, "kept")));
+
+        // A learning rate that blows the weights up: the first non-finite loss stops the run with an error, and the
+        // checkpoint and package it would have overwritten with NaN weights stay those of step 1.
+        string package = Path.Combine(root, "kept", "package", "weights.safetensors");
+        string packageBefore = Sha256(package);
+        ToolsResult diverged = await Tools(Tiny("kept", "--resume", "--lr", "1e30", "--max-steps", "20"));
+        Assert.Equal(1, diverged.ExitCode);
+        Assert.Contains("the loss is", diverged.Stderr, StringComparison.Ordinal);
+        Assert.Contains("stopping without writing a checkpoint or package", diverged.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, Sha256(checkpoint));
+        Assert.Equal(packageBefore, Sha256(package));
+        Assert.Equal(1, StepOf(Path.Combine(root, "kept")));
     }
 
     [Fact]

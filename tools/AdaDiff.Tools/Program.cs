@@ -27,7 +27,7 @@ catch (ArgumentException e)
     Console.Error.WriteLine($"adadiff-tools: {e.Message}");
     return ToolsCommandLine.BadArguments;
 }
-catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or TrainingDivergedException)
 {
     Console.Error.WriteLine($"adadiff-tools: {e.Message}");
     return 1;

@@ -50,6 +50,7 @@ internal sealed class Trainer : IDisposable
         Directory.CreateDirectory(options.OutDir);
         log = new StreamWriter(Path.Combine(options.OutDir, "train.log"), append: true) { AutoFlush = true };
         torch.set_num_threads(options.Threads);
+        TrainingKernels.Configure(); // oneDNN's convolution input gradients are wrong on some CPUs: see TrainingKernels
 
         string checkpoint = Path.Combine(options.OutDir, CheckpointDir);
         JsonElement? state = null;
@@ -168,9 +169,17 @@ internal sealed class Trainer : IDisposable
         bool interactive = !Console.IsErrorRedirected;
 
         bool checkpointed = true;
+        long lastSaved = step;
         while (step < stopAt && !stop.IsCancellationRequested)
         {
             double loss = training.Run(step, model, optimizer, AdaDiffLossOf, options.ClipGradNorm);
+            if (!double.IsFinite(loss))
+            {
+                string message = string.Create(CultureInfo.InvariantCulture,
+                    $"step {step + 1}: the loss is {loss}; stopping without writing a checkpoint or package, so the last ones written (step {lastSaved}) stay as they were. Resume from there (--resume) with a lower --lr");
+                Log(message);
+                throw new TrainingDivergedException(message);
+            }
             UpdateEma();
             checkpointed = false;
             lossAverage = double.IsNaN(lossAverage) ? loss : 0.98 * lossAverage + 0.02 * loss;
@@ -203,6 +212,7 @@ internal sealed class Trainer : IDisposable
                 WritePackage(stepsPerEpoch, totalSteps, imagesPerSecond, finished: step == totalSteps);
                 checkpointClock.Restart();
                 checkpointed = true;
+                lastSaved = step;
             }
         }
         if (!checkpointed)

@@ -55,6 +55,7 @@ internal sealed class UemTuner : IDisposable
     {
         this.options = options;
         set_num_threads(options.Threads);
+        TrainingKernels.Configure(); // every backward pass of ours runs on the same checked kernels
         (source, model) = UViTPackage.Load(options.From);
         var trainable = new List<(string, Tensor)>();
         foreach ((string name, var parameter) in model.named_parameters())
