@@ -43,6 +43,12 @@ public sealed record ModelManifest
     /// <summary>MLP hidden width = MlpRatio × D.</summary>
     public double MlpRatio { get; init; } = 4.0;
 
+    /// <summary>
+    /// The heads and MLP channels each layer keeps after structured pruning; null (absent) for an unpruned model.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PrunedWidths? Pruning { get; init; }
+
     /// <summary>Classes for class conditioning; 0 for an unconditional model.</summary>
     public int NumClasses { get; init; }
 
@@ -121,7 +127,7 @@ public sealed record ModelManifest
 
     /// <summary>
     /// True when <paramref name="other"/> describes the same network: the fields that shape the weights and the
-    /// graph (architecture, image, patch, width, depth, heads, MLP ratio, conditioning). Name, schedule, defaults,
+    /// graph (architecture, image, patch, width, depth, heads, MLP ratio, conditioning, pruned widths). Name, schedule, defaults,
     /// FLOPs and weights file are not compared.
     /// </summary>
     public bool SameArchitecture(ModelManifest other)
@@ -130,7 +136,7 @@ public sealed record ModelManifest
         return Architecture == other.Architecture && Channels == other.Channels && Height == other.Height && Width == other.Width
             && PatchSize == other.PatchSize && EmbedDim == other.EmbedDim && Depth == other.Depth && NumHeads == other.NumHeads
             && MlpRatio.Equals(other.MlpRatio) && NumClasses == other.NumClasses && Conditioning == other.Conditioning
-            && Equals(Text, other.Text);
+            && Equals(Text, other.Text) && Equals(Pruning, other.Pruning);
     }
 
     /// <summary>Reads and validates a manifest; throws <see cref="InvalidDataException"/> naming the problem.</summary>
@@ -170,6 +176,11 @@ public sealed record ModelManifest
         Require(PatchSize > 0 && Height % PatchSize == 0 && Width % PatchSize == 0, "patchSize must divide height and width");
         Require(Depth >= 1 && Depth % 2 == 1, "depth must be odd (in-blocks, mid-block, out-blocks)");
         Require(EmbedDim > 0 && NumHeads > 0 && EmbedDim % NumHeads == 0, "embedDim must be a positive multiple of numHeads");
+        if (Pruning is not null)
+        {
+            string? problem = Pruning.Problem(Depth, NumHeads, (int)(EmbedDim * MlpRatio));
+            Require(problem is null, problem!);
+        }
         Require(NumClasses >= 0 && (ClassNames.Length == 0 || ClassNames.Length == NumClasses), "classNames must list numClasses names");
         Require(Enum.IsDefined(Conditioning), $"conditioning must be \"class\" or \"text\"");
         if (Conditioning == ConditioningKind.Text)

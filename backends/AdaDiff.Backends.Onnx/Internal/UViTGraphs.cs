@@ -20,7 +20,6 @@ internal sealed class UViTGraphs
     private readonly int extra;
     private readonly int tokens;
     private readonly int patchDim;
-    private readonly int hidden;
 
     public UViTGraphs(ModelManifest manifest, WeightReader weights)
     {
@@ -31,7 +30,6 @@ internal sealed class UViTGraphs
         extra = topology.ExtraTokens;
         tokens = topology.Tokens;
         patchDim = topology.PatchDim;
-        hidden = topology.MlpHidden;
     }
 
     /// <summary>Layers of the network.</summary>
@@ -207,7 +205,7 @@ internal sealed class UViTGraphs
         h = g.Add(h, g.Constant("text_encoder.pos_embed", w.Take("text_encoder.pos_embed", 1, tokensOfText, e), 1, tokensOfText, e)); // [B, M, E]
         for (int i = 0; i < text.EncoderDepth; i++)
         {
-            h = EmitBlock(g, $"text_encoder.blocks.{i}", h, null, e, text.EncoderHeads, text.EncoderMlpHidden); // [B, M, E]
+            h = EmitBlock(g, $"text_encoder.blocks.{i}", h, null, e, text.EncoderHeads, e / text.EncoderHeads, text.EncoderMlpHidden); // [B, M, E]
         }
         h = Norm(g, "text_encoder.norm", h, e);                                                   // [B, M, E]
         return Linear(g, "context_embed", h, e, d);                                               // [B, M, D]
@@ -215,13 +213,14 @@ internal sealed class UViTGraphs
 
     /// <summary>Layer <paramref name="layer"/>'s nodes: x [B, T, D] (and its long skip [B, T, D] for out-blocks) → [B, T, D].</summary>
     private string EmitLayer(GraphBuilder g, int layer, string x, string? skip) =>
-        EmitBlock(g, topology.BlockName(layer), x, skip, d, m.NumHeads, hidden);
+        EmitBlock(g, topology.BlockName(layer), x, skip, d, topology.Heads(layer), topology.HeadWidth, topology.MlpHiddenOf(layer));
 
     /// <summary>
-    /// A pre-norm transformer block <paramref name="width"/> wide: x [B, S, W] (and a long skip [B, S, W], merged
-    /// first by skip_linear) → [B, S, W].
+    /// A pre-norm transformer block <paramref name="width"/> wide with <paramref name="heads"/> heads
+    /// <paramref name="headWidth"/> wide and <paramref name="mlpHidden"/> MLP channels: x [B, S, W] (and a long skip
+    /// [B, S, W], merged first by skip_linear) → [B, S, W].
     /// </summary>
-    private string EmitBlock(GraphBuilder g, string prefix, string x, string? skip, int width, int heads, int mlpHidden)
+    private string EmitBlock(GraphBuilder g, string prefix, string x, string? skip, int width, int heads, int headWidth, int mlpHidden)
     {
         if (skip is not null)
         {
@@ -231,7 +230,7 @@ internal sealed class UViTGraphs
         {
             throw new InvalidDataException($"{m.Name}: '{prefix}.attn.qkv.bias' is present: the exporter supports U-ViT without qkv bias only");
         }
-        x = g.Add(x, Attention(g, prefix, Norm(g, $"{prefix}.norm1", x, width), width, heads));   // [B, S, W]
+        x = g.Add(x, Attention(g, prefix, Norm(g, $"{prefix}.norm1", x, width), width, heads, headWidth)); // [B, S, W]
         x = g.Add(x, Mlp(g, prefix, Norm(g, $"{prefix}.norm2", x, width), width, mlpHidden));     // [B, S, W]
         return x;
     }
@@ -290,11 +289,14 @@ internal sealed class UViTGraphs
         return bias ? g.Add(y, g.Constant($"{prefix}.bias", w.Take($"{prefix}.bias", outFeatures), outFeatures)) : y;
     }
 
-    /// <summary>softmax(QKᵀ/√d)V written out as U-ViT does: [B, T, D] → [B, T, D] (D = <paramref name="width"/>).</summary>
-    private string Attention(GraphBuilder g, string prefix, string x, int width, int heads)
+    /// <summary>
+    /// softmax(QKᵀ/√d)V written out as U-ViT does, <paramref name="heads"/> heads of <paramref name="dh"/>:
+    /// [B, T, D] → [B, T, D] (D = <paramref name="width"/>; A = heads × dh is D unless the layer was pruned).
+    /// </summary>
+    private string Attention(GraphBuilder g, string prefix, string x, int width, int heads, int dh)
     {
-        int dh = width / heads;
-        string qkv = Linear(g, $"{prefix}.attn.qkv", x, width, 3 * width, bias: false);          // [B, T, 3D]
+        int a = heads * dh;
+        string qkv = Linear(g, $"{prefix}.attn.qkv", x, width, 3 * a, bias: false);              // [B, T, 3A]
         qkv = g.Transpose(g.Reshape(qkv, 0, 0, 3, heads, dh), 2, 0, 3, 1, 4);                     // [3, B, H, T, d]
         string q = g.Node("Gather", [qkv, g.Int64s([0])], null, GraphBuilder.Int("axis", 0));      // [B, H, T, d]
         string k = g.Node("Gather", [qkv, g.Int64s([1])], null, GraphBuilder.Int("axis", 0));      // [B, H, T, d]
@@ -302,8 +304,8 @@ internal sealed class UViTGraphs
         string scores = g.Mul(g.MatMul(q, g.Transpose(k, 0, 1, 3, 2)), g.Scalar((float)Math.Pow(dh, -0.5))); // [B, H, T, T]
         string attn = g.Node("Softmax", [scores], null, GraphBuilder.Int("axis", -1));           // [B, H, T, T]
         string o = g.Transpose(g.MatMul(attn, v), 0, 2, 1, 3);                                    // [B, T, H, d]
-        o = g.Reshape(o, 0, 0, width);                                                            // [B, T, D]
-        return Linear(g, $"{prefix}.attn.proj", o, width, width);                                // [B, T, D]
+        o = g.Reshape(o, 0, 0, a);                                                                // [B, T, A]
+        return Linear(g, $"{prefix}.attn.proj", o, a, width);                                    // [B, T, D]
     }
 
     /// <summary>fc1 → exact GELU 0.5·x·(1 + erf(x/√2)) (ORT fuses the pattern) → fc2.</summary>

@@ -12,11 +12,14 @@ public sealed class Block : nn.Module<Tensor, Tensor?, Tensor>
     private readonly Mlp mlp;
     private readonly Linear? skip_linear;
 
-    /// <summary>Creates a block; <paramref name="skip"/> adds the long-skip projection Linear(2D → D).</summary>
-    public Block(int dim, int numHeads, int mlpHidden, bool qkvBias, bool skip) : base(nameof(Block))
+    /// <summary>
+    /// Creates a block of <paramref name="numHeads"/> heads <paramref name="headWidth"/> wide and an MLP of
+    /// <paramref name="mlpHidden"/> channels; <paramref name="skip"/> adds the long-skip projection Linear(2D → D).
+    /// </summary>
+    public Block(int dim, int numHeads, int headWidth, int mlpHidden, bool qkvBias, bool skip) : base(nameof(Block))
     {
         norm1 = nn.LayerNorm(dim);
-        attn = new Attention(dim, numHeads, qkvBias);
+        attn = new Attention(dim, numHeads, headWidth, qkvBias);
         norm2 = nn.LayerNorm(dim);
         mlp = new Mlp(dim, mlpHidden);
         skip_linear = skip ? nn.Linear(2 * dim, dim) : null;

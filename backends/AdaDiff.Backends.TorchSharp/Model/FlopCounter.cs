@@ -17,14 +17,15 @@ public static class FlopCounter
         double d = topology.Width, t = topology.Tokens, n = topology.PatchTokens, patchDim = topology.PatchDim;
         double embed = 2 * n * patchDim * d                       // p×p stride-p conv = per-patch Linear(p²C → D)
             + TextEncoder(manifest.Text, d);                      // once per row, with the embedding
-        double attention = 2 * t * d * (3 * d)                    // qkv
-            + 2 * 2 * t * t * d                                   // QKᵀ and AV over all heads
-            + 2 * t * d * d;                                      // proj
-        double mlp = 2 * 2 * t * d * topology.MlpHidden;            // fc1 and fc2
         double skip = 2 * t * (2 * d) * d;                        // skip_linear on cat[x, skip]
         var perLayer = new double[topology.Depth];
         for (int i = 0; i < perLayer.Length; i++)
         {
+            double a = topology.AttentionWidth(i);                // heads × head width (D unpruned)
+            double attention = 2 * t * d * (3 * a)                // qkv
+                + 2 * 2 * t * t * a                               // QKᵀ and AV over the layer's heads
+                + 2 * t * a * d;                                  // proj
+            double mlp = 2 * 2 * t * d * topology.MlpHiddenOf(i); // fc1 and fc2
             perLayer[i] = attention + mlp + (topology.PopsSkip(i) ? skip : 0);
         }
         double uem = 2 * n * (2 * d) * patchDim;

@@ -27,7 +27,7 @@ public sealed class TextEncoder : nn.Module<Tensor, Tensor>
         var layers = new Block[text.EncoderDepth];
         for (int i = 0; i < layers.Length; i++)
         {
-            layers[i] = new Block(e, text.EncoderHeads, text.EncoderMlpHidden, qkvBias: false, skip: false);
+            layers[i] = new Block(e, text.EncoderHeads, e / text.EncoderHeads, text.EncoderMlpHidden, qkvBias: false, skip: false);
         }
         blocks = nn.ModuleList(layers);
         norm = nn.LayerNorm(e);

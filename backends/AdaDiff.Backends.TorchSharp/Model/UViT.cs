@@ -52,7 +52,6 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         QkvBias = qkvBias;
         int d = manifest.EmbedDim;
         int blocks = Topology.InBlocks;
-        int mlpHidden = Topology.MlpHidden;
         patch_embed = new PatchEmbed(manifest.Channels, d, manifest.PatchSize);
         label_emb = manifest.NumClasses > 0 ? nn.Embedding(manifest.NumClasses + 1, d) : null;
         if (manifest.Conditioning == ConditioningKind.Text)
@@ -65,12 +64,12 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         var outBlocks = new Block[blocks];
         for (int i = 0; i < blocks; i++)
         {
-            inBlocks[i] = new Block(d, manifest.NumHeads, mlpHidden, qkvBias, skip: false);
+            inBlocks[i] = NewBlock(i, qkvBias);
         }
-        mid_block = new Block(d, manifest.NumHeads, mlpHidden, qkvBias, skip: false);
+        mid_block = NewBlock(Topology.MidLayer, qkvBias);
         for (int i = 0; i < blocks; i++)
         {
-            outBlocks[i] = new Block(d, manifest.NumHeads, mlpHidden, qkvBias, skip: true);
+            outBlocks[i] = NewBlock(Topology.MidLayer + 1 + i, qkvBias);
         }
         in_blocks = nn.ModuleList(inBlocks);
         out_blocks = nn.ModuleList(outBlocks);
@@ -102,6 +101,10 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
 
     /// <summary>Layers L.</summary>
     public int Depth => Topology.Depth;
+
+    /// <summary>Layer <paramref name="layer"/>'s block, with the heads and MLP channels the topology gives it (pruned or not).</summary>
+    private Block NewBlock(int layer, bool qkvBias) =>
+        new(Topology.Width, Topology.Heads(layer), Topology.HeadWidth, Topology.MlpHiddenOf(layer), qkvBias, skip: Topology.PopsSkip(layer));
 
     /// <summary>Sinusoidal timestep embedding (no MLP): [B] → [B, D] = [cos(t·f), sin(t·f)].</summary>
     public Tensor TimestepEmbedding(Tensor timesteps)

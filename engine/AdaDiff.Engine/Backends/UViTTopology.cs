@@ -16,7 +16,14 @@ public sealed record UViTTopology
         PatchTokens = manifest.PatchTokens;
         PatchDim = manifest.PatchSize * manifest.PatchSize * manifest.Channels;
         MlpHidden = (int)(manifest.EmbedDim * manifest.MlpRatio);
+        HeadWidth = manifest.EmbedDim / manifest.NumHeads;
+        heads = manifest.Pruning?.Heads ?? Enumerable.Repeat(manifest.NumHeads, Depth).ToArray();
+        mlpHidden = manifest.Pruning?.MlpHidden ?? Enumerable.Repeat(MlpHidden, Depth).ToArray();
+        IsPruned = manifest.Pruning is not null;
     }
+
+    private readonly int[] heads;
+    private readonly int[] mlpHidden;
 
     /// <summary>The topology of <paramref name="manifest"/> (a validated manifest).</summary>
     public static UViTTopology Of(ModelManifest manifest)
@@ -52,8 +59,31 @@ public sealed record UViTTopology
     /// <summary>Values per patch: p²C.</summary>
     public int PatchDim { get; }
 
-    /// <summary>MLP hidden width of a denoiser block: MlpRatio × D.</summary>
+    /// <summary>MLP hidden width of an unpruned denoiser block: MlpRatio × D.</summary>
     public int MlpHidden { get; }
+
+    /// <summary>Width of one attention head, D / numHeads (pruning removes heads, never narrows one).</summary>
+    public int HeadWidth { get; }
+
+    /// <summary>True when some layer keeps fewer heads or MLP channels than the unpruned network (manifest <c>pruning</c>).</summary>
+    public bool IsPruned { get; }
+
+    /// <summary>Attention heads of the layer: numHeads, or what pruning kept.</summary>
+    public int Heads(int layer)
+    {
+        CheckLayer(layer);
+        return heads[layer];
+    }
+
+    /// <summary>Width of the layer's attention, heads × head width: qkv is [3·A, D], proj [D, A].</summary>
+    public int AttentionWidth(int layer) => Heads(layer) * HeadWidth;
+
+    /// <summary>MLP hidden channels of the layer: <see cref="MlpHidden"/>, or what pruning kept.</summary>
+    public int MlpHiddenOf(int layer)
+    {
+        CheckLayer(layer);
+        return mlpHidden[layer];
+    }
 
     /// <summary>Which part of the U the layer (0-based) belongs to.</summary>
     public UViTBlockKind Kind(int layer)
