@@ -5,10 +5,10 @@ using AdaDiff.Tools;
 using AdaDiff.Tools.Shared;
 
 string commandText = FashionMnistModel.CommandText(args);
-Command train = TrainCommand.Create(commandText), trainUem = TrainUemCommand.Create(commandText), eval = EvalCommand.Create(Console.Out, Console.Error, args);
-var root = new RootCommand("adadiff-tools: model tooling for AdaDiff.Grpc (init-model, train, train-uem, export-onnx, eval)")
+Command train = TrainCommand.Create(commandText), trainUem = TrainUemCommand.Create(commandText), prune = PruneCommand.Create(commandText), eval = EvalCommand.Create(Console.Out, Console.Error, args);
+var root = new RootCommand("adadiff-tools: model tooling for AdaDiff.Grpc (init-model, train, train-uem, prune, export-onnx, eval)")
 {
-    InitModelCommand.Create(commandText), train, trainUem, ExportOnnxCommand.Create(commandText), eval,
+    InitModelCommand.Create(commandText), train, trainUem, prune, ExportOnnxCommand.Create(commandText), eval,
 };
 ParseResult parsed = root.Parse(args, ToolsCommandLine.Parser);
 if (ToolsCommandLine.ReportErrors(parsed, Console.Error))
@@ -17,7 +17,7 @@ if (ToolsCommandLine.ReportErrors(parsed, Console.Error))
 }
 // Long commands stop at a step boundary on SIGTERM (kill, a scheduler's stop) or Ctrl+C and write what they have;
 // the others end as any process does.
-using StopSignal? stop = IsWithin(parsed.CommandResult, train, trainUem, eval) ? new StopSignal() : null;
+using StopSignal? stop = IsWithin(parsed.CommandResult, train, trainUem, prune, eval) ? new StopSignal() : null;
 try
 {
     return await parsed.InvokeAsync(ToolsCommandLine.Invocation(Console.Out, Console.Error), stop?.Token ?? default);

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Globalization;
+using AdaDiff.Backends.TorchSharp;
+using AdaDiff.Backends.TorchSharp.Model;
+using AdaDiff.Backends.TorchSharp.Pruning;
+using AdaDiff.Backends.TorchSharp.Training;
+using AdaDiff.Engine;
+using static TorchSharp.torch;
+
+namespace AdaDiff.Tools;
+
+/// <summary>Settings of <c>adadiff-tools prune</c>.</summary>
+internal sealed record PruneOptions
+{
+    public required string From { get; init; }
+    public required string PackageDir { get; init; }
+    public string DataDir { get; init; } = FashionMnist.DefaultDirectory;
+    public int KeepHeads { get; init; } = 3;
+    public double KeepMlp { get; init; } = 0.5;
+    public int Steps { get; init; } = 500;
+    public int Batch { get; init; } = 128;
+    public double LearningRate { get; init; } = 1e-4;
+    public int WarmupSteps { get; init; } = 50;
+    public double LabelDropout { get; init; } = 0.1;
+    public int Seed { get; init; }
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    public int LogEvery { get; init; } = 50;
+    public required string Command { get; init; }
+}
+
+/// <summary>
+/// Prunes a trained class-conditional package structurally (<see cref="StructuredPruning"/>: the heads and MLP
+/// channels of largest magnitude kept in every layer), fine-tunes every parameter of the smaller network for a few
+/// hundred steps with the AdaDiff loss (the layer-wise term included, so its exits stay usable), and writes it as a new
+/// package whose manifest records the widths, the FLOPs and the commands.
+/// </summary>
+internal sealed class Pruner : IDisposable
+{
+    private readonly PruneOptions options;
+    private readonly ModelManifest source;
+    private readonly UViT model;
+    private readonly AdamW optimizer;
+    private readonly long sourceParameters;
+
+    public Pruner(PruneOptions options)
+    {
+        this.options = options;
+        set_num_threads(options.Threads);
+        TrainingKernels.Configure(); // every backward pass of ours runs on the same checked kernels
+        (source, UViT full) = UViTPackage.Load(options.From);
+        using (full)
+        {
+            if (source.Conditioning != ConditioningKind.Class)
+            {
+                throw new ArgumentException($"{options.From}: prune takes a class-conditional package; this one is conditioned on {source.Conditioning.ToString().ToLowerInvariant()}");
+            }
+            if (options.KeepHeads > source.NumHeads)
+            {
+                throw new ArgumentException($"--keep-heads {options.KeepHeads}: the model has {source.NumHeads} heads per layer");
+            }
+            sourceParameters = full.parameters().Sum(p => p.numel());
+            model = StructuredPruning.Apply(full, StructuredPruning.Select(full, options.KeepHeads, options.KeepMlp));
+        }
+        optimizer = new AdamW(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), 0.9, 0.999, 1e-8, weightDecay: 0);
+    }
+
+    /// <summary>Fine-tunes <see cref="PruneOptions.Steps"/> steps (or until <paramref name="stop"/>) and writes the package.</summary>
+    public int Run(TextWriter log, CancellationToken stop = default)
+    {
+        long kept = model.parameters().Sum(p => p.numel());
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"prune: {options.KeepHeads} of {source.NumHeads} heads and {options.KeepMlp:P0} of the MLP channels per layer: {kept:N0} of {sourceParameters:N0} parameters, {Flops(model.Manifest) / Flops(source):P1} of the layers' FLOPs"));
+        var clock = Stopwatch.StartNew();
+        double average = double.NaN;
+        int step = 0;
+        if (options.Steps > 0)
+        {
+            FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
+            using var training = new TrainingStep(data, options.Batch, options.Seed, source.NoiseSchedule, new ClassConditions(source.NullClass), options.LabelDropout, horizontalFlip: false, options.LearningRate, options.WarmupSteps);
+            model.train();
+            for (; step < options.Steps && !stop.IsCancellationRequested; step++)
+            {
+                double loss = training.Run(step, model, optimizer, AdaDiffLossOf, clipGradNorm: 1.0);
+                if (!double.IsFinite(loss))
+                {
+                    throw new TrainingDivergedException($"prune: fine-tuning step {step + 1}'s loss is {loss}; nothing was written. Try a lower --lr");
+                }
+                average = double.IsNaN(average) ? loss : (0.95 * average) + (0.05 * loss);
+                if ((step + 1) % options.LogEvery == 0 || step + 1 == options.Steps)
+                {
+                    double perSecond = (step + 1) * options.Batch / clock.Elapsed.TotalSeconds;
+                    double eta = (options.Steps - step - 1) * options.Batch / perSecond;
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"step {step + 1}/{options.Steps} loss {loss:F5} (avg {average:F5}) {perSecond:F0} img/s ETA {TimeSpan.FromSeconds(eta):h\\:mm\\:ss}"));
+                }
+            }
+            model.eval();
+            if (step < options.Steps)
+            {
+                log.WriteLine($"stopped at step {step}: writing the package as it is");
+            }
+        }
+        ModelManifest written = WritePackage(step, average, kept);
+        log.WriteLine($"package: {options.PackageDir} (weights sha256 {written.Weights.Sha256?[..12]}) after {clock.Elapsed.TotalMinutes:F1} min");
+        return 0;
+    }
+
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        model.Dispose();
+    }
+
+    private static double Flops(ModelManifest manifest) => manifest.Flops.PerLayer.Sum();
+
+    /// <summary>The AdaDiff loss with its layer-wise term, as in training.</summary>
+    private Tensor AdaDiffLossOf(NoisedBatch batch)
+    {
+        (Tensor[] predictions, Tensor[] certainties) = model.ForwardExits(batch.Xt, batch.Timesteps.to_type(ScalarType.Float32), batch.Conditions); // each [B, C, H, W]
+        return AdaDiffLoss.Compute(predictions, certainties, batch.Noise).Total; // []
+    }
+
+    private ModelManifest WritePackage(int steps, double lossAverage, long parameters)
+    {
+        var training = new
+        {
+            pruned = new
+            {
+                command = options.Command,
+                from = options.From,
+                fromSha256 = source.Weights.Sha256,
+                method = "structured magnitude: per layer, the heads with the largest squared L2 norm of their qkv rows and proj columns, the MLP channels with the largest of their fc1 row and bias and fc2 column",
+                keepHeads = options.KeepHeads,
+                keepMlp = options.KeepMlp,
+                parameters,
+                fineTuneSteps = steps,
+                batch = options.Batch,
+                learningRate = options.LearningRate,
+                warmupSteps = options.WarmupSteps,
+                labelDropout = options.LabelDropout,
+                clipGradNorm = 1.0,
+                seed = options.Seed,
+                lossAverage = double.IsNaN(lossAverage) ? (double?)null : Math.Round(lossAverage, 6),
+            },
+            backbone = source.Training,
+        };
+        ModelManifest manifest = model.Manifest with
+        {
+            Description = string.Create(CultureInfo.InvariantCulture,
+                $"{source.Name} pruned to {options.KeepHeads} of {source.NumHeads} heads and {options.KeepMlp:P0} of the MLP channels per layer by magnitude, then fine-tuned for {steps} steps with the AdaDiff loss."),
+            DefaultThreshold = source.DefaultThreshold, // chosen for the unpruned model: choose again with eval --write-default
+        };
+        return PackageWriter.Save(options.PackageDir, manifest, training, model);
+    }
+}
