@@ -33,7 +33,8 @@ public sealed class RunnerProcessTests
 
         Assert.Contains("exited with code 2", e.Message, StringComparison.Ordinal);
         Assert.Contains(Path.Combine(missing, "model.json") + " not found (--package)", e.Message, StringComparison.Ordinal);
-        Assert.Contains("bench: torchsharp runner: adadiff-serving-bench runner: ", forwarded.ToString(), StringComparison.Ordinal);
+        Assert.Equal($"bench: torchsharp runner: adadiff-serving-bench runner: {Path.Combine(missing, "model.json")} not found (--package)\n",
+            forwarded.ToString().Replace("\r\n", "\n", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -92,6 +93,18 @@ public sealed class RunnerProcessTests
         Assert.True(double.IsNaN(m.ClientCpuSeconds));
         Assert.True(m.MachineCpuSeconds >= 0, $"machine CPU {m.MachineCpuSeconds}");
         Assert.True(runner.CpuSeconds >= m.ServerCpuSeconds);
+    }
+
+    [Fact]
+    public void MessageOf_LibtorchWarning_LosesItsTimestampedPrefix_SoRepeatsForwardOnce()
+    {
+        string a = RunnerProcess.MessageOf("[W1202 06:35:46.178012232 NNPACK.cpp:56] Could not initialize NNPACK! Reason: Unsupported hardware.");
+        string b = RunnerProcess.MessageOf("[W1202 06:35:47.001 NNPACK.cpp:56] Could not initialize NNPACK! Reason: Unsupported hardware.");
+
+        Assert.Equal("Could not initialize NNPACK! Reason: Unsupported hardware.", a);
+        Assert.Equal(a, b);
+        Assert.Equal("plain line", RunnerProcess.MessageOf("plain line"));
+        Assert.Equal("[no closing bracket", RunnerProcess.MessageOf("[no closing bracket"));
     }
 
     /// <summary>The committed model package, found above the test's folder.</summary>

@@ -14,6 +14,7 @@ internal sealed class RunnerProcess : IAsyncDisposable
     private const int KeptLines = 100;
     private readonly Process process;
     private readonly Queue<string> lines = new();
+    private readonly HashSet<string> forwarded = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly Action<string>? forward;
 
@@ -173,11 +174,28 @@ internal sealed class RunnerProcess : IAsyncDisposable
                 lines.Dequeue();
             }
         }
-        if (forward)
+        if (forward && FirstTime(line))
         {
             this.forward?.Invoke(line);
         }
     }
+
+    /// <summary>
+    /// Whether this message has not been forwarded before: libtorch repeats its warnings on every call ("[W1202
+    /// 06:35:46.178 NNPACK.cpp:56] Could not initialize NNPACK!"), so a message is forwarded once, its timestamp aside;
+    /// <see cref="RecentOutput"/> keeps every line.
+    /// </summary>
+    private bool FirstTime(string line)
+    {
+        lock (forwarded)
+        {
+            return forwarded.Add(MessageOf(line));
+        }
+    }
+
+    /// <summary>A line without a leading bracketed prefix such as libtorch's "[W1202 06:35:46.178 NNPACK.cpp:56] ".</summary>
+    internal static string MessageOf(string line) =>
+        line.StartsWith('[') && line.IndexOf("] ", StringComparison.Ordinal) is var end and > 0 ? line[(end + 2)..] : line;
 
     public async ValueTask DisposeAsync()
     {
