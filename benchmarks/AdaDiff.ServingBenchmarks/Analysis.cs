@@ -1,6 +1,11 @@
 namespace AdaDiff.ServingBenchmarks;
 
-/// <summary>One configuration's figures over the rounds.</summary>
+/// <summary>
+/// One configuration's figures over the rounds. CPU per image in seconds: <see cref="ServerCpuPerImage"/> of the
+/// process doing the generation work (the server, or the backend's runner in-process), <see cref="ClientCpuPerImage"/>
+/// of the benchmark's client (server path); <see cref="MachineBusyCores"/> the machine's busy CPU seconds per second
+/// of wall time (2 on a saturated 2-core machine).
+/// </summary>
 public sealed record ConfigSummary(
     BenchConfig Config,
     Spread ImagesPerSecond,
@@ -10,7 +15,10 @@ public sealed record ConfigSummary(
     Spread FirstStepP99,
     Spread StepSeconds,
     Spread MeanExitLayer,
-    int Errors);
+    int Errors,
+    Spread ServerCpuPerImage,
+    Spread ClientCpuPerImage,
+    Spread MachineBusyCores);
 
 /// <summary>
 /// The figures a run's raw rounds give: each configuration's median and range, and every ratio taken within each
@@ -108,6 +116,7 @@ public sealed class Analysis
         List<Measurement> ok = [.. ms.Where(m => m.Errors == 0)];
         Spread Of(Func<Measurement, double> f) => Spread.Of([.. ok.Select(f).Where(double.IsFinite)]);
         return new ConfigSummary(config, Of(m => m.ImagesPerSecond), Of(m => m.LatencyP50), Of(m => m.LatencyP99),
-            Of(m => m.FirstStepP50), Of(m => m.FirstStepP99), Of(m => m.StepSeconds), Of(m => m.MeanExitLayer), ms.Sum(m => m.Errors));
+            Of(m => m.FirstStepP50), Of(m => m.FirstStepP99), Of(m => m.StepSeconds), Of(m => m.MeanExitLayer), ms.Sum(m => m.Errors),
+            Of(m => m.ServerCpuSeconds / m.Images), Of(m => m.ClientCpuSeconds / m.Images), Of(m => m.MachineCpuSeconds / m.WallSeconds));
     }
 }

@@ -8,7 +8,7 @@ public enum BenchPath
     /// <summary>The real server process, called over gRPC on loopback by the C# client library.</summary>
     Server,
 
-    /// <summary>The engine's <c>GenerationScheduler</c> in this process, fed the same concurrent generations.</summary>
+    /// <summary>The engine's <c>GenerationScheduler</c> in the backend's runner process (<c>adadiff-serving-bench runner</c>), fed the same concurrent generations.</summary>
     InProcess,
 
     /// <summary>The PyTorch reference (<c>reference/uvit_reference.py sample</c>) in a process of its own.</summary>

@@ -1,43 +1,41 @@
 using System.Diagnostics;
-using AdaDiff.Backends.Onnx;
-using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Benchmarks.Shared;
 using AdaDiff.Client;
-using AdaDiff.Engine.Backends;
+using AdaDiff.ServingBenchmarks.Runner;
 
 namespace AdaDiff.ServingBenchmarks;
 
 /// <summary>
-/// What a benchmark run holds while it runs: the in-process backends, a server per backend and a client of each, the
-/// in-process schedulers and the peak probe. Disposing it releases them all (clients, servers, schedulers, probe,
-/// backends, in that order); the servers are also killed when the process exits.
+/// What a benchmark run holds while it runs: a runner process per backend (the in-process path, each backend alone in
+/// its own process), a server per backend and a client of each, and the peak probe. The benchmark process itself
+/// loads no backend, so that at any time one process computes: the server being called, or the runner being measured,
+/// while the other backends' servers and runners wait idle. Disposing it releases them all (clients, servers,
+/// runners, probe); servers and runners are also killed when the process exits.
 /// </summary>
 internal sealed class BenchRig : IAsyncDisposable
 {
     private readonly Dictionary<string, LoopbackServer> servers = new(StringComparer.Ordinal);
 
-    public BenchRig() => AppDomain.CurrentDomain.ProcessExit += KillServers;
+    public BenchRig() => AppDomain.CurrentDomain.ProcessExit += KillChildren;
 
-    /// <summary>The backends loaded in this process, by name.</summary>
-    public Dictionary<string, IDenoiserBackend> Backends { get; } = new(StringComparer.Ordinal);
+    /// <summary>Each backend's runner process, by backend.</summary>
+    public Dictionary<string, RunnerProcess> Runners { get; } = new(StringComparer.Ordinal);
 
     /// <summary>A client of each backend's server (no retries), by backend.</summary>
     public Dictionary<string, AdaDiffClient> Clients { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>The engine's scheduler on each in-process backend, by backend.</summary>
-    public Dictionary<string, InProcessRunner> InProcess { get; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, LoopbackServer> Servers => servers;
 
     public PeakProbe? Probe { get; private set; }
 
-    /// <summary>Loads each of <paramref name="backends"/> from <paramref name="package"/> in this process.</summary>
-    public void LoadBackends(IReadOnlyList<string> backends, string package, int threads, TextWriter log)
+    /// <summary>Starts a runner per backend, one after the other, each loading <paramref name="package"/> in its own process.</summary>
+    public async Task StartRunnersAsync(IReadOnlyList<string> backends, string package, int threads, TextWriter log, CancellationToken cancel)
     {
-        log.WriteLine("bench: loading the backends in-process");
         foreach (string backend in backends)
         {
-            Backends[backend] = backend == "torchsharp"
-                ? TorchSharpBackend.Load(package, new TorchSharpBackendOptions { Threads = threads })
-                : OnnxBackend.Load(package, new OnnxBackendOptions { Threads = threads });
+            RunnerProcess runner = await RunnerProcess.StartAsync(RunnerProcess.OwnDll, backend, package, threads, log, TimeSpan.FromMinutes(4), cancel);
+            Runners[backend] = runner;
+            log.WriteLine($"bench: {backend} runner (the in-process path): pid {runner.ProcessId}, backend loaded");
         }
     }
 
@@ -58,12 +56,15 @@ internal sealed class BenchRig : IAsyncDisposable
         log.WriteLine($"bench: servers ready after {clock.Elapsed.TotalSeconds:F0} s");
     }
 
-    /// <summary>The in-process scheduler on every loaded backend, with the servers' limits, and the peak probe.</summary>
-    public void StartInProcess(IReadOnlyList<string> backends, BenchSettings settings)
+    /// <summary>
+    /// The engine's scheduler in every runner, with the servers' limits (each warms its backend up as the server does,
+    /// one runner after the other), and the peak probe.
+    /// </summary>
+    public async Task StartInProcessAsync(BenchSettings settings, CancellationToken cancel)
     {
-        foreach (string backend in backends)
+        foreach (RunnerProcess runner in Runners.Values)
         {
-            InProcess[backend] = new InProcessRunner(Backends[backend], settings);
+            await runner.RequestAsync(new RunnerRequest { Op = RunnerOp.Start, Settings = settings }, cancel);
         }
         Probe = new PeakProbe(settings.MatmulSize, settings.Threads);
     }
@@ -96,23 +97,23 @@ internal sealed class BenchRig : IAsyncDisposable
         {
             await server.DisposeAsync();
         }
-        AppDomain.CurrentDomain.ProcessExit -= KillServers;
-        foreach (InProcessRunner runner in InProcess.Values)
+        foreach (RunnerProcess runner in Runners.Values)
         {
             await runner.DisposeAsync();
         }
+        AppDomain.CurrentDomain.ProcessExit -= KillChildren;
         Probe?.Dispose();
-        foreach (IDenoiserBackend backend in Backends.Values)
-        {
-            backend.Dispose();
-        }
     }
 
-    private void KillServers(object? sender, EventArgs e)
+    private void KillChildren(object? sender, EventArgs e)
     {
         foreach (LoopbackServer s in servers.Values)
         {
             s.Kill();
+        }
+        foreach (RunnerProcess r in Runners.Values)
+        {
+            r.Kill();
         }
     }
 }

@@ -1,16 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using AdaDiff.Client;
 using AdaDiff.Engine;
-using AdaDiff.Engine.Backends;
-using AdaDiff.Engine.Scheduling;
+using AdaDiff.ServingBenchmarks.Runner;
 
 namespace AdaDiff.ServingBenchmarks;
 
 /// <summary>
-/// Runs a benchmark: the PyTorch check first (nothing else running), then a server per backend and the same backends
-/// in-process, a warm-up, and the rounds, each running every configuration once in <see cref="BenchPlan.Order"/> and
+/// Runs a benchmark: the PyTorch check first (nothing else running), then a runner process per backend (the
+/// in-process path, each backend alone in a process of its own), a server per backend, a warm-up, and the rounds, each running every configuration once in <see cref="BenchPlan.Order"/> and
 /// ending with the peak probe and the denoiser passes. Progress goes to <c>log</c> (stderr); the servers are stopped
 /// on every way out, a kill included.
 /// </summary>
@@ -32,14 +30,14 @@ public static class BenchRunner
         (PyTorchRunner? pytorch, PyTorchSetup pytorchSetup) = await PyTorchAsync(configs, options, root, settings.Threads, log, cancel);
 
         await using var rig = new BenchRig();
-        rig.LoadBackends(options.Backends, package, settings.Threads, log);
+        await rig.StartRunnersAsync(options.Backends, package, settings.Threads, log, cancel);
         if (settings.MaxBatchRows == 0 || settings.MaxActiveJobs == 0)
         {
-            settings = DeriveLimits(settings, rig.Backends[options.Backends[0]], options.Backends[0], log);
+            settings = await DeriveLimitsAsync(settings, rig.Runners[options.Backends[0]], log, cancel);
         }
         await rig.StartServersAsync(serverDll, options.Backends, ServerFlags(settings, package, options.ServerArgs), clock, log, cancel);
-        rig.StartInProcess(options.Backends, settings);
-        await WarmUpAsync(configs, settings, rig.Clients, rig.InProcess, manifest.ImageSize, log, cancel);
+        await rig.StartInProcessAsync(settings, cancel);
+        await WarmUpAsync(configs, settings, rig, manifest.ImageSize, log, cancel);
 
         var rounds = new RoundRunner(rig, pytorch, settings, options, manifest.ImageSize, clock, log);
         (List<Measurement> measurements, List<ProbeMeasurement> probes) = await rounds.RunAsync(configs, cancel);
@@ -170,19 +168,19 @@ public static class BenchRunner
 
     /// <summary>
     /// The server's own rule for limits left at 0 (BatchSizing on the device: rows per pass at the throughput knee, as
-    /// many active generations as rows), applied once on <paramref name="backendName"/> in-process, so that both
-    /// servers and both in-process schedulers run with the same limits and the serving overhead compares like with like.
+    /// many active generations as rows), applied once in <paramref name="runner"/>'s process, so that both servers and
+    /// both in-process schedulers run with the same limits and the serving overhead compares like with like.
     /// </summary>
-    private static BenchSettings DeriveLimits(BenchSettings settings, IDenoiserBackend backend, string backendName, TextWriter log)
+    private static async Task<BenchSettings> DeriveLimitsAsync(BenchSettings settings, RunnerProcess runner, TextWriter log, CancellationToken cancel)
     {
         int minRows = 16 * 2; // the server's default MaxImagesPerRequest (16) of guided images
         int maxRows = 1024;
-        IReadOnlyList<PassTiming> timings = BatchSizing.Measure(backend, maxRows);
-        BatchLimits derived = BatchSizing.Choose(timings, minRows, maxRows);
+        RunnerReply reply = await runner.RequestAsync(new RunnerRequest { Op = RunnerOp.Limits, Rows = minRows, Count = maxRows }, cancel);
+        DerivedLimits derived = reply.Limits ?? throw new InvalidOperationException($"the {runner.Backend} runner's limits reply was empty");
         int rows = settings.MaxBatchRows > 0 ? settings.MaxBatchRows : derived.MaxBatchRows;
         int active = settings.MaxActiveJobs > 0 ? settings.MaxActiveJobs : rows;
-        log.WriteLine($"bench: limits derived on {backendName}: {BatchSizing.Describe(timings)} → {rows} rows per pass, {active} active generations");
-        return settings with { MaxBatchRows = rows, MaxActiveJobs = active, LimitsSource = $"derived on {backendName} as the server derives them (throughput knee {derived.KneeRows} rows)" };
+        log.WriteLine($"bench: limits derived on {runner.Backend}: {derived.Timings} → {rows} rows per pass, {active} active generations");
+        return settings with { MaxBatchRows = rows, MaxActiveJobs = active, LimitsSource = $"derived on {runner.Backend} as the server derives them (throughput knee {derived.KneeRows} rows)" };
     }
 
     /// <summary>
@@ -191,8 +189,7 @@ public static class BenchRunner
     /// the backends' allocators reach their working size, and the batch shapes the rounds will run have each been run
     /// once (a first pass at a new shape took up to 0.8 s here) before anything is measured.
     /// </summary>
-    private static async Task WarmUpAsync(IReadOnlyList<BenchConfig> configs, BenchSettings settings, Dictionary<string, AdaDiffClient> clients,
-        Dictionary<string, InProcessRunner> inProcess, int imageSize, TextWriter log, CancellationToken cancel)
+    private static async Task WarmUpAsync(IReadOnlyList<BenchConfig> configs, BenchSettings settings, BenchRig rig, int imageSize, TextWriter log, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         int[] levels = [.. settings.Concurrency.Select(c => Math.Min(c, settings.MaxActiveJobs + 2)).Distinct().Order()];
@@ -201,9 +198,7 @@ public static class BenchRunner
             foreach (int streams in levels)
             {
                 BenchConfig warm = c with { Streams = streams, CallsPerStream = 1 };
-                Measurement m = c.Path == BenchPath.Server
-                    ? await LoadGenerator.RunAsync(clients[c.Backend], warm, settings, imageSize, -1, 999_999_000, LoadAverage, cancel)
-                    : await inProcess[c.Backend].RunAsync(warm, settings, -1, 999_999_000, LoadAverage, cancel);
+                Measurement m = await RoundRunner.MeasureServedAsync(rig, warm, settings, imageSize, -1, 999_999_000, cancel);
                 if (m.Errors > 0)
                 {
                     throw new InvalidOperationException($"the warm-up of {warm.Key} failed: {m.FirstError}");

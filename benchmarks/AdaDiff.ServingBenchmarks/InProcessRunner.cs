@@ -5,7 +5,7 @@ using AdaDiff.Engine.Scheduling;
 namespace AdaDiff.ServingBenchmarks;
 
 /// <summary>
-/// The in-process path: the engine's <see cref="GenerationScheduler"/> on a backend loaded in this process, with the
+/// The in-process path: the engine's <see cref="GenerationScheduler"/> on a backend loaded in this process (the backend's runner, <see cref="Runner.RunnerHost"/>), with the
 /// server's scheduler limits, fed the same concurrent generations as the server path (one image each, the same
 /// settings, every step's latent and, with previews, x̂₀), each stream reading its events to the end. What the server
 /// adds on top (protobuf, HTTP/2, PNG previews, the client's reading) is the serving overhead.

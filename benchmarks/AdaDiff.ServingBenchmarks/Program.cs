@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using AdaDiff.ServingBenchmarks;
+using AdaDiff.ServingBenchmarks.Runner;
 
 // adadiff-serving-bench: images/s, latency per call and time to first step against concurrent streams through the real
 // server (both backends, full depth and adaptive), the same work in-process, the PyTorch reference (fairly
@@ -36,6 +37,17 @@ var root = new RootCommand("Serving benchmark of AdaDiff: the real server agains
     quick, rounds, concurrency, backendsOption, previewStreams, threads, maxActive, maxRows, maxQueued, maxUnread, steps, pytorch,
     output, markdown, package, serverDll, serverArgs, plan, reportFrom,
 };
+// The in-process path of one backend, in a process of its own: the benchmark starts this itself (Runner/RunnerHost.cs).
+var runnerBackend = new Option<string>("--backend") { Description = "onnxruntime or torchsharp", Required = true };
+var runnerPackage = new Option<string>("--package") { Description = "Model package folder", Required = true };
+var runnerThreads = new Option<int>("--threads") { Description = "Intra-op threads of the backend", Required = true };
+var runner = new Command("runner", "Used by the benchmark itself: one backend's in-process measurements in a process that holds nothing else, JSON lines on stdin and stdout")
+{
+    runnerBackend, runnerPackage, runnerThreads,
+};
+runner.SetAction((parse, cancel) => RunnerHost.RunAsync(parse.GetValue(runnerBackend)!, Path.GetFullPath(parse.GetValue(runnerPackage)!), parse.GetValue(runnerThreads),
+    Console.In, Console.Out, Console.Error, cancel));
+root.Subcommands.Add(runner);
 root.SetAction(async (parse, cancel) =>
 {
     List<int>? streams = null;

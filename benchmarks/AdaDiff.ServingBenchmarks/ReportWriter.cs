@@ -72,6 +72,9 @@ public static class ReportWriter
             stepSeconds = c.StepSeconds,
             meanExitLayer = c.MeanExitLayer,
             errors = c.Errors,
+            serverCpuSecondsPerImage = c.ServerCpuPerImage,
+            clientCpuSecondsPerImage = c.ClientCpuPerImage,
+            machineBusyCores = c.MachineBusyCores,
         });
         var targetRows = targets.Select(t => new { group = t.Group, name = t.Name, figure = t.Figure, limit = t.Limit, atMost = t.AtMost, status = t.StatusText, text = t.FigureText });
         return JsonSerializer.Serialize(new { result, summaries, targets = targetRows }, Json) + "\n";

@@ -39,6 +39,19 @@ public sealed record Measurement
 
     /// <summary>The 1-minute load average when the configuration ended (other work on the machine shows here).</summary>
     public double LoadAverage { get; init; } = double.NaN;
+
+    /// <summary>
+    /// CPU seconds of the process that did the generation work during the configuration: the server process (server
+    /// path) or the backend's runner process, where scheduler, backend and every stream's reader share one process
+    /// (in-process path). NaN for PyTorch and for runs before it was measured.
+    /// </summary>
+    public double ServerCpuSeconds { get; init; } = double.NaN;
+
+    /// <summary>Server path: CPU seconds of the benchmark process during the configuration, the client library reading every stream. NaN elsewhere.</summary>
+    public double ClientCpuSeconds { get; init; } = double.NaN;
+
+    /// <summary>Busy CPU seconds of the whole machine during the configuration (/proc/stat, all CPUs): other work shows as the part the two above leave.</summary>
+    public double MachineCpuSeconds { get; init; } = double.NaN;
 }
 
 /// <summary>The peak probe and the denoiser's pass time in one round.</summary>

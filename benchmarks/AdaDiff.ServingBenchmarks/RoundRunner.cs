@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using AdaDiff.Engine.Backends;
+using AdaDiff.Benchmarks.Shared;
+using AdaDiff.ServingBenchmarks.Runner;
 
 namespace AdaDiff.ServingBenchmarks;
 
@@ -40,10 +41,35 @@ internal sealed class RoundRunner(BenchRig rig, PyTorchRunner? pytorch, BenchSet
     /// <summary>One configuration once, on its path.</summary>
     private async Task<Measurement> MeasureAsync(BenchConfig config, int round, ulong seedBase, CancellationToken cancel) => config.Path switch
     {
-        BenchPath.Server => await LoadGenerator.RunAsync(rig.Clients[config.Backend], config, settings, imageSize, round, seedBase, BenchRunner.LoadAverage, cancel),
-        BenchPath.InProcess => await rig.InProcess[config.Backend].RunAsync(config, settings, round, seedBase, BenchRunner.LoadAverage, cancel),
-        _ => await pytorch!.RunAsync(config, settings, options.Package, round, seedBase, BenchRunner.LoadAverage, cancel),
+        BenchPath.PyTorch => await pytorch!.RunAsync(config, settings, options.Package, round, seedBase, BenchRunner.LoadAverage, cancel),
+        _ => await MeasureServedAsync(rig, config, settings, imageSize, round, seedBase, cancel),
     };
+
+    /// <summary>
+    /// A server or in-process configuration once, with the CPU it cost: for the server path the server process's and
+    /// this process's (the client), for the in-process path the runner's (it measures itself); the machine's busy time
+    /// around both.
+    /// </summary>
+    internal static async Task<Measurement> MeasureServedAsync(BenchRig rig, BenchConfig config, BenchSettings settings, int imageSize, int round, ulong seedBase, CancellationToken cancel)
+    {
+        if (config.Path == BenchPath.InProcess)
+        {
+            RunnerReply reply = await rig.Runners[config.Backend].RequestAsync(
+                new RunnerRequest { Op = RunnerOp.Measure, Settings = settings, Config = config, Round = round, SeedBase = seedBase }, cancel);
+            return reply.Measurement ?? throw new InvalidOperationException($"the {config.Backend} runner's reply to {config.Key} held no measurement");
+        }
+        LoopbackServer server = rig.Servers[config.Backend];
+        double serverCpu = server.CpuSeconds;
+        double clientCpu = CpuClock.Self();
+        double busy = CpuClock.MachineBusy();
+        Measurement m = await LoadGenerator.RunAsync(rig.Clients[config.Backend], config, settings, imageSize, round, seedBase, BenchRunner.LoadAverage, cancel);
+        return m with
+        {
+            ServerCpuSeconds = server.CpuSeconds - serverCpu,
+            ClientCpuSeconds = CpuClock.Self() - clientCpu,
+            MachineCpuSeconds = CpuClock.MachineBusy() - busy,
+        };
+    }
 
     /// <summary>The matmul peak and each backend's full-depth pass of <see cref="BenchSettings.PassRows"/> rows, in this round.</summary>
     private async Task<ProbeMeasurement> ProbeAsync(int round, CancellationToken cancel)
@@ -52,9 +78,10 @@ internal sealed class RoundRunner(BenchRig rig, PyTorchRunner? pytorch, BenchSet
         (double peak, double median) = rig.Probe!.Measure(quick ? 5 : 20);
         var seconds = new Dictionary<string, double>(StringComparer.Ordinal);
         var gflops = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach ((string name, IDenoiserBackend backend) in rig.Backends)
+        foreach ((string name, RunnerProcess runner) in rig.Runners)
         {
-            double s = await PeakProbe.PassSecondsAsync(backend, settings, settings.PassRows, quick ? 1 : 2, cancel);
+            RunnerReply reply = await runner.RequestAsync(new RunnerRequest { Op = RunnerOp.Pass, Settings = settings, Rows = settings.PassRows, Count = quick ? 1 : 2 }, cancel);
+            double s = reply.Seconds;
             seconds[name] = s;
             gflops[name] = settings.PassRows * settings.FlopsPerRow / s / 1e9;
         }

@@ -33,6 +33,23 @@ internal sealed class LoopbackServer(Process process, string name, int grpcPort,
 
     public bool HasExited => process.HasExited;
 
+    /// <summary>CPU seconds (user + system, all its threads) the server has used so far; NaN once it has exited.</summary>
+    public double CpuSeconds
+    {
+        get
+        {
+            try
+            {
+                process.Refresh();
+                return process.TotalProcessorTime.TotalSeconds;
+            }
+            catch (InvalidOperationException)
+            {
+                return double.NaN;
+            }
+        }
+    }
+
     public int ExitCode => process.ExitCode;
 
     /// <summary>The last <see cref="KeptLines"/> lines of its stdout and stderr.</summary>

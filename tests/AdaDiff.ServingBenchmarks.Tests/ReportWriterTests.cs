@@ -70,6 +70,37 @@ public sealed class ReportWriterTests : IDisposable
     }
 
     [Fact]
+    public void Markdown_WithCpu_SaysWhereTheServingCpuGoes_AndJsonCarriesIt()
+    {
+        BenchResult result = Synthetic.Result(Synthetic.Options(rounds: 3), Synthetic.Plausible, cpu: true);
+        var analysis = new Analysis(result);
+
+        string md = ReportWriter.Markdown(analysis, Targets.Evaluate(analysis), "serving.json", []);
+        string json = ReportWriter.JsonText(result, analysis, Targets.Evaluate(analysis));
+        BenchResult back = ReportWriter.ReadResult(json);
+
+        Assert.Contains("| backend | exits | streams | server CPU | client CPU | server + client | in-process CPU | (server + client) / in-process | busy cores: server / in-process |", md, StringComparison.Ordinal);
+        Assert.Contains("| onnxruntime | adaptive | 16 | 80.0 | 20.0 | 100.0 | 90.0 | 1.11× | 2.00 / 2.00 |", md, StringComparison.Ordinal);
+        Assert.Contains("| torchsharp | full | 1 | 80.0 | 20.0 | 100.0 | 90.0 | 1.11× | 2.00 / 2.00 |", md, StringComparison.Ordinal);
+        Assert.Contains("\"clientCpuSecondsPerImage\": {", json, StringComparison.Ordinal);
+        Measurement served = back.Measurements.First(m => m.Config == "server/onnxruntime/full/4");
+        Assert.Equal((0.08 * served.Images, 0.02 * served.Images), (served.ServerCpuSeconds, served.ClientCpuSeconds));
+        Assert.True(double.IsNaN(back.Measurements.First(m => m.Config == "inprocess/onnxruntime/full/4").ClientCpuSeconds));
+    }
+
+    [Fact]
+    public void Markdown_RunWithoutCpu_LeavesTheCpuTableOut()
+    {
+        BenchResult result = Synthetic.Result(Synthetic.Options(rounds: 3), Synthetic.Plausible);
+        var analysis = new Analysis(result);
+
+        string md = ReportWriter.Markdown(analysis, Targets.Evaluate(analysis), "serving.json", []);
+
+        Assert.Contains("### Serving overhead", md, StringComparison.Ordinal);
+        Assert.DoesNotContain("server + client", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MarkdownSection_Replace_KeepsWhatIsAroundIt_AndAppendsWhenMissing()
     {
         string first = MarkdownSection.Replace("# Title\n", "body one");

@@ -9,7 +9,7 @@ internal static class Synthetic
         new() { Quick = quick, Concurrency = concurrency, Rounds = rounds };
 
     public static BenchResult Result(BenchOptions options, Func<BenchConfig, int, double> imagesPerSecond, Func<BenchConfig, int, int>? errors = null,
-        Func<int, double>? peak = null, Func<string, int, double>? passGflops = null)
+        Func<int, double>? peak = null, Func<string, int, double>? passGflops = null, bool cpu = false)
     {
         IReadOnlyList<BenchConfig> configs = BenchPlan.Configs(options);
         var measurements = new List<Measurement>();
@@ -35,6 +35,10 @@ internal static class Synthetic
                     MeanExitLayer = c.Mode == "full" ? 13 : 6.8,
                     Errors = errors?.Invoke(c, round) ?? 0,
                     LoadAverage = 1.5,
+                    // with cpu: the server 80 ms an image and its client 20, in-process 90; the machine saturated
+                    ServerCpuSeconds = cpu && served ? (c.Path == BenchPath.Server ? 0.08 : 0.09) * c.Images : double.NaN,
+                    ClientCpuSeconds = cpu && c.Path == BenchPath.Server ? 0.02 * c.Images : double.NaN,
+                    MachineCpuSeconds = cpu && served ? 2 * c.Images / ips : double.NaN,
                 });
             }
             probes.Add(new ProbeMeasurement
