@@ -67,12 +67,12 @@ internal static class ImageGrid
         {
             throw new ArgumentException($"{rows.Count} rows with {rowLabels.Count} row labels and {cellLabels.Count} rows of captions");
         }
-        const int captionHeight = 14, labelGap = 8;
+        const int captionHeight = 14, labelGap = 8, columnGap = 10; // a caption ("12.5 ✓") is wider than the 56-pixel image
         using var font = new SKFont(PlotFont.Typeface, 12);
         using var paint = new SKPaint { Color = SKColors.White, IsAntialias = true };
         float labelWidth = rowLabels.Count == 0 ? 0 : rowLabels.Max(label => font.MeasureText(label));
         int left = (int)MathF.Ceiling(labelWidth) + (2 * labelGap);
-        int cellWidth = (imageWidth * Scale) + Gap, cellHeight = (imageHeight * Scale) + captionHeight + Gap;
+        int cellWidth = (imageWidth * Scale) + columnGap, cellHeight = (imageHeight * Scale) + captionHeight + Gap;
         int columns = rows.Count == 0 ? 0 : rows.Max(r => r.Length);
         int width = Math.Max(left + (columns * cellWidth), 1);
         int height = Math.Max(Gap + (rows.Count * cellHeight), 1);

@@ -51,10 +51,11 @@ public sealed record TextEvalSettings(
 
 /// <summary>The drawn prompts.</summary>
 /// <param name="Count">Prompts (one per distinct test image).</param>
+/// <param name="TestImages">Images of the test split they were drawn from (and the test-set chance rates measured on).</param>
 /// <param name="ClassNamed">Prompts that name a class.</param>
 /// <param name="AttributeCounts">Prompts naming 0, 1, 2, 3 and 4 attributes.</param>
 /// <param name="Examples">The first few, with what they name.</param>
-public sealed record PromptSetRecord(int Count, int ClassNamed, int[] AttributeCounts, IReadOnlyList<string> Examples);
+public sealed record PromptSetRecord(int Count, int TestImages, int ClassNamed, int[] AttributeCounts, IReadOnlyList<string> Examples);
 
 /// <summary>One configuration of the text model and how its images meet their prompts.</summary>
 /// <param name="Run">What the class evaluation records of a run: depth, acceleration, FLOPs, FID-proxy, PSNR against full depth; its <c>classAccuracy</c> is the prompt agreement.</param>

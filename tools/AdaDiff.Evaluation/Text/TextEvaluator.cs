@@ -38,10 +38,6 @@ public static class TextEvaluator
             throw new InvalidDataException($"{options.Model}: the evaluation's classifier needs 1×28×28 images (Fashion-MNIST); the model makes {manifest.Channels}×{manifest.Height}×{manifest.Width}");
         }
         List<EvalPrompt> grid = [.. (options.GridPrompts ?? TextPrompts.DefaultGridPrompts).Select(prompts.HandWritten)];
-        if (options.Samples > 10_000)
-        {
-            throw new ArgumentException($"--samples {options.Samples}: the test split has 10,000 images to caption");
-        }
         Directory.CreateDirectory(options.Out);
 
         var evalOptions = new EvalOptions { ClassifierPath = options.ClassifierPath, DataDirectory = options.DataDirectory, Backend = options.Backend, Threads = options.Threads };
@@ -99,7 +95,7 @@ public static class TextEvaluator
             Classifier = new ClassifierInfo(Evaluator.ClassifierPathForReport(options.ClassifierPath), Evaluator.Accuracy(testOutputs.Predictions, test.Labels), classifier.Metadata),
             Settings = new TextEvalSettings(options.Samples, backend.Name, options.Sampler, options.Steps, sweep.Thresholds, selection.Threshold, minLayers,
                 options.GuidanceFor(manifest), options.Seed, options.GridSeeds),
-            Prompts = PromptSet(drawn),
+            Prompts = PromptSet(drawn, testBytes.Count),
             Floor = new FloorRecord(options.Samples, scorer.Floor(options.Samples)),
             Probe = sweep.Record,
             Runs = [full.Record, .. adaptive.Select(r => r.Record)],
@@ -134,14 +130,14 @@ public static class TextEvaluator
         };
     }
 
-    private static PromptSetRecord PromptSet(List<EvalPrompt> prompts)
+    private static PromptSetRecord PromptSet(List<EvalPrompt> prompts, int testImages)
     {
         var counts = new int[5];
         foreach (EvalPrompt p in prompts)
         {
             counts[p.Content.AttributeCount]++;
         }
-        return new PromptSetRecord(prompts.Count, prompts.Count(p => p.Content.ClassIndex is not null), counts,
+        return new PromptSetRecord(prompts.Count, testImages, prompts.Count(p => p.Content.ClassIndex is not null), counts,
             [.. prompts.Take(8).Select(p => $"test image {p.TestImage}: \"{p.Text}\"")]);
     }
 }

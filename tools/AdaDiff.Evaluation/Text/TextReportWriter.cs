@@ -28,7 +28,7 @@ internal static class TextReportWriter
         TextRunRecord chosen = report.Runs.First(r => r.Run.Id == report.Selection.RunId);
         Header(md, report);
         Headline(md, report, full, chosen);
-        Attributes(md, full, chosen);
+        Attributes(md, report, full, chosen);
         Sweep(md, report, full);
         Grid(md, report, pictureFolder);
         Prompts(md, report);
@@ -62,7 +62,7 @@ internal static class TextReportWriter
         md.AppendLine(Inv, $"Threshold rule: {report.Selection.Rule}. Quality bar {(report.Selection.MetQualityBar ? "met" : "**not met** (the most conservative swept threshold is shown)")}.").AppendLine();
     }
 
-    private static void Attributes(StringBuilder md, TextRunRecord full, TextRunRecord chosen)
+    private static void Attributes(StringBuilder md, TextEvalReport report, TextRunRecord full, TextRunRecord chosen)
     {
         md.AppendLine("## What the prompts name, measured on the images").AppendLine();
         md.AppendLine("| slot | prompts naming it | full depth | adaptive | chance: generated, slot not named | chance: test set |");
@@ -73,10 +73,10 @@ internal static class TextReportWriter
             md.AppendLine(Inv, $"| {PromptSlots.Name(f.Slot)} | {f.Named} | {Pct(f.Accuracy)} | {Pct(a.Accuracy)} | {Pct(f.ChanceGenerated)} | {Pct(f.ChanceTestSet)} |");
         }
         md.AppendLine();
-        md.AppendLine("Each cell is the share of images whose measured value is the one their prompt names (class: the classifier's; attributes: "
-            + "`ImageAttributes.MeasureModelOutput` bucketed by `AttributeThresholds.FashionMnist`). The two chance rates are what a prompt that "
-            + "did not ask would get: *generated* scores each naming prompt's value against the full-depth images generated for the prompts that do "
-            + "not name the slot; *test set* against the same measurement on the 10,000 test images (the classifier's classes, their pixels' buckets).").AppendLine();
+        md.AppendLine(Inv, $"Each cell is the share of images whose measured value is the one their prompt names (class: the classifier's; attributes: "
+            + $"`ImageAttributes.MeasureModelOutput` bucketed by `AttributeThresholds.FashionMnist`). The two chance rates are what a prompt that "
+            + $"did not ask would get: *generated* scores each naming prompt's value against the images of the same run generated for the prompts "
+            + $"that do not name the slot (the column shows full depth's); *test set* against the same measurement on the {report.Prompts.TestImages:N0} test images (the classifier's classes, their pixels' buckets).").AppendLine();
     }
 
     private static void Sweep(StringBuilder md, TextEvalReport report, TextRunRecord full)
@@ -116,7 +116,7 @@ internal static class TextReportWriter
     {
         PromptSetRecord p = report.Prompts;
         md.AppendLine("## The prompts").AppendLine();
-        md.AppendLine(Inv, $"{p.Count} captions of as many distinct test images (a seeded shuffle of the split), written by the training captions' `CaptionGenerator` from each image's label and measured attributes, so the prompts are distributed as the data is: {p.ClassNamed} ({(double)p.ClassNamed / Math.Max(p.Count, 1):P1}) name a class; {string.Join(", ", p.AttributeCounts.Select((c, k) => $"{c} name {k}"))} attributes. The first few:").AppendLine();
+        md.AppendLine(Inv, $"{p.Count} captions of as many distinct test images (a seeded shuffle of the split's {p.TestImages:N0}), written by the training captions' `CaptionGenerator` from each image's label and measured attributes, so the prompts are distributed as the data is: {p.ClassNamed} ({(double)p.ClassNamed / Math.Max(p.Count, 1):P1}) name a class; {string.Join(", ", p.AttributeCounts.Select((c, k) => $"{c} name {k}"))} attributes. The first few:").AppendLine();
         foreach (string e in p.Examples)
         {
             md.AppendLine(Inv, $"- {e}");
@@ -130,6 +130,6 @@ internal static class TextReportWriter
         md.AppendLine("- Every configuration generates one image per drawn prompt from the same seeds; the thresholds differ only in the exits.");
         md.AppendLine(Inv, $"- FID-proxy: Fréchet distance between the classifier's {Classifier.FashionClassifier.FeatureDim}-wide features of the images and of the test split; the floor is {report.Floor.Samples} training images against the test split, what a perfect generator would score at that N.");
         md.AppendLine("- Layers saved and FLOPs come from the engine's compute ledger (exit heads included); the mean exit depth of a grid image is its exit layer averaged over its steps.");
-        md.AppendLine("- The prompts' text model never saw the test images; captions name the combinations the training set has, so scarce cells (a wide trouser) are as rare here as there.");
+        md.AppendLine("- The model was trained on captions of the training split; these are captions of the test split by the same generator, so combinations the training set lacks (a wide trouser) are as rare here as there.");
     }
 }
