@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AdaDiff.Engine;
 using SkiaSharp;
 
 namespace AdaDiff.Evaluation.Tests.Text;
@@ -21,7 +22,7 @@ public sealed class TextEndToEndTests : IDisposable
 
         int rc = await EvalCommand.RunAsync(
             ["text", "--model", package, "--samples", "20", "--steps", "3", "--probe-rows", "20", "--auto-targets", "0.3,0.6", "--grid-seeds", "2",
-             "--grid-prompts", "a small dark ankle boot; something bright and wide; a textured shirt", "--threads", "1", "--data", data, "--out", outDir],
+             "--grid-prompts", "a small dark ankle boot; something bright and wide; a textured shirt", "--threads", "1", "--data", data, "--write-default", "--min-layers", "2", "--out", outDir],
             stdout, stderr, CancellationToken.None);
 
         Assert.True(rc == 0, stderr.ToString());
@@ -82,6 +83,11 @@ public sealed class TextEndToEndTests : IDisposable
         Assert.Contains(selection.GetProperty("threshold").GetSingle(), thresholds);
         Assert.Contains(runs, r => r.GetProperty("run").GetProperty("id").GetString() == selection.GetProperty("runId").GetString());
         Assert.Contains("prompt agreement", selection.GetProperty("rule").GetString(), StringComparison.Ordinal);
+        // --write-default stores it as the package's default, with the floor it was measured at, in a manifest that still loads.
+        ModelManifest updated = ModelManifest.Load(Path.Combine(package, "model.json"));
+        Assert.Equal(selection.GetProperty("threshold").GetSingle(), updated.DefaultThreshold);
+        Assert.Equal(2, updated.DefaultMinLayers);
+        Assert.Equal(ConditioningKind.Text, updated.Conditioning);
 
         // Three prompts by two seeds, with a mean exit depth per image at the chosen threshold.
         JsonElement[] rows = [.. report.GetProperty("grid").GetProperty("rows").EnumerateArray()];

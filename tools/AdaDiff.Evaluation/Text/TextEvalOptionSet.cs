@@ -19,6 +19,7 @@ internal sealed class TextEvalOptionSet
     private readonly Option<float[]> autoTargets = ToolsCommandLine.Parsed("--auto-targets", "Fractions of layers saved that the automatic thresholds aim at", t => ToolsCommandLine.ParseNumbers("--auto-targets", t), [.. Defaults.AutoTargets], "a,b,...");
     private readonly Option<int> probeRows = ToolsCommandLine.Int("--probe-rows", "Noised test images in that probe", Defaults.ProbeRows, min: 1);
     private readonly Option<double?> threshold = ToolsCommandLine.NumberOrNull("--threshold", "Threshold of the grid and headline (default: chosen on the sweep by the class model's rule, prompt agreement in place of class accuracy)");
+    private readonly Option<bool> writeDefault = ToolsCommandLine.Flag("--write-default", "Write the chosen threshold into the package's model.json (defaultThreshold, defaultMinLayers)");
     private readonly Option<int?> minLayers = ToolsCommandLine.IntOrNull("--min-layers", "Earliest exit layer (default: the model's)", min: 1);
     private readonly Option<double?> guidance = ToolsCommandLine.NumberOrNull("--guidance", "Classifier-free guidance scale (default: the model's defaultGuidanceScale)");
     private readonly Option<int> seed = ToolsCommandLine.Int("--seed", "Seed of the prompt draw, the captions and the images", 0, min: 0);
@@ -35,7 +36,7 @@ internal sealed class TextEvalOptionSet
     /// <summary>Every option, to add to a command.</summary>
     public IEnumerable<Option> All =>
     [
-        model, samples, backend, sampler, steps, thresholds, autoTargets, probeRows, threshold, minLayers, guidance, seed, gridPrompts, gridSeeds,
+        model, samples, backend, sampler, steps, thresholds, autoTargets, probeRows, threshold, writeDefault, minLayers, guidance, seed, gridPrompts, gridSeeds,
         outDir, markdown, classifier, data, maxBatchRows, threads, weightsNote,
     ];
 
@@ -55,6 +56,7 @@ internal sealed class TextEvalOptionSet
             AutoTargets = parse.GetValue(autoTargets)!,
             ProbeRows = parse.GetValue(probeRows),
             Threshold = (float?)parse.GetValue(threshold),
+            WriteDefault = parse.GetValue(writeDefault),
             MinLayers = parse.GetValue(minLayers),
             Guidance = (float?)parse.GetValue(guidance),
             Seed = (ulong)parse.GetValue(seed),

@@ -34,6 +34,9 @@ public sealed record TextEvalOptions
     /// <summary>Threshold of the grid and the headline; null chooses it by the class model's rule (<see cref="Internal.ThresholdSelection"/>).</summary>
     public float? Threshold { get; init; }
 
+    /// <summary>Write the chosen threshold (and its earliest exit layer) into the package's model.json as its defaults.</summary>
+    public bool WriteDefault { get; init; }
+
     /// <summary>Earliest exit layer; null takes the model's default.</summary>
     public int? MinLayers { get; init; }
 

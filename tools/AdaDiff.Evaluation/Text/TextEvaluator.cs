@@ -109,6 +109,11 @@ public static class TextEvaluator
         string markdownDir = Path.GetDirectoryName(Path.GetFullPath(markdownPath)) ?? ".";
         Directory.CreateDirectory(markdownDir);
         await File.WriteAllTextAsync(markdownPath, TextReportWriter.Markdown(report, Path.GetRelativePath(markdownDir, Path.GetFullPath(options.Out))), cancellationToken);
+        if (options.WriteDefault)
+        {
+            ManifestUpdate.WriteDefaultThreshold(options.Model, selection, options.CommandLine, started);
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval text] wrote defaultThreshold {selection.Threshold:0.####} into {Path.Combine(options.Model, ModelPackage.ManifestFileName)}"));
+        }
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[eval text] done in {clock.Elapsed.TotalMinutes:F1} min: {markdownPath}, {Path.Combine(options.Out, Evaluator.ResultsFileName)}"));
         return report;
     }
