@@ -57,6 +57,13 @@ public sealed class ComparisonPolicyTests : IDisposable
 
         AssertSame(images, exits, set);
         Assert.True(DistinctExitLayers(exits) >= 2, "the threshold should split the jobs, or the test shows nothing"); // the median does
+        // Per image, its exit layer averaged over the steps: a job's images leave together, and their mean is the set's.
+        Assert.Equal(set.MeanLayers, set.ImageMeanLayers.Average(), 9);
+        for (int i = 0; i < Samples; i += JobImages)
+        {
+            Assert.Equal(set.ImageMeanLayers[i], set.ImageMeanLayers[i + 1]);
+        }
+        Assert.True(set.ImageMeanLayers.Distinct().Count() >= 2);
     }
 
     [Theory]

@@ -4,6 +4,7 @@ using System.Text.Json;
 using AdaDiff.Evaluation.Classifier;
 using AdaDiff.Evaluation.Internal;
 using AdaDiff.Evaluation.Reporting;
+using AdaDiff.Evaluation.Text;
 using AdaDiff.Tools.Shared;
 
 namespace AdaDiff.Evaluation;
@@ -11,8 +12,8 @@ namespace AdaDiff.Evaluation;
 /// <summary>
 /// <c>adadiff-tools eval</c>: measures FID-proxy, class accuracy, PSNR and compute of adaptive exits against
 /// full depth, static truncation, the per-batch rule and fewer steps; <c>eval render</c> rewrites the report from
-/// its results, <c>eval compare</c> puts several evaluations on one plot, and <c>eval classifier</c> trains the
-/// classifier those metrics use.
+/// its results, <c>eval compare</c> puts several evaluations on one plot, <c>eval classifier</c> trains the
+/// classifier those metrics use, and <c>eval text</c> evaluates a text-conditioned package.
 /// </summary>
 public static class EvalCommand
 {
@@ -49,7 +50,7 @@ public static class EvalCommand
         var set = new EvalOptionSet();
         var eval = new Command("eval", "Measure FID-proxy, class accuracy, PSNR and compute of per-sample exits against full depth, static truncation, the per-batch rule and fewer steps; write OUT/results.json, the markdown report and its pictures")
         {
-            Render(stdout, stderr), Compare(stdout, stderr, words), TrainClassifier(stdout, stderr),
+            Render(stdout, stderr), Compare(stdout, stderr, words), TrainClassifier(stdout, stderr), TextEvalCommand.Create(stdout, stderr, words),
         };
         foreach (Option option in set.All)
         {

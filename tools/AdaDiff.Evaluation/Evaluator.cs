@@ -41,6 +41,7 @@ public static class Evaluator
         ArgumentNullException.ThrowIfNull(log);
         var clock = Stopwatch.StartNew();
         DateTimeOffset started = DateTimeOffset.UtcNow;
+        CheckClassModel(options.Model);
         Directory.CreateDirectory(options.Out);
 
         using ClassifierModel classifier = LoadOrTrainClassifier(options, log, cancellationToken);
@@ -171,7 +172,7 @@ public static class Evaluator
         return markdownPath;
     }
 
-    private static ClassifierModel LoadOrTrainClassifier(EvalOptions options, TextWriter log, CancellationToken cancellationToken)
+    internal static ClassifierModel LoadOrTrainClassifier(EvalOptions options, TextWriter log, CancellationToken cancellationToken)
     {
         if (File.Exists(options.ClassifierPath))
         {
@@ -194,6 +195,16 @@ public static class Evaluator
         EvalOptions.BackendTorchSharp => TorchSharpBackend.Load(packageDir, new TorchSharpBackendOptions { Threads = options.Threads }),
         _ => OnnxBackend.Load(packageDir, new OnnxBackendOptions { Threads = options.Threads, ReexportWhenStale = true }),
     };
+
+    /// <summary>A text package has its own evaluation (prompts, not classes): refused here, before anything loads.</summary>
+    private static void CheckClassModel(string packageDir)
+    {
+        string path = Path.Combine(packageDir, ModelPackage.ManifestFileName);
+        if (File.Exists(path) && ModelManifest.Load(path).Conditioning == ConditioningKind.Text)
+        {
+            throw new InvalidDataException($"{packageDir}: a text-conditioned model (model.json says \"conditioning\": \"text\"); evaluate it with adadiff-tools eval text --model {packageDir}");
+        }
+    }
 
     private static void CheckFits(ModelManifest manifest, string path)
     {
@@ -224,7 +235,7 @@ public static class Evaluator
     }
 
     // The shipped classifier is named as such wherever the tools were copied to; any other by its path.
-    private static string ClassifierPathForReport(string path) =>
+    internal static string ClassifierPathForReport(string path) =>
         Path.GetFullPath(path) == Path.GetFullPath(ClassifierModel.DefaultPath) ? $"classifier/{ClassifierModel.FileName}" : RelativeToWorkingDirectory(path);
 
     // Reports name paths as the user typed them from the working directory, never a machine's absolute path.

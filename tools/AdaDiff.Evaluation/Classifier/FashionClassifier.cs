@@ -16,6 +16,13 @@ public sealed class FashionClassifier : nn.Module<Tensor, Tensor>
     /// <summary>Number of classes.</summary>
     public const int Classes = 10;
 
+    /// <summary>
+    /// The names of the classes in label order, as Fashion-MNIST names them (and as the class model's manifest and the
+    /// text model's captions do): what a prompt's class phrase is read against.
+    /// </summary>
+    public static IReadOnlyList<string> ClassNames { get; } =
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
     /// <summary>Image side in pixels.</summary>
     public const int Side = 28;
 

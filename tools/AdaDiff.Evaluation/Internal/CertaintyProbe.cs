@@ -28,8 +28,12 @@ internal sealed class CertaintyProbe
 
     public int Depth => Certainties.GetLength(1);
 
-    /// <summary>Probes <paramref name="rows"/> test images (in batches of 100 rows: ≈ 100 × 51 × 128 floats of hidden state, 2.6 MB).</summary>
-    public static CertaintyProbe Run(IDenoiserBackend backend, FashionMnist test, int rows, int seed)
+    /// <summary>
+    /// Probes <paramref name="rows"/> test images (in batches of 100 rows: ≈ 100 × 51 × 128 floats of hidden state,
+    /// 2.6 MB), each conditioned on its label, or on <paramref name="conditionOf"/>(test image index) when given: the
+    /// manifest's <see cref="ModelManifest.ConditionWidth"/> ints (a text model's prompt token ids).
+    /// </summary>
+    public static CertaintyProbe Run(IDenoiserBackend backend, FashionMnist test, int rows, int seed, Func<int, IReadOnlyList<int>>? conditionOf = null)
     {
         ModelManifest manifest = backend.Manifest;
         var schedule = new NoiseSchedule(manifest.NoiseSchedule);
@@ -43,7 +47,8 @@ internal sealed class CertaintyProbe
             int n = Math.Min(batchRows, rows - start);
             var latents = new float[n * size];
             var ts = new float[n];
-            var labels = new int[n];
+            int width = manifest.ConditionWidth;
+            var conditions = new int[n * width];
             for (int r = 0; r < n; r++)
             {
                 int image = random.Next(test.Count);
@@ -55,9 +60,20 @@ internal sealed class CertaintyProbe
                 }
                 ts[r] = t;
                 timesteps[start + r] = t;
-                labels[r] = test.Labels[image];
+                if (conditionOf is null)
+                {
+                    conditions[r * width] = test.Labels[image];
+                }
+                else
+                {
+                    IReadOnlyList<int> condition = conditionOf(image);
+                    for (int k = 0; k < width; k++)
+                    {
+                        conditions[(r * width) + k] = condition[k];
+                    }
+                }
             }
-            using IDenoiserBatch batch = backend.Begin(latents, ts, labels);
+            using IDenoiserBatch batch = backend.Begin(latents, ts, conditions);
             var c = new float[n];
             for (int l = 0; l < depth; l++)
             {

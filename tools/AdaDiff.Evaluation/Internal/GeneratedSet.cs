@@ -32,7 +32,7 @@ internal sealed record GenerationSpec(
 /// </summary>
 internal sealed class GeneratedSet
 {
-    private GeneratedSet(GenerationSpec spec, float[] images, int[] labels, ComputeTotals compute, int[] timesteps, long[,] exitCounts, double wallSeconds)
+    private GeneratedSet(GenerationSpec spec, float[] images, int[] labels, ComputeTotals compute, int[] timesteps, long[,] exitCounts, double[] imageMeanLayers, double wallSeconds)
     {
         Spec = spec;
         Images = images;
@@ -40,6 +40,7 @@ internal sealed class GeneratedSet
         Compute = compute;
         Timesteps = timesteps;
         ExitCounts = exitCounts;
+        ImageMeanLayers = imageMeanLayers;
         WallSeconds = wallSeconds;
     }
 
@@ -58,6 +59,9 @@ internal sealed class GeneratedSet
 
     /// <summary>[steps, depth]: images exiting at layer l + 1 at each step.</summary>
     public long[,] ExitCounts { get; }
+
+    /// <summary>Mean exit layer of each image over its steps, in canonical order.</summary>
+    public double[] ImageMeanLayers { get; }
 
     public double WallSeconds { get; }
 
@@ -100,12 +104,25 @@ internal sealed class GeneratedSet
                 offset += n;
             }
         }
+        return await RunAsync(backend, spec, requests, labels, maxBatchRows, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="requests"/> (each with the offset of its first image in the set; together they make
+    /// <see cref="GenerationSpec.Samples"/> images) on <paramref name="backend"/>, batched together, and collects
+    /// their images, exits and compute: the generation behind every configuration, class-conditional or prompted.
+    /// </summary>
+    public static async Task<GeneratedSet> RunAsync(
+        IDenoiserBackend backend, GenerationSpec spec, IReadOnlyList<(GenerationRequest Request, int Offset)> requests, int[] labels,
+        int maxBatchRows, Progress progress, CancellationToken cancellationToken)
+    {
+        ModelManifest manifest = backend.Manifest;
         int rowsPerJob = requests.Count == 0 ? 1 : requests.Max(r => r.Request.RowsPerStep);
         var options = new SchedulerOptions
         {
             MaxBatchRows = maxBatchRows,
             MaxActiveJobs = Math.Max(1, maxBatchRows / rowsPerJob),
-            MaxQueuedJobs = requests.Count,
+            MaxQueuedJobs = Math.Max(1, requests.Count),
         };
         var clock = Stopwatch.StartNew();
         await using var scheduler = new GenerationScheduler(backend, options);
@@ -124,12 +141,17 @@ internal sealed class GeneratedSet
 
         var images = new float[spec.Samples * manifest.ImageSize];
         var exitCounts = new long[spec.Steps, manifest.Depth];
+        var imageMeanLayers = new double[spec.Samples];
         int[] timesteps = results.Length > 0 ? results[0].Timesteps : [];
         var compute = default(ComputeTotals);
         for (int j = 0; j < results.Length; j++)
         {
-            (float[] jobOutput, int[] _, long[,] counts, ComputeTotals jobCompute) = results[j];
+            (float[] jobOutput, int[] _, long[,] counts, double[] layerSums, ComputeTotals jobCompute) = results[j];
             jobOutput.CopyTo(images.AsSpan(requests[j].Offset * manifest.ImageSize));
+            for (int k = 0; k < layerSums.Length; k++)
+            {
+                imageMeanLayers[requests[j].Offset + k] = layerSums[k] / spec.Steps;
+            }
             compute += jobCompute;
             for (int s = 0; s < spec.Steps; s++)
             {
@@ -139,14 +161,15 @@ internal sealed class GeneratedSet
                 }
             }
         }
-        return new GeneratedSet(spec, images, labels, compute, timesteps, exitCounts, wall);
+        return new GeneratedSet(spec, images, labels, compute, timesteps, exitCounts, imageMeanLayers, wall);
     }
 
-    private static async Task<(float[] Images, int[] Timesteps, long[,] ExitCounts, ComputeTotals Compute)> CollectAsync(
+    private static async Task<(float[] Images, int[] Timesteps, long[,] ExitCounts, double[] LayerSums, ComputeTotals Compute)> CollectAsync(
         GenerationJob job, int depth, Progress progress, CancellationToken cancellationToken)
     {
         int steps = job.Request.Steps;
         var counts = new long[steps, depth];
+        var layerSums = new double[job.Request.NumImages]; // exit layers of each of the job's images, summed over steps
         var timesteps = new int[steps];
         await foreach (GenerationEvent e in job.Events.ReadAllAsync(cancellationToken))
         {
@@ -154,14 +177,15 @@ internal sealed class GeneratedSet
             {
                 case StepCompleted step:
                     timesteps[step.StepIndex] = step.Timestep;
-                    foreach (int layer in step.ExitLayers)
+                    for (int k = 0; k < step.ExitLayers.Length; k++)
                     {
-                        counts[step.StepIndex, layer - 1]++;
+                        counts[step.StepIndex, step.ExitLayers[k] - 1]++;
+                        layerSums[k] += step.ExitLayers[k];
                     }
                     progress.Add(step.ExitLayers.Length);
                     break;
                 case GenerationCompleted done:
-                    return (done.Images, timesteps, counts, done.Compute);
+                    return (done.Images, timesteps, counts, layerSums, done.Compute);
             }
         }
         throw new InvalidOperationException($"job {job.Id} ended without a result");

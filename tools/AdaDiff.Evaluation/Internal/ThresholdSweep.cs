@@ -1,4 +1,5 @@
 using AdaDiff.Backends.TorchSharp.Training;
+using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
 
 namespace AdaDiff.Evaluation.Internal;
@@ -20,25 +21,34 @@ internal sealed record ThresholdSweep(CertaintyProbe Probe, List<ThresholdChoice
     {
         log.WriteLine($"[eval] certainty probe of {backend.Manifest.Name} on {options.ProbeRows} noised test images");
         CertaintyProbe probe = CertaintyProbe.Run(backend, test, options.ProbeRows, (int)(options.Seed % int.MaxValue));
+        return FromProbe(probe, backend.Manifest, options.Thresholds, options.AutoTargets, options.Threshold, minLayers);
+    }
+
+    /// <summary>
+    /// The thresholds swept given a probe: <paramref name="thresholds"/> when given, else those the probe says save each
+    /// of <paramref name="autoTargets"/> plus the manifest's default threshold; <paramref name="given"/> is added.
+    /// </summary>
+    public static ThresholdSweep FromProbe(CertaintyProbe probe, ModelManifest manifest, IReadOnlyList<float>? thresholds, IReadOnlyList<float> autoTargets, float? given, int minLayers)
+    {
         var choices = new List<ThresholdChoice>();
-        float[] thresholds;
-        if (options.Thresholds is null)
+        float[] swept;
+        if (thresholds is null)
         {
-            foreach (float target in options.AutoTargets)
+            foreach (float target in autoTargets)
             {
-                float t = probe.ThresholdFor(backend.Manifest.Depth * (1.0 - target), minLayers);
+                float t = probe.ThresholdFor(manifest.Depth * (1.0 - target), minLayers);
                 choices.Add(new ThresholdChoice(target, t, probe.MeanExit(t, minLayers)));
             }
-            thresholds = [.. choices.Select(c => c.Threshold).Append(backend.Manifest.DefaultThreshold)];
+            swept = [.. choices.Select(c => c.Threshold).Append(manifest.DefaultThreshold)];
         }
         else
         {
-            thresholds = [.. options.Thresholds];
+            swept = [.. thresholds];
         }
-        if (options.Threshold is float given)
+        if (given is float g)
         {
-            thresholds = [.. thresholds, given];
+            swept = [.. swept, g];
         }
-        return new ThresholdSweep(probe, choices, [.. thresholds.Distinct().Order()]);
+        return new ThresholdSweep(probe, choices, [.. swept.Distinct().Order()]);
     }
 }
