@@ -176,9 +176,7 @@ public sealed class OnnxBackend : IDenoiserBackend
     public void PredictAtDepth(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions, int layers, Span<float> destination)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        int rows = BatchInput.Validate(Manifest, latents, timesteps, conditions);
-        BatchInput.ValidateDepth(layers, 0, Manifest.Depth);
-        BatchInput.ValidateDestination(destination, rows, Manifest.ImageSize);
+        BatchInput.ValidatePredictAtDepth(Manifest, latents, timesteps, conditions, layers, destination);
         OnnxBatch.PredictAtDepth(sessions, Manifest, latents, timesteps, conditions, layers, destination);
     }
 

@@ -16,6 +16,9 @@ public abstract class BackendPair : IDisposable
         System.IO.Directory.CreateDirectory(Directory);
     }
 
+    /// <summary>The names <see cref="Get"/> takes, for a theory run on each backend.</summary>
+    public static TheoryData<string> Names => new() { "torchsharp", "onnxruntime" };
+
     /// <summary>The private package folder.</summary>
     public string Directory { get; }
 

@@ -12,7 +12,7 @@ namespace AdaDiff.Backends.Conformance.Tests;
 [Collection(BackendsCollection.Name)]
 public sealed class FusedConformanceTests(BackendsFixture fixture)
 {
-    public static TheoryData<string> Backends => new() { "torchsharp", "onnxruntime" };
+    public static TheoryData<string> Backends => BackendPair.Names;
 
     private const int Rows = 5;
 
@@ -23,21 +23,13 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
         IDenoiserBackend backend = fixture.Get(name);
         int depth = backend.Manifest.Depth;
         (float[] x, float[] t, int[] y) = Batch(backend.Manifest, Rows, seed: 31);
-        (float[][] certainty, float[][] eps) = Passes.StepByStep(backend, x, t, y);
+        var stepByStep = Passes.StepByStep(backend, x, t, y);
         // Prefixes before the first exit, ranges across the middle block (pushing and popping long skips), single
         // layers, the whole depth.
         int[][] plans = [[5, 8], [3, 4, 6], [6, 1, 6], [7, 6], [2, 9, 2], [depth], [1, 12], [12, 1]];
         foreach (int[] plan in plans)
         {
-            using IDenoiserBatch batch = backend.Begin(x, t, y);
-            foreach (int layers in plan)
-            {
-                batch.RunLayers(layers);
-                string where = $"{name}, plan [{string.Join(", ", plan)}], after layer {batch.LayersRun}";
-                Passes.AssertBitwise(eps[batch.LayersRun - 1], Predict(batch), where + ": ε̂");
-                Passes.AssertBitwise(certainty[batch.LayersRun - 1], Passes.Certainty(batch), where + ": certainty");
-            }
-            Assert.Equal(depth, batch.LayersRun);
+            Assert.Equal(depth, Passes.AssertPlanBitwise(backend, x, t, y, plan, stepByStep, name));
         }
     }
 
@@ -73,12 +65,7 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
         IDenoiserBackend backend = fixture.Get(name);
         (float[] x, float[] t, int[] y) = Batch(backend.Manifest, Rows, seed: 33);
         (_, float[][] eps) = Passes.StepByStep(backend, x, t, y);
-        for (int depth = 1; depth <= backend.Manifest.Depth; depth++)
-        {
-            var whole = new float[Rows * backend.Manifest.ImageSize];
-            backend.PredictAtDepth(x, t, y, depth, whole);
-            Passes.AssertBitwise(eps[depth - 1], whole, $"{name}, embed → {depth} layers → head");
-        }
+        Passes.AssertPredictAtDepthBitwise(backend, x, t, y, eps, name);
     }
 
     [Theory]
@@ -138,16 +125,10 @@ public sealed class FusedConformanceTests(BackendsFixture fixture)
         ModelManifest m = backend.Manifest;
         const int rows = 16;
         (float[] x, float[] t, int[] y) = Batch(m, rows, seed: 36);
-        (float[][] certainty, float[][] eps) = Passes.StepByStep(backend, x, t, y);
+        var inBatch = Passes.StepByStep(backend, x, t, y);
         foreach (int row in new[] { 0, 7, 15 })
         {
-            (float[][] aloneCertainty, float[][] aloneEps) = Passes.StepByStep(backend, x.AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), [t[row]], [y[row]]);
-            for (int layer = 0; layer < m.Depth; layer++)
-            {
-                string where = $"{name}, row {row} of {rows}, layer {layer + 1}";
-                Passes.AssertBitwise(aloneEps[layer], eps[layer].AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), where + ": ε̂");
-                Passes.AssertBitwise(aloneCertainty[layer], [certainty[layer][row]], where + ": certainty");
-            }
+            Passes.AssertRowAloneBitwise(backend, x, t, y, row, inBatch, $"{name}, row {row} of {rows}");
         }
     }
 

@@ -12,7 +12,7 @@ namespace AdaDiff.Backends.Conformance.Tests;
 [Collection(TextBackendsCollection.Name)]
 public sealed class TextModelConformanceTests(TextBackendsFixture fixture)
 {
-    public static TheoryData<string> Backends => new() { "torchsharp", "onnxruntime" };
+    public static TheoryData<string> Backends => BackendPair.Names;
 
     private const double Tolerance = 1e-4;
 
@@ -81,14 +81,7 @@ public sealed class TextModelConformanceTests(TextBackendsFixture fixture)
         (float[][] certainty, float[][] eps) = Passes.StepByStep(backend, x, t, y);
         foreach (int[] plan in new[] { new[] { 2, 3 }, [1, 3, 1], [5] })
         {
-            using IDenoiserBatch batch = backend.Begin(x, t, y);
-            foreach (int layers in plan)
-            {
-                batch.RunLayers(layers);
-                string where = $"{name}, plan [{string.Join(", ", plan)}], after layer {batch.LayersRun}";
-                Passes.AssertBitwise(eps[batch.LayersRun - 1], Predict(batch), where + ": ε̂");
-                Passes.AssertBitwise(certainty[batch.LayersRun - 1], Passes.Certainty(batch), where + ": certainty");
-            }
+            Passes.AssertPlanBitwise(backend, x, t, y, plan, (certainty, eps), name);
         }
         using (IDenoiserBatch batch = backend.Begin(x, t, y))
         {
@@ -99,12 +92,7 @@ public sealed class TextModelConformanceTests(TextBackendsFixture fixture)
                 Passes.AssertBitwise(certainty[batch.LayersRun - 1], c, $"{name}, layer {batch.LayersRun} with certainty");
             }
         }
-        for (int depth = 1; depth <= m.Depth; depth++)
-        {
-            var whole = new float[Prompts.Length * m.ImageSize];
-            backend.PredictAtDepth(x, t, y, depth, whole);
-            Passes.AssertBitwise(eps[depth - 1], whole, $"{name}, embed → {depth} layers → head");
-        }
+        Passes.AssertPredictAtDepthBitwise(backend, x, t, y, eps, name);
     }
 
     [Theory]
@@ -113,18 +101,11 @@ public sealed class TextModelConformanceTests(TextBackendsFixture fixture)
     {
         IDenoiserBackend backend = fixture.Get(name);
         ModelManifest m = backend.Manifest;
-        int width = m.ConditionWidth;
         (float[] x, float[] t, int[] y) = Batch(m, Prompts.Length, seed: 44);
-        (float[][] certainty, float[][] eps) = Passes.StepByStep(backend, x, t, y);
+        var inBatch = Passes.StepByStep(backend, x, t, y);
         foreach (int row in new[] { 0, 1, 5 })
         {
-            (float[][] aloneCertainty, float[][] aloneEps) = Passes.StepByStep(backend, x.AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), [t[row]], y.AsSpan(row * width, width).ToArray());
-            for (int layer = 0; layer < m.Depth; layer++)
-            {
-                string where = $"{name}, row {row}, layer {layer + 1}";
-                Passes.AssertBitwise(aloneEps[layer], eps[layer].AsSpan(row * m.ImageSize, m.ImageSize).ToArray(), where + ": ε̂");
-                Passes.AssertBitwise(aloneCertainty[layer], [certainty[layer][row]], where + ": certainty");
-            }
+            Passes.AssertRowAloneBitwise(backend, x, t, y, row, inBatch, $"{name}, row {row}");
         }
     }
 

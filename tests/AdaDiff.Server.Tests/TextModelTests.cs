@@ -20,11 +20,11 @@ namespace AdaDiff.Server.Tests;
 /// <summary>
 /// The server on a repository holding the class package and a tiny random text package (<see cref="UViTConfig.TinyText"/>
 /// with its <c>prompt-vocabulary.json</c>): prompts reach the text model, each model refuses the other's condition
-/// naming the field, bad prompts are refused, ListModels tells the two apart. Its own collection, as
-/// <see cref="PackageGuidanceTests"/>: its host never lives beside the shared fixture's.
+/// naming the field, bad prompts are refused, ListModels tells the two apart. In its own collection
+/// (<see cref="RepositoryServerTests"/>).
 /// </summary>
 [Collection(Name)]
-public sealed class TextModelTests : IAsyncLifetime
+public sealed class TextModelTests() : RepositoryServerTests(BuildRepository())
 {
     public const string Name = "text-model";
 
@@ -34,28 +34,10 @@ public sealed class TextModelTests : IAsyncLifetime
 
     private static readonly string[] Words = ["a", "ankle", "boot", "bright", "dark", "dress", "small", "wide"];
 
-    private readonly string repository;
-
-    private readonly ServerFixture server;
-
-    public TextModelTests()
-    {
-        repository = Repository();
-        server = new ServerFixture(new Dictionary<string, string?> { ["AdaDiff:ModelRepository"] = repository });
-    }
-
-    public Task InitializeAsync() => server.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await server.DisposeAsync();
-        Directory.Delete(repository, recursive: true);
-    }
-
     [Fact]
     public async Task ListModels_BothModels_ReportTheirConditioning()
     {
-        ListModelsResponse list = await server.Client.ListModelsAsync(new ListModelsRequest());
+        ListModelsResponse list = await Server.Client.ListModelsAsync(new ListModelsRequest());
 
         ModelInfo classModel = Assert.Single(list.Models, m => m.Name == ClassModel);
         ModelInfo textModel = Assert.Single(list.Models, m => m.Name == TextModel);
@@ -72,7 +54,7 @@ public sealed class TextModelTests : IAsyncLifetime
     [Fact]
     public async Task Generate_Prompt_StreamsExitsAndImages()
     {
-        Generation g = await Generation.RunAsync(server.Client, Request("a small dark boot", seed: 11, guidance: 2f));
+        Generation g = await Generation.RunAsync(Server.Client, Request("a small dark boot", seed: 11, guidance: 2f));
 
         Assert.Equal(3, g.Steps.Count);
         Assert.All(g.Steps, s => Assert.All(s.ExitLayers, layer => Assert.InRange(layer, 1u, 5u)));
@@ -87,12 +69,12 @@ public sealed class TextModelTests : IAsyncLifetime
     [Fact]
     public async Task Generate_SameSeedAndPrompt_SameBytes_OtherPromptOtherBytes()
     {
-        Generation first = await Generation.RunAsync(server.Client, Request("a bright dress", seed: 5));
-        Generation again = await Generation.RunAsync(server.Client, Request("A  Bright DRESS", seed: 5)); // the same words once normalised
-        Generation other = await Generation.RunAsync(server.Client, Request("a small wide boot", seed: 5));
+        Generation first = await Generation.RunAsync(Server.Client, Request("a bright dress", seed: 5));
+        Generation again = await Generation.RunAsync(Server.Client, Request("A  Bright DRESS", seed: 5)); // the same words once normalised
+        Generation other = await Generation.RunAsync(Server.Client, Request("a small wide boot", seed: 5));
         GenerateRequest none = Request("unused", seed: 5);
         none.ClearCondition();
-        Generation unconditional = await Generation.RunAsync(server.Client, none);
+        Generation unconditional = await Generation.RunAsync(Server.Client, none);
 
         Assert.Equal(Pngs(first), Pngs(again));
         // The prompt reaches the network: other words, or none, give other images from the same noise.
@@ -106,7 +88,7 @@ public sealed class TextModelTests : IAsyncLifetime
     {
         string prompt = string.Join(' ', Enumerable.Repeat("dark", 9)); // the model reads 7 − 2 = 5 words
 
-        Generation g = await Generation.RunAsync(server.Client, Request(prompt, seed: 3));
+        Generation g = await Generation.RunAsync(Server.Client, Request(prompt, seed: 3));
 
         Assert.Equal(5, g.Result.Settings.PromptWords.Count);
         Assert.Equal(4u, g.Result.Settings.PromptDroppedWords);
@@ -168,7 +150,7 @@ public sealed class TextModelTests : IAsyncLifetime
     [Fact]
     public async Task HttpJson_Prompt_ReachesTheTextModel()
     {
-        using HttpClient http = server.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>() is TestServer test
+        using HttpClient http = Server.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>() is TestServer test
             ? test.CreateClient()
             : throw new InvalidOperationException("not a test server");
         http.BaseAddress = new Uri("http://localhost:9464");
@@ -176,7 +158,7 @@ public sealed class TextModelTests : IAsyncLifetime
 
         using HttpResponseMessage response = await http.PostAsync(new Uri("/v1/generate", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));
         string text = await response.Content.ReadAsStringAsync();
-        Generation grpc = await Generation.RunAsync(server.Client, Request("a dark boot", seed: 9, steps: 2));
+        Generation grpc = await Generation.RunAsync(Server.Client, Request("a dark boot", seed: 9, steps: 2));
         using HttpResponseMessage refused = await http.PostAsync(new Uri("/v1/generate", UriKind.Relative),
             new StringContent("{\"model\":\"tiny-text\",\"prompt\":\"a\\u0007boot\"}", Encoding.UTF8, "application/json"));
 
@@ -205,24 +187,17 @@ public sealed class TextModelTests : IAsyncLifetime
     /// <summary>Asserts INVALID_ARGUMENT with exactly one violation, on <paramref name="field"/>; returns its description.</summary>
     private async Task<string> Refused(GenerateRequest request, string field)
     {
-        RpcException e = await Assert.ThrowsAsync<RpcException>(() => Generation.RunAsync(server.Client, request));
+        RpcException e = await Assert.ThrowsAsync<RpcException>(() => Generation.RunAsync(Server.Client, request));
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Equal([field], ValidationTests.ViolatedFields(e));
         return e.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>()!.FieldViolations[0].Description;
     }
 
     /// <summary>A temporary repository: a copy of the class package and a tiny random text package with its vocabulary.</summary>
-    private static string Repository()
+    private static string BuildRepository()
     {
         string repository = Directory.CreateTempSubdirectory("adadiff-text-models-").FullName;
-        string source = Path.Combine(TestPaths.ModelRepository, ClassModel);
-        string classPackage = Directory.CreateDirectory(Path.Combine(repository, ClassModel)).FullName;
-        foreach (string file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
-        {
-            string target = Path.Combine(classPackage, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
+        CopyPackage(repository, ClassModel);
 
         string textPackage = Directory.CreateDirectory(Path.Combine(repository, TextModel)).FullName;
         PromptVocabulary vocabulary = PromptVocabulary.Create(Words, maxTokens: 7);

@@ -29,18 +29,8 @@ internal static class FashionMnistModel
     /// replaced the label by the null class; only then can the model be guided, so only then is the default scale
     /// <see cref="GuidanceScaleWithLabelDropout"/> (else 1, no guidance).
     /// </summary>
-    public static ModelManifest Manifest(ModelManifest architecture, string description, double labelDropout) => architecture with
-    {
-        Name = DefaultName, // PackageWriter names it after its folder
-        Description = description,
-        ClassNames = ClassNames,
-        SupportsUnconditional = true,
-        NoiseSchedule = NoiseSchedule,
-        DefaultThreshold = 0.9f,
-        DefaultMinLayers = 1,
-        DefaultGuidanceScale = labelDropout > 0 ? GuidanceScaleWithLabelDropout : 1f,
-        Weights = new WeightsFile { File = "weights.safetensors" },
-    };
+    public static ModelManifest Manifest(ModelManifest architecture, string description, double labelDropout) =>
+        Packaged(architecture, DefaultName, description, labelDropout) with { ClassNames = ClassNames };
 
     /// <summary>
     /// The manifest of a Fashion-MNIST text model package: prompts instead of classes (the class names are the
@@ -48,15 +38,22 @@ internal static class FashionMnistModel
     /// the prompt by the all-padding one; as with label dropout, only then is the default guidance scale
     /// <see cref="GuidanceScaleWithLabelDropout"/> (else 1: an untrained package, or one trained without it).
     /// </summary>
-    public static ModelManifest TextManifest(ModelManifest architecture, string description, double promptDropout = 0) => architecture with
+    public static ModelManifest TextManifest(ModelManifest architecture, string description, double promptDropout = 0) =>
+        Packaged(architecture, "fashion-mnist-text-uvit", description, promptDropout);
+
+    /// <summary>
+    /// What both kinds of package share: the schedule, the serving defaults, the weights file, and guidance by default
+    /// only for a model trained with <paramref name="conditionDropout"/> &gt; 0 (the null class or the empty prompt).
+    /// </summary>
+    private static ModelManifest Packaged(ModelManifest architecture, string name, string description, double conditionDropout) => architecture with
     {
-        Name = "fashion-mnist-text-uvit", // PackageWriter names it after its folder
+        Name = name, // PackageWriter names it after its folder
         Description = description,
         SupportsUnconditional = true,
         NoiseSchedule = NoiseSchedule,
         DefaultThreshold = 0.9f,
         DefaultMinLayers = 1,
-        DefaultGuidanceScale = promptDropout > 0 ? GuidanceScaleWithLabelDropout : 1f,
+        DefaultGuidanceScale = conditionDropout > 0 ? GuidanceScaleWithLabelDropout : 1f,
         Weights = new WeightsFile { File = "weights.safetensors" },
     };
 

@@ -56,82 +56,19 @@ internal sealed class Trainer : IDisposable
         JsonElement? state = null;
         if (options.Resume)
         {
-            string statePath = Path.Combine(checkpoint, "state.json");
-            if (!File.Exists(statePath))
-            {
-                throw new FileNotFoundException($"{statePath}: no checkpoint to resume from", statePath);
-            }
-            state = JsonDocument.Parse(File.ReadAllText(statePath)).RootElement;
-            string vocabularyPath = Path.Combine(checkpoint, PromptVocabulary.FileName);
-            bool checkpointText = state.Value.GetProperty("config").TryGetProperty("text", out _);
-            if (checkpointText != options.Text)
-            {
-                throw new ArgumentException($"{statePath}: the checkpoint is of a {(checkpointText ? "text" : "class")} model; resume it {(checkpointText ? "with" : "without")} --text");
-            }
-            vocabulary = checkpointText ? PromptVocabulary.Load(vocabularyPath) : null;
-            config = FashionMnistModel.FromConfigRecord(state.Value.GetProperty("config"), statePath, vocabulary);
-            if (state.Value.GetProperty("seed").GetInt32() != options.Seed || state.Value.GetProperty("batch").GetInt32() != options.Batch)
-            {
-                throw new ArgumentException($"{statePath}: --seed and --batch must match the checkpoint (seed {state.Value.GetProperty("seed")}, batch {state.Value.GetProperty("batch")})");
-            }
-            // Checkpoints from before the option carry no value: they were trained with the layer-wise loss.
-            bool checkpointLayerwise = !(state.Value.TryGetProperty("options", out JsonElement saved) && saved.TryGetProperty("layerwiseLoss", out JsonElement lw) && lw.ValueKind == JsonValueKind.False);
-            if (checkpointLayerwise != options.LayerwiseLoss)
-            {
-                throw new ArgumentException($"{statePath}: the checkpoint was trained {(checkpointLayerwise ? "with" : "without")} the layer-wise loss; resume it {(checkpointLayerwise ? "without" : "with")} --no-layerwise");
-            }
-        }
-        else if (options.Text)
-        {
-            vocabulary = CaptionVocabulary.Build(new CaptionGenerator(FashionMnistModel.ClassNames));
-            config = UViTConfig.FashionMnistText(TextConditioning.For(vocabulary, options.TextDim, options.TextDepth, options.TextHeads), options.Dim, options.Depth, options.Heads);
+            (JsonElement saved, config, vocabulary) = ReadCheckpoint(checkpoint, options);
+            state = saved;
         }
         else
         {
-            config = UViTConfig.FashionMnist(options.Dim, options.Depth, options.Heads);
+            (config, vocabulary) = NewArchitecture(options);
         }
         nullClass = config.NumClasses;
 
-        manual_seed(options.Seed);
-        model = new UViT(config);
-        long bytes = PackageWriter.WeightBytes(model);
-        if (bytes > PackageWriter.MaxWeightBytes)
-        {
-            model.Dispose();
-            log.Dispose();
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"{bytes / 1e6:F1} MB of float32 weights; a model package may have at most {PackageWriter.MaxWeightBytes / 1e6:F0} MB: lower --dim or --depth{(options.Text ? ", --text-dim or --text-depth" : "")}"));
-        }
+        model = NewModel();
         ema = new UViT(config);
         optimizer = new AdamW(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), 0.9, 0.999, 1e-8, options.WeightDecay);
-        if (state is JsonElement s)
-        {
-            SafetensorsTorch.LoadInto(model, SafetensorsFile.Read(Path.Combine(checkpoint, "model.safetensors")), Path.Combine(checkpoint, "model.safetensors"));
-            SafetensorsTorch.LoadInto(ema, SafetensorsFile.Read(Path.Combine(checkpoint, "ema.safetensors")), Path.Combine(checkpoint, "ema.safetensors"));
-            step = s.GetProperty("step").GetInt64();
-            string optPath = Path.Combine(checkpoint, "optimizer.safetensors");
-            optimizer.LoadState(SafetensorsFile.Read(optPath), step, optPath);
-            lossAverage = s.GetProperty("lossAverage").GetDouble();
-            originalCommand = s.TryGetProperty("command", out JsonElement c) ? c.GetString() ?? options.Command : options.Command;
-            if (s.TryGetProperty("segments", out JsonElement saved) && saved.ValueKind == JsonValueKind.Array)
-            {
-                segments.AddRange(saved.Deserialize<List<TrainingSegment>>(ModelManifest.JsonOptions) ?? []);
-            }
-            if (segments.Count == 0)
-            {
-                segments.Add(new TrainingSegment(0, originalCommand)); // a checkpoint from before segments were kept
-            }
-            if (segments[^1].Command != options.Command)
-            {
-                segments.Add(new TrainingSegment(step, options.Command));
-            }
-        }
-        else
-        {
-            CopyWeights(model, ema);
-            originalCommand = options.Command;
-            segments.Add(new TrainingSegment(0, options.Command));
-        }
+        originalCommand = state is JsonElement s ? RestoreCheckpoint(s, checkpoint) : StartFresh();
         foreach (Tensor p in ema.parameters())
         {
             p.requires_grad = false;
@@ -235,6 +172,102 @@ internal sealed class Trainer : IDisposable
         model.Dispose();
         ema.Dispose();
         log.Dispose();
+    }
+
+    /// <summary>
+    /// The checkpoint's <c>state.json</c> for --resume, with the architecture (and a text model's vocabulary) it
+    /// records; refused unless --text, --seed, --batch and the layer-wise loss match the run it continues.
+    /// </summary>
+    private static (JsonElement State, ModelManifest Config, PromptVocabulary? Vocabulary) ReadCheckpoint(string checkpoint, TrainOptions options)
+    {
+        string statePath = Path.Combine(checkpoint, "state.json");
+        if (!File.Exists(statePath))
+        {
+            throw new FileNotFoundException($"{statePath}: no checkpoint to resume from", statePath);
+        }
+        JsonElement state = JsonDocument.Parse(File.ReadAllText(statePath)).RootElement;
+        bool checkpointText = state.GetProperty("config").TryGetProperty("text", out _);
+        if (checkpointText != options.Text)
+        {
+            throw new ArgumentException($"{statePath}: the checkpoint is of a {(checkpointText ? "text" : "class")} model; resume it {(checkpointText ? "with" : "without")} --text");
+        }
+        PromptVocabulary? vocabulary = checkpointText ? PromptVocabulary.Load(Path.Combine(checkpoint, PromptVocabulary.FileName)) : null;
+        ModelManifest config = FashionMnistModel.FromConfigRecord(state.GetProperty("config"), statePath, vocabulary);
+        if (state.GetProperty("seed").GetInt32() != options.Seed || state.GetProperty("batch").GetInt32() != options.Batch)
+        {
+            throw new ArgumentException($"{statePath}: --seed and --batch must match the checkpoint (seed {state.GetProperty("seed")}, batch {state.GetProperty("batch")})");
+        }
+        // Checkpoints from before the option carry no value: they were trained with the layer-wise loss.
+        bool checkpointLayerwise = !(state.TryGetProperty("options", out JsonElement saved) && saved.TryGetProperty("layerwiseLoss", out JsonElement lw) && lw.ValueKind == JsonValueKind.False);
+        if (checkpointLayerwise != options.LayerwiseLoss)
+        {
+            throw new ArgumentException($"{statePath}: the checkpoint was trained {(checkpointLayerwise ? "with" : "without")} the layer-wise loss; resume it {(checkpointLayerwise ? "without" : "with")} --no-layerwise");
+        }
+        return (state, config, vocabulary);
+    }
+
+    /// <summary>The architecture of a new run from the options (and, for --text, the caption vocabulary built for it).</summary>
+    private static (ModelManifest Config, PromptVocabulary? Vocabulary) NewArchitecture(TrainOptions options)
+    {
+        if (!options.Text)
+        {
+            return (UViTConfig.FashionMnist(options.Dim, options.Depth, options.Heads), null);
+        }
+        PromptVocabulary vocabulary = CaptionVocabulary.Build(new CaptionGenerator(FashionMnistModel.ClassNames));
+        var text = TextConditioning.For(vocabulary, options.TextDim, options.TextDepth, options.TextHeads);
+        return (UViTConfig.FashionMnistText(text, options.Dim, options.Depth, options.Heads), vocabulary);
+    }
+
+    /// <summary>The model to train, initialised from --seed; refused (the log closed) when its weights would not fit in a model package.</summary>
+    private UViT NewModel()
+    {
+        manual_seed(options.Seed);
+        var created = new UViT(config);
+        long bytes = PackageWriter.WeightBytes(created);
+        if (bytes > PackageWriter.MaxWeightBytes)
+        {
+            created.Dispose();
+            log.Dispose();
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"{bytes / 1e6:F1} MB of float32 weights; a model package may have at most {PackageWriter.MaxWeightBytes / 1e6:F0} MB: lower --dim or --depth{(options.Text ? ", --text-dim or --text-depth" : "")}"));
+        }
+        return created;
+    }
+
+    /// <summary>
+    /// Loads the checkpoint's weights, EMA, optimizer state, step and loss average, and its training segments (one
+    /// more when this run's command differs from the last); returns the command the run was started with.
+    /// </summary>
+    private string RestoreCheckpoint(JsonElement state, string checkpoint)
+    {
+        SafetensorsTorch.LoadInto(model, SafetensorsFile.Read(Path.Combine(checkpoint, "model.safetensors")), Path.Combine(checkpoint, "model.safetensors"));
+        SafetensorsTorch.LoadInto(ema, SafetensorsFile.Read(Path.Combine(checkpoint, "ema.safetensors")), Path.Combine(checkpoint, "ema.safetensors"));
+        step = state.GetProperty("step").GetInt64();
+        string optPath = Path.Combine(checkpoint, "optimizer.safetensors");
+        optimizer.LoadState(SafetensorsFile.Read(optPath), step, optPath);
+        lossAverage = state.GetProperty("lossAverage").GetDouble();
+        string command = state.TryGetProperty("command", out JsonElement c) ? c.GetString() ?? options.Command : options.Command;
+        if (state.TryGetProperty("segments", out JsonElement saved) && saved.ValueKind == JsonValueKind.Array)
+        {
+            segments.AddRange(saved.Deserialize<List<TrainingSegment>>(ModelManifest.JsonOptions) ?? []);
+        }
+        if (segments.Count == 0)
+        {
+            segments.Add(new TrainingSegment(0, command)); // a checkpoint from before segments were kept
+        }
+        if (segments[^1].Command != options.Command)
+        {
+            segments.Add(new TrainingSegment(step, options.Command));
+        }
+        return command;
+    }
+
+    /// <summary>A new run: the EMA starts as the model's weights, one segment for this command; returns the command.</summary>
+    private string StartFresh()
+    {
+        CopyWeights(model, ema);
+        segments.Add(new TrainingSegment(0, options.Command));
+        return options.Command;
     }
 
     /// <summary>The rows' conditions: the labels, or a text model's captions of the training split (measured here).</summary>

@@ -2,6 +2,7 @@ using AdaDiff.Engine;
 using AdaDiff.Engine.Backends;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using static AdaDiff.Backends.Onnx.Internal.OrtValues;
 
 namespace AdaDiff.Backends.Onnx.Internal;
 
@@ -13,9 +14,10 @@ namespace AdaDiff.Backends.Onnx.Internal;
 /// k's output, [B, T, D]) stay in <see cref="OrtValue"/>s owned by the batch (ONNX Runtime's allocator) from call to
 /// call; the hidden state right after an in-block is also the top skip (same value, freed once). Outputs go into
 /// buffers recycled through a spare list; certainties and predictions are written by ONNX Runtime straight into the
-/// caller's span. A fused stage that has no session (the bound of <see cref="StageSessions"/>) runs stage by stage.
+/// caller's span. A fused stage that has no session (the bound of <see cref="StageSessions"/>) runs stage by stage;
+/// the fused calls are in OnnxBatch.Fused.cs.
 /// </summary>
-internal sealed unsafe class OnnxBatch : IDenoiserBatch
+internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
 {
     private static readonly string[] EmbedOutputs = ["hidden", "temb"];
     private static readonly string[] HiddenInput = ["hidden"];
@@ -136,35 +138,11 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         RequireLayerLeft();
         EnsureEmbedded();
         int layer = LayersRun;
-        OrtValue? skip = topology.PopsSkip(layer) ? skips[--skipCount] : null;
-        OrtValue next = Rent();
-        try
-        {
-            outOne[0] = next;
-            if (skip is null)
-            {
-                one[0] = hidden!;
-                Set.Layers[layer].Run(runOptions, HiddenInput, one, LayerOutput, outOne);
-            }
-            else
-            {
-                two[0] = hidden!;
-                two[1] = skip;
-                Set.Layers[layer].Run(runOptions, HiddenSkipInputs, two, LayerOutput, outOne);
-            }
-        }
-        catch
-        {
-            if (skip is not null)
-            {
-                skipCount++;
-            }
-            next.Dispose();
-            throw;
-        }
+        OrtValue? skip = topology.PopsSkip(layer) ? skips[skipCount - 1] : null;
+        OrtValue next = RunLayerCall(layer, skip);
         if (skip is not null)
         {
-            skips[skipCount] = null;
+            skips[--skipCount] = null;
             spare.Push(skip);
         }
         if (!HiddenIsTopSkip)
@@ -278,7 +256,7 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             int imageSize = manifest.ImageSize;
             x = Replace(x!, Gather(x!, rows, imageSize, manifest.Channels, manifest.Height, manifest.Width));
             t = Replace(t!, Gather(t!, rows, 1));
-            y = Replace(y!, GatherInt64(y!, rows, manifest));
+            y = Replace(y!, GatherConditions(y!, rows, manifest));
             Count = rows.Length;
             return;
         }
@@ -317,114 +295,44 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         runOptions.Dispose();
     }
 
-    /// <summary>
-    /// Runs a fused stage (<see cref="FusedSession"/> names its inputs and outputs) and moves the batch to its end:
-    /// the hidden state, the skips it gave back, the time embedding if it embedded; the values it consumed go to the
-    /// spare list.
-    /// </summary>
-    private void RunFused(FusedSession fused, Span<float> certainty)
+    /// <summary>The embedding has run: the copied inputs x, t, y are freed and its time embedding [B, D] kept.</summary>
+    private void ReleaseCopiedInputs(OrtValue timeEmbedding)
     {
-        FusedStage stage = fused.Stage;
-        OrtValue[] inputs = inputScratch[fused.InputNames.Length];
-        OrtValue[] outputs = outputScratch[fused.OutputNames.Length];
-        int i = 0;
-        if (stage.Embed)
-        {
-            inputs[i++] = x!;
-            inputs[i++] = t!;
-            if (topology.ConditionTokens > 0)
-            {
-                inputs[i++] = y!;
-            }
-        }
-        else
-        {
-            inputs[i++] = hidden!;
-        }
-        foreach (int k in fused.SkipInputs)
-        {
-            inputs[i++] = skips[k]!;
-        }
-        if (stage.Certainty && !stage.Embed)
-        {
-            inputs[i++] = timeEmbedding!;
-        }
+        x!.Dispose();
+        t!.Dispose();
+        y!.Dispose();
+        x = t = y = null;
+        this.timeEmbedding = timeEmbedding;
+    }
 
-        int o = 0; // outputs[0..o) are values this call created, freed if it fails
-        OrtValue? temb = null;
+    /// <summary>
+    /// Layer <paramref name="layer"/> on the hidden state and the skip it pops (if any), into a new value [B, T, D];
+    /// the batch is unchanged, and the value freed, if the call fails.
+    /// </summary>
+    private OrtValue RunLayerCall(int layer, OrtValue? skip)
+    {
+        OrtValue next = Rent();
         try
         {
-            outputs[o++] = Rent();
-            if (stage.Embed)
+            outOne[0] = next;
+            if (skip is null)
             {
-                outputs[o++] = temb = Allocate(TensorElementType.Float, Count, manifest.EmbedDim);
+                one[0] = hidden!;
+                Set.Layers[layer].Run(runOptions, HiddenInput, one, LayerOutput, outOne);
             }
-            foreach (int _ in fused.SkipOutputs)
+            else
             {
-                outputs[o++] = Rent();
-            }
-            fixed (float* c = certainty)
-            {
-                using OrtValue? certaintyValue = stage.Certainty ? Wrap(c, Count, Count) : null;
-                if (certaintyValue is not null)
-                {
-                    outputs[^1] = certaintyValue;
-                }
-                fused.Session.Run(runOptions, fused.InputNames, inputs, fused.OutputNames, outputs);
+                two[0] = hidden!;
+                two[1] = skip;
+                Set.Layers[layer].Run(runOptions, HiddenSkipInputs, two, LayerOutput, outOne);
             }
         }
         catch
         {
-            for (int n = 0; n < o; n++)
-            {
-                outputs[n].Dispose();
-            }
-            Array.Clear(inputs);
-            Array.Clear(outputs);
+            next.Dispose();
             throw;
         }
-        OrtValue output = outputs[0];
-
-        // The skips popped inside the range and the previous hidden state are done with (freed once each).
-        OrtValue? previous = hidden;
-        bool previousIsSkip = HiddenIsTopSkip;
-        foreach (int k in fused.SkipInputs)
-        {
-            OrtValue popped = skips[k]!;
-            skips[k] = null;
-            if (ReferenceEquals(popped, previous))
-            {
-                previousIsSkip = false; // released below, as the previous hidden state
-                continue;
-            }
-            spare.Push(popped);
-        }
-        if (previous is not null && !previousIsSkip)
-        {
-            spare.Push(previous);
-        }
-        if (stage.Embed)
-        {
-            x!.Dispose();
-            t!.Dispose();
-            y!.Dispose();
-            x = t = y = null;
-            timeEmbedding = temb;
-        }
-        hidden = output;
-        int next = stage.Embed ? 2 : 1;
-        foreach (int k in fused.SkipOutputs)
-        {
-            skips[k] = outputs[next++];
-        }
-        if (topology.PushesSkip(stage.End - 1))
-        {
-            skips[stage.End - 1] = hidden;
-        }
-        skipCount = topology.SkipsAfter(stage.End);
-        LayersRun = stage.End;
-        Array.Clear(inputs);
-        Array.Clear(outputs);
+        return next;
     }
 
     /// <summary>Runs the embedding on the copied inputs if no call has yet.</summary>
@@ -449,12 +357,8 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
             temb.Dispose();
             throw;
         }
-        x!.Dispose();
-        t!.Dispose();
-        y!.Dispose();
-        x = t = y = null;
+        ReleaseCopiedInputs(temb);
         hidden = h;
-        timeEmbedding = temb;
     }
 
     private void RequireLayerLeft()
@@ -471,63 +375,6 @@ internal sealed unsafe class OnnxBatch : IDenoiserBatch
         {
             throw new ArgumentException($"destination has {destination.Length} elements, expected {Count}", nameof(destination));
         }
-    }
-
-    private static OrtValue Allocate(TensorElementType type, params long[] shape) =>
-        OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, shape);
-
-    private static OrtValue Wrap(float* data, int length, params long[] shape) =>
-        OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, shape, (IntPtr)data, (long)length * sizeof(float));
-
-    /// <summary>Disposes <paramref name="old"/> and returns <paramref name="replacement"/>.</summary>
-    private static OrtValue Replace(OrtValue old, OrtValue replacement)
-    {
-        old.Dispose();
-        return replacement;
-    }
-
-    /// <summary>A new value holding the given rows of <paramref name="source"/> (native to native copies).</summary>
-    private static OrtValue Gather(OrtValue source, ReadOnlySpan<int> rows, int rowSize, params long[] innerShape)
-    {
-        long[] shape = [rows.Length, .. innerShape];
-        OrtValue result = Allocate(TensorElementType.Float, shape);
-        ReadOnlySpan<float> from = source.GetTensorDataAsSpan<float>();
-        Span<float> to = result.GetTensorMutableDataAsSpan<float>();
-        for (int i = 0; i < rows.Length; i++)
-        {
-            from.Slice(rows[i] * rowSize, rowSize).CopyTo(to.Slice(i * rowSize, rowSize));
-        }
-        return result;
-    }
-
-    /// <summary>The condition input y of the embedding: class labels [B], or prompt token ids [B, M] of a text model (int64).</summary>
-    private static OrtValue Conditions(ModelManifest manifest, ReadOnlySpan<int> conditions, int rows)
-    {
-        OrtValue y = manifest.Conditioning == ConditioningKind.Text
-            ? Allocate(TensorElementType.Int64, rows, manifest.ConditionWidth)
-            : Allocate(TensorElementType.Int64, rows);
-        Span<long> values = y.GetTensorMutableDataAsSpan<long>();
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = conditions[i];
-        }
-        return y;
-    }
-
-    /// <summary>The given rows of a condition input (<see cref="Conditions"/>), in a new value.</summary>
-    private static OrtValue GatherInt64(OrtValue source, ReadOnlySpan<int> rows, ModelManifest manifest)
-    {
-        int width = manifest.ConditionWidth;
-        OrtValue result = manifest.Conditioning == ConditioningKind.Text
-            ? Allocate(TensorElementType.Int64, rows.Length, width)
-            : Allocate(TensorElementType.Int64, rows.Length);
-        ReadOnlySpan<long> from = source.GetTensorDataAsSpan<long>();
-        Span<long> to = result.GetTensorMutableDataAsSpan<long>();
-        for (int i = 0; i < rows.Length; i++)
-        {
-            from.Slice(rows[i] * width, width).CopyTo(to.Slice(i * width, width));
-        }
-        return result;
     }
 
     private OrtValue Rent() => spare.Count > 0 ? spare.Pop() : Allocate(TensorElementType.Float, Count, tokens, manifest.EmbedDim);

@@ -167,12 +167,18 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     public Tensor Head(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        Tensor h = norm.forward(hidden);                                      // [B, T, D]
-        h = h.narrow(1, Topology.ExtraTokens, Topology.PatchTokens);              // [B, N, D]
-        h = decoder_pred.forward(h);                                          // [B, N, p²C]
-        h = Unpatchify(h);                                                    // [B, C, H, W]
+        Tensor h = PatchImage(hidden);                                        // [B, C, H, W]
         h = final_layer.forward(h);                                           // [B, C, H, W]
         return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The head before final_layer, in the caller's dispose scope: norm → decoder_pred on patch tokens → unpatchify, [B, T, D] → [B, C, H, W].</summary>
+    private Tensor PatchImage(Tensor hidden)
+    {
+        Tensor h = norm.forward(hidden);                                      // [B, T, D]
+        h = h.narrow(1, Topology.ExtraTokens, Topology.PatchTokens);          // [B, N, D]
+        h = decoder_pred.forward(h);                                          // [B, N, p²C]
+        return Unpatchify(h);                                                 // [B, C, H, W]
     }
 
     /// <summary>
@@ -184,10 +190,7 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
     public Tensor HeadRowByRow(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        Tensor h = norm.forward(hidden);                                      // [B, T, D]
-        h = h.narrow(1, Topology.ExtraTokens, Topology.PatchTokens);              // [B, N, D]
-        h = decoder_pred.forward(h);                                          // [B, N, p²C]
-        h = Unpatchify(h);                                                    // [B, C, H, W]
+        Tensor h = PatchImage(hidden);                                        // [B, C, H, W]
         long rows = h.shape[0];
         var images = new Tensor[rows];
         for (int i = 0; i < rows; i++)
@@ -228,6 +231,20 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         return x.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Layer <paramref name="layer"/> on <paramref name="hidden"/> [B, T, D] with the long skip it pops from
+    /// <paramref name="skips"/>, if any; its output [B, T, D] is pushed when an in-block's (the U-shape of <see cref="Topology"/>).
+    /// </summary>
+    private Tensor LayerWithSkips(int layer, Tensor hidden, Stack<Tensor> skips)
+    {
+        Tensor h = Layer(layer, hidden, Topology.PopsSkip(layer) ? skips.Pop() : null); // [B, T, D]
+        if (Topology.PushesSkip(layer))
+        {
+            skips.Push(h);
+        }
+        return h;
+    }
+
     /// <summary>Full-depth noise prediction ε̂_L, [B, C, H, W].</summary>
     public override Tensor forward(Tensor x, Tensor timesteps, Tensor? conditions)
     {
@@ -237,11 +254,7 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         var skips = new Stack<Tensor>();
         for (int i = 0; i < Depth; i++)
         {
-            h = Layer(i, h, Topology.PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
-            if (Topology.PushesSkip(i))
-            {
-                skips.Push(h);
-            }
+            h = LayerWithSkips(i, h, skips); // [B, T, D]
         }
         Tensor eps = Head(h);                                 // [B, C, H, W]
         return eps.MoveToOuterDisposeScope();
@@ -261,11 +274,7 @@ public sealed class UViT : nn.Module<Tensor, Tensor, Tensor?, Tensor>
         var skips = new Stack<Tensor>();
         for (int i = 0; i < Depth; i++)
         {
-            h = Layer(i, h, Topology.PopsSkip(i) ? skips.Pop() : null); // [B, T, D]
-            if (Topology.PushesSkip(i))
-            {
-                skips.Push(h);
-            }
+            h = LayerWithSkips(i, h, skips); // [B, T, D]
             predictions[i] = Head(h).MoveToOuterDisposeScope();                         // [B, C, H, W]
             certainties[i] = Unpatchify(UemPatches(i, h, temb)).MoveToOuterDisposeScope(); // [B, C, H, W]
         }

@@ -109,6 +109,19 @@ public static class BatchInput
         }
     }
 
+    /// <summary>
+    /// The checks of <c>PredictAtDepth</c>, the same for every backend: the inputs as for <c>Begin</c>
+    /// (<see cref="Validate"/>), 1..depth layers (<see cref="ValidateDepth"/>) and one image a row in
+    /// <paramref name="destination"/> (<see cref="ValidateDestination"/>); returns the number of rows.
+    /// </summary>
+    public static int ValidatePredictAtDepth(ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions, int layers, ReadOnlySpan<float> destination)
+    {
+        int rows = Validate(manifest, latents, timesteps, conditions);
+        ValidateDepth(layers, 0, manifest.Depth);
+        ValidateDestination(destination, rows, manifest.ImageSize);
+        return rows;
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="destination"/> holds <paramref name="rows"/> images of <paramref name="imageSize"/> floats.</summary>
     public static void ValidateDestination(ReadOnlySpan<float> destination, int rows, int imageSize)
     {

@@ -42,9 +42,7 @@ public interface IDenoiserBackend : IDisposable
     /// <param name="destination">ε̂ of every row, [rows, C, H, W] flattened.</param>
     void PredictAtDepth(ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions, int layers, Span<float> destination)
     {
-        int rows = BatchInput.Validate(Manifest, latents, timesteps, conditions);
-        BatchInput.ValidateDepth(layers, 0, Manifest.Depth);
-        BatchInput.ValidateDestination(destination, rows, Manifest.ImageSize);
+        int rows = BatchInput.ValidatePredictAtDepth(Manifest, latents, timesteps, conditions, layers, destination);
         using IDenoiserBatch batch = Begin(latents, timesteps, conditions);
         batch.RunLayers(layers);
         int[] all = new int[rows]; // 4 bytes a row, on the looping path only
