@@ -59,6 +59,25 @@ public sealed class EndToEndTests : IDisposable
         }
         Assert.True(json.RootElement.GetProperty("classifier").GetProperty("testAccuracy").GetDouble() >= 0.9);
         Assert.Equal(2, json.RootElement.GetProperty("equalDepth").GetArrayLength());
+        // Every FID-proxy and accuracy carries its bootstrap interval; the paired difference against static truncation is
+        // per-sample minus the interpolated static FID-proxy, the same figure the table shows.
+        foreach (JsonElement run in runs.EnumerateArray().Where(r => r.GetProperty("samples").GetInt32() >= 2))
+        {
+            JsonElement fid = run.GetProperty("fidInterval");
+            Assert.True(fid.GetProperty("low").GetDouble() < fid.GetProperty("high").GetDouble());
+            Assert.Equal(run.GetProperty("fid").GetDouble(), fid.GetProperty("estimate").GetDouble(), 9);
+        }
+        int withDifference = 0;
+        foreach (JsonElement row in json.RootElement.GetProperty("equalDepth").EnumerateArray())
+        {
+            if (row.TryGetProperty("staticDifference", out JsonElement d) && d.ValueKind == JsonValueKind.Object)
+            {
+                withDifference++;
+                Assert.Equal(row.GetProperty("fidPerSample").GetDouble() - row.GetProperty("fidStatic").GetDouble(), d.GetProperty("estimate").GetDouble(), 6);
+                Assert.True(d.GetProperty("low").GetDouble() <= d.GetProperty("high").GetDouble());
+            }
+        }
+        Assert.True(withDifference > 0, "no per-sample point had a paired interval against static truncation");
 
         // The targets are judged on their own 30-image runs at a threshold chosen from the sweep, which --write-default
         // stores as the package's default (with how it was chosen) in a manifest that still loads.

@@ -1,5 +1,6 @@
 using AdaDiff.Engine;
 using AdaDiff.Evaluation.Internal;
+using AdaDiff.Evaluation.Metrics;
 
 namespace AdaDiff.Evaluation.Tests;
 
@@ -65,12 +66,19 @@ public class ThresholdSelectionTests
     {
         RunRecord full = Full with { ClassAccuracy = 0.86, Fid = 6.0 };
         RunRecord adaptive = Run("t", 0.7f, 6.5, 6.2, 0.85);
-        var atDepth = new EqualDepthRecord(0.7f, 6.5, 6.2, null, 9.0, null, 0.85, 0.7);
+        var atDepth = new EqualDepthRecord(0.7f, 6.5, 6.2, null, 9.0, null, 0.85, 0.7) { StaticDifference = new ConfidenceInterval(-2.8, -3.5, -2.1, 0.95, 500) };
 
         IReadOnlyList<TargetCheck> checks = TargetChecks.Judge(full, adaptive, floor: 2.5, atDepth, depth: 13);
 
         Assert.Equal([true, true, true, true, true, true], checks.Select(c => c.Met));
-        IReadOnlyList<TargetCheck> worse = TargetChecks.Judge(full with { ClassAccuracy = 0.8 }, adaptive with { AccelerationRatio = 0.3, Fid = 7.0 }, floor: 1.0, atDepth with { FidStatic = 6.0 }, depth: 13);
+        IReadOnlyList<TargetCheck> worse = TargetChecks.Judge(full with { ClassAccuracy = 0.8 }, adaptive with { AccelerationRatio = 0.3, Fid = 7.0 }, floor: 1.0, atDepth with { FidStatic = 6.0, StaticDifference = new ConfidenceInterval(0.2, 0.1, 0.3, 0.95, 500) }, depth: 13);
         Assert.Equal([false, false, false, false, true, false], worse.Select(c => c.Met));
+
+        // Per-sample below static on the point estimate but with an interval that holds 0: not a win; without an interval, neither.
+        var tie = atDepth with { StaticDifference = new ConfidenceInterval(-0.03, -0.8, 0.7, 0.95, 500) };
+        TargetCheck tied = TargetChecks.Judge(full, adaptive, floor: 2.5, tie, depth: 13)[^1];
+        Assert.False(tied.Met);
+        Assert.Contains("Δ -0.030 [-0.800, +0.700] (95% paired bootstrap)", tied.Measured, StringComparison.Ordinal);
+        Assert.False(TargetChecks.Judge(full, adaptive, floor: 2.5, atDepth with { StaticDifference = null }, depth: 13)[^1].Met);
     }
 }

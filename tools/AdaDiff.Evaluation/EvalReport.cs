@@ -1,3 +1,4 @@
+using AdaDiff.Evaluation.Metrics;
 using AdaDiff.Engine;
 
 namespace AdaDiff.Evaluation;
@@ -133,6 +134,12 @@ public sealed record RunRecord(
 {
     /// <summary>The depth of each step (sampling order) of a timestep-schedule run; null for every other policy.</summary>
     public IReadOnlyList<int>? DepthSchedule { get; init; }
+
+    /// <summary>95% bootstrap interval of <see cref="Fid"/> over the run's images (the test set held fixed); null below 2 images.</summary>
+    public ConfidenceInterval? FidInterval { get; init; }
+
+    /// <summary>95% bootstrap interval of <see cref="ClassAccuracy"/> over the run's images; null when not conditional.</summary>
+    public ConfidenceInterval? AccuracyInterval { get; init; }
 }
 
 /// <summary>A per-sample adaptive point and the others at its mean depth (linear interpolation between measured points; null outside their range).</summary>
@@ -144,7 +151,15 @@ public sealed record EqualDepthRecord(
     double? FidStatic,
     double? FidBaseline,
     double? AccuracyPerSample,
-    double? AccuracyStatic);
+    double? AccuracyStatic)
+{
+    /// <summary>
+    /// 95% paired bootstrap interval of FID per-sample − FID static at this depth (static interpolated between the two
+    /// truncation depths around it, both re-scored on each resample of the same image indices, i.e. the same seeds);
+    /// a negative interval that excludes 0 is the only case in which per-sample exits are said to beat static truncation.
+    /// </summary>
+    public ConfidenceInterval? StaticDifference { get; init; }
+}
 
 /// <summary>Fraction of images exiting at each layer at each step.</summary>
 /// <param name="RunId">The run it comes from.</param>

@@ -91,7 +91,7 @@ public static class Evaluator
         ModelManifest manifest = run.Manifest;
         MainSweep main = run.Main;
         (MeasuredRun targetFull, MeasuredRun targetAdaptive) = run.Targets ?? (main.Full, main.PictureRun);
-        List<EqualDepthRecord> equalDepth = EqualDepthTable.Compute(main.PerSample, run.PerBatch, run.Statics, main.Full, run.Baseline);
+        List<EqualDepthRecord> equalDepth = EqualDepthTable.Compute(main.PerSample, run.PerBatch, run.Statics, main.Full, run.Baseline, run.Scorer.Test, (int)(options.Seed % int.MaxValue));
         double? targetFloor = targetFull.Record.Samples >= 2 ? run.Scorer.Floor(targetFull.Record.Samples) : null;
         var targets = new TargetsRecord(targetFull.Record.Samples, targetFull.Record.Id, targetAdaptive.Record.Id, main.Selection,
             TargetChecks.Judge(targetFull.Record, targetAdaptive.Record, targetFloor, equalDepth.FirstOrDefault(e => e.Threshold == main.Threshold), manifest.Depth));

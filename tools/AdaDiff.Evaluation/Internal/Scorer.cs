@@ -5,13 +5,22 @@ using AdaDiff.Evaluation.Metrics;
 
 namespace AdaDiff.Evaluation.Internal;
 
-/// <summary>A generated set with its measurements.</summary>
-internal sealed record MeasuredRun(GeneratedSet Set, RunRecord Record);
+/// <summary>A generated set with its measurements and its images' classifier features (row-major [N, 128]), which bootstrap intervals resample.</summary>
+internal sealed record MeasuredRun(GeneratedSet Set, RunRecord Record)
+{
+    public double[] Features { get; init; } = [];
+}
 
 /// <summary>Scores generated sets: FID-proxy against the test set, class accuracy, PSNR against a reference, compute.</summary>
 internal sealed class Scorer(ClassifierModel classifier, FeatureStatistics test, FashionMnist train, int seed)
 {
     private readonly List<FloorRecord> floors = [];
+
+    /// <summary>Bootstrap resamples behind every interval of the evaluation (95%, over images).</summary>
+    public const int IntervalResamples = 500;
+
+    /// <summary>The test set's feature statistics, the fixed side of every FID-proxy.</summary>
+    public FeatureStatistics Test => test;
 
     /// <summary>Real-vs-real floors computed so far, one per sample size.</summary>
     public IReadOnlyList<FloorRecord> Floors => floors.OrderBy(f => f.Samples).ToList();
@@ -56,14 +65,16 @@ internal sealed class Scorer(ClassifierModel classifier, FeatureStatistics test,
             Floor(n);
         }
         double? accuracy = null;
+        ConfidenceInterval? accuracyInterval = null;
         if (spec.Conditional)
         {
-            int correct = 0;
+            var correct = new double[n];
             for (int i = 0; i < n; i++)
             {
-                correct += outputs.Predictions[i] == set.Labels[i] ? 1 : 0;
+                correct[i] = outputs.Predictions[i] == set.Labels[i] ? 1 : 0;
             }
-            accuracy = (double)correct / n;
+            accuracy = correct.Average();
+            accuracyInterval = n >= 2 ? Bootstrap.Of(n, indices => Bootstrap.MeanAt(correct, indices), IntervalResamples, seed) : null;
         }
         double? psnr = reference is null ? null : Psnr.Mean(set.Images, reference.Set.Images, n);
         var c = set.Compute;
@@ -79,6 +90,10 @@ internal sealed class Scorer(ClassifierModel classifier, FeatureStatistics test,
         {
             DepthSchedule = (spec.Comparison as DepthScheduleExitPolicy)?.Depths,
         };
-        return new MeasuredRun(set, record);
+        if (n >= 2)
+        {
+            record = record with { FidInterval = FidBootstrap.Of(outputs.Features, FashionClassifier.FeatureDim, test, IntervalResamples, seed), AccuracyInterval = accuracyInterval };
+        }
+        return new MeasuredRun(set, record) { Features = outputs.Features };
     }
 }

@@ -1,3 +1,4 @@
+using AdaDiff.Evaluation.Metrics;
 using System.Globalization;
 
 namespace AdaDiff.Evaluation.Internal;
@@ -48,12 +49,15 @@ internal static class TargetChecks
 
         if (atEqualDepth is { FidStatic: double fidStatic })
         {
-            checks.Add(new TargetCheck("per-sample exits beat static truncation at equal mean depth (FID-proxy, sweep sample)",
-                string.Create(Inv, $"{atEqualDepth.FidPerSample:F3} vs {fidStatic:F3} at {atEqualDepth.MeanLayers:F2} layers"), atEqualDepth.FidPerSample < fidStatic));
+            // Met only when the paired interval of the difference lies below 0; a point estimate alone decides nothing.
+            ConfidenceInterval? d = atEqualDepth.StaticDifference;
+            string difference = d is null ? "no interval" : string.Create(Inv, $"Δ {d.Estimate:+0.000;-0.000} [{d.Low:+0.000;-0.000}, {d.High:+0.000;-0.000}] (95% paired bootstrap)");
+            checks.Add(new TargetCheck("per-sample exits beat static truncation at equal mean depth (FID-proxy, sweep sample; the interval of the difference below 0)",
+                string.Create(Inv, $"{atEqualDepth.FidPerSample:F3} vs {fidStatic:F3} at {atEqualDepth.MeanLayers:F2} layers, {difference}"), d is { High: < 0 }));
         }
         else
         {
-            checks.Add(new TargetCheck("per-sample exits beat static truncation at equal mean depth (FID-proxy, sweep sample)",
+            checks.Add(new TargetCheck("per-sample exits beat static truncation at equal mean depth (FID-proxy, sweep sample; the interval of the difference below 0)",
                 "not measured: no static truncation bracketing this depth (run without --no-static)", false));
         }
         return checks;
