@@ -10,22 +10,23 @@ using static TorchSharp.torch;
 namespace AdaDiff.Tools;
 
 /// <summary>Settings of <c>adadiff-tools prune</c>.</summary>
-internal sealed record PruneOptions
+internal sealed record PruneOptions : PackageTuning
 {
-    public required string From { get; init; }
-    public required string PackageDir { get; init; }
-    public string DataDir { get; init; } = FashionMnist.DefaultDirectory;
+    /// <summary>The defaults of the shared options: 500 fine-tuning steps at 1e-4 after 50 warm-up steps.</summary>
+    public static PackageTuning Defaults { get; } = new() { Steps = 500, LearningRate = 1e-4, WarmupSteps = 50 };
+
+    public PruneOptions()
+        : base(Defaults)
+    {
+    }
+
+    public PruneOptions(PackageTuning tuning)
+        : base(tuning)
+    {
+    }
+
     public int KeepHeads { get; init; } = 3;
     public double KeepMlp { get; init; } = 0.5;
-    public int Steps { get; init; } = 500;
-    public int Batch { get; init; } = 128;
-    public double LearningRate { get; init; } = 1e-4;
-    public int WarmupSteps { get; init; } = 50;
-    public double LabelDropout { get; init; } = 0.1;
-    public int Seed { get; init; }
-    public int Threads { get; init; } = Environment.ProcessorCount;
-    public int LogEvery { get; init; } = 50;
-    public required string Command { get; init; }
 }
 
 /// <summary>
@@ -64,7 +65,7 @@ internal sealed class Pruner : IDisposable
         optimizer = new AdamW(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), 0.9, 0.999, 1e-8, weightDecay: 0);
     }
 
-    /// <summary>Fine-tunes <see cref="PruneOptions.Steps"/> steps (or until <paramref name="stop"/>) and writes the package.</summary>
+    /// <summary>Fine-tunes <see cref="PackageTuning.Steps"/> steps (or until <paramref name="stop"/>) and writes the package.</summary>
     public int Run(TextWriter log, CancellationToken stop = default)
     {
         long kept = model.parameters().Sum(p => p.numel());

@@ -21,21 +21,22 @@ internal enum UemTargetKind
 }
 
 /// <summary>Settings of <c>adadiff-tools train-uem</c>.</summary>
-internal sealed record UemTuneOptions
+internal sealed record UemTuneOptions : PackageTuning
 {
-    public required string From { get; init; }
-    public required string PackageDir { get; init; }
+    /// <summary>The defaults of the shared options: 1,500 steps at 1e-3 after 100 warm-up steps.</summary>
+    public static PackageTuning Defaults { get; } = new() { Steps = 1500, LearningRate = 1e-3, WarmupSteps = 100 };
+
+    public UemTuneOptions()
+        : base(Defaults)
+    {
+    }
+
+    public UemTuneOptions(PackageTuning tuning)
+        : base(tuning)
+    {
+    }
+
     public UemTargetKind Target { get; init; } = UemTargetKind.Final;
-    public string DataDir { get; init; } = FashionMnist.DefaultDirectory;
-    public int Steps { get; init; } = 1500;
-    public int Batch { get; init; } = 128;
-    public double LearningRate { get; init; } = 1e-3;
-    public int WarmupSteps { get; init; } = 100;
-    public double LabelDropout { get; init; } = 0.1;
-    public int Seed { get; init; }
-    public int Threads { get; init; } = Environment.ProcessorCount;
-    public int LogEvery { get; init; } = 50;
-    public required string Command { get; init; }
 }
 
 /// <summary>
@@ -74,7 +75,7 @@ internal sealed class UemTuner : IDisposable
         optimizer = new AdamW(trainable, 0.9, 0.999, 1e-8, weightDecay: 0);
     }
 
-    /// <summary>Trains <see cref="UemTuneOptions.Steps"/> steps (or until <paramref name="stop"/>) and writes the package.</summary>
+    /// <summary>Trains <see cref="PackageTuning.Steps"/> steps (or until <paramref name="stop"/>) and writes the package.</summary>
     public int Run(TextWriter log, CancellationToken stop = default)
     {
         FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
