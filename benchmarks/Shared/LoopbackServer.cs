@@ -15,7 +15,7 @@ internal sealed class LoopbackServer(Process process, string name, int grpcPort,
 {
     private const int KeptLines = 200;
     private readonly Process process = process;
-    private readonly Queue<string> lines = new();
+    private readonly RecentLines lines = new(KeptLines);
 
     /// <summary>What failure messages call it: "the server", "the onnxruntime server".</summary>
     public string Name { get; } = name;
@@ -53,16 +53,7 @@ internal sealed class LoopbackServer(Process process, string name, int grpcPort,
     public int ExitCode => process.ExitCode;
 
     /// <summary>The last <see cref="KeptLines"/> lines of its stdout and stderr.</summary>
-    public string RecentOutput
-    {
-        get
-        {
-            lock (lines)
-            {
-                return string.Join('\n', lines);
-            }
-        }
-    }
+    public string RecentOutput => lines.ToString();
 
     /// <summary>Starts the server; <paramref name="flags"/> (<c>--AdaDiff:…</c>) follow the address and port flags.</summary>
     public static LoopbackServer Start(string dll, string name, IEnumerable<string> flags)
@@ -217,21 +208,7 @@ internal sealed class LoopbackServer(Process process, string name, int grpcPort,
     /// <inheritdoc/>
     public ValueTask DisposeAsync() => DisposeAsync(TimeSpan.FromSeconds(15));
 
-    private void Keep(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (lines)
-        {
-            lines.Enqueue(line);
-            while (lines.Count > KeptLines)
-            {
-                lines.Dequeue();
-            }
-        }
-    }
+    private void Keep(string? line) => lines.Add(line);
 
     /// <summary>A port of 127.0.0.1 that was free a moment ago (bound to port 0, then released).</summary>
     private static int FreePort()

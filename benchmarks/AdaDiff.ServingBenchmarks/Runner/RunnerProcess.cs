@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AdaDiff.Benchmarks.Shared;
 
 namespace AdaDiff.ServingBenchmarks.Runner;
 
@@ -13,7 +14,7 @@ internal sealed class RunnerProcess : IAsyncDisposable
 {
     private const int KeptLines = 100;
     private readonly Process process;
-    private readonly Queue<string> lines = new();
+    private readonly RecentLines lines = new(KeptLines);
     private readonly HashSet<string> forwarded = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly Action<string>? forward;
@@ -33,16 +34,7 @@ internal sealed class RunnerProcess : IAsyncDisposable
     public double CpuSeconds => CpuClock.Of(process);
 
     /// <summary>The last lines of its stderr and of its stdout that were not replies.</summary>
-    public string RecentOutput
-    {
-        get
-        {
-            lock (lines)
-            {
-                return string.Join('\n', lines);
-            }
-        }
-    }
+    public string RecentOutput => lines.ToString();
 
     /// <summary>The program's own dll (what <c>dotnet</c> runs as the runner).</summary>
     public static string OwnDll => typeof(RunnerProcess).Assembly.Location;
@@ -162,19 +154,7 @@ internal sealed class RunnerProcess : IAsyncDisposable
 
     private void Keep(string? line, bool forward)
     {
-        if (line is null)
-        {
-            return;
-        }
-        lock (lines)
-        {
-            lines.Enqueue(line);
-            while (lines.Count > KeptLines)
-            {
-                lines.Dequeue();
-            }
-        }
-        if (forward && FirstTime(line))
+        if (lines.Add(line) && forward && FirstTime(line))
         {
             this.forward?.Invoke(line);
         }
