@@ -50,6 +50,9 @@ public sealed class TextEndToEndTests : IDisposable
             Assert.InRange(run.GetProperty("meanLayers").GetDouble(), 1, 3);
             Assert.InRange(run.GetProperty("accelerationRatio").GetDouble(), 0, 2.0 / 3 + 1e-9);
             Assert.True(run.GetProperty("fid").GetDouble() > 0);
+            JsonElement interval = run.GetProperty("fidInterval"); // 95% bootstrap over the run's images
+            Assert.Equal(run.GetProperty("fid").GetDouble(), interval.GetProperty("estimate").GetDouble(), 9);
+            Assert.True(interval.GetProperty("low").GetDouble() < interval.GetProperty("high").GetDouble());
             Assert.True(r.GetProperty("gflopsPerImage").GetDouble() > 0);
             JsonElement scores = r.GetProperty("scores");
             Assert.Equal(20, scores.GetProperty("images").GetInt32());

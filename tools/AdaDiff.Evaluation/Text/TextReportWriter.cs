@@ -1,5 +1,6 @@
 using System.Text;
 using AdaDiff.Evaluation.Internal;
+using AdaDiff.Evaluation.Metrics;
 using static AdaDiff.Evaluation.Reporting.ReportFormat;
 
 namespace AdaDiff.Evaluation.Text;
@@ -52,7 +53,7 @@ internal static class TextReportWriter
         md.AppendLine(Inv, $"| threshold | — | {report.Selection.Threshold:0.####} |");
         md.AppendLine(Inv, $"| prompt agreement (classifier = named class, N = {full.Scores.ClassNamed}) | {Pct(full.Scores.Agreement)} | {Pct(chosen.Scores.Agreement)} |");
         md.AppendLine(Inv, $"| prompt met in full (class and every attribute named) | {Pct(full.Scores.AllMet)} | {Pct(chosen.Scores.AllMet)} |");
-        md.AppendLine(Inv, $"| FID-proxy (real-vs-real floor {report.Floor.Fid:F2} at N = {report.Floor.Samples}) | {Num(full.Run.Fid, "F2")} | {Num(chosen.Run.Fid, "F2")} |");
+        md.AppendLine(Inv, $"| FID-proxy [95% bootstrap interval] (real-vs-real floor {report.Floor.Fid:F2} at N = {report.Floor.Samples}) | {Num(full.Run.Fid, "F2")}{Interval(full.Run.FidInterval)} | {Num(chosen.Run.Fid, "F2")}{Interval(chosen.Run.FidInterval)} |");
         md.AppendLine(Inv, $"| mean exit depth (layers per image-step) | {full.Run.MeanLayers:F2} | {chosen.Run.MeanLayers:F2} |");
         md.AppendLine(Inv, $"| layers saved (acceleration ratio) | {Pct(full.Run.AccelerationRatio)} | {Pct(chosen.Run.AccelerationRatio)} |");
         md.AppendLine(Inv, $"| FLOPs executed / full depth | {Pct(full.Run.FlopsRatio)} | {Pct(chosen.Run.FlopsRatio)} |");
@@ -132,4 +133,8 @@ internal static class TextReportWriter
         md.AppendLine("- Layers saved and FLOPs come from the engine's compute ledger (exit heads included); the mean exit depth of a grid image is its exit layer averaged over its steps.");
         md.AppendLine("- The model was trained on captions of the training split; these are captions of the test split by the same generator, so combinations the training set lacks (a wide trouser) are as rare here as there.");
     }
+
+    /// <summary>" [low, high]" of an interval; empty without one.</summary>
+    private static string Interval(ConfidenceInterval? interval) =>
+        interval is null ? "" : string.Create(Inv, $" [{interval.Low:F2}, {interval.High:F2}]");
 }

@@ -76,7 +76,10 @@ internal sealed class TextRunner(
             spec.Id, spec.Group, spec.Package, spec.Sampler, spec.Steps, n, spec.Exit.Mode,
             spec.Exit.Mode == ExitMode.Adaptive ? spec.Exit.Threshold : null, null, false,
             set.MeanLayers, c.AccelerationRatio, c.FlopsFull == 0 ? 0 : c.FlopsExecuted / c.FlopsFull,
-            fid, scores.Agreement, psnr, set.WallSeconds, n / Math.Max(set.WallSeconds, 1e-9));
+            fid, scores.Agreement, psnr, set.WallSeconds, n / Math.Max(set.WallSeconds, 1e-9))
+        {
+            FidInterval = n >= 2 ? FidBootstrap.Of(outputs.Features, FashionClassifier.FeatureDim, test, Scorer.IntervalResamples) : null,
+        };
         return new TextRun(set, prompts, measured, new TextRunRecord(record, scores, c.FlopsExecuted / Math.Max(n, 1) / 1e9));
     }
 }
