@@ -86,6 +86,57 @@ public sealed partial class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Train_InitFrom_ContinuesAPackagesStepsWithAFreshOptimizer()
+    {
+        Assert.Equal(0, (await Tools(Tiny("source", "--max-steps", "2"))).ExitCode);
+        string source = Path.Combine(root, "source", "package");
+        string sourceWeights = Sha256(Path.Combine(source, "weights.safetensors"));
+
+        // The checkpoint is gone: a new run continues from the package alone, at its step, with the warm-up restarted.
+        ToolsResult started = await Tools(Tiny("continued", "--init-from", source, "--max-steps", "2"));
+        Assert.True(started.ExitCode == 0, started.Stderr);
+        string package = Path.Combine(root, "continued", "package");
+        using (JsonDocument json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(package, ModelPackage.ManifestFileName))))
+        {
+            JsonElement training = json.RootElement.GetProperty("training");
+            Assert.Equal(4, training.GetProperty("steps").GetInt32());
+            Assert.Equal(2, training.GetProperty("warmupFrom").GetInt32());
+            JsonElement segments = training.GetProperty("segments");
+            Assert.Equal(2, segments.GetArrayLength());
+            Assert.Equal(2, segments[1].GetProperty("fromStep").GetInt32());
+            Assert.Contains("--init-from", segments[1].GetProperty("command").GetString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("--init-from", training.GetProperty("command").GetString(), StringComparison.Ordinal);
+        }
+        Assert.Contains("start: step 2/7500", await File.ReadAllTextAsync(Path.Combine(root, "continued", "train.log")), StringComparison.Ordinal);
+        Assert.NotEqual(sourceWeights, Sha256(Path.Combine(package, "weights.safetensors")));
+        Assert.Equal(4, StepOf(Path.Combine(root, "continued")));
+        // ... and the run it started resumes from its own checkpoint like any other.
+        ToolsResult resumed = await Tools(Tiny("continued", "--resume", "--max-steps", "1"));
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        Assert.Equal(5, StepOf(Path.Combine(root, "continued")));
+
+        // Refused with the reason, the source package left as it was.
+        ToolsResult both = await Tools(Tiny("both", "--init-from", source, "--resume"));
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("give one of them", both.Stderr, StringComparison.Ordinal);
+        ToolsResult overCheckpoint = await Tools(Tiny("continued", "--init-from", source));
+        Assert.Equal(2, overCheckpoint.ExitCode);
+        Assert.Contains("holds a checkpoint: continue it with --resume", overCheckpoint.Stderr, StringComparison.Ordinal);
+        ToolsResult text = await Tools(Tiny("text", "--text", "--init-from", source));
+        Assert.Equal(2, text.ExitCode);
+        Assert.Contains("the package is a class model; start from it without --text", text.Stderr, StringComparison.Ordinal);
+        string[] otherSeed = Tiny("seed", "--init-from", source);
+        otherSeed[Array.IndexOf(otherSeed, "--seed") + 1] = "4";
+        ToolsResult seed = await Tools(otherSeed);
+        Assert.Equal(2, seed.ExitCode);
+        Assert.Contains("--seed and --batch must match the package's training", seed.Stderr, StringComparison.Ordinal);
+        ToolsResult missing = await Tools(Tiny("missing", "--init-from", Path.Combine(root, "nowhere")));
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("nowhere", missing.Stderr, StringComparison.Ordinal);
+        Assert.Equal(sourceWeights, Sha256(Path.Combine(source, "weights.safetensors")));
+    }
+
+    [Fact]
     public async Task Train_BadInputs_ClearErrorsAndNothingLost()
     {
         ToolsResult noData = await Tools(Tiny("nodata", "--data", Path.Combine(root, "missing")));

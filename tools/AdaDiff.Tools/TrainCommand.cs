@@ -14,6 +14,7 @@ internal static class TrainCommand
         var outDir = ToolsCommandLine.RequiredText("--out", "Run folder: train.log and checkpoint/ (what --resume continues from)", "DIR");
         var package = ToolsCommandLine.Text("--package", "Package folder the EMA weights are written to at every checkpoint (e.g. models/fashion-mnist-uvit)", helpName: "DIR");
         var resume = ToolsCommandLine.Flag("--resume", "Continue from OUT/checkpoint (same --seed and --batch)");
+        var initFrom = ToolsCommandLine.Text("--init-from", "Start a new run in OUT from a package's weights (model and EMA) and step count, with a fresh AdamW warmed up again: for a run whose checkpoint is lost, or to train a package further (same --text, --seed and --batch as its training record)", helpName: "DIR");
         var epochs = ToolsCommandLine.Int("--epochs", "Epochs to train in all (a resumed run may raise it)", d.Epochs, min: 1);
         var batch = ToolsCommandLine.Int("--batch", "Images per step", d.Batch, min: 1);
         var lr = ToolsCommandLine.Number("--lr", "AdamW learning rate after the warm-up", d.LearningRate);
@@ -38,7 +39,7 @@ internal static class TrainCommand
         var data = ToolsCommandLine.Text("--data", "Fashion-MNIST IDX folder", FashionMnist.DefaultDirectory, "DIR");
         var command = new Command("train", "Train the Fashion-MNIST U-ViT (class- or, with --text, text-conditioned) with the AdaDiff loss; SIGTERM or Ctrl+C ends it at a step with a checkpoint")
         {
-            outDir, package, resume, epochs, batch, lr, warmup, weightDecay, ema, hflip, noLayerwise, seed, threads, dim, depth, heads, text, textDim, textDepth, textHeads, dropout, checkpointMinutes, logEvery, maxSteps, data,
+            outDir, package, resume, initFrom, epochs, batch, lr, warmup, weightDecay, ema, hflip, noLayerwise, seed, threads, dim, depth, heads, text, textDim, textDepth, textHeads, dropout, checkpointMinutes, logEvery, maxSteps, data,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -48,6 +49,7 @@ internal static class TrainCommand
                 PackageDir = parse.GetValue(package),
                 DataDir = parse.GetValue(data)!,
                 Resume = parse.GetValue(resume),
+                InitFrom = parse.GetValue(initFrom),
                 Epochs = parse.GetValue(epochs),
                 Batch = parse.GetValue(batch),
                 LearningRate = parse.GetValue(lr),

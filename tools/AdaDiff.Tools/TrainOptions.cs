@@ -7,6 +7,8 @@ internal sealed record TrainOptions
     public string? PackageDir { get; init; }
     public string DataDir { get; init; } = AdaDiff.Backends.TorchSharp.Training.FashionMnist.DefaultDirectory;
     public bool Resume { get; init; }
+    /// <summary>A package whose weights, step count and training record a new run starts from, with a fresh optimizer (null: none).</summary>
+    public string? InitFrom { get; init; }
     public int Epochs { get; init; } = 25;
     public int Batch { get; init; } = 128;
     public double LearningRate { get; init; } = 2e-4;

@@ -8,6 +8,7 @@ using AdaDiff.Backends.TorchSharp.Training;
 using AdaDiff.Captions;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Text;
+using AdaDiff.Packaging;
 using TorchSharp;
 using static TorchSharp.torch;
 using AdaDiff.Packaging.Safetensors;
@@ -38,6 +39,7 @@ internal sealed class Trainer : IDisposable
     // The commands the run was trained with and the step each took over at (a resume may change --lr or --epochs).
     private readonly List<TrainingSegment> segments = [];
     private long step;
+    private long warmupFrom; // the first step of the learning-rate warm-up: 0, or where --init-from started a fresh optimizer
     private double lossAverage = double.NaN;
 
     public Trainer(TrainOptions options)
@@ -54,10 +56,24 @@ internal sealed class Trainer : IDisposable
 
         string checkpoint = Path.Combine(options.OutDir, CheckpointDir);
         JsonElement? state = null;
+        (PackageWeights Weights, JsonElement Training)? start = null;
+        if (options.Resume && options.InitFrom is not null)
+        {
+            throw new ArgumentException("--resume continues OUT/checkpoint and --init-from starts a new run from a package: give one of them");
+        }
         if (options.Resume)
         {
             (JsonElement saved, config, vocabulary) = ReadCheckpoint(checkpoint, options);
             state = saved;
+        }
+        else if (options.InitFrom is string from)
+        {
+            if (File.Exists(Path.Combine(checkpoint, "state.json")))
+            {
+                throw new ArgumentException($"{options.OutDir} holds a checkpoint: continue it with --resume, or start from {from} in another --out");
+            }
+            (PackageWeights weights, JsonElement training, config, vocabulary) = ReadPackageStart(from, options);
+            start = (weights, training);
         }
         else
         {
@@ -68,7 +84,9 @@ internal sealed class Trainer : IDisposable
         model = NewModel();
         ema = new UViT(config);
         optimizer = new AdamW(model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), 0.9, 0.999, 1e-8, options.WeightDecay);
-        originalCommand = state is JsonElement s ? RestoreCheckpoint(s, checkpoint) : StartFresh();
+        originalCommand = state is JsonElement s ? RestoreCheckpoint(s, checkpoint)
+            : start is { } started ? StartFromPackage(started.Weights, started.Training)
+            : StartFresh();
         foreach (Tensor p in ema.parameters())
         {
             p.requires_grad = false;
@@ -86,7 +104,7 @@ internal sealed class Trainer : IDisposable
     {
         FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
         int batch = options.Batch;
-        using var training = new TrainingStep(data, batch, options.Seed, FashionMnistModel.NoiseSchedule, Conditions(), options.LabelDropout, options.HorizontalFlip, options.LearningRate, options.WarmupSteps);
+        using var training = new TrainingStep(data, batch, options.Seed, FashionMnistModel.NoiseSchedule, Conditions(), options.LabelDropout, options.HorizontalFlip, options.LearningRate, options.WarmupSteps, warmupFrom);
         int stepsPerEpoch = training.StepsPerEpoch;
         long totalSteps = (long)options.Epochs * stepsPerEpoch;
         long stopAt = options.MaxSteps > 0 ? Math.Min(totalSteps, step + options.MaxSteps) : totalSteps;
@@ -206,6 +224,38 @@ internal sealed class Trainer : IDisposable
         return (state, config, vocabulary);
     }
 
+    /// <summary>
+    /// The package --init-from names, read for a new run: its weights (hash checked), its training record and the
+    /// architecture (and a text model's vocabulary) that record names; refused unless --text, --seed, --batch and the
+    /// layer-wise loss match the training it continues.
+    /// </summary>
+    private static (PackageWeights Weights, JsonElement Training, ModelManifest Config, PromptVocabulary? Vocabulary) ReadPackageStart(string packageDir, TrainOptions options)
+    {
+        PackageWeights weights = PackageWeights.Read(packageDir, verifySha256: true);
+        string manifestPath = Path.Combine(packageDir, ModelPackage.ManifestFileName);
+        if (weights.Manifest.Training is not JsonElement training || training.ValueKind != JsonValueKind.Object || !training.TryGetProperty("steps", out JsonElement steps) || !steps.TryGetInt64(out _))
+        {
+            throw new InvalidDataException($"{manifestPath}: no training record with its steps to continue from (a package written by adadiff-tools train has one)");
+        }
+        bool packageText = weights.Manifest.Text is not null;
+        if (packageText != options.Text)
+        {
+            throw new ArgumentException($"{manifestPath}: the package is a {(packageText ? "text" : "class")} model; start from it {(packageText ? "with" : "without")} --text");
+        }
+        PromptVocabulary? vocabulary = packageText ? PromptVocabulary.Load(Path.Combine(packageDir, PromptVocabulary.FileName)) : null;
+        ModelManifest config = FashionMnistModel.FromConfigRecord(training.GetProperty("config"), manifestPath, vocabulary);
+        if (!training.TryGetProperty("seed", out JsonElement seed) || seed.GetInt32() != options.Seed || !training.TryGetProperty("batch", out JsonElement batch) || batch.GetInt32() != options.Batch)
+        {
+            throw new ArgumentException($"{manifestPath}: --seed and --batch must match the package's training (seed {(training.TryGetProperty("seed", out JsonElement s) ? s : "none")}, batch {(training.TryGetProperty("batch", out JsonElement b) ? b : "none")})");
+        }
+        bool packageLayerwise = !(training.TryGetProperty("layerwiseLoss", out JsonElement lw) && lw.ValueKind == JsonValueKind.False);
+        if (packageLayerwise != options.LayerwiseLoss)
+        {
+            throw new ArgumentException($"{manifestPath}: the package was trained {(packageLayerwise ? "with" : "without")} the layer-wise loss; start from it {(packageLayerwise ? "without" : "with")} --no-layerwise");
+        }
+        return (weights, training.Clone(), config, vocabulary);
+    }
+
     /// <summary>The architecture of a new run from the options (and, for --text, the caption vocabulary built for it).</summary>
     private static (ModelManifest Config, PromptVocabulary? Vocabulary) NewArchitecture(TrainOptions options)
     {
@@ -246,6 +296,7 @@ internal sealed class Trainer : IDisposable
         string optPath = Path.Combine(checkpoint, "optimizer.safetensors");
         optimizer.LoadState(SafetensorsFile.Read(optPath), step, optPath);
         lossAverage = state.GetProperty("lossAverage").GetDouble();
+        warmupFrom = state.TryGetProperty("warmupFrom", out JsonElement w) ? w.GetInt64() : 0;
         string command = state.TryGetProperty("command", out JsonElement c) ? c.GetString() ?? options.Command : options.Command;
         if (state.TryGetProperty("segments", out JsonElement saved) && saved.ValueKind == JsonValueKind.Array)
         {
@@ -259,6 +310,30 @@ internal sealed class Trainer : IDisposable
         {
             segments.Add(new TrainingSegment(step, options.Command));
         }
+        return command;
+    }
+
+    /// <summary>
+    /// A new run from a package (--init-from): model and EMA start as its (EMA) weights, the step count and segments
+    /// continue its training record's, with one more segment for this command, and the fresh AdamW is warmed up again
+    /// from this step; returns the command the package's training was started with.
+    /// </summary>
+    private string StartFromPackage(PackageWeights weights, JsonElement training)
+    {
+        SafetensorsTorch.LoadInto(model, SafetensorsFile.Parse(weights.Bytes, weights.Path), weights.Path);
+        CopyWeights(model, ema);
+        step = training.GetProperty("steps").GetInt64();
+        warmupFrom = step;
+        if (training.TryGetProperty("segments", out JsonElement saved) && saved.ValueKind == JsonValueKind.Array)
+        {
+            segments.AddRange(saved.Deserialize<List<TrainingSegment>>(ModelManifest.JsonOptions) ?? []);
+        }
+        string command = training.TryGetProperty("command", out JsonElement c) ? c.GetString() ?? options.Command : options.Command;
+        if (segments.Count == 0)
+        {
+            segments.Add(new TrainingSegment(0, command));
+        }
+        segments.Add(new TrainingSegment(step, options.Command));
         return command;
     }
 
@@ -314,6 +389,7 @@ internal sealed class Trainer : IDisposable
         {
             step,
             optimizerSteps = optimizer.StepCount,
+            warmupFrom,
             seed = options.Seed,
             batch = options.Batch,
             lossAverage,
@@ -367,6 +443,7 @@ internal sealed class Trainer : IDisposable
             batch = options.Batch,
             learningRate = options.LearningRate,
             warmupSteps = options.WarmupSteps,
+            warmupFrom,
             weightDecay = options.WeightDecay,
             emaDecay = options.EmaDecay,
             labelDropout = vocabulary is null ? options.LabelDropout : (double?)null,

@@ -28,6 +28,7 @@ internal sealed class TrainingStep : IDisposable
     private readonly bool horizontalFlip;
     private readonly double learningRate;
     private readonly int warmupSteps;
+    private readonly long warmupFrom;
 
     /// <param name="data">Training images.</param>
     /// <param name="batch">Images per step.</param>
@@ -38,7 +39,8 @@ internal sealed class TrainingStep : IDisposable
     /// <param name="horizontalFlip">Flip half the images left to right.</param>
     /// <param name="learningRate">Learning rate after the warm-up.</param>
     /// <param name="warmupSteps">Steps of the linear warm-up from learningRate / warmupSteps.</param>
-    public TrainingStep(FashionMnist data, int batch, int seed, NoiseScheduleSpec schedule, ITrainingConditions conditions, double dropout, bool horizontalFlip, double learningRate, int warmupSteps)
+    /// <param name="warmupFrom">The step the warm-up starts at: 0, or where a run started from a package's weights with a fresh optimizer.</param>
+    public TrainingStep(FashionMnist data, int batch, int seed, NoiseScheduleSpec schedule, ITrainingConditions conditions, double dropout, bool horizontalFlip, double learningRate, int warmupSteps, long warmupFrom = 0)
     {
         batches = new TrainingBatches(data, batch, seed);
         images = new float[batch * FashionMnist.Pixels];
@@ -52,6 +54,7 @@ internal sealed class TrainingStep : IDisposable
         this.horizontalFlip = horizontalFlip;
         this.learningRate = learningRate;
         this.warmupSteps = warmupSteps;
+        this.warmupFrom = warmupFrom;
     }
 
     /// <summary>Whole batches per epoch.</summary>
@@ -93,8 +96,8 @@ internal sealed class TrainingStep : IDisposable
     /// <summary>The images' indices in the split of the batch last drawn (<see cref="Draw"/>), batch values.</summary>
     public ReadOnlySpan<int> LastIndices => indices;
 
-    /// <summary>The learning rate of step <paramref name="step"/> (0-based): linear warm-up, then constant.</summary>
-    public double LearningRate(long step) => learningRate * Math.Min(1.0, (step + 1.0) / Math.Max(1, warmupSteps));
+    /// <summary>The learning rate of step <paramref name="step"/> (0-based): linear warm-up from the warm-up's first step, then constant.</summary>
+    public double LearningRate(long step) => learningRate * Math.Min(1.0, (step - warmupFrom + 1.0) / Math.Max(1, warmupSteps));
 
     public void Dispose()
     {
