@@ -25,6 +25,8 @@ public sealed class MetricsTests(ServerFixture server)
         await server.WaitIdleAsync();
         IReadOnlyList<MetricSnapshot> before = server.CollectMetrics();
         Generation g = await Generation.RunAsync(server.Client, Request());
+        // The result reaches the client before the scheduler removes the finished job and records the gauges.
+        await server.WaitIdleAsync();
         IReadOnlyList<MetricSnapshot> after = server.CollectMetrics();
 
         double Delta(string name) => MetricReader.Sum(after, name, Model) - MetricReader.Sum(before, name, Model);

@@ -463,8 +463,9 @@ public sealed class GenerationScheduler : IAsyncDisposable
         int removed = active.RemoveAll(static job => job.IsFinished);
         if (removed > 0)
         {
-            Volatile.Write(ref activeJobs, active.Count);
+            // The gauges first: whoever reads ActiveJobs == 0 (a drain, a test waiting for idle) then sees them at 0 too.
             observer?.Occupancy(QueueDepth, active.Count);
+            Volatile.Write(ref activeJobs, active.Count);
         }
     }
 
