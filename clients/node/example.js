@@ -1,6 +1,7 @@
 'use strict';
-// Generates images of one class, prints every step's exit depths and saves the PNGs.
+// Generates images of one class (or of a prompt), prints every step's exit depths and saves the PNGs.
 //   node clients/node/example.js --server 127.0.0.1:50051 --class 7 --images 2 --out out/node
+//   node clients/node/example.js --model fashion-mnist-text-uvit --prompt "a small dark ankle boot"
 // A server with tokens and TLS: --token-file FILE (or the token in ADADIFF_TOKEN), an https:// --server,
 // --ca-file for a private CA or self-signed certificate, --client-cert/--client-key for mutual TLS.
 const fs = require('node:fs');
@@ -12,7 +13,9 @@ async function main() {
   const { values } = parseArgs({
     options: {
       server: { type: 'string', default: '127.0.0.1:50051' },
-      class: { type: 'string', default: '7' },
+      model: { type: 'string', default: '' },
+      class: { type: 'string' }, // default 7 without --prompt
+      prompt: { type: 'string' },
       images: { type: 'string', default: '2' },
       steps: { type: 'string', default: '20' },
       seed: { type: 'string', default: '42' },
@@ -23,6 +26,11 @@ async function main() {
       'client-key': { type: 'string' },
     },
   });
+  if (values.class !== undefined && values.prompt !== undefined) {
+    console.error('error: give --class or --prompt, not both: a model takes one kind of condition');
+    process.exit(2);
+  }
+  const condition = values.prompt !== undefined ? { prompt: values.prompt } : { classLabel: Number(values.class ?? '7') };
   const tokenFile = values['token-file'];
   const token = tokenFile === undefined ? (process.env.ADADIFF_TOKEN || '').trim() || undefined : undefined;
   let client;
@@ -37,7 +45,7 @@ async function main() {
   fs.mkdirSync(values.out, { recursive: true });
   try {
     const events = client.generate({
-      classLabel: Number(values.class), numImages: Number(values.images), steps: Number(values.steps), seed: values.seed,
+      model: values.model, ...condition, numImages: Number(values.images), steps: Number(values.steps), seed: values.seed,
     });
     for await (const event of events) {
       if (event.type === 'step') {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
 
 namespace AdaDiff.Client.Tests;
 
@@ -64,6 +65,7 @@ public sealed class ReadmeCredentialsFixture : IAsyncLifetime
 [Collection(ServerCollection.Name)]
 public sealed class ReadmeExampleTests(ServerFixture fixture, ReadmeCredentialsFixture credentials) : IDisposable, IClassFixture<ReadmeCredentialsFixture>
 {
+    private const string TextModel = "fashion-mnist-text-uvit";
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(4);
     private readonly string root = MirrorRepositoryRoot();
 
@@ -223,6 +225,61 @@ public sealed class ReadmeExampleTests(ServerFixture fixture, ReadmeCredentialsF
 
         // stdout first; stderr may follow with Node's DEP0123 warning (grpc-js names an IP address as the TLS server name)
         AssertListsEveryModel(output, "[ 'fashion-mnist-uvit'");
+    }
+
+    [Fact]
+    public async Task PromptExamples_CommandLineScriptsAndCurl_WriteImagesOfTheTextModel()
+    {
+        string block = Assert.Single(ReadmeBlocks("Prompts", "bash"));
+        Assert.Contains("127.0.0.1:9464", block, StringComparison.Ordinal);
+        string script = WithAddress(block).Replace("127.0.0.1:9464", $"127.0.0.1:{fixture.Server.HttpPort}", StringComparison.Ordinal);
+        Assert.Equal(4, script.Split('\n').Count(l => l.Contains("--prompt", StringComparison.Ordinal) || l.Contains("\"prompt\":", StringComparison.Ordinal)));
+
+        await RunAsync(TestPaths.RepositoryRoot, "bash", "-ec", ReadmeBlocks("Command line", "bash")[0]); // the CLI's build; a no-op when built
+        await RunAsync(root, "bash", "-ec", script);
+
+        for (int k = 0; k < 4; k++)
+        {
+            AssertPng28($"out-prompt/image-{k}-seed{7 + k}.png");
+        }
+        using (JsonDocument stats = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(root, "out-prompt", "stats.json"))))
+        {
+            Assert.Equal(TextModel, stats.RootElement.GetProperty("model").GetString());
+        }
+        foreach (string client in new[] { "python", "node" })
+        {
+            AssertPng28($"out/{client}-prompt/image-0-seed42.png");
+            AssertPng28($"out/{client}-prompt/image-1-seed43.png");
+        }
+        using JsonDocument line = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(root, "out", "prompt-result.json")));
+        JsonElement result = line.RootElement.GetProperty("result");
+        Assert.Equal(TextModel, result.GetProperty("model").GetString());
+        string png = Path.Combine(root, "out", "prompt-result.png");
+        await File.WriteAllBytesAsync(png, Convert.FromBase64String(Assert.Single(result.GetProperty("images").EnumerateArray()).GetProperty("png").GetString()!));
+        AssertPng28(png);
+    }
+
+    [Fact]
+    public async Task PromptLibraryExamples_CSharpPythonNode_WriteTwoImagesEach()
+    {
+        string command = Assert.Single(ReadmeBlocks("C# library", "bash"));
+        string output = await RunCSharpAsync(command, CSharpExample(WithAddress(Assert.Single(ReadmeBlocks("Prompts", "csharp")))));
+        Assert.Contains($"{TextModel}: ", output, StringComparison.Ordinal);
+
+        // A prompt reaches only the text model (the class model refuses one), so images written mean it generated them.
+        foreach ((string language, string file, string program) in new[] { ("python", "generate.py", "/usr/bin/python3"), ("js", "generate.js", "node") })
+        {
+            File.Delete(Path.Combine(root, "image-0.png"));
+            File.Delete(Path.Combine(root, "image-1.png"));
+            string code = WithAddress(Assert.Single(ReadmeBlocks("Prompts", language)));
+            Assert.Contains(TextModel, code, StringComparison.Ordinal);
+            await File.WriteAllTextAsync(Path.Combine(root, file), code);
+
+            await RunAsync(root, program, file);
+
+            AssertPng28("image-0.png");
+            AssertPng28("image-1.png");
+        }
     }
 
     /// <summary>The README's gRPC address replaced by the test server's; every example must name it.</summary>
