@@ -1,3 +1,4 @@
+using AdaDiff.Engine.Backends;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using static AdaDiff.Backends.Onnx.Internal.OrtValues;
@@ -51,11 +52,11 @@ internal sealed unsafe partial class OnnxBatch
         }
         else
         {
-            inputs[i++] = hidden!;
+            inputs[i++] = state.Hidden;
         }
         foreach (int k in fused.SkipInputs)
         {
-            inputs[i++] = skips[k]!;
+            inputs[i++] = state.Skip(k);
         }
         if (stage.Certainty && !stage.Embed)
         {
@@ -104,51 +105,18 @@ internal sealed unsafe partial class OnnxBatch
     }
 
     /// <summary>
-    /// After a fused call: the values it consumed go to the spare list, its outputs become the hidden state, the
-    /// time embedding (if it embedded) and the skips it gave back, and the skip stack and layer count move to the
-    /// stage's end.
+    /// After a fused call: the skips popped inside the fused range and the previous hidden state go to the spare list
+    /// (once each), its outputs become the hidden state, the skips it gave back and the time embedding (if it
+    /// embedded), and the skip stack and layer count move to the stage's end (<see cref="LayerState{T}.Jump"/>).
     /// </summary>
     private void MoveToFusedEnd(FusedSession fused, OrtValue[] outputs)
     {
         FusedStage stage = fused.Stage;
-        ReleaseFusedInputs(fused);
+        int firstSkip = stage.Embed ? 2 : 1;
+        state.Jump(stage.End, outputs[0], fused.SkipInputs, fused.SkipOutputs, outputs.AsSpan(firstSkip, fused.SkipOutputs.Length));
         if (stage.Embed)
         {
             ReleaseCopiedInputs(timeEmbedding: outputs[1]);
-        }
-        hidden = outputs[0];
-        int next = stage.Embed ? 2 : 1;
-        foreach (int k in fused.SkipOutputs)
-        {
-            skips[k] = outputs[next++];
-        }
-        if (topology.PushesSkip(stage.End - 1))
-        {
-            skips[stage.End - 1] = hidden;
-        }
-        skipCount = topology.SkipsAfter(stage.End);
-        LayersRun = stage.End;
-    }
-
-    /// <summary>The skips popped inside the fused range and the previous hidden state are done with: to the spare list, once each.</summary>
-    private void ReleaseFusedInputs(FusedSession fused)
-    {
-        OrtValue? previous = hidden;
-        bool previousIsSkip = HiddenIsTopSkip;
-        foreach (int k in fused.SkipInputs)
-        {
-            OrtValue popped = skips[k]!;
-            skips[k] = null;
-            if (ReferenceEquals(popped, previous))
-            {
-                previousIsSkip = false; // released below, as the previous hidden state
-                continue;
-            }
-            spare.Push(popped);
-        }
-        if (previous is not null && !previousIsSkip)
-        {
-            spare.Push(previous);
         }
     }
 }

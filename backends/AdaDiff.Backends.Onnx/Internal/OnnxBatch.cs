@@ -12,10 +12,10 @@ namespace AdaDiff.Backends.Onnx.Internal;
 /// embedded with the first call that needs the hidden state, so that the embedding and the layers before the first
 /// exit run as one call. The hidden state [B, T, D], the time embedding [B, D] and the long skips (skip k is in-block
 /// k's output, [B, T, D]) stay in <see cref="OrtValue"/>s owned by the batch (ONNX Runtime's allocator) from call to
-/// call; the hidden state right after an in-block is also the top skip (same value, freed once). Outputs go into
-/// buffers recycled through a spare list; certainties and predictions are written by ONNX Runtime straight into the
-/// caller's span. A fused stage that has no session (the bound of <see cref="StageSessions"/>) runs stage by stage;
-/// the fused calls are in OnnxBatch.Fused.cs.
+/// call, the hidden state and the skips in a <see cref="LayerState{T}"/>. Outputs go into buffers recycled through
+/// <see cref="SpareValues"/>, where the layer state releases what it no longer references; certainties and
+/// predictions are written by ONNX Runtime straight into the caller's span. A fused stage that has no session (the
+/// bound of <see cref="StageSessions"/>) runs stage by stage; the fused calls are in OnnxBatch.Fused.cs.
 /// </summary>
 internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
 {
@@ -32,16 +32,14 @@ internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
     private readonly UViTTopology topology;
     private readonly int tokens;
     private readonly int rowFloats;
-    private readonly OrtValue?[] skips;
-    private readonly Stack<OrtValue> spare = new();
+    private readonly SpareValues spare = new();
+    private readonly LayerState<OrtValue> state;
     private readonly RunOptions runOptions = new();
     private readonly OrtValue[] one = new OrtValue[1];
     private readonly OrtValue[] two = new OrtValue[2];
     private readonly OrtValue[] outOne = new OrtValue[1];
     private readonly OrtValue[][] inputScratch;  // [n]: n values, for the inputs of fused calls
     private readonly OrtValue[][] outputScratch; // [n]: n values, for their outputs
-    private int skipCount;
-    private OrtValue? hidden;
     private OrtValue? timeEmbedding;
     private OrtValue? x;
     private OrtValue? t;
@@ -55,7 +53,7 @@ internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
         topology = UViTTopology.Of(manifest);
         tokens = topology.Tokens;
         rowFloats = tokens * topology.Width;
-        skips = new OrtValue?[topology.InBlocks];
+        state = new LayerState<OrtValue>(topology, spare);
         inputScratch = new OrtValue[topology.InBlocks + 5][];
         outputScratch = new OrtValue[topology.InBlocks + 5][];
         for (int n = 0; n < inputScratch.Length; n++)
@@ -68,14 +66,12 @@ internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
 
     public int Count { get; private set; }
 
-    public int LayersRun { get; private set; }
+    public int LayersRun => state.LayersRun;
 
     private bool Embedded => x is null;
 
     /// <summary>The sessions a call on the batch's rows runs in (the single-thread set for a small batch).</summary>
     private StageSet Set => sessions.For(Count);
-
-    private bool HiddenIsTopSkip => skipCount > 0 && ReferenceEquals(skips[skipCount - 1], hidden);
 
     /// <summary>Copies the inputs; the embedding runs with the first call that needs it.</summary>
     public static OnnxBatch Start(StageSessions sessions, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions)
@@ -137,24 +133,8 @@ internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
         ObjectDisposedException.ThrowIf(disposed, this);
         RequireLayerLeft();
         EnsureEmbedded();
-        int layer = LayersRun;
-        OrtValue? skip = topology.PopsSkip(layer) ? skips[skipCount - 1] : null;
-        OrtValue next = RunLayerCall(layer, skip);
-        if (skip is not null)
-        {
-            skips[--skipCount] = null;
-            spare.Push(skip);
-        }
-        if (!HiddenIsTopSkip)
-        {
-            spare.Push(hidden!);
-        }
-        hidden = next;
-        if (topology.PushesSkip(layer))
-        {
-            skips[skipCount++] = hidden;
-        }
-        LayersRun = layer + 1;
+        OrtValue next = RunLayerCall(LayersRun, state.NextSkip);
+        state.Advance(next);
     }
 
     public void RunLayers(int layers)
@@ -209,7 +189,7 @@ internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
         fixed (float* c = destination)
         {
             using OrtValue output = Wrap(c, Count, Count);
-            two[0] = hidden!;
+            two[0] = state.Hidden;
             two[1] = timeEmbedding!;
             outOne[0] = output;
             Set.Uems[LayersRun - 1].Run(runOptions, UemInputs, two, CertaintyOutput, outOne);
@@ -227,13 +207,13 @@ internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
             return;
         }
         bool all = CheckRows(rows, ascending: false);
-        OrtValue? selected = all ? null : Gather(hidden!, rows, rowFloats, tokens, manifest.EmbedDim);
+        OrtValue? selected = all ? null : Gather(state.Hidden, rows, rowFloats, tokens, manifest.EmbedDim);
         try
         {
             fixed (float* eps = destination)
             {
                 using OrtValue output = Wrap(eps, destination.Length, rows.Length, manifest.Channels, manifest.Height, manifest.Width);
-                one[0] = selected ?? hidden!;
+                one[0] = selected ?? state.Hidden;
                 outOne[0] = output;
                 sessions.For(rows.Length).Head.Run(runOptions, HiddenInput, one, HeadOutput, outOne);
             }
@@ -260,14 +240,9 @@ internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
             Count = rows.Length;
             return;
         }
-        bool hiddenIsTopSkip = HiddenIsTopSkip;
-        for (int i = 0; i < skipCount; i++)
-        {
-            skips[i] = Replace(skips[i]!, Gather(skips[i]!, rows, rowFloats, tokens, manifest.EmbedDim));
-        }
-        hidden = hiddenIsTopSkip ? skips[skipCount - 1]! : Replace(hidden!, Gather(hidden!, rows, rowFloats, tokens, manifest.EmbedDim));
+        state.Keep(new GatherRows(rows, rowFloats, tokens, manifest.EmbedDim));
         timeEmbedding = Replace(timeEmbedding!, Gather(timeEmbedding!, rows, manifest.EmbedDim, manifest.EmbedDim));
-        ClearSpare();
+        spare.Clear();
         Count = rows.Length;
     }
 
@@ -278,20 +253,12 @@ internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
             return;
         }
         disposed = true;
-        if (!HiddenIsTopSkip)
-        {
-            hidden?.Dispose();
-        }
-        for (int i = 0; i < skipCount; i++)
-        {
-            skips[i]!.Dispose();
-            skips[i] = null;
-        }
+        state.Dispose(); // the live values to the spare list, disposed with it below
         timeEmbedding?.Dispose();
         x?.Dispose();
         t?.Dispose();
         y?.Dispose();
-        ClearSpare();
+        spare.Dispose();
         runOptions.Dispose();
     }
 
@@ -317,12 +284,12 @@ internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
             outOne[0] = next;
             if (skip is null)
             {
-                one[0] = hidden!;
+                one[0] = state.Hidden;
                 Set.Layers[layer].Run(runOptions, HiddenInput, one, LayerOutput, outOne);
             }
             else
             {
-                two[0] = hidden!;
+                two[0] = state.Hidden;
                 two[1] = skip;
                 Set.Layers[layer].Run(runOptions, HiddenSkipInputs, two, LayerOutput, outOne);
             }
@@ -342,7 +309,9 @@ internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
         {
             return;
         }
+        #pragma warning disable CA2000 // the layer state owns it from Start on (the batch disposes the state)
         OrtValue h = Allocate(TensorElementType.Float, Count, tokens, manifest.EmbedDim);
+        #pragma warning restore CA2000
         OrtValue temb = Allocate(TensorElementType.Float, Count, manifest.EmbedDim);
         try
         {
@@ -358,7 +327,7 @@ internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
             throw;
         }
         ReleaseCopiedInputs(temb);
-        hidden = h;
+        state.Start(h);
     }
 
     private void RequireLayerLeft()
@@ -377,18 +346,18 @@ internal sealed unsafe partial class OnnxBatch : IDenoiserBatch
         }
     }
 
-    private OrtValue Rent() => spare.Count > 0 ? spare.Pop() : Allocate(TensorElementType.Float, Count, tokens, manifest.EmbedDim);
-
-    private void ClearSpare()
-    {
-        while (spare.Count > 0)
-        {
-            spare.Pop().Dispose();
-        }
-    }
+    private OrtValue Rent() => spare.TryRent(out OrtValue? value) ? value : Allocate(TensorElementType.Float, Count, tokens, manifest.EmbedDim);
 
     /// <summary>Validates row numbers (<see cref="BatchInput.ValidateRows"/>); true when they are exactly 0..Count-1.</summary>
     private bool CheckRows(ReadOnlySpan<int> rows, bool ascending) => BatchInput.ValidateRows(rows, Count, ascending);
 
     private void RequireLayer() => BatchInput.RequireLayerRun(LayersRun);
+
+    /// <summary>The given rows of a value [B, T, D], gathered into a new one [R, T, D] (native to native copies).</summary>
+    private readonly ref struct GatherRows(ReadOnlySpan<int> rows, int rowFloats, int tokens, int width) : IRowSelection<OrtValue>
+    {
+        private readonly ReadOnlySpan<int> rows = rows;
+
+        public OrtValue Rows(OrtValue source) => Gather(source, rows, rowFloats, tokens, width);
+    }
 }

@@ -6,18 +6,15 @@ using static TorchSharp.torch;
 namespace AdaDiff.Backends.TorchSharp.Internal;
 
 /// <summary>
-/// One batch inside the TorchSharp backend. Owns (outside any dispose scope) the hidden state [B, T, D],
-/// the timestep embedding [B, D] and the long-skip stack, each [B, T, D]. The hidden state right after an
-/// in-block is also the top skip (same tensor), never disposed twice. Every step runs in its own dispose
-/// scope, so temporaries die with it.
+/// One batch inside the TorchSharp backend. Owns (outside any dispose scope) the timestep embedding [B, D] and the
+/// layer state (<see cref="LayerState{T}"/>: the hidden state and the long-skip stack, each [B, T, D]), which
+/// disposes the tensors it lets go of. Every step runs in its own dispose scope, so temporaries die with it.
 /// </summary>
 internal sealed class TorchSharpBatch : IDenoiserBatch
 {
     private readonly UViT model;
     private readonly int imageSize;
-    private readonly Tensor?[] skips;
-    private int skipCount;
-    private Tensor hidden;
+    private readonly LayerState<Tensor> state;
     private Tensor timeEmbedding;
     private bool disposed;
 
@@ -25,17 +22,15 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
     {
         this.model = model;
         this.imageSize = imageSize;
-        this.hidden = hidden;
         this.timeEmbedding = timeEmbedding;
-        skips = new Tensor?[model.Topology.InBlocks];
+        state = new LayerState<Tensor>(model.Topology, DisposeOnRelease.Instance);
+        state.Start(hidden);
         Count = count;
     }
 
     public int Count { get; private set; }
 
-    public int LayersRun { get; private set; }
-
-    private bool HiddenIsTopSkip => skipCount > 0 && ReferenceEquals(skips[skipCount - 1], hidden);
+    public int LayersRun => state.LayersRun;
 
     public static TorchSharpBatch Start(UViT model, ModelManifest manifest, ReadOnlySpan<float> latents, ReadOnlySpan<float> timesteps, ReadOnlySpan<int> conditions)
     {
@@ -53,18 +48,13 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
     {
         using var scope = NewDisposeScope();
         (Tensor h, _) = Embed(model, manifest, latents, timesteps, conditions); // [B, T, D]
-        UViTTopology topology = model.Topology;
-        var skips = new Tensor[topology.InBlocks];
-        int skipCount = 0;
+        using var state = new LayerState<Tensor>(model.Topology, LeftToScope.Instance);
+        state.Start(h);
         for (int layer = 0; layer < layers; layer++)
         {
-            h = model.Layer(layer, h, topology.PopsSkip(layer) ? skips[--skipCount] : null); // [B, T, D]
-            if (topology.PushesSkip(layer))
-            {
-                skips[skipCount++] = h;
-            }
+            state.Advance(model.Layer(layer, state.Hidden, state.NextSkip)); // [B, T, D]
         }
-        Tensor eps = model.HeadRowByRow(h);      // [B, C, H, W]
+        Tensor eps = model.HeadRowByRow(state.Hidden); // [B, C, H, W]
         eps.data<float>().CopyTo(destination);
     }
 
@@ -98,23 +88,8 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
             throw new InvalidOperationException($"all {model.Depth} layers have run");
         }
         using var scope = NewDisposeScope();
-        Tensor? skip = model.Topology.PopsSkip(layer) ? skips[--skipCount] : null;
-        Tensor next = model.Layer(layer, hidden, skip).DetachFromDisposeScope(); // [B, T, D]
-        if (skip is not null)
-        {
-            skips[skipCount] = null;
-            skip.Dispose();
-        }
-        if (!HiddenIsTopSkip)
-        {
-            hidden.Dispose();
-        }
-        hidden = next;
-        if (model.Topology.PushesSkip(layer))
-        {
-            skips[skipCount++] = hidden;
-        }
-        LayersRun = layer + 1;
+        Tensor next = model.Layer(layer, state.Hidden, state.NextSkip).DetachFromDisposeScope(); // [B, T, D]
+        state.Advance(next);
     }
 
     /// <summary>Layer by layer, as <see cref="RunLayer"/> runs them (checked first as a whole, as every backend checks it).</summary>
@@ -148,7 +123,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
             throw new ArgumentException($"destination has {destination.Length} elements, expected {Count}", nameof(destination));
         }
         using var scope = NewDisposeScope();
-        Tensor certainty = model.Certainty(LayersRun - 1, hidden, timeEmbedding); // [B]
+        Tensor certainty = model.Certainty(LayersRun - 1, state.Hidden, timeEmbedding); // [B]
         certainty.data<float>().CopyTo(destination);
     }
 
@@ -166,6 +141,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
         }
         bool all = CheckRows(rows, ascending: false);
         using var scope = NewDisposeScope();
+        Tensor hidden = state.Hidden;                                              // [B, T, D]
         Tensor selected = all ? hidden : hidden.index_select(0, IndexTensor(rows)); // [R, T, D]
         Tensor eps = model.HeadRowByRow(selected);                                  // [R, C, H, W], each row's bits its own
         eps.data<float>().CopyTo(destination);
@@ -180,12 +156,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
         }
         using var scope = NewDisposeScope();
         Tensor index = IndexTensor(rows);
-        bool hiddenIsTopSkip = HiddenIsTopSkip;
-        for (int i = 0; i < skipCount; i++)
-        {
-            skips[i] = Select(skips[i]!, index);
-        }
-        hidden = hiddenIsTopSkip ? skips[skipCount - 1]! : Select(hidden, index);
+        state.Keep(new SelectRows(index));
         timeEmbedding = Select(timeEmbedding, index);
         Count = rows.Length;
     }
@@ -197,15 +168,7 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
             return;
         }
         disposed = true;
-        if (!HiddenIsTopSkip)
-        {
-            hidden.Dispose();
-        }
-        for (int i = 0; i < skipCount; i++)
-        {
-            skips[i]!.Dispose();
-            skips[i] = null;
-        }
+        state.Dispose();
         timeEmbedding.Dispose();
     }
 
@@ -241,4 +204,20 @@ internal sealed class TorchSharpBatch : IDenoiserBatch
     private bool CheckRows(ReadOnlySpan<int> rows, bool ascending) => BatchInput.ValidateRows(rows, Count, ascending);
 
     private void RequireLayer() => BatchInput.RequireLayerRun(LayersRun);
+
+    /// <summary>The rows at an index [R] of a tensor [B, …], owned by the batch (outside the step's dispose scope).</summary>
+    private readonly struct SelectRows(Tensor index) : IRowSelection<Tensor>
+    {
+        public Tensor Rows(Tensor source) => source.index_select(0, index).DetachFromDisposeScope();
+    }
+
+    /// <summary>For <see cref="PredictAtDepth"/>: every tensor is the call's dispose scope's, freed with it, so a released one is left to it.</summary>
+    private sealed class LeftToScope : IValueRelease<Tensor>
+    {
+        public static readonly LeftToScope Instance = new();
+
+        public void Release(Tensor value)
+        {
+        }
+    }
 }
