@@ -56,25 +56,12 @@ public static class EvalCommand
         {
             eval.Options.Add(option);
         }
-        eval.SetAction(async (parse, cancellationToken) =>
+        eval.SetAction((parse, cancellationToken) => ToolsCommandLine.RunBound(parse, stderr, p => set.Bind(p, commandText), options => Guarded(stderr, async () =>
         {
-            EvalOptions options;
-            try
-            {
-                options = set.Bind(parse, commandText);
-            }
-            catch (ArgumentException e)
-            {
-                await stderr.WriteLineAsync($"adadiff-tools eval: {e.Message}\nRun 'adadiff-tools eval --help' for the options.");
-                return ToolsCommandLine.BadArguments;
-            }
-            return await Guarded(stderr, async () =>
-            {
-                EvalReport report = await Evaluator.RunAsync(options, stderr, cancellationToken);
-                await stdout.WriteLineAsync(ReportWriter.Summary(report));
-                return 0;
-            });
-        });
+            EvalReport report = await Evaluator.RunAsync(options, stderr, cancellationToken);
+            await stdout.WriteLineAsync(ReportWriter.Summary(report));
+            return 0;
+        })));
         return eval;
     }
 

@@ -4,26 +4,8 @@ using AdaDiff.Engine;
 namespace AdaDiff.Evaluation;
 
 /// <summary>Everything one eval run measured; serialised to <c>results.json</c>.</summary>
-public sealed record EvalReport
+public sealed record EvalReport : SharedEvalReport<EvalSettings>
 {
-    /// <summary>The command that produced it.</summary>
-    public required string Command { get; init; }
-
-    /// <summary>When the run started (UTC).</summary>
-    public required DateTimeOffset StartedUtc { get; init; }
-
-    /// <summary>Seconds the whole run took.</summary>
-    public double WallSeconds { get; set; }
-
-    /// <summary>The evaluated package.</summary>
-    public required ModelInfo Model { get; init; }
-
-    /// <summary>The classifier behind the FID-proxy and class accuracy.</summary>
-    public required ClassifierInfo Classifier { get; init; }
-
-    /// <summary>Settings after defaults.</summary>
-    public required EvalSettings Settings { get; init; }
-
     /// <summary>Real-vs-real floor: random training images vs the test set, per sample size used.</summary>
     public required IReadOnlyList<FloorRecord> Floors { get; init; }
 

@@ -54,6 +54,27 @@ internal static class ToolsCommandLine
         return true;
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> on the options <paramref name="bind"/> reads from <paramref name="parsed"/>; an
+    /// <see cref="ArgumentException"/> from <paramref name="bind"/> (values that do not go together) is written like a
+    /// parse error and gives <see cref="BadArguments"/>.
+    /// </summary>
+    public static async Task<int> RunBound<T>(ParseResult parsed, TextWriter stderr, Func<ParseResult, T> bind, Func<T, Task<int>> action)
+    {
+        T options;
+        try
+        {
+            options = bind(parsed);
+        }
+        catch (ArgumentException e)
+        {
+            string command = CommandPath(parsed.CommandResult);
+            await stderr.WriteLineAsync($"{command}: {e.Message}\nRun '{command} --help' for the options.");
+            return BadArguments;
+        }
+        return await action(options);
+    }
+
     /// <summary>A text option; null when not given unless <paramref name="fallback"/> says otherwise.</summary>
     public static Option<string?> Text(string name, string description, string? fallback = null, string? helpName = null) => new(name)
     {

@@ -16,18 +16,8 @@ internal static class TextEvalCommand
             command.Options.Add(option);
         }
         string commandText = "adadiff-tools " + string.Join(' ', words.Select(w => w.Contains(' ', StringComparison.Ordinal) || w.Contains(';', StringComparison.Ordinal) ? $"\"{w}\"" : w));
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction((parse, cancellationToken) => ToolsCommandLine.RunBound(parse, stderr, p => set.Bind(p, commandText), async options =>
         {
-            TextEvalOptions options;
-            try
-            {
-                options = set.Bind(parse, commandText);
-            }
-            catch (ArgumentException e)
-            {
-                await stderr.WriteLineAsync($"adadiff-tools eval text: {e.Message}\nRun 'adadiff-tools eval text --help' for the options.");
-                return ToolsCommandLine.BadArguments;
-            }
             try
             {
                 TextEvalReport report = await TextEvaluator.RunAsync(options, stderr, cancellationToken);
@@ -49,7 +39,7 @@ internal static class TextEvalCommand
                 await stderr.WriteLineAsync($"eval text: {e.Message}");
                 return 1;
             }
-        });
+        }));
         return command;
     }
 }

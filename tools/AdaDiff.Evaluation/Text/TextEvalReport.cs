@@ -3,26 +3,8 @@ using AdaDiff.Engine;
 namespace AdaDiff.Evaluation.Text;
 
 /// <summary>Everything <c>adadiff-tools eval text</c> measured, as written to <c>results.json</c>.</summary>
-public sealed record TextEvalReport
+public sealed record TextEvalReport : SharedEvalReport<TextEvalSettings>
 {
-    /// <summary>The command line that produced it.</summary>
-    public required string Command { get; init; }
-
-    /// <summary>When the run started.</summary>
-    public required DateTimeOffset StartedUtc { get; init; }
-
-    /// <summary>Seconds the whole evaluation took.</summary>
-    public double WallSeconds { get; set; }
-
-    /// <summary>The evaluated package.</summary>
-    public required ModelInfo Model { get; init; }
-
-    /// <summary>The classifier behind FID-proxy and prompt agreement.</summary>
-    public required ClassifierInfo Classifier { get; init; }
-
-    /// <summary>The settings after defaults.</summary>
-    public required TextEvalSettings Settings { get; init; }
-
     /// <summary>The drawn prompts: how many name a class and how many attributes.</summary>
     public required PromptSetRecord Prompts { get; init; }
 
