@@ -43,31 +43,25 @@ public readonly record struct ImageAttributes(
     private const int StackPixels = 64 * 64;
 
     /// <summary>Measures an image of intensities in [0, 1], row-major; values outside are clamped, NaN counts as 0.</summary>
-    public static ImageAttributes Measure(ReadOnlySpan<float> pixels, int width, int height)
-    {
-        CheckShape(pixels.Length, width, height);
-        double[]? rented = null;
-        Span<double> values = pixels.Length <= StackPixels ? stackalloc double[pixels.Length] : (rented = ArrayPool<double>.Shared.Rent(pixels.Length));
-        try
-        {
-            for (int i = 0; i < pixels.Length; i++)
-            {
-                float v = pixels[i];
-                values[i] = v > 0f ? Math.Min(v, 1f) : 0.0;
-            }
-            return MeasureCore(values[..pixels.Length], width, height);
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<double>.Shared.Return(rented);
-            }
-        }
-    }
+    public static ImageAttributes Measure(ReadOnlySpan<float> pixels, int width, int height) =>
+        MeasureIntensities(pixels, width, height, UnitIntensity);
 
     /// <summary>Measures an image of bytes 0..255 (Fashion-MNIST's own form), row-major; intensity = byte / 255.</summary>
-    public static ImageAttributes Measure(ReadOnlySpan<byte> pixels, int width, int height)
+    public static ImageAttributes Measure(ReadOnlySpan<byte> pixels, int width, int height) =>
+        MeasureIntensities(pixels, width, height, static b => b / 255.0);
+
+    /// <summary>Measures a model output in [-1, 1] (the network's image space), mapped to (x + 1) / 2 and clamped.</summary>
+    public static ImageAttributes MeasureModelOutput(ReadOnlySpan<float> pixels, int width, int height) =>
+        MeasureIntensities(pixels, width, height, static v => UnitIntensity((v + 1f) * 0.5f));
+
+    /// <summary>An intensity clamped to [0, 1]; NaN counts as 0.</summary>
+    private static double UnitIntensity(float v) => v > 0f ? Math.Min(v, 1f) : 0.0;
+
+    /// <summary>
+    /// Checks the shape, turns every pixel into its intensity in [0, 1] with <paramref name="intensity"/> (into a
+    /// stack buffer, or a rented one for large images) and measures those.
+    /// </summary>
+    private static ImageAttributes MeasureIntensities<T>(ReadOnlySpan<T> pixels, int width, int height, Func<T, double> intensity)
     {
         CheckShape(pixels.Length, width, height);
         double[]? rented = null;
@@ -76,7 +70,7 @@ public readonly record struct ImageAttributes(
         {
             for (int i = 0; i < pixels.Length; i++)
             {
-                values[i] = pixels[i] / 255.0;
+                values[i] = intensity(pixels[i]);
             }
             return MeasureCore(values[..pixels.Length], width, height);
         }
@@ -86,25 +80,6 @@ public readonly record struct ImageAttributes(
             {
                 ArrayPool<double>.Shared.Return(rented);
             }
-        }
-    }
-
-    /// <summary>Measures a model output in [-1, 1] (the network's image space), mapped to (x + 1) / 2 and clamped.</summary>
-    public static ImageAttributes MeasureModelOutput(ReadOnlySpan<float> pixels, int width, int height)
-    {
-        CheckShape(pixels.Length, width, height);
-        float[] unit = ArrayPool<float>.Shared.Rent(pixels.Length);
-        try
-        {
-            for (int i = 0; i < pixels.Length; i++)
-            {
-                unit[i] = (pixels[i] + 1f) * 0.5f;
-            }
-            return Measure(unit.AsSpan(0, pixels.Length), width, height);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(unit);
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Backends.TorchSharp.Pruning;
 using AdaDiff.Backends.TorchSharp.Training;
@@ -46,9 +45,7 @@ internal sealed class Pruner : IDisposable
     public Pruner(PruneOptions options)
     {
         this.options = options;
-        set_num_threads(options.Threads);
-        TrainingKernels.Configure(); // every backward pass of ours runs on the same checked kernels
-        (source, UViT full) = UViTPackage.Load(options.From);
+        (source, UViT full) = TuningLoop.LoadSource(options);
         using (full)
         {
             if (source.Conditioning != ConditioningKind.Class)
@@ -76,33 +73,12 @@ internal sealed class Pruner : IDisposable
         int step = 0;
         if (options.Steps > 0)
         {
-            FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
-            using var training = new TrainingStep(data, options.Batch, options.Seed, source.NoiseSchedule, new ClassConditions(source.NullClass), options.LabelDropout, horizontalFlip: false, options.LearningRate, options.WarmupSteps);
+            using TrainingStep training = TuningLoop.NewTrainingStep(options, source);
             model.train();
-            for (; step < options.Steps && !stop.IsCancellationRequested; step++)
-            {
-                double loss = training.Run(step, model, optimizer, AdaDiffLossOf, clipGradNorm: 1.0);
-                if (!double.IsFinite(loss))
-                {
-                    throw new TrainingDivergedException($"prune: fine-tuning step {step + 1}'s loss is {loss}; nothing was written. Try a lower --lr");
-                }
-                average = double.IsNaN(average) ? loss : (0.95 * average) + (0.05 * loss);
-                if ((step + 1) % options.LogEvery == 0 || step + 1 == options.Steps)
-                {
-                    double perSecond = (step + 1) * options.Batch / clock.Elapsed.TotalSeconds;
-                    double eta = (options.Steps - step - 1) * options.Batch / perSecond;
-                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"step {step + 1}/{options.Steps} loss {loss:F5} (avg {average:F5}) {perSecond:F0} img/s ETA {TimeSpan.FromSeconds(eta):h\\:mm\\:ss}"));
-                }
-            }
+            (step, average) = TuningLoop.Run(options, "loss", n => FineTuneStep(training, n), clock, log, stop);
             model.eval();
-            if (step < options.Steps)
-            {
-                log.WriteLine($"stopped at step {step}: writing the package as it is");
-            }
         }
-        ModelManifest written = WritePackage(step, average, kept);
-        log.WriteLine($"package: {options.PackageDir} (weights sha256 {written.Weights.Sha256?[..12]}) after {clock.Elapsed.TotalMinutes:F1} min");
+        TuningLoop.LogWritten(log, options, WritePackage(step, average, kept), clock);
         return 0;
     }
 
@@ -110,6 +86,17 @@ internal sealed class Pruner : IDisposable
     {
         optimizer.Dispose();
         model.Dispose();
+    }
+
+    /// <summary>One fine-tuning step with the AdaDiff loss and clipped gradients; a loss that is not finite stops the command before anything is written.</summary>
+    private double FineTuneStep(TrainingStep training, int step)
+    {
+        double loss = training.Run(step, model, optimizer, AdaDiffLossOf, clipGradNorm: 1.0);
+        if (!double.IsFinite(loss))
+        {
+            throw new TrainingDivergedException($"prune: fine-tuning step {step + 1}'s loss is {loss}; nothing was written. Try a lower --lr");
+        }
+        return loss;
     }
 
     private static double Flops(ModelManifest manifest) => manifest.Flops.PerLayer.Sum();

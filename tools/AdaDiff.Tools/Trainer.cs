@@ -9,7 +9,6 @@ using AdaDiff.Captions;
 using AdaDiff.Engine;
 using AdaDiff.Engine.Text;
 using AdaDiff.Packaging;
-using TorchSharp;
 using static TorchSharp.torch;
 using AdaDiff.Packaging.Safetensors;
 
@@ -51,8 +50,7 @@ internal sealed class Trainer : IDisposable
         }
         Directory.CreateDirectory(options.OutDir);
         log = new StreamWriter(Path.Combine(options.OutDir, "train.log"), append: true) { AutoFlush = true };
-        torch.set_num_threads(options.Threads);
-        TrainingKernels.Configure(); // oneDNN's convolution input gradients are wrong on some CPUs: see TrainingKernels
+        TrainingStep.ConfigureProcess(options.Threads);
 
         string checkpoint = Path.Combine(options.OutDir, CheckpointDir);
         JsonElement? state = null;

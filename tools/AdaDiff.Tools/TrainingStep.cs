@@ -57,6 +57,17 @@ internal sealed class TrainingStep : IDisposable
         this.warmupFrom = warmupFrom;
     }
 
+    /// <summary>
+    /// Sets this process up for training before any model is made: libtorch's threads, and the checked kernels every
+    /// backward pass of ours runs on (oneDNN's convolution input gradients are wrong on some CPUs: see
+    /// <see cref="TrainingKernels"/>).
+    /// </summary>
+    public static void ConfigureProcess(int threads)
+    {
+        set_num_threads(threads);
+        TrainingKernels.Configure();
+    }
+
     /// <summary>Whole batches per epoch.</summary>
     public int StepsPerEpoch => batches.StepsPerEpoch;
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
-using AdaDiff.Backends.TorchSharp;
 using AdaDiff.Backends.TorchSharp.Model;
 using AdaDiff.Backends.TorchSharp.Training;
 using AdaDiff.Engine;
@@ -55,9 +53,7 @@ internal sealed class UemTuner : IDisposable
     public UemTuner(UemTuneOptions options)
     {
         this.options = options;
-        set_num_threads(options.Threads);
-        TrainingKernels.Configure(); // every backward pass of ours runs on the same checked kernels
-        (source, model) = UViTPackage.Load(options.From);
+        (source, model) = TuningLoop.LoadSource(options);
         var trainable = new List<(string, Tensor)>();
         foreach ((string name, var parameter) in model.named_parameters())
         {
@@ -78,32 +74,12 @@ internal sealed class UemTuner : IDisposable
     /// <summary>Trains <see cref="PackageTuning.Steps"/> steps (or until <paramref name="stop"/>) and writes the package.</summary>
     public int Run(TextWriter log, CancellationToken stop = default)
     {
-        FashionMnist data = FashionMnist.Load(options.DataDir, train: true);
-        int batch = options.Batch;
-        using var training = new TrainingStep(data, batch, options.Seed, source.NoiseSchedule, new ClassConditions(source.NullClass), options.LabelDropout, horizontalFlip: false, options.LearningRate, options.WarmupSteps);
+        using TrainingStep training = TuningLoop.NewTrainingStep(options, source);
         var clock = Stopwatch.StartNew();
-        double average = double.NaN;
-        int step = 0;
-        log.WriteLine($"train-uem: {options.Steps} steps of batch {batch} against the {options.Target.ToString().ToLowerInvariant()} reference, from {options.From} (weights sha256 {source.Weights.Sha256?[..12]})");
+        log.WriteLine($"train-uem: {options.Steps} steps of batch {options.Batch} against the {options.Target.ToString().ToLowerInvariant()} reference, from {options.From} (weights sha256 {source.Weights.Sha256?[..12]})");
         model.eval(); // no dropout in this model; the backbone is frozen either way
-        for (; step < options.Steps && !stop.IsCancellationRequested; step++)
-        {
-            double loss = training.Run(step, model, optimizer, UemLoss);
-            average = double.IsNaN(average) ? loss : (0.95 * average) + (0.05 * loss);
-            if ((step + 1) % options.LogEvery == 0 || step + 1 == options.Steps)
-            {
-                double perSecond = (step + 1) * batch / clock.Elapsed.TotalSeconds;
-                double eta = (options.Steps - step - 1) * batch / perSecond;
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"step {step + 1}/{options.Steps} UEM loss {loss:F5} (avg {average:F5}) {perSecond:F0} img/s ETA {TimeSpan.FromSeconds(eta):h\\:mm\\:ss}"));
-            }
-        }
-        if (step < options.Steps)
-        {
-            log.WriteLine($"stopped at step {step}: writing the package as it is");
-        }
-        ModelManifest written = WritePackage(step, average);
-        log.WriteLine($"package: {options.PackageDir} (weights sha256 {written.Weights.Sha256?[..12]}) after {clock.Elapsed.TotalMinutes:F1} min");
+        (int steps, double average) = TuningLoop.Run(options, "UEM loss", step => training.Run(step, model, optimizer, UemLoss), clock, log, stop);
+        TuningLoop.LogWritten(log, options, WritePackage(steps, average), clock);
         return 0;
     }
 

@@ -25,13 +25,10 @@ internal static class CallTimesSection
         md.AppendLine(inv, $"the fused calls a pass makes: embed with the layers before min layers {context.MinLayers}, a layer with its UEM (mean over");
         md.AppendLine("the layers after them), the whole network from embed to head.");
         md.AppendLine();
-        md.AppendLine("| configuration | batch | embed | layer (mean of all) | UEM certainty | head | whole network | whole network per layer | embed + layers before min | layer + UEM |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (StageTiming s in context.Run.PerStage)
-        {
-            md.AppendLine(inv, $"| {s.Config} | {s.Batch} | {s.EmbedMs:F3} | {s.MeanLayerMs:F3} | {s.UemMs:F3} | {s.HeadMs:F3} | {s.WholeNetworkMs:F3} | {s.WholeNetworkPerLayerMs:F3} | {s.PrefixMs:F3} ({s.PrefixLayers} layers) | {s.LayerWithUemMs:F3} |");
-        }
-        md.AppendLine();
+        PerStageTable(md, context,
+            "| configuration | batch | embed | layer (mean of all) | UEM certainty | head | whole network | whole network per layer | embed + layers before min | layer + UEM |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            s => string.Create(inv, $"| {s.Config} | {s.Batch} | {s.EmbedMs:F3} | {s.MeanLayerMs:F3} | {s.UemMs:F3} | {s.HeadMs:F3} | {s.WholeNetworkMs:F3} | {s.WholeNetworkPerLayerMs:F3} | {s.PrefixMs:F3} ({s.PrefixLayers} layers) | {s.LayerWithUemMs:F3} |"));
     }
 
     private static void PassTable(StringBuilder md, ReportContext context)
@@ -42,14 +39,14 @@ internal static class CallTimesSection
         md.AppendLine(inv, $"from layer {context.MinLayers} on: RunLayer + Certainty against RunLayers + RunLayerWithCertainty). On a loaded machine these");
         md.AppendLine("compare like with like; sums of the per-call medians above do not (a long call cannot dodge a preemption).");
         md.AppendLine();
-        md.AppendLine("| configuration | batch | full: per stage | full: fused | fused / per stage | adaptive: per stage | adaptive: fused | fused / per stage |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (StageTiming s in context.Run.PerStage)
-        {
-            double fp = s.FullPassPerStageMs, ff = s.FullPassFusedMs, ap = s.AdaptivePassPerStageMs, af = s.AdaptivePassFusedMs;
-            md.AppendLine(inv, $"| {s.Config} | {s.Batch} | {fp:F3} | {ff:F3} | {ff / fp:F2} | {ap:F3} | {af:F3} | {af / ap:F2} |");
-        }
-        md.AppendLine();
+        PerStageTable(md, context,
+            "| configuration | batch | full: per stage | full: fused | fused / per stage | adaptive: per stage | adaptive: fused | fused / per stage |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            s =>
+            {
+                double fp = s.FullPassPerStageMs, ff = s.FullPassFusedMs, ap = s.AdaptivePassPerStageMs, af = s.AdaptivePassFusedMs;
+                return string.Create(inv, $"| {s.Config} | {s.Batch} | {fp:F3} | {ff:F3} | {ff / fp:F2} | {ap:F3} | {af:F3} | {af / ap:F2} |");
+            });
     }
 
     private static void LayerList(StringBuilder md, ReportContext context)
@@ -60,6 +57,23 @@ internal static class CallTimesSection
         foreach (StageTiming s in context.Run.PerStage)
         {
             md.AppendLine(inv, $"- {s.Config}, batch {s.Batch}: {string.Join(", ", s.LayerMs.Select(v => v.ToString("F3", inv)))}");
+        }
+        md.AppendLine();
+    }
+
+    /// <summary>A markdown table of one row per configuration and batch timed, then a blank line.</summary>
+    /// <param name="md">The report being written.</param>
+    /// <param name="context">The run whose stage timings make the rows.</param>
+    /// <param name="header">The header row.</param>
+    /// <param name="alignment">The row under the header (<c>|---|---:|…</c>).</param>
+    /// <param name="row">One timing's row.</param>
+    private static void PerStageTable(StringBuilder md, ReportContext context, string header, string alignment, Func<StageTiming, string> row)
+    {
+        md.AppendLine(header);
+        md.AppendLine(alignment);
+        foreach (StageTiming s in context.Run.PerStage)
+        {
+            md.AppendLine(row(s));
         }
         md.AppendLine();
     }

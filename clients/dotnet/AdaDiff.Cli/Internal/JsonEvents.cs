@@ -16,14 +16,8 @@ internal sealed class JsonEvents(TextWriter output)
         w.WriteNumber("steps", totalSteps);
         w.WriteNumber("stepIndex", u.StepIndex);
         w.WriteNumber("timestep", u.Timestep);
-        w.WriteStartArray("exitLayers");
-        foreach (uint layer in u.ExitLayers)
-        {
-            w.WriteNumberValue(layer);
-        }
-        w.WriteEndArray();
-        w.WriteStartArray("certainties");
-        foreach (float c in u.Certainties)
+        JsonArrays.WriteLayers(w, "exitLayers", u.ExitLayers);
+        JsonArrays.Write(w, "certainties", u.Certainties, static (w, c) =>
         {
             if (float.IsFinite(c))
             {
@@ -33,8 +27,7 @@ internal sealed class JsonEvents(TextWriter output)
             {
                 w.WriteNullValue(); // NaN under FULL_DEPTH / FIXED_DEPTH: JSON has no NaN
             }
-        }
-        w.WriteEndArray();
+        });
         w.WriteNumber("fullDepth", u.FullDepth);
         w.WriteNumber("accelerationRatio", step.AccelerationRatio);
         w.WriteNumber("elapsedSeconds", u.ElapsedSeconds);
@@ -76,20 +69,10 @@ internal sealed class JsonEvents(TextWriter output)
         w.WriteNumber("height", m.Height);
         w.WriteNumber("width", m.Width);
         w.WriteNumber("numClasses", m.NumClasses);
-        w.WriteStartArray("classNames");
-        foreach (string c in m.ClassNames)
-        {
-            w.WriteStringValue(c);
-        }
-        w.WriteEndArray();
+        JsonArrays.WriteStrings(w, "classNames", m.ClassNames);
         w.WriteString("conditioning", m.Conditioning == Conditioning.Text ? "text" : "class");
         w.WriteNumber("maxPromptTokens", m.MaxPromptTokens);
-        w.WriteStartArray("promptVocabulary");
-        foreach (string word in m.PromptVocabulary)
-        {
-            w.WriteStringValue(word);
-        }
-        w.WriteEndArray();
+        JsonArrays.WriteStrings(w, "promptVocabulary", m.PromptVocabulary);
         w.WriteNumber("defaultThreshold", m.DefaultThreshold);
         w.WriteNumber("defaultGuidanceScale", m.DefaultGuidanceScale);
         w.WriteString("backend", m.Backend);

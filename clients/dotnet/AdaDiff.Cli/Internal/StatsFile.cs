@@ -13,29 +13,10 @@ internal static class StatsFile
         w.WriteStartObject();
         w.WriteString("model", result.Model);
         WriteStatsFields(w, result.Stats); // at the top level of stats.json
-        w.WriteStartArray("seeds");
-        foreach (GeneratedImage image in result.Images)
-        {
-            w.WriteNumberValue(image.Seed);
-        }
-        w.WriteEndArray();
-        w.WriteStartArray("meanExitLayers");
-        foreach (GeneratedImage image in result.Images)
-        {
-            w.WriteNumberValue(image.MeanExitLayer);
-        }
-        w.WriteEndArray();
-        w.WriteStartArray("exitLayersPerStep");
-        foreach (uint[] step in exitLayersPerStep)
-        {
-            w.WriteStartArray();
-            foreach (uint layer in step)
-            {
-                w.WriteNumberValue(layer);
-            }
-            w.WriteEndArray();
-        }
-        w.WriteEndArray();
+        JsonArrays.Write(w, "seeds", result.Images, static (w, image) => w.WriteNumberValue(image.Seed));
+        JsonArrays.Write(w, "meanExitLayers", result.Images, static (w, image) => w.WriteNumberValue(image.MeanExitLayer));
+        JsonArrays.Write(w, "exitLayersPerStep", exitLayersPerStep, static (w, step) =>
+            JsonArrays.WriteValue(w, step, static (w, layer) => w.WriteNumberValue(layer)));
         w.WriteEndObject();
     }
 
